@@ -1,0 +1,135 @@
+// Package connectors holds pipectl's sources (file, generator, stdin) and sinks (stdout,
+// file), and the dead-letter writer. Each connector knows nothing of the runtime beyond the
+// small interfaces below: a source emits canonical records (package schema) through a
+// SourceContext and reports its position as offsets; a sink writes records and reports the
+// length it has committed.
+package connectors
+
+// This file lists the package's API as used by the rest of pipectl. Bodies marked
+// "unimplemented" are being written; keep the signatures and contracts.
+
+import (
+	"errors"
+	"io"
+
+	"github.com/pipectl/pipectl/schema"
+)
+
+// ErrStopped is returned by SourceContext.Emit and Idle when the job is stopping; the source
+// returns it (or nil) at once.
+var ErrStopped = errors.New("source stopped")
+
+// Offsets is a source's position: file source {"<absolute path>": byte offset}, generator
+// {"next": index}. A sink's committed state uses the same shape: file sink {"length": bytes}.
+type Offsets map[string]int64
+
+// SourceContext is what the runtime gives a running source.
+type SourceContext interface {
+	// Emit hands one canonical record downstream. It may block (backpressure) and may run a
+	// barrier first, calling the source's Offsets from inside Emit: Offsets must then cover
+	// exactly the records whose Emit has returned.
+	Emit(rec any) error
+	// Idle is called while the source waits for input (a follow source between polls, a
+	// rate-limited generator between records), so barriers and stops are handled promptly.
+	Idle() error
+	// Bad reports a malformed record; it returns nil to go on (skip, dead_letter) or an error
+	// that the source returns (fail).
+	Bad(b BadRecord) error
+	// Logf logs a message to the job's log.
+	Logf(format string, args ...any)
+}
+
+// BadRecord is a record that could not be decoded.
+type BadRecord struct {
+	Err    error
+	Record string // the raw line
+	File   string
+	Line   int64
+	Offset int64 // byte offset of the line's start
+}
+
+// Source is a running source instance (one per subtask).
+type Source interface {
+	// Restore sets the position from a savepoint or checkpoint before Run. A file now shorter
+	// than its stored offset is an error.
+	Restore(o Offsets) error
+	// Run emits records until the input is exhausted (returns nil), Emit or Idle returns
+	// ErrStopped (returns it), or an error occurs.
+	Run(ctx SourceContext) error
+	// Offsets returns the position after the records whose Emit has returned.
+	Offsets() Offsets
+	// Bounded reports whether Run ends by itself.
+	Bounded() bool
+}
+
+// SourceConfig configures a source.
+type SourceConfig struct {
+	UID    string
+	Kind   string // file | generator | stdin
+	Schema *schema.Type
+	// file
+	Path   string // absolute glob
+	Format string // jsonl | csv
+	Follow bool
+	// generator
+	Gen   func(i int64) (any, error) // the i-th event, already canonical for Schema
+	Count int64                      // -1: unbounded
+	Rate  float64                    // events/s; 0: as fast as possible
+	// Subtask and Parallelism: a source with parallelism > 1 reads its share (generator:
+	// indexes i with i % Parallelism == Subtask; file: files by index modulo).
+	Subtask, Parallelism int
+}
+
+// NewSource makes a source instance.
+func NewSource(cfg SourceConfig) (Source, error) { panic("unimplemented") }
+
+// Sink is a running sink instance.
+type Sink interface {
+	// Write writes one canonical record of the sink's input type.
+	Write(rec any) error
+	// Flush makes written records durable enough for the sink's promise (file: written and
+	// fsynced; stdout: flushed).
+	Flush() error
+	// Committed flushes and returns the sink's state for a snapshot (file: {"length": N}).
+	Committed() (Offsets, error)
+	// Restore cuts the sink back to a committed state (file: truncate to length); a run from
+	// empty state restores nil (file: truncate to 0).
+	Restore(o Offsets) error
+	Close() error
+}
+
+// SinkConfig configures a sink.
+type SinkConfig struct {
+	UID    string
+	Kind   string // stdout | file
+	Type   *schema.Type
+	Path   string // file: absolute path
+	Format string // jsonl
+	// Stdout is where the stdout sink writes (the process's stdout, or jobs/<id>/stdout.jsonl
+	// for a detached job). Shared by all stdout sinks of a job; writes are serialized.
+	Stdout *SharedWriter
+}
+
+// NewSink makes a sink instance.
+func NewSink(cfg SinkConfig) (Sink, error) { panic("unimplemented") }
+
+// SharedWriter serializes whole lines from several sinks onto one writer.
+type SharedWriter struct{}
+
+// DeadLetter appends dead-letter records as JSON lines to a file; safe for concurrent use.
+type DeadLetter struct{}
+
+// OpenDeadLetter opens (appends to) a dead-letter file.
+func OpenDeadLetter(path string) (*DeadLetter, error) { panic("unimplemented") }
+
+// Write appends one object; fields in the order given by SPEC §2.3:
+// {"uid", "error", "record", "file", "line"} (file and line omitted when empty/zero).
+func (d *DeadLetter) Write(uid string, errMsg string, record any, file string, line int64) error {
+	panic("unimplemented")
+}
+
+// Close closes the file.
+func (d *DeadLetter) Close() error { panic("unimplemented") }
+
+// NewSharedWriter wraps w (buffered; Flush writes through).
+func NewSharedWriter(w io.Writer) *SharedWriter { panic("unimplemented") }

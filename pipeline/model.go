@@ -1,0 +1,170 @@
+// Package pipeline is the YAML model of a pipeline: loading (yaml.Node positions, ${ENV}),
+// validation with positioned diagnostics, the DAG, type inference along the edges, and each
+// operator's state descriptors (including the internal state of each kind).
+package pipeline
+
+import (
+	"time"
+
+	"github.com/pipectl/pipectl/schema"
+)
+
+// Pos is a 1-based line and column in the pipeline file.
+type Pos struct{ Line, Col int }
+
+// Code is a JavaScript function field (fn, key_by, timestamp, init, migrate, …) or the
+// shared `script` block, with the position of its first character in the pipeline file.
+type Code struct {
+	Text string
+	Pos  Pos
+	// Field names the field for messages: "alarm-evaluator.fn", "script".
+	Field string
+}
+
+// Role says whether a node is a source, an operator or a sink.
+type Role uint8
+
+// Node roles.
+const (
+	RoleSource Role = iota + 1
+	RoleOperator
+	RoleSink
+)
+
+// Pipeline is a loaded and validated pipeline file.
+type Pipeline struct {
+	File string // absolute path of the pipeline file
+	Dir  string // its directory: relative paths resolve against it
+	Raw  []byte // the file's bytes as read
+
+	Name            string
+	Parallelism     int // resolved default (number of CPUs when absent)
+	MaxParallelism  int // default 128
+	StateBackend    string
+	FunctionTimeout time.Duration // default 5s
+	SavepointDir    string        // absolute; "" when not set in the file
+	// CheckpointInterval is checkpoint.interval; 0 means no periodic checkpoints.
+	CheckpointInterval time.Duration
+	Params             map[string]any // canonical JSON-like values (int64, float64, string, …)
+	ParamOrder         []string       // param names in file order
+	Script             *Code          // nil when absent
+
+	Sources   []*Node
+	Operators []*Node
+	Sinks     []*Node
+
+	// Nodes holds every node by uid; Order lists them in topological order.
+	// Warnings are findings that do not fail the load (e.g. a stdin source is not replayable).
+	Warnings Diagnostics
+
+	Nodes map[string]*Node
+	Order []*Node
+}
+
+// KeyBy is a key selector: a field path into the input type (no JS) or a JS function.
+type KeyBy struct {
+	Path []string     // field path: ["user", "id"] or ["0"] for a tuple position; nil for Fn
+	Fn   *Code        // JS key function; nil for Path
+	Type *schema.Type // the key type: from the input type for a path, key_type for a function
+	Pos  Pos
+}
+
+// StateKind is how a state stores its values per key.
+type StateKind string
+
+// State kinds as written in savepoints and reports.
+const (
+	StateValue    StateKind = "value"
+	StateList     StateKind = "list"
+	StateMap      StateKind = "map"
+	StateInternal StateKind = "internal"
+)
+
+// StateDesc describes one named state of a keyed operator: user-declared (process states,
+// flat_map_with_state's `value`) or internal (reduce, aggregate, aggregations, windows, joins).
+type StateDesc struct {
+	Name string
+	Kind StateKind
+	// Type is the declared type: the value type, the element type of a list, the value type of
+	// a map.
+	Type   *schema.Type
+	MapKey *schema.Type // map states: string or int
+	// Schema is the type of the whole value stored per key: Type, list<Type> or
+	// map<MapKey, Type>. This is what savepoints record and what check-compat compares.
+	Schema      *schema.Type
+	TTL         time.Duration
+	Migrate     *Code
+	MigrateFrom string
+	Pos         Pos // the declaration that decides it (for reports)
+}
+
+// Window is a window specification (SPEC §2.6).
+type Window struct {
+	Tumbling       time.Duration
+	SlidingSize    time.Duration
+	SlidingSlide   time.Duration
+	SessionGap     time.Duration
+	ProcessingTime bool // windows on processing time (no `timestamp:` upstream)
+	Pos            Pos
+}
+
+// Node is a source, an operator or a sink.
+type Node struct {
+	Role Role
+	UID  string
+	Kind string
+	Pos  Pos            // position of the item's mapping (its first key)
+	Keys map[string]Pos // position of each key written in the item, for diagnostics
+
+	Inputs      []string // upstream uids (operators and sinks)
+	Parallelism int      // resolved: own value, else the pipeline's (1 for sources and sinks)
+
+	// Sources.
+	Schema            *schema.Type
+	Path              string // file source: absolute glob; file sink: absolute path
+	Format            string // jsonl | csv
+	Follow            bool
+	Count             int64 // generator: -1 when unbounded
+	Rate              float64
+	Timestamp         *Code
+	MaxOutOfOrderness time.Duration
+	IdleTimeout       time.Duration
+
+	// Operators.
+	Fn, Init, Result, OnTimer *Code
+	KeyBy                     []KeyBy // one for keyed kinds, two for window_join/co_group
+	Output                    *schema.Type
+	Field                     []string     // sum/min/max/min_by/max_by: field path or tuple position
+	States                    []*StateDesc // declared (process, flat_map_with_state) and internal
+	Window                    *Window
+	AllowedLateness           time.Duration
+	LateOutput                string
+	WindowReduce              *Code         // window `reduce:`
+	FunctionTimeout           time.Duration // resolved: own value, else the pipeline's
+
+	// Error policy for bad records (sources) and throwing functions (operators).
+	OnError    string // fail (default) | skip | dead_letter
+	DeadLetter string // absolute path of the dead-letter JSONL file
+
+	// Derived by validation.
+	InTypes []*schema.Type // type of each input, in Inputs order
+	OutType *schema.Type   // type of the records this node emits (nil for sinks)
+}
+
+// Keyed reports whether the node's kind is keyed (routes by key group and keeps keyed state).
+func (n *Node) Keyed() bool {
+	switch n.Kind {
+	case "flat_map_with_state", "process", "reduce", "aggregate", "sum", "min", "max",
+		"min_by", "max_by", "window", "window_join", "co_group":
+		return n.Role == RoleOperator
+	}
+	return false
+}
+
+// KeyType is the type of the node's keys (nil for unkeyed nodes).
+func (n *Node) KeyType() *schema.Type {
+	if len(n.KeyBy) == 0 {
+		return nil
+	}
+	return n.KeyBy[0].Type
+}

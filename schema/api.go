@@ -1,0 +1,117 @@
+package schema
+
+// This file lists the package's API as it is used by the rest of pipectl. Bodies marked
+// "unimplemented" are being written; keep the signatures and contracts.
+
+import "gopkg.in/yaml.v3"
+
+// Parse reads a one-line type expression: `bool`, `int`, `float`, `string`, `bytes`, `any`,
+// `{active: bool, time: int}`, `(bool, int)`, `list<T>`, `map<string, T>`, `map<int, T>`,
+// `T?` and `optional<T>`. Errors are *SyntaxError with the byte offset in expr.
+func Parse(expr string) (*Type, error) { panic("unimplemented") }
+
+// FromNode reads a type from YAML: a scalar holds an expression, a mapping is a record,
+// a sequence is a tuple. Errors are *PosError with the absolute line and column in the
+// YAML file (for an expression, the column of the offending character when known).
+func FromNode(n *yaml.Node) (*Type, error) { panic("unimplemented") }
+
+// SyntaxError is a type expression that does not parse.
+type SyntaxError struct {
+	Offset int // byte offset in the expression
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string { panic("unimplemented") }
+
+// PosError is an error at a position of a YAML file.
+type PosError struct {
+	Line, Col int
+	Msg       string
+}
+
+func (e *PosError) Error() string { panic("unimplemented") }
+
+// String returns the canonical type expression: `{active: bool, time: int}`, `(bool, int)`,
+// `list<int>`, `map<string, int>`, `int?`, `any`. Parse(t.String()) equals t.
+func (t *Type) String() string { panic("unimplemented") }
+
+// Equal reports whether two types are identical (same canonical form).
+func (t *Type) Equal(u *Type) bool { panic("unimplemented") }
+
+// ValueError is a value that does not fit its type.
+// Error() reads `$.alarm.time: expected int, got "x"`.
+type ValueError struct {
+	Path     string // JSON-path-like: $, $.alarm.time, $[1], $.m["k"]
+	Expected string // canonical type expression
+	Got      string // the value received, shortened JSON
+}
+
+func (e *ValueError) Error() string { panic("unimplemented") }
+
+// Convert checks a generic Go value against t and returns it in canonical form (see the
+// package doc). It accepts what encoding/json (with UseNumber or float64) and goja's Export
+// produce: json.Number, float64 that is integral for int, int/int32/int64, map[string]any,
+// []any, base64 strings for bytes, nil or a missing field for an optional. Errors are
+// *ValueError. Values already canonical pass with little work.
+func (t *Type) Convert(v any) (any, error) { panic("unimplemented") }
+
+// DecodeJSON decodes one JSON document into a canonical value of t (errors: *ValueError or a
+// JSON syntax error).
+func (t *Type) DecodeJSON(data []byte) (any, error) { panic("unimplemented") }
+
+// AppendJSON appends the JSON form of a canonical value of t to dst, record fields in
+// declared order, bytes as base64, int map keys as decimal strings.
+func (t *Type) AppendJSON(dst []byte, v any) ([]byte, error) { panic("unimplemented") }
+
+// ParseText reads a scalar of t from text, as found in a CSV cell (an empty cell is nil for an
+// optional type).
+func (t *Type) ParseText(s string) (any, error) { panic("unimplemented") }
+
+// AppendBinary appends the compact deterministic binary encoding of v (a canonical value of
+// t) to dst. Equal values always encode to equal bytes (map entries sorted by key), so the
+// encoding of a key is its identity and the input of the key hash.
+func (t *Type) AppendBinary(dst []byte, v any) ([]byte, error) { panic("unimplemented") }
+
+// DecodeBinary decodes one value of t from the front of b and returns it with the rest of b.
+func (t *Type) DecodeBinary(b []byte) (v any, rest []byte, err error) { panic("unimplemented") }
+
+// Verdict is the outcome of comparing an old and a new type (or state). Larger is worse.
+type Verdict uint8
+
+// Verdicts, best first.
+const (
+	Compatible Verdict = iota
+	CompatibleAfterMigration
+	Incompatible
+)
+
+// String returns "compatible", "compatible-after-migration" or "incompatible".
+func (v Verdict) String() string { panic("unimplemented") }
+
+// Finding is one difference found between an old and a new type.
+type Finding struct {
+	Verdict Verdict
+	Rule    string // stable rule id, e.g. FIELD_ADDED_OPTIONAL (SPEC §7)
+	Path    string // where in the type: $, $.alarm, $[1]
+	Old     string // old type at Path (canonical)
+	New     string // new type at Path (canonical)
+	Message string // one sentence: what changed, what it means, the fix
+	Warning bool   // the finding deserves a warning (data dropped, precision, unchecked any)
+}
+
+// Evolution is the result of Evolve: the worst verdict anywhere and every finding.
+type Evolution struct {
+	Verdict  Verdict
+	Rule     string    // the rule of the worst finding (STATE_UNCHANGED when identical)
+	Reason   string    // the message of the worst finding
+	Findings []Finding // all findings, in type order
+}
+
+// Evolve applies the evolution rules of SPEC §7 to old -> new, recursively.
+func Evolve(old, new *Type) Evolution { panic("unimplemented") }
+
+// Migrate converts a canonical value of old into one of new under the rules of Evolve (for
+// types whose evolution is compatible or compatible after migration): added optional fields
+// get nil, removed fields are dropped, int widens to float, T becomes T?, tuples, lists and
+// maps convert element-wise.
+func Migrate(old, new *Type, v any) (any, error) { panic("unimplemented") }
