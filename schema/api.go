@@ -3,51 +3,6 @@ package schema
 // This file lists the package's API as it is used by the rest of pipectl. Bodies marked
 // "unimplemented" are being written; keep the signatures and contracts.
 
-import "gopkg.in/yaml.v3"
-
-// Parse reads a one-line type expression: `bool`, `int`, `float`, `string`, `bytes`, `any`,
-// `{active: bool, time: int}`, `(bool, int)`, `list<T>`, `map<string, T>`, `map<int, T>`,
-// `T?` and `optional<T>`. Errors are *SyntaxError with the byte offset in expr.
-func Parse(expr string) (*Type, error) { panic("unimplemented") }
-
-// FromNode reads a type from YAML: a scalar holds an expression, a mapping is a record,
-// a sequence is a tuple. Errors are *PosError with the absolute line and column in the
-// YAML file (for an expression, the column of the offending character when known).
-func FromNode(n *yaml.Node) (*Type, error) { panic("unimplemented") }
-
-// SyntaxError is a type expression that does not parse.
-type SyntaxError struct {
-	Offset int // byte offset in the expression
-	Msg    string
-}
-
-func (e *SyntaxError) Error() string { panic("unimplemented") }
-
-// PosError is an error at a position of a YAML file.
-type PosError struct {
-	Line, Col int
-	Msg       string
-}
-
-func (e *PosError) Error() string { panic("unimplemented") }
-
-// String returns the canonical type expression: `{active: bool, time: int}`, `(bool, int)`,
-// `list<int>`, `map<string, int>`, `int?`, `any`. Parse(t.String()) equals t.
-func (t *Type) String() string { panic("unimplemented") }
-
-// Equal reports whether two types are identical (same canonical form).
-func (t *Type) Equal(u *Type) bool { panic("unimplemented") }
-
-// ValueError is a value that does not fit its type.
-// Error() reads `$.alarm.time: expected int, got "x"`.
-type ValueError struct {
-	Path     string // JSON-path-like: $, $.alarm.time, $[1], $.m["k"]
-	Expected string // canonical type expression
-	Got      string // the value received, shortened JSON
-}
-
-func (e *ValueError) Error() string { panic("unimplemented") }
-
 // Convert checks a generic Go value against t and returns it in canonical form (see the
 // package doc). It accepts what encoding/json (with UseNumber or float64) and goja's Export
 // produce: json.Number, float64 that is integral for int, int/int32/int64, map[string]any,
