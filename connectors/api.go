@@ -5,11 +5,12 @@
 // length it has committed.
 package connectors
 
-// This file lists the package's API as used by the rest of pipectl. Bodies marked
-// "unimplemented" are being written; keep the signatures and contracts.
+// This file lists the package's API as used by the rest of pipectl; the implementations live
+// in one file per connector.
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/pipectl/pipectl/schema"
@@ -75,13 +76,40 @@ type SourceConfig struct {
 	Gen   func(i int64) (any, error) // the i-th event, already canonical for Schema
 	Count int64                      // -1: unbounded
 	Rate  float64                    // events/s; 0: as fast as possible
+	// stdin
+	Stdin io.Reader // where a stdin source reads; nil: os.Stdin
 	// Subtask and Parallelism: a source with parallelism > 1 reads its share (generator:
 	// indexes i with i % Parallelism == Subtask; file: files by index modulo).
 	Subtask, Parallelism int
 }
 
 // NewSource makes a source instance.
-func NewSource(cfg SourceConfig) (Source, error) { panic("unimplemented") }
+func NewSource(cfg SourceConfig) (Source, error) {
+	if cfg.Parallelism <= 0 {
+		cfg.Parallelism = 1
+	}
+	if cfg.Subtask < 0 || cfg.Subtask >= cfg.Parallelism {
+		return nil, fmt.Errorf("source %q: subtask %d out of range for parallelism %d", cfg.UID, cfg.Subtask, cfg.Parallelism)
+	}
+	var (
+		src Source
+		err error
+	)
+	switch cfg.Kind {
+	case "file":
+		src, err = newFileSource(cfg)
+	case "generator":
+		src, err = newGeneratorSource(cfg)
+	case "stdin":
+		src, err = newStdinSource(cfg)
+	default:
+		err = fmt.Errorf("unknown kind %q", cfg.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %w", cfg.UID, err)
+	}
+	return src, nil
+}
 
 // Sink is a running sink instance.
 type Sink interface {
@@ -111,25 +139,24 @@ type SinkConfig struct {
 }
 
 // NewSink makes a sink instance.
-func NewSink(cfg SinkConfig) (Sink, error) { panic("unimplemented") }
-
-// SharedWriter serializes whole lines from several sinks onto one writer.
-type SharedWriter struct{}
-
-// DeadLetter appends dead-letter records as JSON lines to a file; safe for concurrent use.
-type DeadLetter struct{}
-
-// OpenDeadLetter opens (appends to) a dead-letter file.
-func OpenDeadLetter(path string) (*DeadLetter, error) { panic("unimplemented") }
-
-// Write appends one object; fields in the order given by SPEC §2.3:
-// {"uid", "error", "record", "file", "line"} (file and line omitted when empty/zero).
-func (d *DeadLetter) Write(uid string, errMsg string, record any, file string, line int64) error {
-	panic("unimplemented")
+func NewSink(cfg SinkConfig) (Sink, error) {
+	if cfg.Format != "" && cfg.Format != "jsonl" {
+		return nil, fmt.Errorf("sink %q: unknown format %q (want jsonl)", cfg.UID, cfg.Format)
+	}
+	var (
+		snk Sink
+		err error
+	)
+	switch cfg.Kind {
+	case "stdout":
+		snk, err = newStdoutSink(cfg)
+	case "file":
+		snk, err = newFileSink(cfg)
+	default:
+		err = fmt.Errorf("unknown kind %q", cfg.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sink %q: %w", cfg.UID, err)
+	}
+	return snk, nil
 }
-
-// Close closes the file.
-func (d *DeadLetter) Close() error { panic("unimplemented") }
-
-// NewSharedWriter wraps w (buffered; Flush writes through).
-func NewSharedWriter(w io.Writer) *SharedWriter { panic("unimplemented") }

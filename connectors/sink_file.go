@@ -1,0 +1,125 @@
+package connectors
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pipectl/pipectl/schema"
+)
+
+// fileSink appends records as JSON lines to a file it owns. Its committed state is the file's
+// length: Restore cuts the file back to it, so every record of the job's history is in the file
+// exactly once.
+type fileSink struct {
+	uid, path string
+	t         *schema.Type
+	f         *os.File
+	w         *bufio.Writer
+	length    int64 // bytes written, buffered ones included
+	dirty     bool  // written since the last fsync
+	buf       []byte
+}
+
+// fileSinkBuffer is the write buffer of a file sink.
+const fileSinkBuffer = 256 << 10
+
+func newFileSink(cfg SinkConfig) (*fileSink, error) {
+	if cfg.Type == nil {
+		return nil, errors.New("no input type")
+	}
+	if !filepath.IsAbs(cfg.Path) {
+		return nil, fmt.Errorf("path %q is not absolute", cfg.Path)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(cfg.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &fileSink{
+		uid: cfg.UID, path: cfg.Path, t: cfg.Type,
+		f: f, w: bufio.NewWriterSize(f, fileSinkBuffer), length: fi.Size(),
+	}, nil
+}
+
+func (s *fileSink) Write(rec any) error {
+	b, err := s.t.AppendJSON(s.buf[:0], rec)
+	if err != nil {
+		return fmt.Errorf("sink %q: %w", s.uid, err)
+	}
+	b = append(b, '\n')
+	s.buf = b
+	if _, err := s.w.Write(b); err != nil {
+		return s.errorf("write", err)
+	}
+	s.length += int64(len(b))
+	s.dirty = true
+	return nil
+}
+
+// Flush writes the buffered records and fsyncs the file (when anything was written).
+func (s *fileSink) Flush() error {
+	if !s.dirty {
+		return nil
+	}
+	if err := s.w.Flush(); err != nil {
+		return s.errorf("write", err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return s.errorf("fsync", err)
+	}
+	s.dirty = false
+	return nil
+}
+
+// Committed flushes and returns {"length": the file's length}.
+func (s *fileSink) Committed() (Offsets, error) {
+	if err := s.Flush(); err != nil {
+		return nil, err
+	}
+	return Offsets{"length": s.length}, nil
+}
+
+// Restore truncates the file to o["length"] (0 for nil). A file shorter than that was changed
+// by someone else: that is an error.
+func (s *fileSink) Restore(o Offsets) error {
+	n := o["length"]
+	s.w.Reset(s.f) // drop what was buffered: it follows the committed length
+	fi, err := s.f.Stat()
+	if err != nil {
+		return s.errorf("restore", err)
+	}
+	if fi.Size() < n {
+		return fmt.Errorf("sink %q: restore: file %s is %d bytes, shorter than its committed length %d: it was changed by someone else", s.uid, s.path, fi.Size(), n)
+	}
+	if err := s.f.Truncate(n); err != nil {
+		return s.errorf("restore", err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return s.errorf("restore", err)
+	}
+	s.length, s.dirty = n, false
+	return nil
+}
+
+// Close flushes and closes the file.
+func (s *fileSink) Close() error {
+	err := s.Flush()
+	if cerr := s.f.Close(); err == nil && cerr != nil {
+		err = s.errorf("close", cerr)
+	}
+	return err
+}
+
+func (s *fileSink) errorf(op string, err error) error {
+	return fmt.Errorf("sink %q: %s %s: %w", s.uid, op, s.path, err)
+}

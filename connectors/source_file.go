@@ -1,0 +1,305 @@
+package connectors
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// pollInterval is how often a follow source looks for appended lines and new files.
+const pollInterval = 100 * time.Millisecond
+
+// idleStep is the longest a waiting source goes without calling SourceContext.Idle.
+const idleStep = 10 * time.Millisecond
+
+// fileSource reads the files a glob matches, one after another in lexical order.
+//
+// Position: each file's offset is the byte after the last line consumed (emitted, skipped as
+// blank or reported bad); a record whose Emit fails is not consumed. A last line without a
+// newline is read at the end of a bounded source; a follow source waits for its newline.
+//
+// Split: with Parallelism > 1, the files of the first listing of Run are shared by index
+// modulo Parallelism; a file that appears later (follow) goes to the subtask given by a hash
+// of its path, so that subtasks listing the glob at slightly different times agree.
+//
+// Restore expects the offsets of all subtasks merged; Offsets reports the files this subtask
+// reads.
+type fileSource struct {
+	cfg    SourceConfig
+	format format
+	sc     *lineScanner
+
+	mu       sync.Mutex
+	restored Offsets      // from Restore, filtered to matched files
+	files    []*fileState // this subtask's files in lexical order; nil before Run
+}
+
+// fileState is the reading state of one file.
+type fileState struct {
+	path string
+	off  atomic.Int64 // byte after the last consumed line; read by Offsets from any goroutine
+	// seen is the size at the last read to the end; a follow source reopens the file only when
+	// it changes.
+	seen int64
+	dec  decoder // nil until the header (csv) is read
+	// line counts the lines before off, starting at lineFrom: line numbers are lineFrom's
+	// line number (counted only when a bad record needs it) plus line.
+	line, lineFrom int64
+}
+
+func newFileSource(cfg SourceConfig) (*fileSource, error) {
+	if !filepath.IsAbs(cfg.Path) {
+		return nil, fmt.Errorf("path %q is not absolute", cfg.Path)
+	}
+	if _, err := filepath.Match(cfg.Path, ""); err != nil {
+		return nil, fmt.Errorf("path %q: %w", cfg.Path, err)
+	}
+	f, err := newFormat(cfg.Format, cfg.Schema)
+	if err != nil {
+		return nil, err
+	}
+	return &fileSource{cfg: cfg, format: f, sc: newLineScanner(), restored: Offsets{}}, nil
+}
+
+func (s *fileSource) Bounded() bool { return !s.cfg.Follow }
+
+// Restore lists the glob: a matched file with an offset resumes there (done when the offset is
+// its size), one without starts at 0, offsets of unmatched files are dropped, and a file
+// shorter than its offset is an error.
+func (s *fileSource) Restore(o Offsets) error {
+	paths, err := s.list()
+	if err != nil {
+		return err
+	}
+	restored := Offsets{}
+	for _, p := range paths {
+		off, ok := o[p]
+		if !ok {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		if err := checkSize(p, fi.Size(), off); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		restored[p] = off
+	}
+	s.mu.Lock()
+	s.restored = restored
+	s.mu.Unlock()
+	return nil
+}
+
+// checkSize fails when a file is shorter than its offset.
+func checkSize(path string, size, off int64) error {
+	if size < off {
+		return fmt.Errorf("file %s is %d bytes, shorter than its stored offset %d: it was truncated or replaced", path, size, off)
+	}
+	return nil
+}
+
+func (s *fileSource) Offsets() Offsets {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.files == nil {
+		o := make(Offsets, len(s.restored))
+		for p, off := range s.restored {
+			o[p] = off
+		}
+		return o
+	}
+	o := make(Offsets, len(s.files))
+	for _, f := range s.files {
+		o[f.path] = f.off.Load()
+	}
+	return o
+}
+
+// list returns the regular files the glob matches, in lexical order.
+func (s *fileSource) list() ([]string, error) {
+	matches, err := filepath.Glob(s.cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("path %q: %w", s.cfg.Path, err)
+	}
+	paths := matches[:0]
+	for _, m := range matches {
+		fi, err := os.Stat(m)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue // removed since the glob listed it
+			}
+			return nil, err
+		}
+		if fi.Mode().IsRegular() {
+			paths = append(paths, m)
+		}
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+func (s *fileSource) Run(ctx SourceContext) error {
+	paths, err := s.list()
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 && !s.cfg.Follow {
+		ctx.Logf("file source %q: no file matches %s", s.cfg.UID, s.cfg.Path)
+	}
+	s.mu.Lock()
+	s.files = []*fileState{}
+	for i, p := range paths {
+		if i%s.cfg.Parallelism == s.cfg.Subtask {
+			s.files = append(s.files, s.newFileState(p))
+		}
+	}
+	files := s.files
+	s.mu.Unlock()
+	if !s.cfg.Follow {
+		for _, f := range files {
+			if err := s.read(ctx, f, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return s.follow(ctx)
+}
+
+// newFileState starts a file at its restored offset (0 when it has none).
+func (s *fileSource) newFileState(path string) *fileState {
+	f := &fileState{path: path, seen: -1}
+	f.off.Store(s.restored[path])
+	f.lineFrom = f.off.Load()
+	return f
+}
+
+// follow reads every file to its end, then polls for appended lines and new files until Emit
+// or Idle return an error.
+func (s *fileSource) follow(ctx SourceContext) error {
+	for {
+		polled := time.Now()
+		for _, f := range s.snapshot() {
+			if err := s.read(ctx, f, false); err != nil {
+				return err
+			}
+		}
+		if err := idleUntil(ctx, polled.Add(pollInterval)); err != nil {
+			return err
+		}
+		if err := s.refresh(); err != nil {
+			return err
+		}
+	}
+}
+
+// snapshot returns the current file list (follow may grow it between polls).
+func (s *fileSource) snapshot() []*fileState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.files
+}
+
+// refresh lists the glob again: new files this subtask owns join the list, files no longer
+// matched leave it (with their offsets, as on restore).
+func (s *fileSource) refresh() error {
+	paths, err := s.list()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := make(map[string]*fileState, len(s.files))
+	for _, f := range s.files {
+		known[f.path] = f
+	}
+	files := make([]*fileState, 0, len(s.files))
+	for _, p := range paths {
+		if f, ok := known[p]; ok {
+			files = append(files, f)
+		} else if ownerOf(p, s.cfg.Parallelism) == s.cfg.Subtask {
+			files = append(files, s.newFileState(p))
+		}
+	}
+	s.files = files
+	return nil
+}
+
+// ownerOf is the subtask that reads a file found while following.
+func ownerOf(path string, parallelism int) int {
+	h := fnv.New32a()
+	h.Write([]byte(path))
+	return int(h.Sum32() % uint32(parallelism))
+}
+
+// idleUntil calls ctx.Idle at least every idleStep until the deadline.
+func idleUntil(ctx SourceContext, deadline time.Time) error {
+	for {
+		if err := ctx.Idle(); err != nil {
+			return err
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return nil
+		}
+		time.Sleep(min(wait, idleStep))
+	}
+}
+
+// read emits the records of f from its offset to its end: with final, a last line without a
+// newline too.
+func (s *fileSource) read(ctx SourceContext, f *fileState, final bool) error {
+	fh, err := os.Open(f.path)
+	if err != nil {
+		if !final && errors.Is(err, os.ErrNotExist) {
+			return nil // removed: the next refresh drops it
+		}
+		return err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return err
+	}
+	size, start := fi.Size(), f.off.Load()
+	if err := checkSize(f.path, size, start); err != nil {
+		return err
+	}
+	if size == start || size == f.seen {
+		return nil
+	}
+	f.seen = size
+	if f.dec == nil && s.format.hasHeader() && start > 0 {
+		if err := s.readHeader(fh, f, final); err != nil {
+			return err
+		}
+	}
+	if _, err := fh.Seek(start, io.SeekStart); err != nil {
+		return err
+	}
+	s.sc.reset(fh)
+	return f.consume(ctx, s.sc, s.format, final)
+}
+
+// readHeader reads the header of a file resumed past it.
+func (s *fileSource) readHeader(fh *os.File, f *fileState, final bool) error {
+	s.sc.reset(fh)
+	line, _, err := s.sc.next(final)
+	if err != nil {
+		return fmt.Errorf("%s: header: %w", f.path, err)
+	}
+	f.dec, err = s.format.decoder(line)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.path, err)
+	}
+	return nil
+}
