@@ -1,0 +1,133 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// diedMessage is the Error recorded for a job found dead while RUNNING.
+const diedMessage = "the job's process exited without recording a final status"
+
+// pollInterval is how often the waiting functions look at a job again.
+const pollInterval = 10 * time.Millisecond
+
+// probe reads job p and tells whether its process is alive. A job whose
+// process is gone but whose job.json still says RUNNING died: probe records
+// it as FAILED. The error wraps fs.ErrNotExist when p holds no job.json.
+func probe(p Paths) (info Info, alive bool, err error) {
+	if info, err = readInfo(p.Info); err != nil {
+		return Info{}, false, err
+	}
+	lock, err := tryLock(p.Lock)
+	if errors.Is(err, errLocked) {
+		return info, true, nil
+	}
+	if err != nil {
+		return Info{}, false, err
+	}
+	defer lock.Close()
+	// Holding the lock, we know the job's process is gone and that it wrote
+	// its last status before it let go: read that one.
+	if info, err = readInfo(p.Info); err != nil {
+		return Info{}, false, err
+	}
+	if info.Status == StatusRunning {
+		info.Status = StatusFailed
+		info.Error = diedMessage
+		if err := writeInfo(p.Info, info); err != nil {
+			return Info{}, false, err
+		}
+	}
+	return info, false, nil
+}
+
+// List returns the jobs under home sorted by start time: those that are
+// running (process alive, status RUNNING), or with all every job, including
+// finished ones. Jobs found dead while RUNNING are recorded as FAILED on the
+// way. A job directory that cannot be read is skipped.
+func List(home string, all bool) ([]Info, error) {
+	dir := filepath.Join(home, "jobs")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []Info{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	infos := []Info{}
+	for _, e := range entries {
+		if !e.IsDir() || !ValidID(e.Name()) {
+			continue
+		}
+		info, alive, err := probe(PathsOf(home, e.Name()))
+		if err != nil {
+			continue
+		}
+		if all || (alive && info.Status == StatusRunning) {
+			infos = append(infos, info)
+		}
+	}
+	slices.SortFunc(infos, func(a, b Info) int {
+		if c := a.Started.Compare(b.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return infos, nil
+}
+
+// Find returns the job id under home. The error matches ErrUnknownJob when
+// no such job exists (or id is not a job id), and ErrNotRunning, together
+// with the job's Info, when its process is gone or it already has a final
+// status. Both errors read as one sentence for the user.
+func Find(home, id string) (Info, error) {
+	if !ValidID(id) {
+		return Info{}, unknownJob(id)
+	}
+	info, alive, err := probe(PathsOf(home, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Info{}, unknownJob(id)
+	}
+	if err != nil {
+		return Info{}, fmt.Errorf("find job %s: %w", id, err)
+	}
+	if !alive || info.Status != StatusRunning {
+		return info, notRunning(info)
+	}
+	return info, nil
+}
+
+// WaitExited waits until the process of job id has exited (its lock is
+// free) and returns the job's final Info. It polls; ctx bounds the wait.
+func WaitExited(ctx context.Context, home, id string) (Info, error) {
+	if !ValidID(id) {
+		return Info{}, unknownJob(id)
+	}
+	p := PathsOf(home, id)
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		info, alive, err := probe(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return Info{}, unknownJob(id)
+		}
+		if err != nil {
+			return Info{}, fmt.Errorf("wait for job %s: %w", id, err)
+		}
+		if !alive {
+			return info, nil
+		}
+		select {
+		case <-ctx.Done():
+			return info, fmt.Errorf("job %s is still running: %w", id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
