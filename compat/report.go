@@ -1,0 +1,178 @@
+package compat
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Verdict is the outcome for one uid or state (SPEC §7).
+type Verdict string
+
+// The verdicts, as written in every report format.
+const (
+	VerdictCompatible     Verdict = "compatible"
+	VerdictAfterMigration Verdict = "compatible-after-migration"
+	VerdictIncompatible   Verdict = "incompatible"
+	VerdictDropped        Verdict = "dropped"
+	VerdictNew            Verdict = "new"
+)
+
+// Severity is how loudly a result is reported (GitHub annotation level).
+type Severity string
+
+// Severities, loudest first.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityNote    Severity = "note"
+)
+
+// Rule ids that this package decides itself; the type evolution rules come from schema.Evolve.
+const (
+	RuleStateUnchanged        = "STATE_UNCHANGED"
+	RuleStateNew              = "STATE_NEW"
+	RuleStateDropped          = "STATE_DROPPED"
+	RuleMigrateFunction       = "MIGRATE_FUNCTION"
+	RuleKeyTypeChanged        = "KEY_TYPE_CHANGED"
+	RuleOperatorKindChanged   = "OPERATOR_KIND_CHANGED"
+	RuleMaxParallelismChanged = "MAX_PARALLELISM_CHANGED"
+)
+
+// Result is the verdict for one state of one uid, for a stateless uid (State empty), or for
+// the whole job (UID and State empty). Empty strings and zero positions are null in JSON.
+type Result struct {
+	UID       string
+	State     string
+	Verdict   Verdict
+	Rule      string
+	OldSchema string // canonical type expression stored by the old side; "" when none
+	NewSchema string // canonical type expression declared by the new side; "" when none
+	Reason    string // names the path, both types and the fix
+	// File, Line and Column locate the new file's declaration that decides the result;
+	// Line and Column are 0 when no declaration does (a dropped uid).
+	File     string
+	Line     int
+	Column   int
+	Severity Severity
+}
+
+// Name is the result's subject as `uid/state`, `uid`, or `(job)` for job-level results.
+func (r *Result) Name() string {
+	switch {
+	case r.UID == "":
+		return "(job)"
+	case r.State == "":
+		return r.UID
+	}
+	return r.UID + "/" + r.State
+}
+
+// Location is `file:line:col`, `file` without a line, or `-` without a file.
+func (r *Result) Location() string {
+	switch {
+	case r.File == "":
+		return "-"
+	case r.Line == 0:
+		return r.File
+	}
+	return r.File + ":" + strconv.Itoa(r.Line) + ":" + strconv.Itoa(r.Column)
+}
+
+// resultJSON is the wire form of a Result (SPEC §7): absent values are null.
+type resultJSON struct {
+	UID       *string `json:"uid"`
+	State     *string `json:"state"`
+	Verdict   Verdict `json:"verdict"`
+	Rule      string  `json:"rule"`
+	OldSchema *string `json:"old_schema"`
+	NewSchema *string `json:"new_schema"`
+	Reason    string  `json:"reason"`
+	File      *string `json:"file"`
+	Line      *int    `json:"line"`
+	Column    *int    `json:"column"`
+}
+
+// MarshalJSON writes the SPEC §7 shape, with null for absent uid, state, schemas and position.
+func (r Result) MarshalJSON() ([]byte, error) {
+	return json.Marshal(resultJSON{
+		UID: nullString(r.UID), State: nullString(r.State),
+		Verdict: r.Verdict, Rule: r.Rule,
+		OldSchema: nullString(r.OldSchema), NewSchema: nullString(r.NewSchema),
+		Reason: r.Reason,
+		File:   nullString(r.File), Line: nullInt(r.Line), Column: nullInt(r.Column),
+	})
+}
+
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nullInt(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+// Report is the outcome of Check.
+type Report struct {
+	// Compatible is true when no result is incompatible and no state is dropped without
+	// --allow-non-restored-state: the new pipeline can restore the old side's state.
+	Compatible bool
+	Results    []Result
+}
+
+// Counts is the number of results per verdict, as in the summary line.
+type Counts struct {
+	Compatible, AfterMigration, Incompatible, Dropped, New int
+}
+
+// Counts tallies the results by verdict.
+func (rep *Report) Counts() Counts {
+	var c Counts
+	for i := range rep.Results {
+		switch rep.Results[i].Verdict {
+		case VerdictCompatible:
+			c.Compatible++
+		case VerdictAfterMigration:
+			c.AfterMigration++
+		case VerdictIncompatible:
+			c.Incompatible++
+		case VerdictDropped:
+			c.Dropped++
+		case VerdictNew:
+			c.New++
+		}
+	}
+	return c
+}
+
+// Summary is the summary line: `N compatible, N after migration, N incompatible, N dropped,
+// N new`.
+func (c Counts) Summary() string {
+	return strconv.Itoa(c.Compatible) + " compatible, " + strconv.Itoa(c.AfterMigration) + " after migration, " +
+		strconv.Itoa(c.Incompatible) + " incompatible, " + strconv.Itoa(c.Dropped) + " dropped, " +
+		strconv.Itoa(c.New) + " new"
+}
+
+// RelativeTo rewrites every result's file relative to dir when the file lies inside dir
+// (the CLI passes its working directory, so reports say `pipeline.yaml:12:7`, and GitHub
+// annotations get repository-relative paths).
+func (rep *Report) RelativeTo(dir string) {
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.File == "" || !filepath.IsAbs(r.File) {
+			continue
+		}
+		rel, err := filepath.Rel(dir, r.File)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		r.File = filepath.ToSlash(rel)
+	}
+}
