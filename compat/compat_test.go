@@ -1,0 +1,139 @@
+package compat
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/savepoints"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected reports of testdata/*.txtar")
+
+// Expected outputs of a case, by archive file name. report.txt and report.json are always
+// checked; report.github only in the cases that hold one.
+var outputs = []struct {
+	name     string
+	required bool
+	write    func(*Report, *bytes.Buffer) error
+}{
+	{"report.txt", true, func(r *Report, b *bytes.Buffer) error { return r.WriteText(b) }},
+	{"report.json", true, func(r *Report, b *bytes.Buffer) error { return r.WriteJSON(b) }},
+	{"report.github", false, func(r *Report, b *bytes.Buffer) error { return r.WriteGitHub(b) }},
+}
+
+// TestCases runs every testdata/*.txtar: the old side is old.yaml (through Describe) or
+// old.json (a savepoint's _metadata.json), the new side new.yaml, and `flags` may hold
+// `allow-non-restored-state`. Other files of the archive are written next to them.
+func TestCases(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test cases in testdata (%v)", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			runCase(t, file)
+		})
+	}
+}
+
+func runCase(t *testing.T, file string) {
+	ar, err := parseArchiveFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := Check(oldSide(t, ar, dir), load(t, filepath.Join(dir, "new.yaml")), caseOptions(ar))
+	rep.RelativeTo(dir)
+
+	changed := false
+	for _, out := range outputs {
+		want, ok := archiveFile(ar, out.name)
+		if !ok && !out.required {
+			continue
+		}
+		var got bytes.Buffer
+		if err := out.write(rep, &got); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case *rewrite:
+			changed = setArchiveFile(ar, out.name, got.Bytes()) || changed
+		case !ok:
+			t.Errorf("%s: no %s; run `go test ./compat -rewrite` and review it", file, out.name)
+		case !bytes.Equal(got.Bytes(), want):
+			t.Errorf("%s: %s differs\n--- got\n%s--- want\n%s", file, out.name, got.Bytes(), want)
+		}
+	}
+	if changed {
+		if err := os.WriteFile(file, formatArchive(ar), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func oldSide(t *testing.T, ar *archive, dir string) *savepoints.Metadata {
+	t.Helper()
+	if data, ok := archiveFile(ar, "old.json"); ok {
+		var meta savepoints.Metadata
+		if err := json.Unmarshal(data, &meta); err != nil {
+			t.Fatalf("old.json: %v", err)
+		}
+		return &meta
+	}
+	return Describe(load(t, filepath.Join(dir, "old.yaml")))
+}
+
+func load(t *testing.T, path string) *pipeline.Pipeline {
+	t.Helper()
+	p, err := pipeline.Load(path, pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatalf("load %s: %v", filepath.Base(path), err)
+	}
+	return p
+}
+
+func caseOptions(ar *archive) Options {
+	var opts Options
+	flags, _ := archiveFile(ar, "flags")
+	for _, f := range strings.Fields(string(flags)) {
+		if f == "allow-non-restored-state" {
+			opts.AllowNonRestoredState = true
+		}
+	}
+	return opts
+}
+
+func archiveFile(ar *archive, name string) ([]byte, bool) {
+	for _, f := range ar.Files {
+		if f.Name == name {
+			return f.Data, true
+		}
+	}
+	return nil, false
+}
+
+// setArchiveFile sets (or adds) a file of the archive and reports whether it changed.
+func setArchiveFile(ar *archive, name string, data []byte) bool {
+	for i := range ar.Files {
+		if ar.Files[i].Name == name {
+			if bytes.Equal(ar.Files[i].Data, data) {
+				return false
+			}
+			ar.Files[i].Data = data
+			return true
+		}
+	}
+	ar.Files = append(ar.Files, archiveEntry{Name: name, Data: data})
+	return true
+}
