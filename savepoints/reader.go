@@ -71,7 +71,7 @@ func readMetadata(dir string) (*Metadata, error) {
 		return nil, notASavepoint(dir, "no "+MetadataFile)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("savepoint %s: %w", dir, err)
+		return nil, invalidCause(err, dir, "read %s", MetadataFile)
 	}
 	var probe struct {
 		FormatVersion int `json:"format_version"`
@@ -83,14 +83,12 @@ func readMetadata(dir string) (*Metadata, error) {
 		return nil, invalid(dir, "%s: unsupported format version %d (this pipectl reads %d)",
 			MetadataFile, probe.FormatVersion, FormatVersion1)
 	}
+	// The probe took the whole input, so the strict decoder has one object to read.
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var meta Metadata
 	if err := dec.Decode(&meta); err != nil {
 		return nil, invalidCause(err, dir, "%s is malformed", MetadataFile)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid(dir, "%s has data after its JSON object", MetadataFile)
 	}
 	if meta.Checksum == "" {
 		return nil, invalid(dir, "%s has no checksum", MetadataFile)
