@@ -3,24 +3,9 @@ package schema
 // This file lists the package's API as it is used by the rest of pipectl. Bodies marked
 // "unimplemented" are being written; keep the signatures and contracts.
 
-// Convert checks a generic Go value against t and returns it in canonical form (see the
-// package doc). It accepts what encoding/json (with UseNumber or float64) and goja's Export
-// produce: json.Number, float64 that is integral for int, int/int32/int64, map[string]any,
-// []any, base64 strings for bytes, nil or a missing field for an optional. Errors are
-// *ValueError. Values already canonical pass with little work.
-func (t *Type) Convert(v any) (any, error) { panic("unimplemented") }
 
-// DecodeJSON decodes one JSON document into a canonical value of t (errors: *ValueError or a
-// JSON syntax error).
-func (t *Type) DecodeJSON(data []byte) (any, error) { panic("unimplemented") }
 
-// AppendJSON appends the JSON form of a canonical value of t to dst, record fields in
-// declared order, bytes as base64, int map keys as decimal strings.
-func (t *Type) AppendJSON(dst []byte, v any) ([]byte, error) { panic("unimplemented") }
 
-// ParseText reads a scalar of t from text, as found in a CSV cell (an empty cell is nil for an
-// optional type).
-func (t *Type) ParseText(s string) (any, error) { panic("unimplemented") }
 
 // AppendBinary appends the compact deterministic binary encoding of v (a canonical value of
 // t) to dst. Equal values always encode to equal bytes (map entries sorted by key), so the
