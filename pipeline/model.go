@@ -19,6 +19,9 @@ type Code struct {
 	Pos  Pos
 	// Field names the field for messages: "alarm-evaluator.fn", "script".
 	Field string
+	// Index is the function's index in Pipeline.Funcs and in the program of
+	// Pipeline.Compile (script.Runtime.Func(Index, …)); -1 for the shared script.
+	Index int
 }
 
 // Role says whether a node is a source, an operator or a sink.
@@ -48,6 +51,9 @@ type Pipeline struct {
 	Params             map[string]any // canonical JSON-like values (int64, float64, string, …)
 	ParamOrder         []string       // param names in file order
 	Script             *Code          // nil when absent
+	// Funcs is every function field of the file in file order; Funcs[i].Index == i, and
+	// function i of the program that Compile returns is Funcs[i].
+	Funcs []*Code
 
 	Sources   []*Node
 	Operators []*Node
@@ -59,6 +65,8 @@ type Pipeline struct {
 
 	Nodes map[string]*Node
 	Order []*Node
+
+	compiled *compiled // the one compilation of Compile; nil for a Pipeline built by hand
 }
 
 // KeyBy is a key selector: a field path into the input type (no JS) or a JS function.
@@ -140,6 +148,10 @@ type Node struct {
 	AllowedLateness           time.Duration
 	LateOutput                string
 	WindowReduce              *Code         // window `reduce:`
+	// Accumulator is the accumulator type of an aggregate, or of a window's `aggregate:`
+	// (whose init, fn and result are then Init, Fn and Result; Fn is the window function
+	// only when neither Accumulator nor WindowReduce is set).
+	Accumulator *schema.Type
 	FunctionTimeout           time.Duration // resolved: own value, else the pipeline's
 
 	// Error policy for bad records (sources) and throwing functions (operators).

@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/pipectl/pipectl/script"
+	"gopkg.in/yaml.v3"
+)
+
+// compiled caches the pipeline's one compilation.
+type compiled struct {
+	once sync.Once
+	prog *script.Program
+	err  error
+}
+
+// Compile compiles the pipeline's JavaScript (the shared script and every function of Funcs,
+// function i of the program being Funcs[i]) with its params, once: later calls return the
+// same program. Load has already compiled it successfully.
+func (p *Pipeline) Compile() (*script.Program, error) {
+	if p.compiled == nil {
+		return p.compile()
+	}
+	p.compiled.once.Do(func() { p.compiled.prog, p.compiled.err = p.compile() })
+	return p.compiled.prog, p.compiled.err
+}
+
+func (p *Pipeline) compile() (*script.Program, error) {
+	var shared *script.Source
+	if p.Script != nil {
+		s := p.Script.source(p.File)
+		shared = &s
+	}
+	fns := make([]script.Source, len(p.Funcs))
+	for i, c := range p.Funcs {
+		fns[i] = c.source(p.File)
+	}
+	return script.Compile(shared, p.Params, fns)
+}
+
+// source is the script package's view of the code.
+func (c *Code) source(file string) script.Source {
+	return script.Source{Name: c.Field, Code: c.Text, File: file, Line: c.Pos.Line, Col: c.Pos.Col}
+}
+
+// compileJS compiles the pipeline's JavaScript and reports its syntax errors.
+func (l *loader) compileJS() {
+	_, err := l.p.Compile()
+	if err == nil {
+		return
+	}
+	var list script.ErrorList
+	if !errors.As(err, &list) {
+		l.errorf(Pos{1, 1}, CodeJS, "compile JavaScript: %v", err)
+		return
+	}
+	for _, e := range list {
+		l.errorf(Pos{e.Line, e.Col}, CodeJS, "%s: %s", e.Name, e.Msg)
+	}
+}
+
+// code reads a JavaScript field: a string whose position is that of its first character
+// (for a block scalar `fn: |`, the first line after the indicator, at the block's indent).
+func (l *loader) code(n *yaml.Node, field string) *Code {
+	text, ok := l.scalar(n, field)
+	if !ok {
+		return nil
+	}
+	if strings.TrimSpace(text) == "" {
+		l.errorf(posOf(n), CodeValue, "%s must not be empty", field)
+		return nil
+	}
+	c := &Code{Text: text, Pos: posOf(n), Field: field, Index: -1}
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		c.Pos = Pos{n.Line + 1, l.blockIndent(n.Line+1) + 1}
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		c.Pos.Col++
+	}
+	return c
+}
+
+// blockIndent is the indentation of a block scalar's content starting at line from: that of
+// its first non-blank line.
+func (l *loader) blockIndent(from int) int {
+	for i := from; i <= len(l.lines); i++ {
+		s := l.line(i)
+		if t := strings.TrimLeft(s, " "); t != "" {
+			return len(s) - len(t)
+		}
+	}
+	return 0
+}
+
+// fn reads a function field and registers it in Funcs.
+func (l *loader) fn(n *yaml.Node, field string) *Code {
+	c := l.code(n, field)
+	if c != nil {
+		c.Index = len(l.p.Funcs)
+		l.p.Funcs = append(l.p.Funcs, c)
+	}
+	return c
+}

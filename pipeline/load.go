@@ -1,0 +1,122 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// Params overrides `params:` values: each value is read as YAML (`5000` is a number). A
+	// name that the file's params lack is an error of type *ParamError.
+	Params map[string]string
+	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Load reads, validates and type-checks a pipeline file, compiling its JavaScript (never
+// opening data files). It returns *ReadError when the file cannot be read, *ParamError for an
+// unknown --param, and Diagnostics (every error found, in file order) when it is invalid.
+// Warnings alone do not fail a load; they are in the returned pipeline's Warnings.
+func Load(path string, opts LoadOptions) (*Pipeline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ReadError{Path: path, Err: err}
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse is Load on bytes already read; file names the file in diagnostics and resolves
+// relative paths.
+func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, &ReadError{Path: file, Err: err}
+	}
+	l := &loader{
+		file:      file,
+		lookupEnv: opts.LookupEnv,
+		p: &Pipeline{
+			File:     abs,
+			Dir:      filepath.Dir(abs),
+			Raw:      data,
+			Nodes:    map[string]*Node{},
+			compiled: &compiled{},
+		},
+	}
+	l.aux = map[*Node]*aux{}
+	l.lines = strings.Split(string(data), "\n")
+	if l.lookupEnv == nil {
+		l.lookupEnv = os.LookupEnv
+	}
+	if err := l.load(opts.Params); err != nil {
+		return nil, err
+	}
+	l.diags.sort()
+	if l.diags.HasErrors() {
+		return nil, l.diags
+	}
+	l.p.Warnings = l.diags
+	return l.p, nil
+}
+
+// loader holds the state of one Parse: the pipeline being filled and the findings so far.
+type loader struct {
+	file      string // the file as named by the caller, for diagnostics
+	lookupEnv func(string) (string, bool)
+	p         *Pipeline
+	diags     Diagnostics
+	lines     []string // the file's lines, for positions that YAML does not give
+	// streams maps every readable stream uid to its producer (late outputs included).
+	streams map[string]stream
+	aux     map[*Node]*aux
+}
+
+// load runs every phase, collecting findings. It returns an error only for what is not a
+// finding of the file: an unknown --param.
+func (l *loader) load(params map[string]string) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(l.p.Raw, &doc); err != nil {
+		l.yamlError(err)
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		l.errorf(Pos{1, 1}, CodeValue, "the pipeline file is empty")
+		return nil
+	}
+	root := doc.Content[0]
+	l.substituteEnv(root)
+	if err := l.top(root, params); err != nil {
+		return err
+	}
+	l.graph()
+	l.compileJS()
+	return nil
+}
+
+// errorf records an error at pos.
+func (l *loader) errorf(pos Pos, code, format string, args ...any) {
+	l.diags = append(l.diags, Diagnostic{File: l.file, Line: pos.Line, Col: pos.Col,
+		Severity: SeverityError, Code: code, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warnf records a warning at pos.
+func (l *loader) warnf(pos Pos, code, format string, args ...any) {
+	l.diags = append(l.diags, Diagnostic{File: l.file, Line: pos.Line, Col: pos.Col,
+		Severity: SeverityWarning, Code: code, Msg: fmt.Sprintf(format, args...)})
+}
+
+// resolvePath makes a path from the file absolute against the file's directory.
+func (l *loader) resolvePath(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(l.p.Dir, p)
+}
+
+// posOf is the position of a YAML node.
+func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }

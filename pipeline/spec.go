@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"maps"
+	"slices"
+)
+
+// kindSpec lists the keys one kind of source, operator or sink takes.
+type kindSpec struct {
+	keys     []string // allowed keys besides the role's common ones
+	required []string
+	js       bool // the kind runs JavaScript: it takes function_timeout, on_error, dead_letter
+}
+
+// Keys every item of a role takes.
+var (
+	sourceCommon   = []string{"uid", "kind", "schema", "timestamp", "watermark", "on_error", "dead_letter", "parallelism"}
+	operatorCommon = []string{"uid", "kind", "parallelism"}
+	operatorJS     = []string{"function_timeout", "on_error", "dead_letter"}
+	sinkCommon     = []string{"uid", "kind", "input", "parallelism"}
+)
+
+var sourceKinds = map[string]kindSpec{
+	"file":      {keys: []string{"path", "format", "follow"}, required: []string{"path"}},
+	"generator": {keys: []string{"fn", "count", "rate"}, required: []string{"fn"}},
+	"stdin":     {keys: []string{"format"}},
+}
+
+var (
+	keyed       = []string{"input", "key_by", "key_type"}
+	windowKeys  = []string{"window", "allowed_lateness", "late_output", "fn", "reduce", "aggregate", "output"}
+	joinKeys    = []string{"inputs", "key_by", "key_type", "window", "allowed_lateness", "fn", "output"}
+	joinReq     = []string{"inputs", "key_by", "window", "fn", "output"}
+	aggregation = kindSpec{keys: append(slices.Clone(keyed), "field"), required: []string{"input", "key_by", "field"}}
+)
+
+var operatorKinds = map[string]kindSpec{
+	"map":                 {keys: []string{"input", "fn", "output"}, required: []string{"input", "fn", "output"}, js: true},
+	"filter":              {keys: []string{"input", "fn"}, required: []string{"input", "fn"}, js: true},
+	"flat_map":            {keys: []string{"input", "fn", "output"}, required: []string{"input", "fn", "output"}, js: true},
+	"union":               {keys: []string{"inputs"}, required: []string{"inputs"}},
+	"flat_map_with_state": {keys: append(slices.Clone(keyed), "fn", "state", "output"), required: []string{"input", "key_by", "fn", "state", "output"}, js: true},
+	"process":             {keys: append(slices.Clone(keyed), "fn", "states", "output", "on_timer"), required: []string{"input", "key_by", "fn", "output"}, js: true},
+	"reduce":              {keys: append(slices.Clone(keyed), "fn"), required: []string{"input", "key_by", "fn"}, js: true},
+	"aggregate":           {keys: append(slices.Clone(keyed), "init", "fn", "result", "accumulator", "output"), required: []string{"input", "key_by", "init", "fn", "accumulator"}, js: true},
+	"sum":                 aggregation,
+	"min":                 aggregation,
+	"max":                 aggregation,
+	"min_by":              aggregation,
+	"max_by":              aggregation,
+	"window":              {keys: append(slices.Clone(keyed), windowKeys...), required: []string{"input", "key_by", "window"}, js: true},
+	"window_all":          {keys: append([]string{"input"}, windowKeys...), required: []string{"input", "window"}, js: true},
+	"window_join":         {keys: joinKeys, required: joinReq, js: true},
+	"co_group":            {keys: joinKeys, required: joinReq, js: true},
+}
+
+var sinkKinds = map[string]kindSpec{
+	"stdout": {keys: []string{"format"}},
+	"file":   {keys: []string{"path", "format"}, required: []string{"path"}},
+}
+
+// allowedKeys is every key an item of the given role and spec takes.
+func allowedKeys(common []string, s kindSpec) []string {
+	keys := append(slices.Clone(common), s.keys...)
+	if s.js {
+		keys = append(keys, operatorJS...)
+	}
+	return keys
+}
+
+// everyKey is every key that any kind of a role takes (to tell "not allowed for this kind"
+// from "unknown").
+func everyKey(common []string, kinds map[string]kindSpec) []string {
+	var keys []string
+	for _, s := range kinds {
+		keys = append(keys, allowedKeys(common, s)...)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// kindNames lists a role's kinds, sorted.
+func kindNames(kinds map[string]kindSpec) []string { return slices.Sorted(maps.Keys(kinds)) }

@@ -1,0 +1,81 @@
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// yaml.v3 reports syntax errors as "yaml: line N: problem" (or without the line when it is
+// the first). Parser errors (as opposed to scanner errors) give the 0-based line of the start
+// of the construct or of the problem, so their line is one less than the real one.
+var (
+	yamlErrRE    = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+	keyValueRE   = regexp.MustCompile(`^(\s*(?:-\s+)?)([A-Za-z0-9_.-]+):\s+(\S.*)$`)
+	parserErrors = []string{"did not find expected ',' or", "did not find expected '-' indicator",
+		"did not find expected key", "did not find expected node content",
+		"did not find expected <document start>", "found incompatible YAML document"}
+)
+
+// yamlError turns a yaml.v3 syntax error into a positioned diagnostic, explaining the
+// pitfalls of SPEC §2.1 with their fix.
+func (l *loader) yamlError(err error) {
+	m := yamlErrRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		l.errorf(Pos{1, 1}, CodeYAML, "invalid YAML: %v", err)
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	problem := m[2]
+	parser := false
+	for _, p := range parserErrors {
+		parser = parser || strings.HasPrefix(problem, p)
+	}
+	if parser {
+		line++ // 0-based
+	}
+	line = max(1, min(line, len(l.lines)))
+	if strings.HasPrefix(problem, "did not find expected ',' or") {
+		line = l.flowStart(line)
+	}
+	pos, hint := l.yamlHint(line, problem)
+	l.errorf(pos, CodeYAML, "invalid YAML: %s%s", problem, hint)
+}
+
+// flowStart finds the line, at or above line, where an unclosed one-line {...} or [...] opens.
+func (l *loader) flowStart(line int) int {
+	for i := line; i >= 1 && i > line-20; i-- {
+		if strings.ContainsAny(l.line(i), "{[") {
+			return i
+		}
+	}
+	return line
+}
+
+// yamlHint locates the problem on its line and explains the usual cause.
+func (l *loader) yamlHint(line int, problem string) (Pos, string) {
+	text := l.line(line)
+	pos := Pos{line, len(text) - len(strings.TrimLeft(text, " \t")) + 1}
+	kv := keyValueRE.FindStringSubmatch(text)
+	if strings.Contains(problem, "tab") || strings.Contains(problem, "cannot start any token") && strings.Contains(text, "\t") {
+		return pos, "; YAML indents with spaces, not tabs"
+	}
+	if kv == nil {
+		return pos, ""
+	}
+	key, value := kv[2], kv[3]
+	valueCol := len(text) - len(value) + 1
+	switch {
+	case jsKeys[key] && strings.Contains(value, ": ") && !strings.HasPrefix(value, "|") && !strings.HasPrefix(value, ">"):
+		return Pos{line, valueCol}, fmt.Sprintf(
+			"; a JavaScript function that contains \": \" must be a block scalar: write `%s: |` and the code on the next lines, indented", key)
+	case strings.ContainsAny(value, "{[") && !strings.HasPrefix(value, `"`) && !strings.HasPrefix(value, `'`):
+		return Pos{line, valueCol}, fmt.Sprintf(
+			"; inside a one-line {...} or [...] YAML splits at commas and rejects '?', so a type like map<string, int> or string? there must be quoted or written in block style: %s: %s",
+			key, strconv.Quote(value))
+	case strings.Contains(problem, "mapping values are not allowed"):
+		return Pos{line, valueCol}, fmt.Sprintf("; a value that contains \": \" must be quoted: %s: %s", key, strconv.Quote(value))
+	}
+	return pos, ""
+}
