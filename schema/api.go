@@ -3,18 +3,6 @@ package schema
 // This file lists the package's API as it is used by the rest of pipectl. Bodies marked
 // "unimplemented" are being written; keep the signatures and contracts.
 
-
-
-
-
-// AppendBinary appends the compact deterministic binary encoding of v (a canonical value of
-// t) to dst. Equal values always encode to equal bytes (map entries sorted by key), so the
-// encoding of a key is its identity and the input of the key hash.
-func (t *Type) AppendBinary(dst []byte, v any) ([]byte, error) { panic("unimplemented") }
-
-// DecodeBinary decodes one value of t from the front of b and returns it with the rest of b.
-func (t *Type) DecodeBinary(b []byte) (v any, rest []byte, err error) { panic("unimplemented") }
-
 // Verdict is the outcome of comparing an old and a new type (or state). Larger is worse.
 type Verdict uint8
 

@@ -645,4 +645,3 @@ func unescape(raw []byte) []byte {
 	}
 	return out
 }
-
