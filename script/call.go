@@ -13,8 +13,7 @@ type Func struct {
 	rt      *Runtime
 	fn      goja.Callable
 	src     *Source
-	timeout time.Duration
-	ticks   int64 // the timeout in watchdog ticks; 0: none
+	timeout time.Duration // 0: none
 }
 
 // Call calls the function with JS arguments and returns its result. An exception or a timeout
@@ -22,7 +21,7 @@ type Func struct {
 // same runtime (through a host callback) runs under the outer call's timeout.
 func (f *Func) Call(args ...goja.Value) (goja.Value, error) {
 	r := f.rt
-	if f.ticks == 0 || r.depth > 0 {
+	if f.timeout <= 0 || r.depth > 0 {
 		r.depth++
 		v, err := f.fn(goja.Undefined(), args...)
 		r.depth--
@@ -31,11 +30,12 @@ func (f *Func) Call(args ...goja.Value) (goja.Value, error) {
 		}
 		return v, nil
 	}
-	d := r.watch.arm(f.ticks)
+	r.calls++
+	r.watch.arm(r.calls, f.timeout)
 	r.depth++
 	v, err := f.fn(goja.Undefined(), args...)
 	r.depth--
-	r.watch.disarm(d, r.vm)
+	r.watch.disarm(r.calls, r.vm)
 	if err != nil {
 		return nil, r.jsError(f.src, err, f.timeout)
 	}

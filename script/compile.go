@@ -29,6 +29,9 @@ type piece struct {
 // identRE matches a bare identifier: the name of a function defined in the script.
 var identRE = regexp.MustCompile(`^[\p{L}_$][\p{L}\p{N}_$]*$`)
 
+// literals are the words that look like identifiers but are values.
+var literals = map[string]bool{"true": true, "false": true, "null": true, "this": true}
+
 // Compile compiles the shared script (nil when absent) and every function once. Params are
 // made visible as the global `params`. A syntax error in any piece is returned as []*Error
 // wrapped in an ErrorList, all of them, with file positions. A function that is a bare
@@ -39,23 +42,26 @@ func Compile(shared *Source, params map[string]any, fns []Source) (*Program, err
 	var declared map[string]bool // nil: no script, or a script that does not parse
 	if shared != nil {
 		p.script = &piece{src: *shared}
-		prg, es := p.script.compile()
+		prg, err := p.script.compile()
 		if prg != nil {
 			declared = topLevelNames(prg)
 		}
-		errs = append(errs, es...)
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for i, src := range fns {
 		p.fns[i] = &piece{src: src, fn: true}
-		if name := strings.TrimSpace(src.Code); identRE.MatchString(name) && !declared[name] {
+		if name := strings.TrimSpace(src.Code); identRE.MatchString(name) && !literals[name] && !declared[name] {
 			if shared == nil || declared != nil {
 				errs = append(errs, errorAt(&src, src.Line, src.Col,
 					fmt.Sprintf("%q is not a function defined in script", name)))
 			}
 			continue
 		}
-		_, es := p.fns[i].compile()
-		errs = append(errs, es...)
+		if _, err := p.fns[i].compile(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -64,20 +70,20 @@ func Compile(shared *Source, params map[string]any, fns []Source) (*Program, err
 }
 
 // compile parses and compiles the piece, returning its syntax tree (nil when it does not
-// parse) and its errors.
-func (pc *piece) compile() (*ast.Program, ErrorList) {
+// parse) and its error.
+func (pc *piece) compile() (*ast.Program, *Error) {
 	prg, err := parser.ParseFile(nil, pc.src.File, pc.text(), 0, parser.WithDisableSourceMaps)
 	if err != nil {
-		return nil, pc.syntaxErrors(err)
+		return nil, pc.syntaxError(err)
 	}
 	if pc.fn {
 		if e := pc.checkExpression(prg); e != nil {
-			return prg, ErrorList{e}
+			return prg, e
 		}
 	}
 	pc.prg, err = goja.CompileAST(prg, false)
 	if err != nil {
-		return prg, ErrorList{pc.compileError(err)}
+		return prg, pc.compileError(err)
 	}
 	return prg, nil
 }
@@ -125,21 +131,33 @@ func (pc *piece) filePos(line, col int) (int, int) {
 	return line, col + pc.src.Col - 1
 }
 
-// syntaxErrors converts the parser's errors, every distinct one of them.
-func (pc *piece) syntaxErrors(err error) ErrorList {
+// syntaxError converts the parser's error. Only the first error of a piece is kept: goja's
+// parser goes on after it, and what it reports then is mostly the same mistake seen again. An
+// error at the wrapper's closing parenthesis is the end of the user's code.
+func (pc *piece) syntaxError(err error) *Error {
 	var list parser.ErrorList
-	if !errors.As(err, &list) {
-		return ErrorList{errorAt(&pc.src, pc.src.Line, pc.src.Col, "SyntaxError: "+err.Error())}
+	if !errors.As(err, &list) || len(list) == 0 {
+		return errorAt(&pc.src, pc.src.Line, pc.src.Col, "SyntaxError: "+err.Error())
 	}
-	var errs ErrorList
-	for _, e := range list {
-		line, col := pc.filePos(e.Position.Line, e.Position.Column)
-		err := errorAt(&pc.src, line, col, "SyntaxError: "+e.Message)
-		if len(errs) == 0 || *errs[len(errs)-1] != *err { // the parser repeats itself at the end
-			errs = append(errs, err)
-		}
+	pos := list[0].Position
+	if pc.fn && pos.Line > pc.src.Line+strings.Count(pc.src.Code, "\n") {
+		line, col := pc.end()
+		return errorAt(&pc.src, line, col, "SyntaxError: Unexpected end of input")
 	}
-	return errs
+	line, col := pc.filePos(pos.Line, pos.Column)
+	return errorAt(&pc.src, line, col, "SyntaxError: "+list[0].Message)
+}
+
+// end is the file position just after the last non-blank character of Code.
+func (pc *piece) end() (int, int) {
+	code := strings.TrimRight(pc.src.Code, " \t\r\n")
+	last := strings.LastIndex(code, "\n")
+	line := pc.src.Line + strings.Count(code, "\n")
+	col := len(code) - last // the column after the last character, on the padded line
+	if last < 0 {
+		col += max(pc.src.Col, 1) - 1
+	}
+	return pc.filePos(line, col)
 }
 
 // compileError converts an error of goja's compiler (an early error such as a redeclared let).

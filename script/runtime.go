@@ -30,7 +30,8 @@ type Runtime struct {
 	vm    *goja.Runtime
 	fns   []goja.Callable // function i of the Compile call
 	watch *watch
-	depth int // calls in progress: only the outermost one is timed
+	depth int   // calls in progress: only the outermost one is timed
+	calls int64 // timed calls so far: the id of the last one
 }
 
 // NewRuntime makes a runtime and evaluates the shared script and every function expression in
@@ -158,11 +159,7 @@ func typeName(v goja.Value) string {
 // Func is function i of the Compile call, bound to this runtime, with a call timeout
 // (0: none).
 func (r *Runtime) Func(i int, timeout time.Duration) *Func {
-	f := &Func{rt: r, fn: r.fns[i], src: &r.prog.fns[i].src, timeout: timeout}
-	if timeout > 0 {
-		f.ticks = ticksFor(timeout)
-	}
-	return f
+	return &Func{rt: r, fn: r.fns[i], src: &r.prog.fns[i].src, timeout: timeout}
 }
 
 // VM returns the goja runtime, for host objects (process contexts, emit callbacks).

@@ -10,26 +10,23 @@ import (
 	"github.com/dop251/goja"
 )
 
-// The watchdog enforces call timeouts without any per-call timer: a call stores its deadline
-// (in ticks of a coarse clock) in its runtime's watch, and one goroutine for the whole process
-// advances the clock every tickPeriod and interrupts the runtimes whose call is past its
-// deadline. A call pays two atomic operations; the goroutine runs only while runtimes exist.
+// The watchdog enforces call timeouts without any per-call timer or clock read: a timed call
+// publishes its id and timeout in its runtime's watch, and one goroutine for the whole process
+// looks at every watch each tickPeriod. It notes when it first sees a call; when it sees the
+// same call again at least the timeout later, the call has run longer than its timeout (it
+// started before it was first seen), and the watchdog interrupts it. So a call is never
+// interrupted early, even when the watchdog is starved, and at most about one period late. A
+// call pays three atomic operations; the goroutine runs only while runtimes exist.
 //
-// A watch's deadline is 0 when no timed call runs, a tick number during a call, and then
-// claimed/interrupted while the watchdog interrupts it: the watchdog claims a deadline with a
-// compare-and-swap, so it never interrupts a later call by mistake, and a call that ends
-// while claimed waits for the interrupt to land and clears it.
+// A watch's call is 0 when no timed call runs, the call's id (> 0) during it, and
+// claimed/interrupted while the watchdog interrupts it: the watchdog claims a call with a
+// compare-and-swap, so it never interrupts a later call by mistake, and a call that ends while
+// claimed waits for the interrupt to land and clears it.
 const tickPeriod = 5 * time.Millisecond
 
 const (
 	claimed     = -1 // the watchdog is interrupting the call
 	interrupted = -2 // the interrupt was sent; the call clears it when it returns
-)
-
-// clock is the coarse time in ticks since epoch; it only grows.
-var (
-	epoch = time.Now()
-	clock atomic.Int64
 )
 
 // watchdog is the set of watched runtimes.
@@ -44,11 +41,17 @@ type timeoutSignal struct{}
 
 // watch is the timeout state of one runtime.
 type watch struct {
-	deadline atomic.Int64
-	vm       weak.Pointer[goja.Runtime] // weak, so the watchdog keeps no runtime alive
+	call    atomic.Int64 // the running timed call: 0, its id, claimed or interrupted
+	timeout atomic.Int64 // the running call's timeout, in nanoseconds
+	vm      weak.Pointer[goja.Runtime]
+
+	// Owned by the watchdog goroutine.
+	seen   int64     // the call seen at the last look
+	seenAt time.Time // when it was first seen
 }
 
-// startWatch registers a runtime with the watchdog, starting it if needed.
+// startWatch registers a runtime with the watchdog, starting it if needed. The watch holds the
+// runtime weakly, so the watchdog keeps no runtime alive.
 func startWatch(vm *goja.Runtime) *watch {
 	w := &watch{vm: weak.Make(vm)}
 	watchdog.mu.Lock()
@@ -57,7 +60,6 @@ func startWatch(vm *goja.Runtime) *watch {
 		watchdog.watches = map[*watch]struct{}{}
 	}
 	watchdog.watches[w] = struct{}{}
-	tick() // the clock may be stale if the watchdog was idle
 	if !watchdog.running {
 		watchdog.running = true
 		go watchLoop()
@@ -72,31 +74,17 @@ func stopWatch(w *watch) {
 	watchdog.mu.Unlock()
 }
 
-// tick advances the clock to the current time and returns it.
-func tick() int64 {
-	now := int64(time.Since(epoch) / tickPeriod)
-	clock.Store(now)
-	return now
-}
-
-// ticksFor is the number of ticks a call of the given timeout may run: one more than the
-// timeout rounds up to, since the clock read at the call's start may be almost a tick old.
-func ticksFor(timeout time.Duration) int64 {
-	return int64((timeout+tickPeriod-1)/tickPeriod) + 1
-}
-
 // watchLoop is the watchdog goroutine.
 func watchLoop() {
 	t := time.NewTicker(tickPeriod)
 	defer t.Stop()
-	for range t.C {
+	for now := range t.C {
 		watchdog.mu.Lock()
 		if len(watchdog.watches) == 0 {
 			watchdog.running = false
 			watchdog.mu.Unlock()
 			return
 		}
-		now := tick()
 		for w := range watchdog.watches {
 			w.check(now)
 		}
@@ -104,37 +92,42 @@ func watchLoop() {
 	}
 }
 
-// check interrupts the runtime if its call is past its deadline.
-func (w *watch) check(now int64) {
-	d := w.deadline.Load()
-	if d <= 0 || now < d {
+// check interrupts the runtime if its call has been seen running for longer than its timeout.
+func (w *watch) check(now time.Time) {
+	c := w.call.Load()
+	if c <= 0 {
+		return
+	}
+	if c != w.seen {
+		w.seen, w.seenAt = c, now
+		return
+	}
+	if now.Sub(w.seenAt) < time.Duration(w.timeout.Load()) {
 		return
 	}
 	vm := w.vm.Value()
-	if vm == nil || !w.deadline.CompareAndSwap(d, claimed) {
+	if vm == nil || !w.call.CompareAndSwap(c, claimed) {
 		return
 	}
 	vm.Interrupt(timeoutSignal{})
-	w.deadline.Store(interrupted)
+	w.call.Store(interrupted)
 }
 
-// arm starts watching a call that may run the given number of ticks and returns its
-// deadline, for disarm.
-func (w *watch) arm(ticks int64) int64 {
-	d := clock.Load() + ticks
-	w.deadline.Store(d)
-	return d
+// arm starts watching call id (> 0, unique in the runtime) with its timeout.
+func (w *watch) arm(id int64, timeout time.Duration) {
+	w.timeout.Store(int64(timeout))
+	w.call.Store(id)
 }
 
-// disarm ends the watch of the call with deadline d. If the watchdog interrupted it (or was
-// about to), it waits for the interrupt to land and clears it, so the next call starts clean.
-func (w *watch) disarm(d int64, vm *goja.Runtime) {
-	if w.deadline.CompareAndSwap(d, 0) {
+// disarm ends the watch of call id. If the watchdog interrupted it (or was about to), it waits
+// for the interrupt to land and clears it, so the next call starts clean.
+func (w *watch) disarm(id int64, vm *goja.Runtime) {
+	if w.call.CompareAndSwap(id, 0) {
 		return
 	}
-	for w.deadline.Load() == claimed {
+	for w.call.Load() == claimed {
 		runtime.Gosched()
 	}
 	vm.ClearInterrupt()
-	w.deadline.Store(0)
+	w.call.Store(0)
 }
