@@ -57,7 +57,10 @@ type Source interface {
 	// Run emits records until the input is exhausted (returns nil), Emit or Idle returns
 	// ErrStopped (returns it), or an error occurs.
 	Run(ctx SourceContext) error
-	// Offsets returns the position after the records whose Emit has returned.
+	// Offsets returns the position after the records whose Emit has returned nil (a record
+	// whose Emit returned an error, ErrStopped included, is not covered: a restore emits it
+	// again). It is safe to call from any goroutine. A file source reports the files its
+	// subtask reads; Restore takes the offsets of all subtasks merged into one map.
 	Offsets() Offsets
 	// Bounded reports whether Run ends by itself.
 	Bounded() bool
