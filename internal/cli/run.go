@@ -1,0 +1,435 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/compat"
+	"github.com/pipectl/pipectl/internal/jobs"
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/runtime"
+	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/statebackend"
+)
+
+// envDetached marks the child process of `run -d`.
+const envDetached = "PIPECTL_DETACHED_JOB"
+
+// runOptions are the flags shared by run and upgrade.
+type runOptions struct {
+	detach             bool
+	fromSavepoint      string
+	allowNonRestored   bool
+	params             []string
+	savepointDir       string
+	finalSavepoint     bool
+	stateDir           string
+	fresh              bool
+	checkpointInterval time.Duration
+	metricsAddr        string
+	logFormat          string
+}
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "d", Aliases: []string{"detach"}, Usage: "run detached; print the job id"},
+		&cli.StringFlag{Name: "from-savepoint", Aliases: []string{"s"}, Usage: "restore state from a savepoint directory (or its _metadata.json)"},
+		&cli.BoolFlag{Name: "allow-non-restored-state", Usage: "drop savepoint state that the pipeline no longer has"},
+		&cli.StringSliceFlag{Name: "param", Usage: "override a params value: NAME=VALUE (read as YAML)"},
+		&cli.StringFlag{Name: "savepoint-dir", Usage: "where savepoints of this job go"},
+		&cli.BoolFlag{Name: "final-savepoint", Usage: "write a savepoint when the job finishes or is stopped by a signal"},
+		&cli.StringFlag{Name: "state-dir", Usage: "the job's state directory (default $PIPECTL_HOME/state/<name>)"},
+		&cli.BoolFlag{Name: "fresh", Usage: "discard checkpoints in the state directory and start empty"},
+		&cli.DurationFlag{Name: "checkpoint-interval", Usage: "take periodic checkpoints"},
+		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics and /job on this address"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
+	}
+}
+
+func readRunOptions(c *cli.Context) (runOptions, error) {
+	o := runOptions{
+		detach: c.Bool("d"), fromSavepoint: c.String("from-savepoint"),
+		allowNonRestored: c.Bool("allow-non-restored-state"), params: c.StringSlice("param"),
+		savepointDir: c.String("savepoint-dir"), finalSavepoint: c.Bool("final-savepoint"),
+		stateDir: c.String("state-dir"), fresh: c.Bool("fresh"),
+		checkpointInterval: c.Duration("checkpoint-interval"), metricsAddr: c.String("metrics-addr"),
+		logFormat: c.String("log-format"),
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return o, usagef("--log-format must be text or json, not %q", o.logFormat)
+	}
+	return o, nil
+}
+
+func runCommand(gs *GlobalState) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "validate, restore and run a pipeline",
+		ArgsUsage: "PIPELINE.yaml",
+		Flags:     runFlags(),
+		Action: func(c *cli.Context) error {
+			file, err := oneArg(c, "pipeline file")
+			if err != nil {
+				return err
+			}
+			o, err := readRunOptions(c)
+			if err != nil {
+				return err
+			}
+			p, err := loadPipeline(gs, file, o.params)
+			if err != nil {
+				return err
+			}
+			if o.detach {
+				if _, ok := gs.LookupEnv(envDetached); !ok {
+					id, err := detach(gs, gs.Args[2:])
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(gs.Stdout, id)
+					return nil
+				}
+			}
+			var sp *savepoints.Savepoint
+			if o.fromSavepoint != "" {
+				if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
+					return err
+				}
+				if err := checkRestorable(gs, sp, p, o.allowNonRestored); err != nil {
+					return err
+				}
+			}
+			return runJob(gs, p, o, sp, nil)
+		},
+	}
+}
+
+// loadPipeline loads a pipeline file with --param overrides, printing its warnings.
+func loadPipeline(gs *GlobalState, file string, params []string) (*pipeline.Pipeline, error) {
+	overrides := map[string]string{}
+	for _, kv := range params {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("--param takes NAME=VALUE, got %q", kv)
+		}
+		overrides[k] = v
+	}
+	path, err := absPath(gs, file)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pipeline.Load(path, pipeline.LoadOptions{Params: overrides, LookupEnv: gs.LookupEnv})
+	var diags pipeline.Diagnostics
+	if errors.As(err, &diags) {
+		for _, d := range diags {
+			fmt.Fprintln(gs.Stderr, relDiag(gs, d))
+		}
+		return nil, &exitError{code: 1, err: fmt.Errorf("%s is not a valid pipeline (%d problems)", file, countErrors(diags))}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintln(gs.Stderr, "warning: "+relDiag(gs, w))
+	}
+	return p, nil
+}
+
+// countErrors counts the error-severity diagnostics.
+func countErrors(ds pipeline.Diagnostics) int {
+	n := 0
+	for _, d := range ds {
+		if d.Severity == pipeline.SeverityError {
+			n++
+		}
+	}
+	return n
+}
+
+// relDiag renders a diagnostic with its file relative to the working directory when inside.
+func relDiag(gs *GlobalState, d pipeline.Diagnostic) string {
+	if wd, err := gs.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, d.File); err == nil && !strings.HasPrefix(rel, "..") {
+			d.File = rel
+		}
+	}
+	return d.Error()
+}
+
+// absPath resolves a path against the working directory.
+func absPath(gs *GlobalState, p string) (string, error) {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p), nil
+	}
+	wd, err := gs.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(wd, p), nil
+}
+
+// openSavepoint opens and verifies a savepoint given on the command line.
+func openSavepoint(gs *GlobalState, path string) (*savepoints.Savepoint, error) {
+	abs, err := absPath(gs, path)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := savepoints.Open(abs)
+	if err != nil {
+		if errors.Is(err, savepoints.ErrInvalid) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
+	}
+	return sp, nil
+}
+
+// checkRestorable refuses, with the compatibility report on stderr, a savepoint that the
+// pipeline cannot take over.
+func checkRestorable(gs *GlobalState, sp *savepoints.Savepoint, p *pipeline.Pipeline, allow bool) error {
+	rep := compat.Check(sp.Meta, p, compat.Options{AllowNonRestoredState: allow})
+	if rep.Compatible {
+		return nil
+	}
+	if wd, err := gs.Getwd(); err == nil {
+		rep.RelativeTo(wd)
+	}
+	rep.WriteText(gs.Stderr)
+	return &exitError{code: 1, err: fmt.Errorf("the savepoint %s cannot be restored into %s: see the report above", sp.Path, p.Name)}
+}
+
+// home returns PIPECTL_HOME.
+func home(gs *GlobalState) (string, error) { return jobs.Home(gs.LookupEnv) }
+
+// detach starts `pipectl run ARGS` as a detached child process, with -d so that it writes
+// its records and log into its job folder, and waits until it is running.
+func detach(gs *GlobalState, runArgs []string) (string, error) {
+	h, err := home(gs)
+	if err != nil {
+		return "", err
+	}
+	id := jobs.NewID()
+	args := []string{"run", "-d"}
+	for _, a := range runArgs {
+		if a != "-d" && a != "--d" && a != "--detach" && a != "-detach" {
+			args = append(args, a)
+		}
+	}
+	env := append(gs.Environ(), envDetached+"="+id, "PIPECTL_HOME="+h)
+	pid, err := jobs.Detach(args, env, jobs.PathsOf(h, id).Log)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := jobs.WaitRunning(ctx, h, id, pid); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// runJob runs a pipeline in this process until it ends. onRunning (upgrade) is called when
+// the job's sources start reading.
+func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.Savepoint, onRunning func(started time.Time)) error {
+	h, err := home(gs)
+	if err != nil {
+		return err
+	}
+	id, detached := gs.LookupEnv(envDetached)
+	if !detached || !jobs.ValidID(id) {
+		id, detached = jobs.NewID(), false
+	}
+	stateDir := o.stateDir
+	if stateDir == "" {
+		stateDir = jobs.DefaultStateDir(h, p.Name)
+	} else if stateDir, err = absPath(gs, stateDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return err
+	}
+	release, err := jobs.ClaimStateDir(stateDir, id)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	logOut := gs.Stderr
+	log := newLogger(logOut, o.logFormat)
+	stdout := gs.Stdout
+	paths := jobs.PathsOf(h, id)
+	if detached {
+		if err := os.MkdirAll(paths.Dir, 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(paths.Stdout, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		stdout = f
+	}
+	spDir, err := savepointDir(gs, h, p, o.savepointDir)
+	if err != nil {
+		return err
+	}
+	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: filepath.Join(stateDir, "db"), Fresh: true})
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+	cfg := runtime.Config{
+		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
+		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
+	}
+	if o.finalSavepoint {
+		cfg.FinalSavepointDir = spDir
+	}
+	job, err := runtime.New(cfg)
+	if err != nil {
+		return err
+	}
+	copyYAML, err := pipelineCopy(p, o.params)
+	if err != nil {
+		return err
+	}
+	jb, err := jobs.Create(h, jobs.Info{
+		ID: id, Name: p.Name, Pipeline: p.File, PID: os.Getpid(), Status: jobs.StatusRunning,
+		Started: time.Now(), StateDir: stateDir,
+	}, copyYAML)
+	if err != nil {
+		return err
+	}
+	defer jb.Close()
+	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir}
+	srv, err := jobs.Serve(jb.SocketPath(), ctl)
+	if err != nil {
+		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
+		return err
+	}
+	defer srv.Close()
+
+	fmt.Fprintf(gs.Stderr, "Job %s (%s) started\n", id, p.Name)
+	if r := job.Restored(); r != nil {
+		fmt.Fprintln(gs.Stderr, strings.ToUpper(r.String()[:1])+r.String()[1:])
+	}
+	sigs, stopSignals := gs.Signals()
+	defer stopSignals()
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n > 1 {
+				gs.Exit(1)
+			}
+			log.Info("stopping on signal; a second signal exits at once")
+			job.Stop()
+		}
+	}()
+	runErr := job.Run(context.Background())
+	return finishJob(gs, jb, job, ctl, runErr)
+}
+
+// finishJob records the job's final status and reports it.
+func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller, runErr error) error {
+	if fs := job.FinalSavepoint(); fs != nil {
+		fmt.Fprintf(gs.Stderr, "savepoint: %s\n", fs.Path)
+	}
+	switch {
+	case errors.Is(runErr, runtime.ErrCanceled):
+		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
+		fmt.Fprintf(gs.Stderr, "Job %s canceled\n", job.ID())
+		return nil
+	case runErr != nil:
+		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: runErr.Error()})
+		return fmt.Errorf("job %s failed: %w", job.ID(), runErr)
+	}
+	if sp := ctl.stopSavepoint(); sp != "" {
+		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: sp})
+		fmt.Fprintf(gs.Stderr, "Job %s stopped with savepoint %s\n", job.ID(), sp)
+		return nil
+	}
+	if fs := job.FinalSavepoint(); fs != nil {
+		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: fs.Path})
+		return nil
+	}
+	if job.StoppedBySignal() {
+		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
+		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
+		return nil
+	}
+	jb.SetStatus(jobs.StatusFinished, jobs.Extra{})
+	fmt.Fprintf(gs.Stderr, "Job %s finished\n", job.ID())
+	return nil
+}
+
+// savepointDir is where the job's savepoints go: --savepoint-dir, savepoint_dir: in the
+// file, or $PIPECTL_HOME/savepoints.
+func savepointDir(gs *GlobalState, home string, p *pipeline.Pipeline, flag string) (string, error) {
+	switch {
+	case flag != "":
+		return absPath(gs, flag)
+	case p.SavepointDir != "":
+		return p.SavepointDir, nil
+	}
+	return filepath.Join(home, "savepoints"), nil
+}
+
+// newLogger makes the job's structured logger.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// pipelineCopy is the pipeline file the job runs, kept in its job folder: the file as
+// written, with --param values applied to its params.
+func pipelineCopy(p *pipeline.Pipeline, params []string) ([]byte, error) {
+	if len(params) == 0 {
+		return p.Raw, nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(p.Raw, &doc); err != nil || len(doc.Content) == 0 {
+		return p.Raw, nil
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "params" || root.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		m := root.Content[i+1]
+		for _, kv := range params {
+			k, v, _ := strings.Cut(kv, "=")
+			for j := 0; j+1 < len(m.Content); j += 2 {
+				if m.Content[j].Value == k {
+					var val yaml.Node
+					if err := yaml.Unmarshal([]byte(v), &val); err == nil && len(val.Content) == 1 {
+						m.Content[j+1] = val.Content[0]
+					}
+				}
+			}
+		}
+	}
+	return yaml.Marshal(&doc)
+}
+
+// marshal is json.Marshal for control responses.
+func marshal(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pipectl/pipectl/compat"
+	"github.com/pipectl/pipectl/internal/jobs"
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/runtime"
+	"github.com/pipectl/pipectl/savepoints"
+)
+
+func upgradeCommand(gs *GlobalState) *cli.Command {
+	flags := append(runFlags(),
+		&cli.StringFlag{Name: "job", Usage: "the running job to replace (the pit stop)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "check only; stop nothing"},
+	)
+	return &cli.Command{
+		Name:      "upgrade",
+		Usage:     "check NEW.yaml against a savepoint or a running job, then run it from that state",
+		ArgsUsage: "NEW.yaml (--from-savepoint PATH | --job JOB_ID)",
+		Flags:     flags,
+		Action:    func(c *cli.Context) error { return upgrade(gs, c) },
+	}
+}
+
+// upgrade is the pit stop: check, stop with a savepoint, start the new pipeline from it.
+func upgrade(gs *GlobalState, c *cli.Context) error {
+	file, err := oneArg(c, "new pipeline file")
+	if err != nil {
+		return err
+	}
+	o, err := readRunOptions(c)
+	if err != nil {
+		return err
+	}
+	jobID := c.String("job")
+	if (jobID == "") == (o.fromSavepoint == "") {
+		return usagef("upgrade takes exactly one of --from-savepoint and --job")
+	}
+	p, err := loadPipeline(gs, file, o.params)
+	if err != nil {
+		return err
+	}
+	var old *savepoints.Metadata
+	var sp *savepoints.Savepoint
+	if o.fromSavepoint != "" {
+		if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
+			return err
+		}
+		old = sp.Meta
+	} else if old, _, err = oldSide(gs, "", "", jobID); err != nil {
+		return err
+	}
+	if !reportCompat(gs, old, p, o.allowNonRestored) {
+		return &exitError{code: 1, err: errors.New("the new pipeline cannot take over the state: nothing was changed")}
+	}
+	if c.Bool("dry-run") {
+		fmt.Fprintln(gs.Stderr, "dry run: the new pipeline can take over the state; nothing was stopped")
+		return nil
+	}
+	var stopped int64
+	if jobID != "" {
+		info, err := jobs.Find(mustHome(gs), jobID)
+		if err != nil {
+			return err
+		}
+		path, data, err := stopJob(gs, jobID, o.savepointDir, false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(gs.Stderr, "savepoint: %s\n", path)
+		stopped = data.SourcesStopped
+		if sp, err = openSavepoint(gs, path); err != nil {
+			return err
+		}
+		if !reportCompat(gs, sp.Meta, p, o.allowNonRestored) {
+			return restartOld(gs, info, path, errors.New("the savepoint does not fit the new pipeline"))
+		}
+		o.fromSavepoint = path
+		if o.detach {
+			return startDetachedUpgrade(gs, file, o, stopped, info, path)
+		}
+		return runJob(gs, p, o, sp, func(started time.Time) { printDowntime(gs, stopped, started.UnixMilli()) })
+	}
+	if o.detach {
+		id, err := detach(gs, gs.Args[2:])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(gs.Stdout, id)
+		return nil
+	}
+	return runJob(gs, p, o, sp, nil)
+}
+
+// reportCompat writes the compatibility report on stderr and says whether it allows the
+// upgrade.
+func reportCompat(gs *GlobalState, old *savepoints.Metadata, p *pipeline.Pipeline, allow bool) bool {
+	rep := compat.Check(old, p, compat.Options{AllowNonRestoredState: allow})
+	if wd, err := gs.Getwd(); err == nil {
+		rep.RelativeTo(wd)
+	}
+	rep.WriteText(gs.Stderr)
+	return rep.Compatible
+}
+
+// startDetachedUpgrade starts the new pipeline detached from the savepoint; if it fails to
+// start, the old pipeline is restarted from the same savepoint.
+func startDetachedUpgrade(gs *GlobalState, file string, o runOptions, stopped int64, old jobs.Info, sp string) error {
+	args := append([]string{file}, runArgs(o)...)
+	id, err := detach(gs, args)
+	if err != nil {
+		return restartOld(gs, old, sp, err)
+	}
+	if started := waitSourcesStarted(gs, id); started > 0 && stopped > 0 {
+		printDowntime(gs, stopped, started)
+	}
+	fmt.Fprintln(gs.Stdout, id)
+	return nil
+}
+
+// runArgs turns run options back into flags for a detached `pipectl run`.
+func runArgs(o runOptions) []string {
+	var a []string
+	add := func(flag, v string) {
+		if v != "" {
+			a = append(a, flag, v)
+		}
+	}
+	add("--from-savepoint", o.fromSavepoint)
+	add("--savepoint-dir", o.savepointDir)
+	add("--state-dir", o.stateDir)
+	add("--metrics-addr", o.metricsAddr)
+	add("--log-format", o.logFormat)
+	for _, p := range o.params {
+		add("--param", p)
+	}
+	if o.checkpointInterval > 0 {
+		add("--checkpoint-interval", o.checkpointInterval.String())
+	}
+	if o.allowNonRestored {
+		a = append(a, "--allow-non-restored-state")
+	}
+	if o.finalSavepoint {
+		a = append(a, "--final-savepoint")
+	}
+	return a
+}
+
+// restartOld restarts the old job's pipeline copy from the savepoint after a failed
+// upgrade and returns the upgrade's error.
+func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
+	h := mustHome(gs)
+	copyPath := jobs.PathsOf(h, old.ID).Pipeline
+	args := []string{copyPath, "--from-savepoint", sp, "--allow-non-restored-state"}
+	if old.StateDir != "" {
+		args = append(args, "--state-dir", old.StateDir)
+	}
+	id, err := detach(gs, args)
+	if err != nil {
+		return fmt.Errorf("the new pipeline failed to start (%v), and restarting the old one failed too (%v); restart it with: pipectl run -d --from-savepoint %s %s", cause, err, sp, old.Pipeline)
+	}
+	return fmt.Errorf("the new pipeline failed to start (%v); the old pipeline was restarted from %s as job %s", cause, sp, id)
+}
+
+// waitSourcesStarted polls a job until its sources started reading (Unix ms; 0 on timeout).
+func waitSourcesStarted(gs *GlobalState, id string) int64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if resp, err := call(gs, id, jobs.Request{Op: jobs.OpStatus}, time.Second); err == nil {
+			var st runtime.Status
+			unmarshal(resp.Data, &st)
+			if st.SourcesStarted > 0 {
+				return st.SourcesStarted
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-tick.C:
+		}
+	}
+}
+
+// printDowntime prints the pit stop's downtime line.
+func printDowntime(gs *GlobalState, stoppedMs, startedMs int64) {
+	fmt.Fprintf(gs.Stderr, "downtime: %d ms\n", startedMs-stoppedMs)
+}
+
+// mustHome returns PIPECTL_HOME ("" if it cannot be found; later calls report that).
+func mustHome(gs *GlobalState) string {
+	h, _ := home(gs)
+	return h
+}

@@ -1,0 +1,381 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/script"
+	"github.com/pipectl/pipectl/statebackend"
+)
+
+// maxWatermark is the end of event time.
+const maxWatermark = math.MaxInt64
+
+// ErrCanceled is returned by Run for a job stopped by Cancel.
+var ErrCanceled = errors.New("job canceled")
+
+// ErrJobEnded is returned by Savepoint and StopWithSavepoint when the job ended (failed,
+// was canceled or finished) before the snapshot was complete.
+var ErrJobEnded = errors.New("the job ended before the savepoint was complete")
+
+// Config is everything a job needs; the CLI builds it.
+type Config struct {
+	Pipeline *pipeline.Pipeline
+	// Program is the pipeline's compiled JavaScript (nil: New compiles it).
+	Program *script.Program
+	JobID   string
+	Backend statebackend.Backend
+	// Stdout receives the records of stdout sinks.
+	Stdout io.Writer
+	Log    *slog.Logger
+	// Now is the clock (nil: time.Now). Tests inject one.
+	Now func() time.Time
+	// Restore is the savepoint or checkpoint to start from (nil: empty state).
+	Restore               *savepoints.Savepoint
+	AllowNonRestoredState bool
+	// FinalSavepointDir, when set, makes the job write a savepoint there when it finishes or
+	// is stopped by Stop (--final-savepoint).
+	FinalSavepointDir string
+	// OnSourcesStarted, when set, is called as the sources start reading.
+	OnSourcesStarted func(time.Time)
+}
+
+// Job is a planned, runnable job.
+type Job struct {
+	cfg     Config
+	p       *pipeline.Pipeline
+	prog    *script.Program
+	id      string
+	backend statebackend.Backend
+	log     *slog.Logger
+	maxPar  int
+	now     func() time.Time
+
+	groups   []*group
+	subtasks []*subtask
+	sources  []*sourceTask
+	coord    *coordinator
+
+	stdout      *connectors.SharedWriter
+	deadMu      sync.Mutex
+	deadLetters map[string]*connectors.DeadLetter
+	skipped     atomic.Int64
+
+	done     chan struct{}
+	failOnce sync.Once
+	err      error
+	stopped  atomic.Bool // a stop was asked: no end-of-input watermark, sources stop
+	signaled atomic.Bool // Stop was called (a signal)
+	final    *SavepointResult
+
+	restored       *RestoreSummary
+	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
+
+	stateMu        sync.Mutex
+	sourcesStarted time.Time
+}
+
+// New plans a job: restores the savepoint into the backend (when given), builds every
+// subtask and instance, and opens sources and sinks. Nothing runs until Run.
+func New(cfg Config) (*Job, error) {
+	j := &Job{
+		cfg: cfg, p: cfg.Pipeline, prog: cfg.Program, id: cfg.JobID, backend: cfg.Backend,
+		log: cfg.Log, maxPar: cfg.Pipeline.MaxParallelism, now: cfg.Now,
+		done: make(chan struct{}), deadLetters: map[string]*connectors.DeadLetter{},
+	}
+	if j.now == nil {
+		j.now = time.Now
+	}
+	if j.log == nil {
+		j.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if j.prog == nil {
+		prog, err := j.p.Compile()
+		if err != nil {
+			return nil, err
+		}
+		j.prog = prog
+	}
+	stdout := cfg.Stdout
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	j.stdout = connectors.NewSharedWriter(stdout)
+	j.coord = newCoordinator(j)
+	if cfg.Restore != nil {
+		sum, err := j.restore(cfg.Restore)
+		if err != nil {
+			return nil, err
+		}
+		j.restored = sum
+	}
+	if err := j.plan(); err != nil {
+		j.closeConnectors()
+		return nil, err
+	}
+	return j, nil
+}
+
+// ID returns the job id.
+func (j *Job) ID() string { return j.id }
+
+// Restored describes what was restored (nil when the job started from empty state).
+func (j *Job) Restored() *RestoreSummary { return j.restored }
+
+// nowMs is the processing time in Unix milliseconds.
+func (j *Job) nowMs() int64 { return j.now().UnixMilli() }
+
+// Run runs the job until its bounded sources are exhausted and all in-flight work is done,
+// it is stopped (nil), canceled (ErrCanceled), or fails (the first error).
+func (j *Job) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	start := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				j.fail(err)
+			}
+		}()
+	}
+	for _, st := range j.subtasks {
+		start(st.run)
+	}
+	j.stateMu.Lock()
+	j.sourcesStarted = j.now()
+	j.stateMu.Unlock()
+	if j.cfg.OnSourcesStarted != nil {
+		j.cfg.OnSourcesStarted(j.sourcesStarted)
+	}
+	for _, s := range j.sources {
+		start(s.run)
+	}
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		j.fail(ErrCanceled)
+		<-finished
+	}
+	if j.err == nil && j.cfg.FinalSavepointDir != "" {
+		if err := j.finalSavepoint(); err != nil {
+			j.fail(err)
+		}
+	}
+	if err := j.closeConnectors(); err != nil {
+		j.fail(err)
+	}
+	j.failOnce.Do(func() { close(j.done) })
+	return j.err
+}
+
+// finalSavepoint writes the savepoint of a job whose instances have all finished.
+func (j *Job) finalSavepoint() error {
+	b := j.coord.begin(barrierSavepoint, false)
+	defer j.coord.end(b)
+	select {
+	case <-b.complete:
+	default:
+		return errors.New("internal: final savepoint before every instance finished")
+	}
+	if b.err != nil {
+		return b.err
+	}
+	res, err := j.writeSnapshot(b, j.cfg.FinalSavepointDir, "final")
+	if err != nil {
+		return fmt.Errorf("final savepoint: %w", err)
+	}
+	j.final = res
+	return nil
+}
+
+// FinalSavepoint is the savepoint written at the end of Run (nil when none was).
+func (j *Job) FinalSavepoint() *SavepointResult { return j.final }
+
+// StoppedBySignal reports whether Stop ended the job.
+func (j *Job) StoppedBySignal() bool { return j.signaled.Load() }
+
+// Logf writes an informational line to the job's log.
+func (j *Job) Logf(format string, args ...any) { j.log.Info(fmt.Sprintf(format, args...)) }
+
+// Status is a running job's state, for the control socket and /job.
+type Status struct {
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Records  []OperatorCount `json:"operators"`
+	Skipped  int64           `json:"skipped"`
+	Restored string          `json:"restored,omitempty"`
+	// SourcesStarted is when the sources started reading (Unix ms; 0: not yet).
+	SourcesStarted int64 `json:"sources_started_ms"`
+}
+
+// OperatorCount is the record count of one uid (summed over subtasks).
+type OperatorCount struct {
+	UID string `json:"uid"`
+	In  int64  `json:"records_in"`
+	Out int64  `json:"records_out"`
+}
+
+// Status returns the job's status and counters.
+func (j *Job) Status() Status {
+	st := Status{ID: j.id, Name: j.p.Name, Skipped: j.skipped.Load()}
+	if j.restored != nil {
+		st.Restored = j.restored.Path
+	}
+	if t := j.SourcesStarted(); !t.IsZero() {
+		st.SourcesStarted = t.UnixMilli()
+	}
+	for _, n := range j.p.Order {
+		c := OperatorCount{UID: n.UID}
+		for _, in := range j.instancesOf(n.UID) {
+			c.In += in.recordsIn.Load()
+			c.Out += in.recordsOut.Load()
+		}
+		st.Records = append(st.Records, c)
+	}
+	return st
+}
+
+// instancesOf returns the instances of one uid.
+func (j *Job) instancesOf(uid string) []*instance {
+	var out []*instance
+	for _, s := range j.sources {
+		if s.inst.node.UID == uid {
+			out = append(out, s.inst)
+		}
+	}
+	for _, st := range j.subtasks {
+		for _, in := range st.instances {
+			if in.node.UID == uid {
+				out = append(out, in)
+			}
+		}
+	}
+	return out
+}
+
+// fail records the job's first error and stops every subtask.
+func (j *Job) fail(err error) {
+	j.failOnce.Do(func() {
+		j.err = err
+		close(j.done)
+	})
+}
+
+// Cancel stops the job at once, without a savepoint.
+func (j *Job) Cancel() { j.fail(ErrCanceled) }
+
+// Stop stops the job cleanly: sources stop, records in flight are processed, sinks flush.
+func (j *Job) Stop() {
+	j.signaled.Store(true)
+	j.stopped.Store(true)
+	for _, s := range j.sources {
+		s.stopping.Store(true)
+	}
+}
+
+// Done is closed when the job has ended.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// deliver sends a message to an inbox unless the job has failed.
+func (j *Job) deliver(ib *inbox, m message) error {
+	select {
+	case ib.ch <- m:
+		return nil
+	case <-j.done:
+		return ErrCanceled
+	}
+}
+
+// countSkipped counts and logs a record skipped by on_error: skip.
+func (j *Job) countSkipped(uid string, err error) {
+	j.skipped.Add(1)
+	j.log.Warn("record skipped", "uid", uid, "error", err.Error())
+}
+
+// writeDeadLetter writes a failed record to the dead-letter file of uid.
+func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64) error {
+	j.deadMu.Lock()
+	defer j.deadMu.Unlock()
+	d := j.deadLetters[uid]
+	if d == nil {
+		n := j.p.Nodes[uid]
+		var err error
+		if d, err = connectors.OpenDeadLetter(n.DeadLetter); err != nil {
+			return fmt.Errorf("%q: dead letter: %w", uid, err)
+		}
+		j.deadLetters[uid] = d
+	}
+	return d.Write(uid, msg, record, file, line)
+}
+
+// sourceStoppedForBarrier notes when the first source stopped for a stop barrier: the start
+// of a pit stop's downtime.
+func (j *Job) sourceStoppedForBarrier(b *barrier) {
+	t := j.now()
+	b.mu.Lock()
+	if b.sourcesStopped.IsZero() || t.Before(b.sourcesStopped) {
+		b.sourcesStopped = t
+	}
+	b.mu.Unlock()
+}
+
+// SourcesStarted is when the job's sources started reading.
+func (j *Job) SourcesStarted() time.Time {
+	j.stateMu.Lock()
+	defer j.stateMu.Unlock()
+	return j.sourcesStarted
+}
+
+// closeConnectors closes sinks, sources' files and dead-letter files.
+func (j *Job) closeConnectors() error {
+	var first error
+	for _, st := range j.subtasks {
+		for _, in := range st.instances {
+			if in.sink != nil {
+				if err := in.sink.Close(); err != nil && first == nil {
+					first = err
+				}
+			}
+		}
+	}
+	for _, s := range j.sources {
+		if c, ok := s.src.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	j.deadMu.Lock()
+	for _, d := range j.deadLetters {
+		if err := d.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	j.deadLetters = map[string]*connectors.DeadLetter{}
+	j.deadMu.Unlock()
+	if err := j.stdout.Flush(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// sourceError wraps a source's error with its uid.
+func sourceError(uid string, err error) error { return fmt.Errorf("source %q: %w", uid, err) }
+
+// msDuration converts milliseconds to a duration.
+func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

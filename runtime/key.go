@@ -1,0 +1,91 @@
+package runtime
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/schema"
+	"github.com/pipectl/pipectl/script"
+)
+
+// keySelector computes the key of a record: by a field path decided at plan time (no JS, no
+// look-up by name beyond the map access itself) or by a JS function.
+type keySelector struct {
+	uid   string
+	typ   *schema.Type
+	steps []pathStep
+	fn    *script.Func
+	rt    *script.Runtime
+}
+
+// pathStep is one step of a field path: a record field or a tuple position.
+type pathStep struct {
+	field string
+	index int // >= 0 for a tuple position
+}
+
+func newKeySelector(uid string, kb pipeline.KeyBy, rt *script.Runtime, fn *script.Func) *keySelector {
+	k := &keySelector{uid: uid, typ: kb.Type}
+	if kb.Fn != nil {
+		k.fn, k.rt = fn, rt
+		return k
+	}
+	for _, p := range kb.Path {
+		if i, err := strconv.Atoi(p); err == nil {
+			k.steps = append(k.steps, pathStep{index: i})
+		} else {
+			k.steps = append(k.steps, pathStep{field: p, index: -1})
+		}
+	}
+	return k
+}
+
+// keyOf returns the canonical key of a record.
+func (k *keySelector) keyOf(v any) (any, error) {
+	if k.fn == nil {
+		for _, s := range k.steps {
+			switch c := v.(type) {
+			case map[string]any:
+				v = c[s.field]
+			case []any:
+				if s.index < 0 || s.index >= len(c) {
+					return nil, fmt.Errorf("operator %q: key_by: no position %d in %d elements", k.uid, s.index, len(c))
+				}
+				v = c[s.index]
+			default:
+				return nil, fmt.Errorf("operator %q: key_by: cannot select %q from %T", k.uid, s.field, v)
+			}
+		}
+		if v == nil {
+			return nil, fmt.Errorf("operator %q: key_by: the key is null", k.uid)
+		}
+		return v, nil
+	}
+	res, err := k.fn.Call(k.rt.ToJS(v))
+	if err != nil {
+		return nil, err
+	}
+	key, err := k.typ.Convert(k.rt.FromJS(res))
+	if err != nil {
+		return nil, fmt.Errorf("operator %q: key_by returned a key that is not a %s (key_type): %w", k.uid, k.typ, err)
+	}
+	if key == nil {
+		return nil, fmt.Errorf("operator %q: key_by returned null", k.uid)
+	}
+	return key, nil
+}
+
+// assign sets e's key and key bytes.
+func (k *keySelector) assign(e *element) error {
+	key, err := k.keyOf(e.value)
+	if err != nil {
+		return err
+	}
+	kb, err := k.typ.AppendBinary(nil, key)
+	if err != nil {
+		return fmt.Errorf("operator %q: key %v: %w", k.uid, key, err)
+	}
+	e.key, e.keyBytes = key, kb
+	return nil
+}

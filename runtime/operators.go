@@ -1,0 +1,116 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/dop251/goja"
+
+	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/schema"
+	"github.com/pipectl/pipectl/script"
+)
+
+// callConvert calls fn and converts its result to t: the result check of SPEC §2.1.
+func (in *instance) callConvert(fn *script.Func, t *schema.Type, what string, args ...goja.Value) (any, error) {
+	res, err := fn.Call(args...)
+	if err != nil {
+		return nil, in.userErr(err)
+	}
+	v, err := t.Convert(in.rt.FromJS(res))
+	if err != nil {
+		return nil, in.userErr(fmt.Errorf("%s: %w", what, err))
+	}
+	return v, nil
+}
+
+// passOp forwards records unchanged: sources' own instance and union.
+type passOp struct{}
+
+func (passOp) process(in *instance, _ int, e *element) error { return in.emit(e.value, e.ts) }
+func (passOp) finish(*instance) error                        { return nil }
+
+// mapOp is `map`: one output per record.
+type mapOp struct {
+	fn  *script.Func
+	out *schema.Type
+}
+
+func (o *mapOp) process(in *instance, _ int, e *element) error {
+	v, err := in.callConvert(o.fn, o.out, "result", in.rt.ToJS(e.value))
+	if err != nil {
+		return err
+	}
+	return in.emit(v, e.ts)
+}
+
+func (o *mapOp) finish(*instance) error { return nil }
+
+// filterOp is `filter`: keeps the records for which fn is truthy.
+type filterOp struct{ fn *script.Func }
+
+func (o *filterOp) process(in *instance, _ int, e *element) error {
+	res, err := o.fn.Call(in.rt.ToJS(e.value))
+	if err != nil {
+		return in.userErr(err)
+	}
+	if !res.ToBoolean() {
+		return nil
+	}
+	return in.emit(e.value, e.ts)
+}
+
+func (o *filterOp) finish(*instance) error { return nil }
+
+// flatMapOp is `flat_map`: any number of outputs per record.
+type flatMapOp struct {
+	fn  *script.Func
+	out *schema.Type
+}
+
+func (o *flatMapOp) process(in *instance, _ int, e *element) error {
+	res, err := o.fn.Call(in.rt.ToJS(e.value))
+	if err != nil {
+		return in.userErr(err)
+	}
+	return in.emitAll(in.rt.FromJS(res), o.out, e.ts)
+}
+
+func (o *flatMapOp) finish(*instance) error { return nil }
+
+// emitAll converts every element of a JS array result to t and emits it.
+func (in *instance) emitAll(arr any, t *schema.Type, ts int64) error {
+	if arr == nil {
+		return nil
+	}
+	list, ok := arr.([]any)
+	if !ok {
+		return in.userErr(fmt.Errorf("expected an array of outputs, got %T", arr))
+	}
+	for i, x := range list {
+		v, err := t.Convert(x)
+		if err != nil {
+			return in.userErr(fmt.Errorf("output %d: %w", i, err))
+		}
+		if err := in.emit(v, ts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sinkOp writes records to a sink.
+type sinkOp struct{ sink connectors.Sink }
+
+func (o *sinkOp) process(in *instance, _ int, e *element) error {
+	if err := o.sink.Write(e.value); err != nil {
+		return fmt.Errorf("sink %q: %w", in.node.UID, err)
+	}
+	return nil
+}
+
+func (o *sinkOp) finish(in *instance) error {
+	if err := o.sink.Flush(); err != nil {
+		return fmt.Errorf("sink %q: %w", in.node.UID, err)
+	}
+	return nil
+}

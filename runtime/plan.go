@@ -1,0 +1,258 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/script"
+)
+
+// group is a head node and the nodes chained behind it; it runs as `parallelism`
+// subtasks.
+type group struct {
+	head        *pipeline.Node
+	nodes       []*pipeline.Node // head first, then chained nodes in topological order
+	parallelism int
+	inboxes     []*inbox // one per subtask; nil for a source group
+}
+
+// chained reports whether n runs in its input's goroutine: one input, not keyed, not a
+// union, same parallelism.
+func chained(p *pipeline.Pipeline, n *pipeline.Node) bool {
+	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" {
+		return false
+	}
+	return p.Nodes[n.Inputs[0]].Parallelism == n.Parallelism
+}
+
+// plan builds groups, subtasks and instances, and wires outputs.
+func (j *Job) plan() error {
+	p := j.p
+	groupOf := map[string]*group{}
+	consumers := map[string][]*pipeline.Node{}
+	for _, n := range p.Order {
+		for _, in := range n.Inputs {
+			consumers[in] = append(consumers[in], n)
+		}
+		if chained(p, n) {
+			g := groupOf[n.Inputs[0]]
+			g.nodes = append(g.nodes, n)
+			groupOf[n.UID] = g
+			continue
+		}
+		g := &group{head: n, nodes: []*pipeline.Node{n}, parallelism: n.Parallelism}
+		if n.Role != pipeline.RoleSource {
+			senders := 0
+			for _, in := range n.Inputs {
+				senders += p.Nodes[in].Parallelism
+			}
+			for i := 0; i < g.parallelism; i++ {
+				g.inboxes = append(g.inboxes, &inbox{ch: make(chan message, inboxCapacity), senders: senders})
+			}
+		}
+		groupOf[n.UID] = g
+		j.groups = append(j.groups, g)
+	}
+
+	instances := map[instanceKey]*instance{}
+	for _, g := range j.groups {
+		for i := 0; i < g.parallelism; i++ {
+			rt, err := j.prog.NewRuntime(j.consoleLog(g.head.UID, i))
+			if err != nil {
+				return err
+			}
+			st := &subtask{job: j, group: g, index: i}
+			if g.inboxes != nil {
+				st.inbox = g.inboxes[i]
+			}
+			for _, n := range g.nodes {
+				in, err := j.newInstance(n, i, rt)
+				if err != nil {
+					return err
+				}
+				instances[instanceKey{n.UID, i}] = in
+				st.instances = append(st.instances, in)
+				j.coord.total++
+			}
+			st.head = st.instances[0]
+			if g.head.Role == pipeline.RoleSource {
+				j.sources = append(j.sources, &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64)})
+			} else {
+				j.subtasks = append(j.subtasks, st)
+			}
+		}
+	}
+
+	// Wire every instance to its consumers.
+	for _, g := range j.groups {
+		for _, n := range g.nodes {
+			for i := 0; i < g.parallelism; i++ {
+				in := instances[instanceKey{n.UID, i}]
+				for _, c := range consumers[n.UID] {
+					cg := groupOf[c.UID]
+					if cg == g {
+						in.outs = append(in.outs, instances[instanceKey{c.UID, i}])
+						continue
+					}
+					x, err := j.newExchange(in, c, cg)
+					if err != nil {
+						return err
+					}
+					in.outs = append(in.outs, x)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// newExchange connects a producing instance to the subtasks of consumer c (a group head).
+func (j *Job) newExchange(from *instance, c *pipeline.Node, cg *group) (*exchange, error) {
+	input, offset := -1, 0
+	for k, uid := range c.Inputs {
+		if uid == from.node.UID {
+			input = k
+			break
+		}
+		offset += j.p.Nodes[uid].Parallelism
+	}
+	if input < 0 {
+		return nil, fmt.Errorf("internal: %q is not an input of %q", from.node.UID, c.UID)
+	}
+	x := &exchange{
+		job: j, targets: cg.inboxes, from: offset + from.subtask, input: input,
+		fixed: from.subtask % cg.parallelism, maxPar: j.maxPar,
+		buffers: make([][]element, cg.parallelism),
+	}
+	if c.Keyed() {
+		kb := c.KeyBy[0]
+		if input < len(c.KeyBy) {
+			kb = c.KeyBy[input]
+		}
+		var fn *script.Func
+		if kb.Fn != nil {
+			fn = from.rt.Func(kb.Fn.Index, c.FunctionTimeout)
+		}
+		x.keys = newKeySelector(c.UID, kb, from.rt, fn)
+	}
+	return x, nil
+}
+
+// newInstance builds the instance of node n for subtask i.
+func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime) (*instance, error) {
+	in := &instance{job: j, node: n, subtask: i, rt: rt}
+	in.deadLetter = func(uid, msg string, record any) error {
+		return j.writeDeadLetter(uid, msg, record, "", 0)
+	}
+	fn := func(c *pipeline.Code) *script.Func {
+		if c == nil {
+			return nil
+		}
+		return rt.Func(c.Index, n.FunctionTimeout)
+	}
+	if n.Keyed() {
+		for _, d := range n.States {
+			s, err := j.openState(n.UID, d)
+			if err != nil {
+				return nil, err
+			}
+			in.states = append(in.states, s)
+		}
+	}
+	var err error
+	switch n.Role {
+	case pipeline.RoleSource:
+		err = j.openSource(in, fn(n.Fn))
+		in.op = passOp{}
+	case pipeline.RoleSink:
+		err = j.openSink(in)
+	default:
+		in.op, err = j.newOperator(in, fn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w", n.UID, err)
+	}
+	return in, nil
+}
+
+// newOperator returns the operator of an operator node's kind.
+func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+	n := in.node
+	switch n.Kind {
+	case "map":
+		return &mapOp{fn: fn(n.Fn), out: n.OutType}, nil
+	case "filter":
+		return &filterOp{fn: fn(n.Fn)}, nil
+	case "flat_map":
+		return &flatMapOp{fn: fn(n.Fn), out: n.OutType}, nil
+	case "union":
+		return passOp{}, nil
+	case "flat_map_with_state":
+		return &flatMapWithStateOp{fn: fn(n.Fn), out: n.OutType, state: in.states[0]}, nil
+	case "process":
+		return newProcessOp(in, fn(n.Fn))
+	case "reduce":
+		return &reduceOp{fn: fn(n.Fn), typ: n.OutType, state: in.states[0]}, nil
+	case "aggregate":
+		return &aggregateOp{init: fn(n.Init), fn: fn(n.Fn), result: fn(n.Result),
+			acc: in.states[0].desc.Type, out: n.OutType, state: in.states[0]}, nil
+	case "sum", "min", "max", "min_by", "max_by":
+		return &builtinAggOp{kind: aggKinds[n.Kind], field: pathSteps(n.Field), state: in.states[0]}, nil
+	}
+	return nil, fmt.Errorf("operator kind %q is not supported yet", n.Kind)
+}
+
+// openSource opens the connector of a source instance and restores its position.
+func (j *Job) openSource(in *instance, gen *script.Func) error {
+	n := in.node
+	cfg := connectors.SourceConfig{
+		UID: n.UID, Kind: n.Kind, Schema: n.Schema, Path: n.Path, Format: n.Format,
+		Follow: n.Follow, Count: n.Count, Rate: n.Rate, Subtask: in.subtask, Parallelism: n.Parallelism,
+	}
+	if gen != nil {
+		rt := in.rt
+		cfg.Gen = func(i int64) (any, error) {
+			res, err := gen.Call(rt.VM().ToValue(i))
+			if err != nil {
+				return nil, err
+			}
+			return n.Schema.Convert(rt.FromJS(res))
+		}
+	}
+	src, err := connectors.NewSource(cfg)
+	if err != nil {
+		return err
+	}
+	in.source = src
+	if off := j.restoreOffsets[n.UID]; off != nil {
+		if err := src.Restore(off); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	return nil
+}
+
+// openSink opens the connector of a sink instance and cuts it back to the restored state.
+func (j *Job) openSink(in *instance) error {
+	n := in.node
+	sink, err := connectors.NewSink(connectors.SinkConfig{
+		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Path: n.Path, Format: n.Format, Stdout: j.stdout,
+	})
+	if err != nil {
+		return err
+	}
+	in.sink = sink
+	in.op = &sinkOp{sink: sink}
+	return sink.Restore(j.restoreOffsets[n.UID])
+}
+
+// pathSteps turns a field path into steps.
+func pathSteps(path []string) []pathStep {
+	return newKeySelector("", pipeline.KeyBy{Path: path}, nil, nil).steps
+}
+
+// consoleLog returns the console.log sink of one subtask's runtime.
+func (j *Job) consoleLog(uid string, subtask int) func(string) {
+	return func(msg string) { j.log.Info(msg, "console", uid, "subtask", subtask) }
+}

@@ -1,0 +1,242 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/schema"
+	"github.com/pipectl/pipectl/script"
+	"github.com/pipectl/pipectl/statebackend"
+)
+
+// RestoreSummary says what a restore did, for the status line.
+type RestoreSummary struct {
+	Path     string
+	States   int   // states restored
+	Entries  int64 // entries restored
+	Migrated int64 // entries rewritten by a migration
+	Dropped  []string
+}
+
+// String is the one-line summary printed on stderr.
+func (r *RestoreSummary) String() string {
+	s := fmt.Sprintf("restored %d entries of %d states from %s", r.Entries, r.States, r.Path)
+	if r.Migrated > 0 {
+		s += fmt.Sprintf(" (%d migrated)", r.Migrated)
+	}
+	if len(r.Dropped) > 0 {
+		s += "; dropped (--allow-non-restored-state): " + strings.Join(r.Dropped, ", ")
+	}
+	return s
+}
+
+// restoreBatch is the number of entries loaded per backend write batch.
+const restoreBatch = 16384
+
+// restore loads a savepoint's state into the backend, mapped by uid, migrating where the
+// schemas differ, and keeps its source and sink offsets for the instances.
+func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
+	meta := sp.Meta
+	if meta.MaxParallelism != j.maxPar {
+		return nil, fmt.Errorf("max_parallelism is %d but the savepoint was taken with %d: the number of key groups is fixed for the life of the state", j.maxPar, meta.MaxParallelism)
+	}
+	sum := &RestoreSummary{Path: sp.Path}
+	j.restoreOffsets = map[string]map[string]int64{}
+	moved := map[string]bool{} // "uid/state" taken by a migrate_from
+	for _, n := range j.p.Order {
+		for _, d := range n.States {
+			if d.MigrateFrom != "" {
+				moved[n.UID+"/"+d.MigrateFrom] = true
+			}
+		}
+	}
+	var rt *script.Runtime
+	for _, om := range meta.Operators {
+		n := j.p.Nodes[om.UID]
+		if n != nil && om.Offsets != nil {
+			j.restoreOffsets[om.UID] = om.Offsets
+		}
+		for _, sm := range om.States {
+			if n != nil && (findState(n, sm.Name) != nil || moved[om.UID+"/"+sm.Name]) {
+				continue
+			}
+			name := om.UID + "/" + sm.Name
+			if !j.cfg.AllowNonRestoredState {
+				return nil, fmt.Errorf("the savepoint holds state %q of uid %q that the new pipeline does not have; restore with --allow-non-restored-state to drop it", sm.Name, om.UID)
+			}
+			sum.Dropped = append(sum.Dropped, name)
+		}
+	}
+	for _, n := range j.p.Order {
+		for _, d := range n.States {
+			from := d.Name
+			if d.MigrateFrom != "" {
+				from = d.MigrateFrom
+			}
+			om, sm := findMeta(meta, n.UID, from)
+			if sm == nil && d.MigrateFrom != "" {
+				om, sm = findMeta(meta, n.UID, d.Name)
+			}
+			if sm == nil {
+				continue // a new state starts empty
+			}
+			if om.Kind != n.Kind {
+				return nil, fmt.Errorf("uid %q was a %s and is now a %s: its state cannot be restored", n.UID, om.Kind, n.Kind)
+			}
+			if kt := n.KeyType(); kt != nil && sm.KeyType != "" && sm.KeyType != kt.String() {
+				return nil, fmt.Errorf("uid %q: key type changed from %s to %s: keys never evolve", n.UID, sm.KeyType, kt)
+			}
+			conv, err := j.converter(n, d, sm, &rt)
+			if err != nil {
+				return nil, err
+			}
+			count, migrated, err := j.loadState(sp, n, d, om, sm, conv)
+			if err != nil {
+				return nil, err
+			}
+			sum.States++
+			sum.Entries += count
+			sum.Migrated += migrated
+		}
+	}
+	return sum, nil
+}
+
+// findState returns n's state of that name.
+func findState(n *pipeline.Node, name string) *pipeline.StateDesc {
+	for _, d := range n.States {
+		if d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// findMeta returns the metadata of one uid's state.
+func findMeta(meta *savepoints.Metadata, uid, state string) (*savepoints.OperatorMeta, *savepoints.StateMeta) {
+	for i := range meta.Operators {
+		om := &meta.Operators[i]
+		if om.UID != uid {
+			continue
+		}
+		for k := range om.States {
+			if om.States[k].Name == state {
+				return om, &om.States[k]
+			}
+		}
+	}
+	return nil, nil
+}
+
+// valueConverter turns a stored value of the old schema into one of the new (nil: drop).
+type valueConverter func(v any) (any, error)
+
+// converter decides how entries of a stored state become entries of d: unchanged (nil), by a
+// migrate function, or by the evolution rules.
+func (j *Job) converter(n *pipeline.Node, d *pipeline.StateDesc, sm *savepoints.StateMeta, rt **script.Runtime) (valueConverter, error) {
+	old, err := schema.Parse(sm.Schema)
+	if err != nil {
+		return nil, fmt.Errorf("uid %q state %q: savepoint schema %q: %w", n.UID, sm.Name, sm.Schema, err)
+	}
+	if old.Equal(d.Schema) {
+		return nil, nil
+	}
+	if d.Migrate != nil {
+		if *rt == nil {
+			if *rt, err = j.prog.NewRuntime(j.consoleLog("migrate", 0)); err != nil {
+				return nil, err
+			}
+		}
+		r := *rt
+		fn := r.Func(d.Migrate.Index, n.FunctionTimeout)
+		return func(v any) (any, error) {
+			res, err := fn.Call(r.ToJS(v))
+			if err != nil {
+				return nil, err
+			}
+			return d.Schema.Convert(r.FromJS(res))
+		}, nil
+	}
+	ev := schema.Evolve(old, d.Schema)
+	if ev.Verdict == schema.Incompatible {
+		return nil, fmt.Errorf("uid %q state %q: %s (%s); declare a migrate function, or restore with --allow-non-restored-state after renaming the state", n.UID, d.Name, ev.Reason, ev.Rule)
+	}
+	return func(v any) (any, error) { return schema.Migrate(old, d.Schema, v) }, nil
+}
+
+// loadState streams one stored state into the backend table of d.
+func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.StateDesc, om *savepoints.OperatorMeta, sm *savepoints.StateMeta, conv valueConverter) (count, migrated int64, err error) {
+	t, err := j.backend.Table(n.UID, d.Name)
+	if err != nil {
+		return 0, 0, err
+	}
+	old, _ := schema.Parse(sm.Schema)
+	oldTTL, newTTL := msDuration(sm.TTLMs), d.TTL
+	now := j.nowMs()
+	batch := make([]statebackend.Mutation, 0, restoreBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := t.Apply(batch)
+		batch = batch[:0]
+		return err
+	}
+	err = sp.ReadState(om.UID, sm.Name, func(kg uint16, key, value []byte) error {
+		written, raw, err := statebackend.DecodeStored(oldTTL, value)
+		if err != nil {
+			return err
+		}
+		if oldTTL > 0 && newTTL == 0 && now-written >= oldTTL.Milliseconds() {
+			return nil // expired
+		}
+		if oldTTL == 0 {
+			written = now
+		}
+		if conv != nil {
+			v, rest, err := old.DecodeBinary(raw)
+			if err != nil || len(rest) != 0 {
+				return fmt.Errorf("entry in key group %d: cannot decode a %s", kg, old)
+			}
+			nv, err := conv(v)
+			if err != nil {
+				return fmt.Errorf("migrating key %s of %q state %q: %w", describeKey(n, key), n.UID, d.Name, err)
+			}
+			if nv == nil {
+				return nil
+			}
+			if raw, err = d.Schema.AppendBinary(nil, nv); err != nil {
+				return err
+			}
+			migrated++
+		}
+		stored := statebackend.EncodeStored(nil, newTTL, written, raw)
+		batch = append(batch, statebackend.Mutation{KG: kg, Key: append([]byte(nil), key...), Value: stored})
+		count++
+		if len(batch) == restoreBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("restore %q state %q: %w", n.UID, d.Name, err)
+	}
+	return count, migrated, nil
+}
+
+// describeKey renders a key for messages.
+func describeKey(n *pipeline.Node, key []byte) string {
+	if kt := n.KeyType(); kt != nil {
+		if v, _, err := kt.DecodeBinary(key); err == nil {
+			if b, err := kt.AppendJSON(nil, v); err == nil {
+				return string(b)
+			}
+		}
+	}
+	return fmt.Sprintf("%x", key)
+}

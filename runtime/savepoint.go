@@ -1,0 +1,125 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/pipectl/pipectl/savepoints"
+)
+
+// SavepointResult describes a written savepoint.
+type SavepointResult struct {
+	Path string
+	// Pause is how long the barrier took to pass every instance (the records held back by
+	// alignment); Duration is the whole savepoint, writing included.
+	Pause, Duration int64 // milliseconds
+	Bytes           int64
+	Entries         int64
+	// SourcesStopped is, for a stop, when the sources stopped reading (Unix ms).
+	SourcesStopped int64
+}
+
+// Savepoint takes a savepoint of the running job into dir; the job keeps running.
+func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
+	return j.takeSnapshot(j.coord.begin(barrierSavepoint, false), dir, trigger)
+}
+
+// StopWithSavepoint stops the sources at a barrier, lets in-flight records drain, writes a
+// savepoint and ends the job. With drain, the watermark first advances to the end of time.
+// If the savepoint fails, the job keeps running and the error is returned.
+func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error) {
+	b := j.coord.begin(barrierStop, drain)
+	res, err := j.takeSnapshot(b, dir, "stop")
+	if err == nil {
+		j.stopped.Store(true)
+	}
+	b.decision = err
+	close(b.decided)
+	return res, err
+}
+
+// takeSnapshot injects b into every source, waits for all parts and writes the savepoint.
+func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, error) {
+	defer j.coord.end(b)
+	for _, s := range j.sources {
+		s.inject(b)
+	}
+	select {
+	case <-b.complete:
+	case <-j.done:
+		return nil, ErrJobEnded
+	}
+	pause := j.now().Sub(b.started).Milliseconds()
+	if b.err != nil {
+		return nil, b.err
+	}
+	res, err := j.writeSnapshot(b, dir, trigger)
+	if err != nil {
+		return nil, err
+	}
+	res.Pause = pause
+	res.Duration = j.now().Sub(b.started).Milliseconds()
+	if !b.sourcesStopped.IsZero() {
+		res.SourcesStopped = b.sourcesStopped.UnixMilli()
+	}
+	return res, nil
+}
+
+// writeSnapshot writes the parts of a complete barrier as a savepoint in dir.
+func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, error) {
+	w, err := savepoints.Create(dir, j.id)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(j.p.Raw)
+	meta := &savepoints.Metadata{
+		FormatVersion: savepoints.FormatVersion1, JobID: j.id, Pipeline: j.p.Name,
+		Created: j.now().UTC(), Trigger: trigger, PipelineYAML: string(j.p.Raw),
+		PipelineSHA256: hex.EncodeToString(sum[:]), MaxParallelism: j.maxPar,
+	}
+	res := &SavepointResult{}
+	for _, n := range j.p.Order {
+		parts := b.partsOf(n.UID, n.Parallelism)
+		om := savepoints.OperatorMeta{UID: n.UID, Kind: n.Kind, Parallelism: n.Parallelism,
+			Offsets: mergeOffsets(parts), States: []savepoints.StateMeta{}}
+		if kt := n.KeyType(); kt != nil && n.Keyed() {
+			om.KeyType = kt.String()
+		}
+		if n.Keyed() {
+			for si, d := range n.States {
+				sw, err := w.State(n.UID, d.Name)
+				if err != nil {
+					w.Abort()
+					return nil, err
+				}
+				for _, p := range parts {
+					if si >= len(p.states) {
+						continue
+					}
+					res.Entries += p.states[si].count
+					if err := p.states[si].each(sw.Add); err != nil {
+						w.Abort()
+						return nil, fmt.Errorf("savepoint: %q state %q: %w", n.UID, d.Name, err)
+					}
+				}
+				om.States = append(om.States, savepoints.StateMeta{
+					Name: d.Name, Kind: string(d.Kind), Schema: d.Schema.String(),
+					KeyType: om.KeyType, TTLMs: d.TTL.Milliseconds(),
+				})
+			}
+		}
+		meta.Operators = append(meta.Operators, om)
+	}
+	path, err := w.Commit(meta)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range meta.Operators {
+		for _, s := range o.States {
+			res.Bytes += s.Bytes
+		}
+	}
+	res.Path = path
+	return res, nil
+}

@@ -1,0 +1,62 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/schema"
+	"github.com/pipectl/pipectl/statebackend"
+)
+
+// typeCodec adapts a schema type to the state backend's Codec.
+type typeCodec struct{ t *schema.Type }
+
+func (c typeCodec) Append(dst []byte, v any) ([]byte, error) { return c.t.AppendBinary(dst, v) }
+
+func (c typeCodec) Decode(b []byte) (any, error) {
+	v, rest, err := c.t.DecodeBinary(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%d trailing bytes after a value of %s", len(rest), c.t)
+	}
+	return v, nil
+}
+
+// keyedState is one state of one keyed instance: the backend table and this subtask's
+// write-back cache in front of it. Values are the whole value per key (Desc.Schema).
+type keyedState struct {
+	desc  *pipeline.StateDesc
+	table statebackend.Table
+	cache *statebackend.Cache
+}
+
+// openState opens the state of a node instance.
+func (j *Job) openState(uid string, d *pipeline.StateDesc) (*keyedState, error) {
+	t, err := j.backend.Table(uid, d.Name)
+	if err != nil {
+		return nil, fmt.Errorf("operator %q: state %q: %w", uid, d.Name, err)
+	}
+	c := statebackend.NewCache(t, typeCodec{d.Schema}, statebackend.CacheOptions{
+		TTL: d.TTL,
+		Now: j.nowMs,
+	})
+	return &keyedState{desc: d, table: t, cache: c}, nil
+}
+
+func (s *keyedState) get(e *element) (any, bool, error) { return s.cache.Get(e.kg, e.keyBytes) }
+
+func (s *keyedState) put(e *element, v any) error { return s.cache.Put(e.kg, e.keyBytes, v) }
+
+func (s *keyedState) del(e *element) error { return s.cache.Delete(e.kg, e.keyBytes) }
+
+// stateByName returns the instance's state of that name.
+func (in *instance) stateByName(name string) *keyedState {
+	for _, s := range in.states {
+		if s.desc.Name == name {
+			return s
+		}
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package runtime
+
+// subtask is one goroutine of a group whose head reads an inbox.
+type subtask struct {
+	job       *Job
+	group     *group
+	index     int
+	inbox     *inbox
+	head      *instance
+	instances []*instance
+}
+
+// aligner tracks, per sender, barriers, watermarks and ends of stream.
+type aligner struct {
+	ended      []bool
+	nEnded     int
+	blocked    []bool // the sender delivered the current barrier
+	nBlocked   int
+	cur        *barrier
+	queued     []message // messages of blocked senders, in arrival order
+	watermarks []int64
+	wm         int64 // the combined watermark forwarded so far
+}
+
+func newAligner(senders int) *aligner {
+	a := &aligner{
+		ended: make([]bool, senders), blocked: make([]bool, senders),
+		watermarks: make([]int64, senders), wm: noTimestamp,
+	}
+	for i := range a.watermarks {
+		a.watermarks[i] = noTimestamp
+	}
+	return a
+}
+
+// minWatermark is the minimum watermark over the senders that have not ended.
+func (a *aligner) minWatermark() int64 {
+	m := int64(maxWatermark)
+	for i, w := range a.watermarks {
+		if !a.ended[i] && w < m {
+			m = w
+		}
+	}
+	return m
+}
+
+// aligned reports whether every live sender delivered the current barrier.
+func (a *aligner) aligned() bool {
+	n := 0
+	for i := range a.blocked {
+		if a.blocked[i] || a.ended[i] {
+			n++
+		}
+	}
+	return n == len(a.blocked)
+}
+
+// run processes the inbox until every sender has ended.
+func (st *subtask) run() error {
+	a := newAligner(st.inbox.senders)
+	var pending []message
+	for {
+		var m message
+		if len(pending) > 0 {
+			m, pending = pending[0], pending[1:]
+		} else {
+			select {
+			case m = <-st.inbox.ch:
+			default:
+				// The inbox is empty: send partly filled batches on before waiting.
+				if err := st.head.flush(); err != nil {
+					return err
+				}
+				select {
+				case m = <-st.inbox.ch:
+				case <-st.job.done:
+					return nil
+				}
+			}
+		}
+		if a.cur != nil && a.blocked[m.from] {
+			a.queued = append(a.queued, m)
+			continue
+		}
+		switch m.kind {
+		case msgRecords:
+			for i := range m.records {
+				if err := st.head.pushInput(m.input, &m.records[i]); err != nil {
+					return err
+				}
+			}
+		case msgWatermark:
+			a.watermarks[m.from] = m.watermark
+			if err := st.advanceWatermark(a); err != nil {
+				return err
+			}
+		case msgBarrier:
+			if a.cur == nil {
+				a.cur = m.barrier
+			}
+			a.blocked[m.from] = true
+		case msgEnd:
+			a.ended[m.from] = true
+			a.nEnded++
+			if err := st.advanceWatermark(a); err != nil {
+				return err
+			}
+		}
+		if a.cur != nil && a.aligned() {
+			b := a.cur
+			a.cur = nil
+			for i := range a.blocked {
+				a.blocked[i] = false
+			}
+			pending = append(a.queued, pending...)
+			a.queued = nil
+			if err := st.head.barrier(b); err != nil {
+				return err
+			}
+		}
+		if a.nEnded == len(a.ended) && len(pending) == 0 {
+			return st.head.finish()
+		}
+	}
+}
+
+// advanceWatermark forwards the combined watermark when it moved forward.
+func (st *subtask) advanceWatermark(a *aligner) error {
+	if a.nEnded == len(a.ended) {
+		return nil
+	}
+	if w := a.minWatermark(); w > a.wm {
+		a.wm = w
+		return st.head.watermark(w)
+	}
+	return nil
+}
