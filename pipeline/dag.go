@@ -146,8 +146,8 @@ func (l *loader) cycles(all []*Node) bool {
 			names[i] = n.UID
 		}
 		pos := start.Pos
-		if ip := l.aux[start].inputPos; len(ip) > 0 {
-			pos = ip[0]
+		if i := slices.Index(start.Inputs, path[len(path)-2].UID); i >= 0 {
+			pos = l.aux[start].inputPos[i]
 		}
 		l.errorf(pos, CodeCycle, "cycle: %s", strings.Join(names, " -> "))
 	}

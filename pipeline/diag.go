@@ -75,3 +75,15 @@ func (ds Diagnostics) sort() {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 	})
 }
+
+// afterEnv drops the findings at the position of an unresolved ${VAR}: the value there is
+// the reference itself, and what is wrong with it is the variable.
+func (ds Diagnostics) afterEnv() Diagnostics {
+	env := map[[2]int]bool{}
+	for _, d := range ds {
+		if d.Code == CodeEnv {
+			env[[2]int{d.Line, d.Col}] = true
+		}
+	}
+	return slices.DeleteFunc(ds, func(d Diagnostic) bool { return d.Code != CodeEnv && env[[2]int{d.Line, d.Col}] })
+}

@@ -30,6 +30,9 @@ func (l *loader) fields(n *yaml.Node, what string, allowed, other []string) map[
 			continue
 		}
 		if !slices.Contains(allowed, k.Value) {
+			if i >= 2 && l.splitType(n.Content[i-1], k) {
+				continue
+			}
 			l.unknownKey(k, what, allowed, other)
 			continue
 		}
@@ -49,6 +52,24 @@ func (l *loader) unknownKey(k *yaml.Node, what string, allowed, other []string) 
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	l.errorf(posOf(k), CodeUnknownKey, "%s", msg)
+}
+
+// splitType reports a key that is the rest of a type expression that YAML split at a comma
+// inside a one-line {...} (`{type: (bool, int)}` reads as type: "(bool", "int)": null), and
+// marks the first half so that its own type error is not reported too.
+func (l *loader) splitType(prev, k *yaml.Node) bool {
+	if prev.Kind != yaml.ScalarNode || !unbalanced(prev.Value) || !unbalanced(k.Value) {
+		return false
+	}
+	expr := prev.Value + ", " + k.Value
+	l.errorf(posOf(prev), CodeType, "YAML split the type expression %q at its comma: inside a one-line {...} YAML splits at every comma, so quote the expression (%q) or write the mapping in block style", expr, expr)
+	l.split[prev] = true
+	return true
+}
+
+// unbalanced reports whether s opens or closes more < or ( than it closes or opens.
+func unbalanced(s string) bool {
+	return strings.Count(s, "<") != strings.Count(s, ">") || strings.Count(s, "(") != strings.Count(s, ")")
 }
 
 // require reports every key of keys that m lacks, at pos.

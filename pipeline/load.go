@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -48,7 +50,7 @@ func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
 			compiled: &compiled{},
 		},
 	}
-	l.aux = map[*Node]*aux{}
+	l.aux, l.split = map[*Node]*aux{}, map[*yaml.Node]bool{}
 	l.lines = strings.Split(string(data), "\n")
 	if l.lookupEnv == nil {
 		l.lookupEnv = os.LookupEnv
@@ -56,6 +58,7 @@ func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
 	if err := l.load(opts.Params); err != nil {
 		return nil, err
 	}
+	l.diags = l.diags.afterEnv()
 	l.diags.sort()
 	if l.diags.HasErrors() {
 		return nil, l.diags
@@ -74,6 +77,7 @@ type loader struct {
 	// streams maps every readable stream uid to its producer (late outputs included).
 	streams map[string]stream
 	aux     map[*Node]*aux
+	split   map[*yaml.Node]bool // halves of a type expression split by YAML, already reported
 }
 
 // load runs every phase, collecting findings. It returns an error only for what is not a
@@ -93,6 +97,7 @@ func (l *loader) load(params map[string]string) error {
 	if err := l.top(root, params); err != nil {
 		return err
 	}
+	l.sortFuncs()
 	l.graph()
 	l.compileJS()
 	return nil
@@ -120,3 +125,13 @@ func (l *loader) resolvePath(p string) string {
 
 // posOf is the position of a YAML node.
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
+
+// sortFuncs puts Funcs in file order and numbers them.
+func (l *loader) sortFuncs() {
+	slices.SortStableFunc(l.p.Funcs, func(a, b *Code) int {
+		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
+	for i, c := range l.p.Funcs {
+		c.Index = i
+	}
+}

@@ -147,12 +147,12 @@ type Node struct {
 	Window                    *Window
 	AllowedLateness           time.Duration
 	LateOutput                string
-	WindowReduce              *Code         // window `reduce:`
+	WindowReduce              *Code // window `reduce:`
 	// Accumulator is the accumulator type of an aggregate, or of a window's `aggregate:`
 	// (whose init, fn and result are then Init, Fn and Result; Fn is the window function
 	// only when neither Accumulator nor WindowReduce is set).
-	Accumulator *schema.Type
-	FunctionTimeout           time.Duration // resolved: own value, else the pipeline's
+	Accumulator     *schema.Type
+	FunctionTimeout time.Duration // resolved: own value, else the pipeline's
 
 	// Error policy for bad records (sources) and throwing functions (operators).
 	OnError    string // fail (default) | skip | dead_letter

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pipectl/pipectl/schema"
 	"gopkg.in/yaml.v3"
@@ -25,6 +26,7 @@ type aux struct {
 	inputPos   []Pos        // position of each input, in Inputs order
 	keyType    *schema.Type // declared key_type, nil when absent
 	keyTypePos Pos
+	fieldPos   Pos  // position of the value of `field:`
 	broken     bool // unknown kind: its keys and types are not checked
 	index      int  // declaration order
 }
@@ -65,7 +67,7 @@ func (l *loader) item(n *yaml.Node, role Role) {
 	node.FunctionTimeout = l.p.FunctionTimeout
 	node.Parallelism = 1
 	if e, ok := m["parallelism"]; ok {
-		node.Parallelism = int(l.integer(e.val, what+": parallelism", 1, int64(l.p.MaxParallelism)))
+		node.Parallelism = max(1, int(l.integer(e.val, what+": parallelism", 1, int64(l.p.MaxParallelism))))
 	} else if role == RoleOperator && node.Kind != "window_all" {
 		node.Parallelism = l.p.Parallelism
 	}
@@ -93,7 +95,7 @@ func (l *loader) kind(node *Node, n *yaml.Node, ri roleInfo, what string) (kindS
 		if s := suggest(node.Kind, kindNames(ri.kinds)); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		} else {
-			msg += fmt.Sprintf(" (kinds: %v)", kindNames(ri.kinds))
+			msg += fmt.Sprintf(" (kinds: %s)", strings.Join(kindNames(ri.kinds), ", "))
 		}
 		l.errorf(posOf(n), CodeKind, "%s", msg)
 	}
@@ -173,6 +175,9 @@ func (l *loader) errorPolicy(node *Node, m map[string]entry, what string) {
 
 // typ reads a type node, reporting its errors.
 func (l *loader) typ(n *yaml.Node, what string) *schema.Type {
+	if l.split[n] {
+		return nil
+	}
 	t, err := schema.FromNode(n)
 	if err != nil {
 		if pe, ok := err.(*schema.PosError); ok {

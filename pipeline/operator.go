@@ -44,6 +44,7 @@ func (l *loader) operator(node *Node, a *aux, m map[string]entry, what string) {
 		node.Accumulator = l.typ(e.val, what+": accumulator")
 	}
 	if e, ok := m["field"]; ok {
+		a.fieldPos = posOf(e.val)
 		if s := l.str(e.val, what+": field"); s != "" {
 			if !pathRE.MatchString(s) {
 				l.errorf(posOf(e.val), CodeValue, "%s: field %q must be a field name, a dotted path (user.age) or a tuple position (1)", what, s)

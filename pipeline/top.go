@@ -43,11 +43,15 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 		}
 	}
 	if e, ok := m["max_parallelism"]; ok {
-		p.MaxParallelism = int(l.integer(e.val, "max_parallelism", 1, MaxMaxParallelism))
+		if v := l.integer(e.val, "max_parallelism", 1, MaxMaxParallelism); v > 0 {
+			p.MaxParallelism = int(v)
+		}
 	}
 	p.Parallelism = min(runtime.NumCPU(), p.MaxParallelism)
 	if e, ok := m["parallelism"]; ok {
-		p.Parallelism = int(l.integer(e.val, "parallelism", 1, int64(p.MaxParallelism)))
+		if v := l.integer(e.val, "parallelism", 1, int64(p.MaxParallelism)); v > 0 {
+			p.Parallelism = int(v)
+		}
 	}
 	if e, ok := m["state_backend"]; ok {
 		p.StateBackend = l.oneOf(e.val, "state_backend", "badger", "memory")

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -153,18 +154,18 @@ func (l *loader) fieldType(n *Node, in *schema.Type, what string) bool {
 	field := strings.Join(n.Field, ".")
 	t, err := fieldPath(in, n.Field)
 	if err != nil {
-		l.errorf(n.Keys["field"], CodeType, "%s: field %q: %v", what, field, err)
+		l.errorf(l.aux[n].fieldPos, CodeType, "%s: field %q: %v", what, field, err)
 		return false
 	}
 	switch n.Kind {
 	case "sum", "min", "max":
 		if t.Kind != schema.Int && t.Kind != schema.Float {
-			l.errorf(n.Keys["field"], CodeType, "%s: field %q is %s: %s needs an int or float field", what, field, t, n.Kind)
+			l.errorf(l.aux[n].fieldPos, CodeType, "%s: field %q is %s: %s needs an int or float field", what, field, t, n.Kind)
 			return false
 		}
 	default:
 		if t.Kind != schema.Int && t.Kind != schema.Float && t.Kind != schema.String {
-			l.errorf(n.Keys["field"], CodeType, "%s: field %q is %s: %s compares int, float or string fields", what, field, t, n.Kind)
+			l.errorf(l.aux[n].fieldPos, CodeType, "%s: field %q is %s: %s compares int, float or string fields", what, field, t, n.Kind)
 			return false
 		}
 	}
@@ -175,9 +176,9 @@ func (l *loader) fieldType(n *Node, in *schema.Type, what string) bool {
 // `any` is `any`.
 func fieldPath(t *schema.Type, path []string) (*schema.Type, error) {
 	for i, step := range path {
-		at := "the input"
+		at := fmt.Sprintf("the input type %s", t)
 		if i > 0 {
-			at = strconv.Quote(strings.Join(path[:i], "."))
+			at = fmt.Sprintf("%q, of type %s,", strings.Join(path[:i], "."), t)
 		}
 		switch t.Kind {
 		case schema.Any:
@@ -185,19 +186,27 @@ func fieldPath(t *schema.Type, path []string) (*schema.Type, error) {
 		case schema.Record:
 			f, ok := recordField(t, step)
 			if !ok {
-				return nil, fmt.Errorf("%s (%s) has no field %q", at, t, step)
+				names := make([]string, len(t.Fields))
+				for i, f := range t.Fields {
+					names[i] = f.Name
+				}
+				msg := fmt.Sprintf("%s has no field %q", at, step)
+				if s := suggest(step, names); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				return nil, errors.New(msg)
 			}
 			t = f
 		case schema.Tuple:
 			pos, err := strconv.Atoi(step)
 			if err != nil || pos < 0 || pos >= len(t.Elems) {
-				return nil, fmt.Errorf("%s (%s) is a tuple of %d elements: no position %q", at, t, len(t.Elems), step)
+				return nil, fmt.Errorf("%s has no position %s (positions 0 to %d)", at, step, len(t.Elems)-1)
 			}
 			t = t.Elems[pos]
 		case schema.Optional:
-			return nil, fmt.Errorf("%s is optional (%s): a path cannot go through it", at, t)
+			return nil, fmt.Errorf("%s is optional: a path cannot go through it", at)
 		default:
-			return nil, fmt.Errorf("%s (%s) has no fields", at, t)
+			return nil, fmt.Errorf("%s has no fields", at)
 		}
 	}
 	return t, nil

@@ -32,12 +32,13 @@ func (l *loader) windowed(node *Node, m map[string]entry, what string) {
 		}
 	}
 	_, hasOutput := m["output"]
+	_, hasFn := m["fn"]
 	switch {
 	case n == 0:
 		l.errorf(node.Pos, CodeMissingKey, "%s: a window needs one of fn (a window function), reduce or aggregate", what)
 	case n > 1:
 		l.errorf(node.Pos, CodeValue, "%s: fn, reduce and aggregate exclude each other: keep one", what)
-	case node.Fn != nil && !hasOutput:
+	case hasFn && !hasOutput:
 		l.errorf(node.Pos, CodeMissingKey, "%s: a window function needs its output type (output:)", what)
 	}
 }
