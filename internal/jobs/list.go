@@ -18,12 +18,14 @@ const diedMessage = "the job's process exited without recording a final status"
 // pollInterval is how often the waiting functions look at a job again.
 const pollInterval = 10 * time.Millisecond
 
-// probe reads job p and tells whether its process is alive. A job whose
-// process is gone but whose job.json still says RUNNING died: probe records
-// it as FAILED. The error wraps fs.ErrNotExist when p holds no job.json.
-func probe(p Paths) (info Info, alive bool, err error) {
-	if info, err = readInfo(p.Info); err != nil {
-		return Info{}, false, err
+// probe reads job p and tells whether it is running: its status is RUNNING
+// and its process alive. A job whose process is gone while its job.json
+// still says RUNNING died: probe records it as FAILED. A final status is
+// final, so probe does not look at the lock then. The error wraps
+// fs.ErrNotExist when p holds no job.json.
+func probe(p Paths) (info Info, running bool, err error) {
+	if info, err = readInfo(p.Info); err != nil || info.Status.Final() {
+		return info, false, err
 	}
 	lock, err := tryLock(p.Lock)
 	if errors.Is(err, errLocked) {
@@ -66,11 +68,11 @@ func List(home string, all bool) ([]Info, error) {
 		if !e.IsDir() || !ValidID(e.Name()) {
 			continue
 		}
-		info, alive, err := probe(PathsOf(home, e.Name()))
+		info, running, err := probe(PathsOf(home, e.Name()))
 		if err != nil {
 			continue
 		}
-		if all || (alive && info.Status == StatusRunning) {
+		if all || running {
 			infos = append(infos, info)
 		}
 	}
@@ -91,42 +93,48 @@ func Find(home, id string) (Info, error) {
 	if !ValidID(id) {
 		return Info{}, unknownJob(id)
 	}
-	info, alive, err := probe(PathsOf(home, id))
+	info, running, err := probe(PathsOf(home, id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Info{}, unknownJob(id)
 	}
 	if err != nil {
 		return Info{}, fmt.Errorf("find job %s: %w", id, err)
 	}
-	if !alive || info.Status != StatusRunning {
+	if !running {
 		return info, notRunning(info)
 	}
 	return info, nil
 }
 
 // WaitExited waits until the process of job id has exited (its lock is
-// free) and returns the job's final Info. It polls; ctx bounds the wait.
+// free), whatever its status says, and returns the job's final Info. It
+// polls; ctx bounds the wait.
 func WaitExited(ctx context.Context, home, id string) (Info, error) {
 	if !ValidID(id) {
 		return Info{}, unknownJob(id)
 	}
 	p := PathsOf(home, id)
+	if _, err := os.Stat(p.Info); errors.Is(err, fs.ErrNotExist) {
+		return Info{}, unknownJob(id)
+	}
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
-		info, alive, err := probe(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return Info{}, unknownJob(id)
-		}
-		if err != nil {
-			return Info{}, fmt.Errorf("wait for job %s: %w", id, err)
-		}
-		if !alive {
+		lock, err := tryLock(p.Lock)
+		if err == nil {
+			lock.Close()
+			info, _, err := probe(p)
+			if err != nil {
+				return Info{}, fmt.Errorf("wait for job %s: %w", id, err)
+			}
 			return info, nil
+		}
+		if !errors.Is(err, errLocked) {
+			return Info{}, fmt.Errorf("wait for job %s: %w", id, err)
 		}
 		select {
 		case <-ctx.Done():
-			return info, fmt.Errorf("job %s is still running: %w", id, ctx.Err())
+			return Info{}, fmt.Errorf("job %s is still running: %w", id, ctx.Err())
 		case <-t.C:
 		}
 	}
