@@ -117,10 +117,10 @@ func (r *entryReader) each(fn func(kg uint16, key, value []byte) error) error {
 		if err != nil {
 			return err
 		}
-		if r.key, err = r.field(r.key, "key"); err != nil {
+		if r.key, err = r.field(r.key, "key length", "key"); err != nil {
 			return err
 		}
-		if r.value, err = r.field(r.value, "value"); err != nil {
+		if r.value, err = r.field(r.value, "value length", "value"); err != nil {
 			return err
 		}
 		if r.entries > 0 && (uint16(kg) < prevKG || uint16(kg) == prevKG && bytes.Compare(r.key, prevKey) <= 0) {
@@ -148,9 +148,9 @@ func (r *entryReader) uvarint(what string, max uint64) (uint64, error) {
 	return v, nil
 }
 
-// field reads a length-prefixed field into buf.
-func (r *entryReader) field(buf []byte, what string) ([]byte, error) {
-	n, err := r.uvarint(what+" length", math.MaxInt32)
+// field reads a length-prefixed field into buf (the names are for errors).
+func (r *entryReader) field(buf []byte, lengthName, what string) ([]byte, error) {
+	n, err := r.uvarint(lengthName, math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}

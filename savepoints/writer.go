@@ -206,7 +206,8 @@ type StateWriter struct {
 	entries, bytes  int64
 	prevKG          uint16
 	prevKey         []byte
-	err             error // sticky: the first error, or errStateClosed after Close
+	scratch         [2 * binary.MaxVarintLen64]byte // entry header being encoded
+	err             error                           // sticky: the first error, or errStateClosed after Close
 	size            int64
 	checksum        string
 }
@@ -224,12 +225,11 @@ func (s *StateWriter) Add(kg uint16, key, value []byte) error {
 			s.uid, s.name, kg, key, s.prevKG, s.prevKey)
 	}
 	s.prevKG, s.prevKey = kg, append(s.prevKey[:0], key...)
-	var hdr [3 * binary.MaxVarintLen64]byte
-	b := binary.AppendUvarint(hdr[:0], uint64(kg))
+	b := binary.AppendUvarint(s.scratch[:0], uint64(kg))
 	b = binary.AppendUvarint(b, uint64(len(key)))
 	s.bw.Write(b)
 	s.bw.Write(key)
-	s.bw.Write(binary.AppendUvarint(hdr[:0], uint64(len(value))))
+	s.bw.Write(binary.AppendUvarint(s.scratch[:0], uint64(len(value))))
 	if _, err := s.bw.Write(value); err != nil {
 		s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
 		return s.err
