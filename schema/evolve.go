@@ -297,7 +297,7 @@ func jsPath(recPath []string) string {
 // Below a tuple, list or map (recPath nil) it names the function only.
 func migrateExample(recPath []string, name, value string) string {
 	if recPath == nil {
-		return "a migrate function that sets " + name + " to " + value + " in every element"
+		return "a migrate function that sets " + name + " in every element"
 	}
 	var spread func(base string, rest []string) string
 	spread = func(base string, rest []string) string {
