@@ -24,6 +24,12 @@ func runFile(t *testing.T, cfg SourceConfig, files map[string]string, restore Of
 		if err := src.Restore(prefixOffsets(dir, restore)); err != nil {
 			return nil, dir, err
 		}
+		// Before Run, Offsets are the restored ones of matched files.
+		for p, off := range src.Offsets() {
+			if want, ok := restore[filepath.Base(p)]; !ok || off != want {
+				t.Errorf("offsets after Restore: %s at %d, restored %v", p, off, restore)
+			}
+		}
 	}
 	ctx := &fakeCtx{src: src}
 	return ctx, dir, src.Run(ctx)
