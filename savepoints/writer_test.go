@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -219,5 +220,55 @@ func TestStateWriterCloseEarly(t *testing.T) {
 	}
 	if !slices.Contains(dirNames(t, path), "state-0001.bin") {
 		t.Errorf("savepoint lacks the early-closed data file")
+	}
+}
+
+// TestConcurrentStates writes several states from several goroutines, as subtasks would.
+func TestConcurrentStates(t *testing.T) {
+	meta := testMeta()
+	w, err := Create(t.TempDir(), testJobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for _, id := range []stateID{{"alarm-evaluator", "alarm"}, {"alarm-evaluator", "history"}, {"alarm-evaluator", "seen"}, {"per-room", "agg"}} {
+		wg.Go(func() {
+			sw, err := w.State(id.uid, id.name)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := range 1000 {
+				if err := sw.Add(uint16(i), []byte(id.name), []byte(id.uid)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- sw.Close()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	path, err := w.Commit(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range sp.Meta.Operators {
+		for _, st := range op.States {
+			if got := readAll(t, sp, op.UID, st.Name); len(got) != 1000 || string(got[999].Value) != op.UID {
+				t.Errorf("%s/%s: read %d entries", op.UID, st.Name, len(got))
+			}
+		}
 	}
 }
