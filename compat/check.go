@@ -86,7 +86,6 @@ func (c *checker) maxParallelism(old int) {
 	c.add(Result{
 		Verdict:   VerdictIncompatible,
 		Rule:      RuleMaxParallelismChanged,
-		OldSchema: "", NewSchema: "",
 		Reason: fmt.Sprintf("max_parallelism changes from %d to %d: keyed state is split into "+
 			"max_parallelism key groups, fixed for the life of the state; fix: set "+
 			"max_parallelism: %d again (parallelism may change freely up to it)",
@@ -102,7 +101,7 @@ func (c *checker) newNode(n *pipeline.Node) {
 		return
 	}
 	for _, s := range n.States {
-		c.newState(n, s, fmt.Sprintf("new %s %s: state %s (%s) starts empty",
+		c.newState(n, s, fmt.Sprintf("new %s %s: state %s of type %s starts empty",
 			n.Kind, n.UID, s.Name, typeString(s.Schema)))
 	}
 }
@@ -122,7 +121,7 @@ func (c *checker) removed(op *savepoints.OperatorMeta) {
 	}
 	for i := range op.States {
 		s := &op.States[i]
-		what := fmt.Sprintf("%s %s is not in the new pipeline: its state %s (%s)",
+		what := fmt.Sprintf("%s %s is not in the new pipeline: its state %s of type %s",
 			op.Kind, op.UID, s.Name, s.Schema)
 		c.dropped(op.UID, s, pipeline.Pos{}, what,
 			"keep the operator under uid "+op.UID)
@@ -156,8 +155,8 @@ func (c *checker) node(op *savepoints.OperatorMeta, n *pipeline.Node) {
 			Reason: reason}, n.Pos)
 	case len(op.States) == 0:
 		for _, s := range n.States {
-			c.newState(n, s, fmt.Sprintf("new state %s (%s) of %s: starts empty (the %s "+
-				"before kept no state)", s.Name, typeString(s.Schema), n.UID, op.Kind))
+			c.newState(n, s, fmt.Sprintf("new state %s of type %s: starts empty (%s was a "+
+				"stateless %s)", s.Name, typeString(s.Schema), n.UID, op.Kind))
 		}
 	case op.Kind != n.Kind:
 		c.kindChanged(op, n)
@@ -178,8 +177,8 @@ func (c *checker) kindChanged(op *savepoints.OperatorMeta, n *pipeline.Node) {
 	for _, s := range n.States {
 		os, ok := old[s.Name]
 		if !ok {
-			c.newState(n, s, fmt.Sprintf("new state %s (%s) of %s %s: starts empty",
-				s.Name, typeString(s.Schema), n.Kind, n.UID))
+			c.newState(n, s, fmt.Sprintf("new state %s of type %s: starts empty",
+				s.Name, typeString(s.Schema)))
 			continue
 		}
 		delete(old, s.Name)
@@ -217,11 +216,11 @@ func (c *checker) states(op *savepoints.OperatorMeta, n *pipeline.Node) {
 			src, ok = old[s.MigrateFrom]
 		}
 		if !ok {
-			reason := fmt.Sprintf("new state %s (%s) of %s: starts empty",
-				s.Name, typeString(s.Schema), n.UID)
+			reason := fmt.Sprintf("new state %s of type %s: starts empty",
+				s.Name, typeString(s.Schema))
 			if from {
 				reason = fmt.Sprintf("migrate_from: %s names no state of %s on the old side: "+
-					"state %s (%s) starts empty", s.MigrateFrom, n.UID, s.Name,
+					"state %s of type %s starts empty", s.MigrateFrom, n.UID, s.Name,
 					typeString(s.Schema))
 			}
 			c.newState(n, s, reason)
@@ -241,8 +240,8 @@ func (c *checker) states(op *savepoints.OperatorMeta, n *pipeline.Node) {
 	for i := range op.States {
 		if s := &op.States[i]; !restored[s.Name] {
 			c.dropped(n.UID, s, n.Pos,
-				fmt.Sprintf("state %s (%s) of %s is not declared in the new pipeline: it",
-					s.Name, s.Schema, n.UID),
+				fmt.Sprintf("state %s of type %s is not declared in the new pipeline: it",
+					s.Name, s.Schema),
 				fmt.Sprintf("keep its declaration, or move its entries into a new state with "+
 					"`migrate_from: %s`", s.Name))
 		}
@@ -271,7 +270,7 @@ func (c *checker) keyTypeChanged(n *pipeline.Node, s *pipeline.StateDesc, src *s
 	c.add(Result{UID: n.UID, State: s.Name, Verdict: VerdictIncompatible,
 		Rule: RuleKeyTypeChanged, OldSchema: src.Schema, NewSchema: typeString(s.Schema),
 		Reason: fmt.Sprintf("key type changes from %s to %s: keys never evolve, so no stored "+
-			"key would be found again; fix: keep key_by giving a %s key, or give the operator "+
+			"key would be found again; fix: keep key_by giving keys of type %s, or give the operator "+
 			"a new uid and restore with --allow-non-restored-state (its state starts empty)",
 			orNone(oldKey), orNone(newKey), orNone(oldKey)),
 	}, keyTypePos(n))

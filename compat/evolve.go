@@ -20,8 +20,8 @@ func (c *checker) evolve(n *pipeline.Node, s *pipeline.StateDesc, src *savepoint
 	oldT, err := schema.Parse(src.Schema)
 	if err != nil {
 		r.Verdict, r.Rule = VerdictIncompatible, "TYPE_CHANGED"
-		r.Reason = fmt.Sprintf("%sthe stored schema %q does not parse (%v); fix: restore it "+
-			"with the pipectl version that wrote it", prefix, src.Schema, err)
+		r.Reason = fmt.Sprintf("%sthe stored schema %q does not parse (%v): the old side "+
+			"comes from a newer pipectl or its metadata is damaged", prefix, src.Schema, err)
 		c.add(r, statePos(n, s))
 		return
 	}
@@ -35,11 +35,8 @@ func (c *checker) evolve(n *pipeline.Node, s *pipeline.StateDesc, src *savepoint
 		}
 	default:
 		r.Verdict, r.Rule = verdictOf(ev.Verdict), ev.Rule
-		r.Reason = prefix + evolutionReason(src.Schema, ev)
-		switch {
-		case ev.Verdict == schema.Incompatible:
-			r.Reason += "; fix: " + fixFor(n, s)
-		case hasWarning(ev):
+		r.Reason = prefix + evolutionReason(src.Schema, s, n, ev)
+		if ev.Verdict != schema.Incompatible && hasWarning(ev) {
 			r.Severity = SeverityWarning
 		}
 	}
@@ -67,20 +64,28 @@ func hasWarning(ev schema.Evolution) bool {
 
 // evolutionReason is the reason of the worst finding, with the other findings that are not
 // compatible named after it, so that one line tells every change the restore has to make.
-func evolutionReason(oldSchema string, ev schema.Evolution) string {
+// schema's messages read "what changed; the fix": an operator's internal state cannot declare
+// a migrate function, so for it the fix is replaced by what can be done.
+func evolutionReason(oldSchema string, s *pipeline.StateDesc, n *pipeline.Node, ev schema.Evolution) string {
 	if ev.Rule == RuleStateUnchanged || ev.Reason == "" {
 		return "schema " + oldSchema + " unchanged"
 	}
+	reason := ev.Reason
+	if ev.Verdict == schema.Incompatible && s.Kind == pipeline.StateInternal {
+		what, _, _ := strings.Cut(reason, "; ")
+		reason = what + "; fix: " + internalFix(n, s)
+	}
 	var more []string
 	for _, f := range ev.Findings {
-		if f.Message != ev.Reason && (f.Verdict != schema.Compatible || f.Warning) {
+		mentioned := f.Path != "$" && strings.Contains(ev.Reason, f.Path)
+		if f.Message != ev.Reason && !mentioned && (f.Verdict != schema.Compatible || f.Warning) {
 			more = append(more, f.Rule+" at "+f.Path)
 		}
 	}
-	if len(more) == 0 {
-		return ev.Reason
+	if len(more) > 0 {
+		reason += " (also " + strings.Join(more, ", ") + ")"
 	}
-	return ev.Reason + " (also " + strings.Join(more, ", ") + ")"
+	return reason
 }
 
 // migrateReason explains a verdict decided by a migrate function, and what the rules alone
@@ -98,22 +103,21 @@ func migrateReason(oldSchema, newSchema string, s *pipeline.StateDesc, ev schema
 	return reason + "; `check-compat --verify-state` runs it over a savepoint's entries first"
 }
 
-// fixFor is the fix to an incompatible change of state s, which depends on who declares it.
-func fixFor(n *pipeline.Node, s *pipeline.StateDesc) string {
-	restart := "give the operator a new uid and restore with --allow-non-restored-state " +
+// internalFix is the fix to an incompatible change of an operator's internal state, which
+// follows from the types that reach the operator (or an aggregate's accumulator).
+func internalFix(n *pipeline.Node, s *pipeline.StateDesc) string {
+	restart := "or give the operator a new uid and restore with --allow-non-restored-state " +
 		"(its state starts empty)"
-	switch {
-	case s.Kind == pipeline.StateInternal && n.Kind == "aggregate":
-		return fmt.Sprintf("keep the aggregate's `accumulator:` as it was, or %s", restart)
-	case s.Kind == pipeline.StateInternal:
-		return fmt.Sprintf("%s keeps its input as state %s, so keep the type of the records "+
-			"that reach %s (change them after it instead), or %s", n.Kind, s.Name, n.UID, restart)
-	case n.Kind == "flat_map_with_state":
-		return fmt.Sprintf("declare `state: {type: %q, migrate: old => …}` to convert each "+
-			"stored entry, or %s", typeString(s.Schema), restart)
+	switch n.Kind {
+	case "aggregate":
+		return fmt.Sprintf("aggregate keeps its accumulator as state %s: keep `accumulator:` "+
+			"compatible with the old one (add fields as optional), %s", s.Name, restart)
+	case "window_join", "co_group":
+		return fmt.Sprintf("%s keeps the records of its inputs as states left and right: keep "+
+			"the types that reach %s compatible (add fields as optional, reshape records after "+
+			"it), %s", n.Kind, n.UID, restart)
 	}
-	return fmt.Sprintf("add `migrate: old => …` to state %s, or keep %s as it was and add a "+
-		"second state of the new type that fn migrates lazily (or that takes its entries with "+
-		"`migrate_from: %s` and a migrate function), or rename it and restore with "+
-		"--allow-non-restored-state (it starts empty)", s.Name, s.Name, s.Name)
+	return fmt.Sprintf("%s keeps its input records as state %s: keep the type that reaches %s "+
+		"compatible (add fields as optional, reshape records after it), %s",
+		n.Kind, s.Name, n.UID, restart)
 }
