@@ -30,7 +30,7 @@ func (l *loader) fields(n *yaml.Node, what string, allowed, other []string) map[
 			continue
 		}
 		if !slices.Contains(allowed, k.Value) {
-			if i >= 2 && l.splitType(n.Content[i-1], k) {
+			if i >= 2 && l.splitType(n.Content[i-2], n.Content[i-1], k) {
 				continue
 			}
 			l.unknownKey(k, what, allowed, other)
@@ -54,15 +54,19 @@ func (l *loader) unknownKey(k *yaml.Node, what string, allowed, other []string) 
 	l.errorf(posOf(k), CodeUnknownKey, "%s", msg)
 }
 
-// splitType reports a key that is the rest of a type expression that YAML split at a comma
+// splitType reports a key that is the rest of a type expression (or a function) that YAML split at a comma
 // inside a one-line {...} (`{type: (bool, int)}` reads as type: "(bool", "int)": null), and
 // marks the first half so that its own type error is not reported too.
-func (l *loader) splitType(prev, k *yaml.Node) bool {
+func (l *loader) splitType(prevKey, prev, k *yaml.Node) bool {
 	if prev.Kind != yaml.ScalarNode || !unbalanced(prev.Value) || !unbalanced(k.Value) {
 		return false
 	}
 	expr := prev.Value + ", " + k.Value
-	l.errorf(posOf(prev), CodeType, "YAML split the type expression %q at its comma: inside a one-line {...} YAML splits at every comma, so quote the expression (%q) or write the mapping in block style", expr, expr)
+	if jsKeys[prevKey.Value] {
+		l.errorf(posOf(prev), CodeJS, "YAML split the function %q at its comma: inside a one-line {...} YAML splits at every comma, so quote the function (%s: %q) or write the mapping in block style", expr, prevKey.Value, expr)
+	} else {
+		l.errorf(posOf(prev), CodeType, "YAML split the type expression %q at its comma: inside a one-line {...} YAML splits at every comma, so quote the expression (%q) or write the mapping in block style", expr, expr)
+	}
 	l.split[prev] = true
 	return true
 }

@@ -64,6 +64,9 @@ func (l *loader) compileJS() {
 // code reads a JavaScript field: a string whose position is that of its first character
 // (for a block scalar `fn: |`, the first line after the indicator, at the block's indent).
 func (l *loader) code(n *yaml.Node, field string) *Code {
+	if l.split[n] {
+		return nil
+	}
 	text, ok := l.scalar(n, field)
 	if !ok {
 		return nil

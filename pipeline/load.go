@@ -93,6 +93,7 @@ func (l *loader) load(params map[string]string) error {
 		return nil
 	}
 	root := doc.Content[0]
+	resolveAliases(root)
 	l.substituteEnv(root)
 	if err := l.top(root, params); err != nil {
 		return err
@@ -133,5 +134,18 @@ func (l *loader) sortFuncs() {
 	})
 	for i, c := range l.p.Funcs {
 		c.Index = i
+	}
+}
+
+// resolveAliases replaces every alias (*name) by the node it names, so that the rest of the
+// loader sees plain mappings, sequences and scalars. An anchor comes before its aliases, so
+// its node is already resolved when an alias is replaced.
+func resolveAliases(n *yaml.Node) {
+	for i, c := range n.Content {
+		if c.Kind == yaml.AliasNode && c.Alias != nil {
+			n.Content[i] = c.Alias
+			continue
+		}
+		resolveAliases(c)
 	}
 }

@@ -1,6 +1,3 @@
-// Package pipeline is the YAML model of a pipeline: loading (yaml.Node positions, ${ENV}),
-// validation with positioned diagnostics, the DAG, type inference along the edges, and each
-// operator's state descriptors (including the internal state of each kind).
 package pipeline
 
 import (

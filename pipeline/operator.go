@@ -110,8 +110,8 @@ func (l *loader) keyBy(node *Node, a *aux, m map[string]entry, what string) {
 // string). A path's type is known only once the input type is (see keyTypes).
 func (l *loader) selector(node *Node, a *aux, n *yaml.Node, field string) KeyBy {
 	kb := KeyBy{Pos: posOf(n)}
-	if n.Kind == yaml.ScalarNode && n.Style == 0 && pathRE.MatchString(n.Value) {
-		kb.Path = strings.Split(n.Value, ".")
+	if v := strings.TrimSpace(n.Value); n.Kind == yaml.ScalarNode && pathRE.MatchString(v) {
+		kb.Path = strings.Split(v, ".")
 		return kb
 	}
 	kb.Fn = l.fn(n, field)

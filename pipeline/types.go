@@ -45,6 +45,9 @@ func (l *loader) types() {
 		}
 		if known && len(n.InTypes) > 0 && n.Role == RoleOperator {
 			l.operatorTypes(n, domains[n])
+			if n.Window != nil && domains[n] == mixedTime {
+				domains[n] = eventTime // reported here, not again downstream
+			}
 		}
 	}
 }
