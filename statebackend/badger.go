@@ -1,0 +1,197 @@
+package statebackend
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// Key layout sizes (see doc.go).
+const (
+	tableIDLen  = 4
+	kgLen       = 2
+	entryPrefix = tableIDLen + kgLen
+)
+
+// registryID is the reserved table id under which the table registry lives.
+const registryID uint32 = 0
+
+// badgerBackend keeps every table of a job in one Badger database.
+type badgerBackend struct {
+	db *badger.DB
+
+	mu     sync.Mutex // guards tables, nextID and closed
+	tables map[TableID]*badgerTable
+	nextID uint32
+	closed bool
+}
+
+// badgerOptions tunes Badger for many small entries on a small machine (2 cores, GBs of RAM):
+// values stay in the LSM tree (no value-log indirection for state-sized values), nothing is
+// compressed, so no block cache is needed (the mmapped tables sit in the OS page cache, and
+// Badger documents a block cache without compression as pure overhead), and memtables are
+// moderate so a bulk restore flushes in steady steps. Only Badger's errors are logged.
+func badgerOptions(dir string) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithLoggingLevel(badger.ERROR).
+		WithMetricsEnabled(false).
+		WithDetectConflicts(false).
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
+		WithValueThreshold(1 << 20). // Badger's maximum: values live in the LSM
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(4).
+		WithNumLevelZeroTables(4).
+		WithNumLevelZeroTablesStall(12).
+		WithBaseTableSize(8 << 20).
+		WithBaseLevelSize(64 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2).
+		WithNumGoroutines(2)
+}
+
+func openBadger(opts Options) (*badgerBackend, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("badger state backend: no directory")
+	}
+	if opts.Fresh {
+		if err := emptyDir(opts.Dir); err != nil {
+			return nil, fmt.Errorf("badger state backend: empty %s: %w", opts.Dir, err)
+		}
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("badger state backend: %w", err)
+	}
+	db, err := badger.Open(badgerOptions(opts.Dir))
+	if err != nil {
+		return nil, fmt.Errorf("badger state backend: open %s: %w", opts.Dir, err)
+	}
+	b := &badgerBackend{db: db, tables: make(map[TableID]*badgerTable), nextID: registryID + 1}
+	if err := b.loadRegistry(); err != nil {
+		return nil, errors.Join(fmt.Errorf("badger state backend: %s: %w", opts.Dir, err), db.Close())
+	}
+	return b, nil
+}
+
+// emptyDir removes everything inside dir (not dir itself, which may be a mount point or
+// carry permissions the user chose). A missing dir is empty.
+func emptyDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registryKey is the registry entry of a table: reserved id, then uvarint(len(uid)), uid,
+// state (the length keeps "a"+"bc" apart from "ab"+"c").
+func registryKey(id TableID) []byte {
+	k := binary.BigEndian.AppendUint32(nil, registryID)
+	k = binary.AppendUvarint(k, uint64(len(id.UID)))
+	k = append(k, id.UID...)
+	return append(k, id.State...)
+}
+
+func parseRegistryKey(k []byte) (TableID, error) {
+	rest := k[tableIDLen:]
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || uint64(len(rest)-w) < n {
+		return TableID{}, fmt.Errorf("corrupt table registry key %x", k)
+	}
+	rest = rest[w:]
+	return TableID{UID: string(rest[:n]), State: string(rest[n:])}, nil
+}
+
+// loadRegistry reads the tables of an existing database.
+func (b *badgerBackend) loadRegistry() error {
+	prefix := binary.BigEndian.AppendUint32(nil, registryID)
+	return b.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			id, err := parseRegistryKey(item.Key())
+			if err != nil {
+				return err
+			}
+			var num uint32
+			if err := item.Value(func(v []byte) error {
+				if len(v) != tableIDLen {
+					return fmt.Errorf("corrupt table registry entry for %s/%s", id.UID, id.State)
+				}
+				num = binary.BigEndian.Uint32(v)
+				return nil
+			}); err != nil {
+				return err
+			}
+			b.tables[id] = newBadgerTable(b.db, num)
+			b.nextID = max(b.nextID, num+1)
+		}
+		return nil
+	})
+}
+
+// Table implements Backend.
+func (b *badgerBackend) Table(uid, state string) (Table, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errors.New("badger state backend: closed")
+	}
+	id := TableID{UID: uid, State: state}
+	if t, ok := b.tables[id]; ok {
+		return t, nil
+	}
+	num := b.nextID
+	err := b.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(registryKey(id), binary.BigEndian.AppendUint32(nil, num))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create state table %s/%s: %w", uid, state, err)
+	}
+	b.nextID++
+	t := newBadgerTable(b.db, num)
+	b.tables[id] = t
+	return t, nil
+}
+
+// Tables implements Backend.
+func (b *badgerBackend) Tables() ([]TableID, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ids := make([]TableID, 0, len(b.tables))
+	for id := range b.tables {
+		ids = append(ids, id)
+	}
+	sortTableIDs(ids)
+	return ids, nil
+}
+
+// Close implements Backend. A second Close does nothing.
+func (b *badgerBackend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	if err := b.db.Close(); err != nil {
+		return fmt.Errorf("close badger state backend: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package statebackend
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// badgerTable is one table: every key starts with its 4-byte id.
+type badgerTable struct {
+	db     *badger.DB
+	prefix [tableIDLen]byte
+}
+
+func newBadgerTable(db *badger.DB, id uint32) *badgerTable {
+	t := &badgerTable{db: db}
+	binary.BigEndian.PutUint32(t.prefix[:], id)
+	return t
+}
+
+// appendKey appends the database key of (kg, key) to dst.
+func (t *badgerTable) appendKey(dst []byte, kg uint16, key []byte) []byte {
+	dst = append(dst, t.prefix[:]...)
+	dst = binary.BigEndian.AppendUint16(dst, kg)
+	return append(dst, key...)
+}
+
+// Get implements Table with one read transaction (the Cache reaches it only on a miss).
+func (t *badgerTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
+	k := t.appendKey(make([]byte, 0, entryPrefix+len(key)), kg, key)
+	var v []byte
+	err := t.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(k)
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("state get: %w", err)
+	}
+	return v, true, nil
+}
+
+// Apply implements Table with one write batch. The database keys of the whole batch share
+// one allocation.
+func (t *badgerTable) Apply(batch []Mutation) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	size := 0
+	for i := range batch {
+		size += entryPrefix + len(batch[i].Key)
+	}
+	keys := make([]byte, 0, size)
+	wb := t.db.NewWriteBatch()
+	defer wb.Cancel()
+	for i := range batch {
+		m := &batch[i]
+		start := len(keys)
+		keys = t.appendKey(keys, m.KG, m.Key)
+		k := keys[start:len(keys):len(keys)]
+		var err error
+		if m.Delete {
+			err = wb.Delete(k)
+		} else {
+			err = wb.Set(k, m.Value)
+		}
+		if err != nil {
+			return fmt.Errorf("state apply: %w", err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("state apply: %w", err)
+	}
+	return nil
+}
+
+// iterate calls fn for every live item of the table whose key group is in [from, to), in
+// key order, inside one read transaction. to may be 1<<16 (allKeyGroups).
+func (t *badgerTable) iterate(from uint16, to int, fn func(kg uint16, item *badger.Item) error) error {
+	if int(from) >= to {
+		return nil
+	}
+	return t.db.View(func(txn *badger.Txn) error {
+		// Values live in the LSM, so reading them in place beats prefetching copies.
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: t.prefix[:]})
+		defer it.Close()
+		var seek [entryPrefix]byte
+		t.appendKey(seek[:0], from, nil)
+		for it.Seek(seek[:]); it.Valid(); it.Next() {
+			item := it.Item()
+			kg := binary.BigEndian.Uint16(item.Key()[tableIDLen:])
+			if int(kg) >= to {
+				return nil
+			}
+			if err := fn(kg, item); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Scan implements Table.
+func (t *badgerTable) Scan(from, to uint16, fn func(kg uint16, key, value []byte) error) error {
+	return t.iterate(from, int(to), func(kg uint16, item *badger.Item) error {
+		return item.Value(func(v []byte) error { return fn(kg, item.Key()[entryPrefix:], v) })
+	})
+}
+
+// allKeyGroups is the end of the range of every key group.
+const allKeyGroups = 1 << 16
+
+// Count implements Table by iteration.
+func (t *badgerTable) Count() (entries, bytes int64, err error) {
+	err = t.iterate(0, allKeyGroups, func(_ uint16, item *badger.Item) error {
+		entries++
+		bytes += int64(len(item.Key()) - entryPrefix)
+		return item.Value(func(v []byte) error {
+			bytes += int64(len(v))
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("state count: %w", err)
+	}
+	return entries, bytes, nil
+}
+
+// Clear implements Table: it deletes every key of the table in one write batch.
+func (t *badgerTable) Clear() error {
+	wb := t.db.NewWriteBatch()
+	defer wb.Cancel()
+	err := t.iterate(0, allKeyGroups, func(_ uint16, item *badger.Item) error {
+		return wb.Delete(item.KeyCopy(nil))
+	})
+	if err == nil {
+		err = wb.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("state clear: %w", err)
+	}
+	return nil
+}
