@@ -84,8 +84,8 @@ func (c *checker) maxParallelism(old int) {
 		return
 	}
 	c.add(Result{
-		Verdict:   VerdictIncompatible,
-		Rule:      RuleMaxParallelismChanged,
+		Verdict: VerdictIncompatible,
+		Rule:    RuleMaxParallelismChanged,
 		Reason: fmt.Sprintf("max_parallelism changes from %d to %d: keyed state is split into "+
 			"max_parallelism key groups, fixed for the life of the state; fix: set "+
 			"max_parallelism: %d again (parallelism may change freely up to it)",
