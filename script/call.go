@@ -21,21 +21,14 @@ type Func struct {
 // same runtime (through a host callback) runs under the outer call's timeout.
 func (f *Func) Call(args ...goja.Value) (goja.Value, error) {
 	r := f.rt
-	if f.timeout <= 0 || r.depth > 0 {
-		r.depth++
-		v, err := f.fn(goja.Undefined(), args...)
-		r.depth--
-		if err != nil {
-			return nil, r.jsError(f.src, err, f.timeout)
-		}
-		return v, nil
+	if f.timeout > 0 && r.depth == 0 {
+		r.calls++
+		r.watch.arm(r.calls, f.timeout)
+		defer r.watch.disarm(r.calls, r.vm) // deferred: a panicking host callback must disarm too
 	}
-	r.calls++
-	r.watch.arm(r.calls, f.timeout)
 	r.depth++
+	defer func() { r.depth-- }()
 	v, err := f.fn(goja.Undefined(), args...)
-	r.depth--
-	r.watch.disarm(r.calls, r.vm)
 	if err != nil {
 		return nil, r.jsError(f.src, err, f.timeout)
 	}

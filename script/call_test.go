@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dop251/goja"
 )
 
 const throwYAML = `name: throws
@@ -175,5 +177,24 @@ func TestRuntimesOfOneProgramRunConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestPanickingHostCallbackLeavesNoTimeoutBehind(t *testing.T) {
+	r := newRuntime(t, nil, nil, fn("cb => cb()"), fn("() => 1"))
+	boom := r.VM().ToValue(func(goja.FunctionCall) goja.Value { panic("host bug") })
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the host panic did not reach the caller")
+			}
+		}()
+		_, _ = r.Func(0, 10*time.Millisecond).Call(boom)
+	}()
+	deadline := time.Now().Add(100 * time.Millisecond) // ten timeouts: the watchdog has looked
+	for time.Now().Before(deadline) {
+		if _, err := r.Func(1, 10*time.Millisecond).Call(); err != nil {
+			t.Fatalf("after a host panic: %v", err)
+		}
 	}
 }

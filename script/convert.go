@@ -54,8 +54,8 @@ func (r *Runtime) objectToJS(m map[string]any) goja.Value {
 }
 
 // FromJS exports a JS value into a generic Go value (undefined -> nil); schema.Type.Convert
-// makes it canonical. Objects become map[string]any, arrays []any, numbers int64 (integral)
-// or float64.
+// makes it canonical. Objects become map[string]any, arrays []any, numbers int64 when they
+// are integral (2.0 too) and float64 otherwise.
 func (r *Runtime) FromJS(v goja.Value) any {
 	if v == nil {
 		return nil
