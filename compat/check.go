@@ -210,15 +210,11 @@ func (c *checker) states(op *savepoints.OperatorMeta, n *pipeline.Node) {
 	old := oldStates(op)
 	restored := make(map[string]bool, len(old))
 	for _, s := range n.States {
-		src, ok := old[s.Name]
-		from := s.MigrateFrom != "" && s.MigrateFrom != s.Name
-		if from {
-			src, ok = old[s.MigrateFrom]
-		}
-		if !ok {
+		src, from := migrateSource(old, s)
+		if src == nil {
 			reason := fmt.Sprintf("new state %s of type %s: starts empty",
 				s.Name, typeString(s.Schema))
-			if from {
+			if s.MigrateFrom != "" {
 				reason = fmt.Sprintf("migrate_from: %s names no state of %s on the old side: "+
 					"state %s of type %s starts empty", s.MigrateFrom, n.UID, s.Name,
 					typeString(s.Schema))
@@ -227,15 +223,20 @@ func (c *checker) states(op *savepoints.OperatorMeta, n *pipeline.Node) {
 			continue
 		}
 		restored[src.Name] = true
-		if from && old[s.Name] != nil {
-			// The state's own old entries give way to those it takes over.
-			restored[s.Name] = true
+		prefix := ""
+		if from {
+			prefix = fmt.Sprintf("takes the entries of state %s (migrate_from): ", src.Name)
+			if old[s.Name] != nil {
+				restored[s.Name] = true
+				prefix = fmt.Sprintf("takes the entries of state %s (migrate_from) besides "+
+					"its own old entries: ", src.Name)
+			}
 		}
 		if oldKey, newKey := stateKeyType(op, src), typeString(n.KeyType()); !sameType(oldKey, newKey) {
 			c.keyTypeChanged(n, s, src, oldKey, newKey)
 			continue
 		}
-		c.evolve(n, s, src, from)
+		c.evolve(n, s, src, prefix)
 	}
 	for i := range op.States {
 		if s := &op.States[i]; !restored[s.Name] {
@@ -246,6 +247,16 @@ func (c *checker) states(op *savepoints.OperatorMeta, n *pipeline.Node) {
 					"`migrate_from: %s`", s.Name))
 		}
 	}
+}
+
+// migrateSource is the old state that new state s restores from: the one its migrate_from
+// names while the old side still has it, else the old state of its own name (a later upgrade
+// that kept the migrate_from), else nil. from reports the first case.
+func migrateSource(old map[string]*savepoints.StateMeta, s *pipeline.StateDesc) (src *savepoints.StateMeta, from bool) {
+	if s.MigrateFrom != "" && s.MigrateFrom != s.Name && old[s.MigrateFrom] != nil {
+		return old[s.MigrateFrom], true
+	}
+	return old[s.Name], false
 }
 
 // stateKeyType is the key type the old side stored a state under.

@@ -137,3 +137,92 @@ func setArchiveFile(ar *archive, name string, data []byte) bool {
 	ar.Files = append(ar.Files, archiveEntry{Name: name, Data: data})
 	return true
 }
+
+// TestSelfCompatible checks every new.yaml of the cases against itself, through the metadata
+// a savepoint of it would carry (Describe, then JSON as in _metadata.json): each uid and state
+// must be compatible under STATE_UNCHANGED (or UNTYPED_STATE for `any`), nothing new or dropped.
+func TestSelfCompatible(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := parseArchiveFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := archiveFile(ar, "new.yaml")
+			path := filepath.Join(t.TempDir(), "new.yaml")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p := load(t, path)
+			stored, err := json.Marshal(Describe(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var meta savepoints.Metadata
+			if err := json.Unmarshal(stored, &meta); err != nil {
+				t.Fatal(err)
+			}
+			rep := Check(&meta, p, Options{})
+			if !rep.Compatible || len(rep.Results) != len(p.Nodes)+countStates(p)-statefulNodes(p) {
+				t.Errorf("compatible=%v with %d results", rep.Compatible, len(rep.Results))
+			}
+			for _, r := range rep.Results {
+				if r.Verdict != VerdictCompatible || (r.Rule != RuleStateUnchanged && r.Rule != "UNTYPED_STATE") {
+					t.Errorf("%s: %s %s: %s", r.Name(), r.Verdict, r.Rule, r.Reason)
+				}
+			}
+		})
+	}
+}
+
+func countStates(p *pipeline.Pipeline) int {
+	n := 0
+	for _, node := range p.Nodes {
+		n += len(node.States)
+	}
+	return n
+}
+
+func statefulNodes(p *pipeline.Pipeline) int {
+	n := 0
+	for _, node := range p.Nodes {
+		if len(node.States) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// BenchmarkCheck measures one check of the motion-alarm upgrade with a migrate function.
+func BenchmarkCheck(b *testing.B) {
+	ar, err := parseArchiveFile("testdata/seed-state-tuple-grows-migrate.txtar")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	for _, name := range []string{"old.yaml", "new.yaml"} {
+		data, _ := archiveFile(ar, name)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	oldP, err := pipeline.Load(filepath.Join(dir, "old.yaml"), pipeline.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	newP, err := pipeline.Load(filepath.Join(dir, "new.yaml"), pipeline.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	old := Describe(oldP)
+	b.ReportAllocs()
+	for b.Loop() {
+		if rep := Check(old, newP, Options{}); !rep.Compatible {
+			b.Fatal("not compatible")
+		}
+	}
+}

@@ -10,13 +10,9 @@ import (
 )
 
 // evolve judges one state of the new pipeline against the old state it restores from (its
-// own name, or the state its migrate_from names when from is set).
-func (c *checker) evolve(n *pipeline.Node, s *pipeline.StateDesc, src *savepoints.StateMeta, from bool) {
+// own name, or the state its migrate_from names); prefix starts the reason.
+func (c *checker) evolve(n *pipeline.Node, s *pipeline.StateDesc, src *savepoints.StateMeta, prefix string) {
 	r := Result{UID: n.UID, State: s.Name, OldSchema: src.Schema, NewSchema: typeString(s.Schema)}
-	prefix := ""
-	if from {
-		prefix = fmt.Sprintf("takes the entries of state %s (migrate_from): ", src.Name)
-	}
 	oldT, err := schema.Parse(src.Schema)
 	if err != nil {
 		r.Verdict, r.Rule = VerdictIncompatible, "TYPE_CHANGED"
