@@ -50,7 +50,7 @@ func (r *Runtime) jsError(src *Source, err error, timeout time.Duration) *Error 
 		stack = interrupt.Stack()
 		if _, ok := interrupt.Value().(timeoutSignal); ok {
 			e.Timeout = true
-			e.Msg = fmt.Sprintf("function timed out after %v", timeout)
+			e.Msg = fmt.Sprintf("timed out after %v", timeout)
 		} else {
 			e.Msg = fmt.Sprintf("interrupted: %v", interrupt.Value())
 		}

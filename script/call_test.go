@@ -118,7 +118,7 @@ func TestTimeoutInterruptsAndTheRuntimeGoesOn(t *testing.T) {
 					t.Fatalf("got %v, want a timeout", err)
 				}
 				// positioned where it was interrupted, on the function's line
-				if e.Name != "op.fn" || e.Line != 1 || e.Msg != "function timed out after 50ms" {
+				if e.Name != "op.fn" || e.Line != 1 || e.Msg != "timed out after 50ms" {
 					t.Errorf("got %s, want op.fn on line 1 timed out after 50ms", err)
 				}
 				if elapsed < timeout || elapsed > 2*time.Second {
@@ -196,5 +196,20 @@ func TestPanickingHostCallbackLeavesNoTimeoutBehind(t *testing.T) {
 		if _, err := r.Func(1, 10*time.Millisecond).Call(); err != nil {
 			t.Fatalf("after a host panic: %v", err)
 		}
+	}
+}
+
+func TestEndlessScriptFailsNewRuntime(t *testing.T) {
+	defer func(d time.Duration) { loadTimeout = d }(loadTimeout)
+	loadTimeout = 50 * time.Millisecond
+	script := Source{Name: "script", File: "p.yaml", Line: 3, Col: 3, Code: "let n = 0\nwhile (true) n++\n"}
+	p, err := Compile(&script, nil, []Source{fn("() => n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.NewRuntime(nil)
+	var e *Error
+	if !errors.As(err, &e) || !e.Timeout || e.Name != "script" || e.Line != 4 {
+		t.Fatalf("got %v, want the script timed out on line 4", err)
 	}
 }

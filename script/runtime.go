@@ -10,6 +10,11 @@ import (
 	"github.com/dop251/goja/parser"
 )
 
+// loadTimeout bounds the run of the shared script and of the function expressions when a
+// runtime is made: far above any sane initialisation, it turns a script that never ends into
+// an error. A variable only for tests.
+var loadTimeout = 30 * time.Second
+
 // maxCallDepth bounds JS recursion, so a runaway recursion fails fast with a RangeError
 // instead of growing the stack until its timeout.
 const maxCallDepth = 10000
@@ -36,25 +41,41 @@ type Runtime struct {
 
 // NewRuntime makes a runtime and evaluates the shared script and every function expression in
 // it. logf receives console.log output (nil discards it). A function expression whose value
-// is not a function is an error; all of them are reported, in an ErrorList.
+// is not a function is an error; all of them are reported, in an ErrorList. Loading runs
+// under loadTimeout, so a script that never ends is an error too.
 func (p *Program) NewRuntime(logf func(msg string)) (*Runtime, error) {
 	vm := goja.New()
 	vm.SetParserOptions(parser.WithDisableSourceMaps) // eval must not read source maps from disk
 	vm.SetMaxCallStackSize(maxCallDepth)
-	r := &Runtime{prog: p, vm: vm, fns: make([]goja.Callable, len(p.fns))}
+	r := &Runtime{prog: p, vm: vm, fns: make([]goja.Callable, len(p.fns)), watch: startWatch(vm)}
+	runtime.AddCleanup(r, stopWatch, r.watch)
 	if err := r.setGlobals(logf); err != nil {
+		r.Close()
 		return nil, err
 	}
-	if p.script != nil {
-		if _, err := vm.RunProgram(p.script.prg); err != nil {
-			return nil, r.jsError(&p.script.src, err, 0)
+	r.calls++
+	r.watch.arm(r.calls, loadTimeout)
+	err := r.load()
+	r.watch.disarm(r.calls, vm)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// load runs the shared script, then evaluates every function expression.
+func (r *Runtime) load() error {
+	if pc := r.prog.script; pc != nil {
+		if _, err := r.vm.RunProgram(pc.prg); err != nil {
+			return r.jsError(&pc.src, err, loadTimeout)
 		}
 	}
 	var errs ErrorList
-	for i, pc := range p.fns {
-		v, err := vm.RunProgram(pc.prg)
+	for i, pc := range r.prog.fns {
+		v, err := r.vm.RunProgram(pc.prg)
 		if err != nil {
-			return nil, r.jsError(&pc.src, err, 0)
+			return r.jsError(&pc.src, err, loadTimeout)
 		}
 		fn, ok := goja.AssertFunction(v)
 		if !ok {
@@ -64,11 +85,9 @@ func (p *Program) NewRuntime(logf func(msg string)) (*Runtime, error) {
 		r.fns[i] = fn
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return errs
 	}
-	r.watch = startWatch(vm)
-	runtime.AddCleanup(r, stopWatch, r.watch)
-	return r, nil
+	return nil
 }
 
 // Close releases the runtime's watch at once (it is released anyway when the runtime is
