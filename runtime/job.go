@@ -40,12 +40,18 @@ type Config struct {
 	Log    *slog.Logger
 	// Now is the clock (nil: time.Now). Tests inject one.
 	Now func() time.Time
+	// Clock drives processing-time windows, timers and idle sources (nil: the wall clock
+	// read through Now). A test that sets it sets Now to its Now as well.
+	Clock Clock
 	// Restore is the savepoint or checkpoint to start from (nil: empty state).
 	Restore               *savepoints.Savepoint
 	AllowNonRestoredState bool
 	// FinalSavepointDir, when set, makes the job write a savepoint there when it finishes or
 	// is stopped by Stop (--final-savepoint).
 	FinalSavepointDir string
+	// CheckpointDir and CheckpointInterval enable periodic checkpoints (SPEC §8).
+	CheckpointDir      string
+	CheckpointInterval time.Duration
 	// OnSourcesStarted, when set, is called as the sources start reading.
 	OnSourcesStarted func(time.Time)
 }
@@ -70,6 +76,7 @@ type Job struct {
 	deadMu      sync.Mutex
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
+	lateDropped atomic.Int64 // late records of windows without late_output
 
 	done     chan struct{}
 	failOnce sync.Once
@@ -77,6 +84,10 @@ type Job struct {
 	stopped  atomic.Bool // a stop was asked: no end-of-input watermark, sources stop
 	signaled atomic.Bool // Stop was called (a signal)
 	final    *SavepointResult
+
+	cpMu             sync.Mutex // one checkpoint at a time
+	lastCheckpointMs atomic.Int64
+	lastSavepointMs  atomic.Int64
 
 	restored       *RestoreSummary
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
@@ -165,12 +176,22 @@ func (j *Job) Run(ctx context.Context) error {
 		wg.Wait()
 		close(finished)
 	}()
+	cpDone := make(chan struct{})
+	if j.cfg.CheckpointInterval > 0 && j.cfg.CheckpointDir != "" {
+		go func() {
+			defer close(cpDone)
+			j.checkpointLoop(j.cfg.CheckpointInterval, finished)
+		}()
+	} else {
+		close(cpDone)
+	}
 	select {
 	case <-finished:
 	case <-ctx.Done():
 		j.fail(ErrCanceled)
 		<-finished
 	}
+	<-cpDone // a checkpoint in progress completes before the job ends
 	if j.err == nil && j.cfg.FinalSavepointDir != "" {
 		if err := j.finalSavepoint(); err != nil {
 			j.fail(err)
@@ -221,6 +242,40 @@ type Status struct {
 	Restored string          `json:"restored,omitempty"`
 	// SourcesStarted is when the sources started reading (Unix ms; 0: not yet).
 	SourcesStarted int64 `json:"sources_started_ms"`
+	// LastCheckpointMs and LastSavepointMs are the durations of the latest checkpoint and
+	// savepoint (0: none yet).
+	LastCheckpointMs int64 `json:"last_checkpoint_ms"`
+	LastSavepointMs  int64 `json:"last_savepoint_ms"`
+}
+
+// StateCount is the number of entries of one state.
+type StateCount struct {
+	UID     string `json:"uid"`
+	State   string `json:"state"`
+	Entries int64  `json:"entries"`
+}
+
+// StateEntries counts the entries of every keyed state (it reads the backend: call it at
+// scrape time, not per record).
+func (j *Job) StateEntries() []StateCount {
+	var out []StateCount
+	for _, n := range j.p.Order {
+		if !n.Keyed() {
+			continue
+		}
+		for _, d := range n.States {
+			t, err := j.backend.Table(n.UID, d.Name)
+			if err != nil {
+				continue
+			}
+			entries, _, err := t.Count()
+			if err != nil {
+				continue
+			}
+			out = append(out, StateCount{UID: n.UID, State: d.Name, Entries: entries})
+		}
+	}
+	return out
 }
 
 // OperatorCount is the record count of one uid (summed over subtasks).
@@ -232,7 +287,8 @@ type OperatorCount struct {
 
 // Status returns the job's status and counters.
 func (j *Job) Status() Status {
-	st := Status{ID: j.id, Name: j.p.Name, Skipped: j.skipped.Load()}
+	st := Status{ID: j.id, Name: j.p.Name, Skipped: j.skipped.Load(),
+		LastCheckpointMs: j.lastCheckpointMs.Load(), LastSavepointMs: j.lastSavepointMs.Load()}
 	if j.restored != nil {
 		st.Restored = j.restored.Path
 	}

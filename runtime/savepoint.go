@@ -22,7 +22,11 @@ type SavepointResult struct {
 
 // Savepoint takes a savepoint of the running job into dir; the job keeps running.
 func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
-	return j.takeSnapshot(j.coord.begin(barrierSavepoint, false), dir, trigger)
+	res, err := j.takeSnapshot(j.coord.begin(barrierSavepoint, false), dir, trigger)
+	if err == nil {
+		j.lastSavepointMs.Store(res.Duration)
+	}
+	return res, err
 }
 
 // StopWithSavepoint stops the sources at a barrier, lets in-flight records drain, writes a

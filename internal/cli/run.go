@@ -284,6 +284,21 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
+	cpDir := filepath.Join(stateDir, "checkpoints")
+	if o.fresh || sp != nil {
+		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
+			return err
+		}
+	} else if cp, err := runtime.LatestCheckpoint(cpDir); err != nil {
+		return err
+	} else if cp != nil {
+		sp = cp
+		fmt.Fprintf(gs.Stderr, "Resuming from checkpoint %s (taken %s); --fresh starts empty\n", cp.Path, cp.Meta.Created.Local().Format(time.RFC3339))
+	}
+	interval := p.CheckpointInterval
+	if o.checkpointInterval > 0 {
+		interval = o.checkpointInterval
+	}
 	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: filepath.Join(stateDir, "db"), Fresh: true})
 	if err != nil {
 		return err
@@ -292,6 +307,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	cfg := runtime.Config{
 		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
 		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
+		CheckpointDir: cpDir, CheckpointInterval: interval,
 	}
 	if o.finalSavepoint {
 		cfg.FinalSavepointDir = spDir
@@ -334,15 +350,31 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 				gs.Exit(1)
 			}
 			log.Info("stopping on signal; a second signal exits at once")
-			job.Stop()
+			if interval > 0 {
+				go func() {
+					if err := job.StopWithCheckpoint(); err != nil {
+						log.Warn("last checkpoint failed", "error", err.Error())
+					}
+				}()
+			} else {
+				job.Stop()
+			}
 		}
 	}()
 	runErr := job.Run(context.Background())
-	return finishJob(gs, jb, job, ctl, runErr)
+	status, err := finishJob(gs, jb, job, ctl, runErr)
+	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
+	// it again resumes. Every other end removes them (SPEC §8).
+	if status != jobs.StatusFailed && !job.StoppedBySignal() {
+		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
+			log.Warn("could not remove checkpoints", "error", err.Error())
+		}
+	}
+	return err
 }
 
 // finishJob records the job's final status and reports it.
-func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller, runErr error) error {
+func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller, runErr error) (jobs.Status, error) {
 	if fs := job.FinalSavepoint(); fs != nil {
 		fmt.Fprintf(gs.Stderr, "savepoint: %s\n", fs.Path)
 	}
@@ -350,28 +382,28 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller,
 	case errors.Is(runErr, runtime.ErrCanceled):
 		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
 		fmt.Fprintf(gs.Stderr, "Job %s canceled\n", job.ID())
-		return nil
+		return jobs.StatusCanceled, nil
 	case runErr != nil:
 		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: runErr.Error()})
-		return fmt.Errorf("job %s failed: %w", job.ID(), runErr)
+		return jobs.StatusFailed, fmt.Errorf("job %s failed: %w", job.ID(), runErr)
 	}
 	if sp := ctl.stopSavepoint(); sp != "" {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: sp})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped with savepoint %s\n", job.ID(), sp)
-		return nil
+		return jobs.StatusStopped, nil
 	}
 	if fs := job.FinalSavepoint(); fs != nil {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: fs.Path})
-		return nil
+		return jobs.StatusStopped, nil
 	}
 	if job.StoppedBySignal() {
 		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
-		return nil
+		return jobs.StatusCanceled, nil
 	}
 	jb.SetStatus(jobs.StatusFinished, jobs.Extra{})
 	fmt.Fprintf(gs.Stderr, "Job %s finished\n", job.ID())
-	return nil
+	return jobs.StatusFinished, nil
 }
 
 // savepointDir is where the job's savepoints go: --savepoint-dir, savepoint_dir: in the
