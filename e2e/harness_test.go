@@ -1,0 +1,318 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// commandTimeout bounds every pipectl command that is expected to return by itself.
+const commandTimeout = 60 * time.Second
+
+// jobIDPattern is a job id: 32 lowercase hex characters.
+var jobIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// harness is one test's world: a working directory with its pipelines and data files, and a
+// PIPECTL_HOME of its own.
+type harness struct {
+	t    *testing.T
+	dir  string // working directory of every command
+	home string // PIPECTL_HOME
+}
+
+// newHarness makes a fresh working directory and PIPECTL_HOME for t.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{t: t, dir: filepath.Join(dir, "work"), home: filepath.Join(dir, "home")}
+	if err := os.MkdirAll(h.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// path is name inside the working directory (an absolute name is kept).
+func (h *harness) path(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(h.dir, name)
+}
+
+// write creates the file name in the working directory and returns its path.
+func (h *harness) write(name, content string) string {
+	h.t.Helper()
+	p := h.path(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// read returns the content of a file ("" when it does not exist).
+func (h *harness) read(name string) string {
+	h.t.Helper()
+	b, err := os.ReadFile(h.path(name))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		h.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// appendLines appends lines (each gets its newline) to a file.
+func (h *harness) appendLines(name string, lines ...string) {
+	h.t.Helper()
+	f, err := os.OpenFile(h.path(name), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// defaultVars are the values of the placeholders of testdata/pipelines/*.yaml that a test
+// does not set.
+var defaultVars = map[string]string{
+	"@FOLLOW@": "false", "@BACKEND@": "badger", "@PAR@": "2", "@SOURCE@": "events.jsonl",
+	"@SINK@": "out.jsonl",
+}
+
+// pipeline writes testdata/pipelines/<src> into the working directory as name, replacing each
+// placeholder (e.g. "@PAR@") with its value from vars, else from defaultVars.
+func (h *harness) pipeline(src, name string, vars map[string]string) string {
+	h.t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "pipelines", src))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	s := string(b)
+	for k, v := range vars {
+		s = strings.ReplaceAll(s, k, v)
+	}
+	for k, v := range defaultVars {
+		s = strings.ReplaceAll(s, k, v)
+	}
+	return h.write(name, s)
+}
+
+// motionEvents copies the repository's testdata/motion-events.jsonl into the working
+// directory as name, keeping only its first n lines (n < 0: all of them).
+func (h *harness) motionEvents(name string, n int) []string {
+	h.t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "motion-events.jsonl"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	lines := nonEmptyLines(string(b))
+	if n >= 0 {
+		lines = lines[:n]
+	}
+	h.write(name, strings.Join(lines, "\n")+"\n")
+	return lines
+}
+
+// result is what a finished command left behind.
+type result struct {
+	args           []string
+	stdout, stderr string
+	code           int
+}
+
+// command builds an exec.Cmd for pipectl with this harness's directory and home.
+func (h *harness) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, pipectlBin, args...)
+	cmd.Dir = h.dir
+	cmd.Env = append(os.Environ(), "PIPECTL_HOME="+h.home)
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// run runs pipectl to completion and returns its outputs and exit code.
+func (h *harness) run(args ...string) result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := h.command(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit) && exit.Exited():
+		res.code = exit.ExitCode()
+	default:
+		h.t.Fatalf("pipectl %s: %v\nstderr:\n%s", strings.Join(args, " "), err, res.stderr)
+	}
+	return res
+}
+
+// mustRun runs pipectl and fails the test unless it exits with want.
+func (h *harness) mustRun(want int, args ...string) result {
+	h.t.Helper()
+	res := h.run(args...)
+	if res.code != want {
+		h.t.Fatalf("pipectl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), res.code, want, res.stdout, res.stderr)
+	}
+	return res
+}
+
+// detach runs `pipectl ARGS` (which must include -d), checks that it printed a job id alone
+// on stdout, and cancels the job when the test ends if it is still running.
+func (h *harness) detach(args ...string) string {
+	h.t.Helper()
+	res := h.mustRun(0, args...)
+	id := strings.TrimSuffix(res.stdout, "\n")
+	if !jobIDPattern.MatchString(id) {
+		h.t.Fatalf("pipectl %s: stdout %q, want a job id alone", strings.Join(args, " "), res.stdout)
+	}
+	h.cleanupJob(id)
+	return id
+}
+
+// cleanupJob makes sure the job's process is gone when the test ends: it is cancelled, and
+// killed (by its own pid) if it does not end.
+func (h *harness) cleanupJob(id string) {
+	h.t.Cleanup(func() {
+		info, ok := h.jobInfo(id)
+		if !ok || !processAlive(info.PID) {
+			return
+		}
+		h.run("cancel", id)
+		if !poll(10*time.Second, func() bool { return !processAlive(info.PID) }) {
+			_ = syscall.Kill(info.PID, syscall.SIGKILL)
+		}
+	})
+}
+
+// processAlive reports whether a process with this pid exists (and is not a zombie we own).
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses: "pid (comm) S ...".
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// jobDir is the folder of a job under PIPECTL_HOME.
+func (h *harness) jobDir(id string) string { return filepath.Join(h.home, "jobs", id) }
+
+// jobFile reads a file of a job's folder ("" when absent).
+func (h *harness) jobFile(id, name string) string {
+	h.t.Helper()
+	return h.read(filepath.Join(h.jobDir(id), name))
+}
+
+// proc is a pipectl process running in the background (a foreground `run` or `upgrade`).
+type proc struct {
+	cmd    *exec.Cmd
+	stdout syncBuffer
+	stderr syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+// start starts pipectl in the background; the process is killed when the test ends if it
+// is still running.
+func (h *harness) start(args ...string) *proc {
+	h.t.Helper()
+	p := &proc{done: make(chan struct{})}
+	p.cmd = h.command(context.Background(), args...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	h.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// signal sends sig to the process.
+func (p *proc) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (p *proc) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("pipectl %v still running after %v\nstderr:\n%s", p.cmd.Args[1:], timeout, p.stderr.String())
+	}
+	var exit *exec.ExitError
+	switch {
+	case p.err == nil:
+		return 0
+	case errors.As(p.err, &exit) && exit.Exited():
+		return exit.ExitCode()
+	}
+	t.Fatalf("pipectl %v: %v", p.cmd.Args[1:], p.err)
+	return -1
+}
+
+// exited reports whether the process has ended.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer goroutine and a polling reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
