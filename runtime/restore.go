@@ -185,7 +185,7 @@ func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.
 		return err
 	}
 	err = sp.ReadState(om.UID, sm.Name, func(kg uint16, key, value []byte) error {
-		written, raw, err := statebackend.DecodeStored(oldTTL, value)
+		written, raw, err := decodeStored(sm, value)
 		if err != nil {
 			return err
 		}
@@ -239,4 +239,9 @@ func describeKey(n *pipeline.Node, key []byte) string {
 		}
 	}
 	return fmt.Sprintf("%x", key)
+}
+
+// decodeStored splits a savepoint entry's stored bytes into write time and value bytes.
+func decodeStored(sm *savepoints.StateMeta, stored []byte) (int64, []byte, error) {
+	return statebackend.DecodeStored(msDuration(sm.TTLMs), stored)
 }

@@ -86,7 +86,7 @@ func exitCode(err error) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue), errors.As(err, &re), errors.As(err, &pe),
-		errors.Is(err, jobs.ErrUnknownJob), errors.Is(err, savepoints.ErrInvalid),
+		errors.Is(err, jobs.ErrUnknownJob), errors.Is(err, savepoints.ErrInvalid), errors.Is(err, savepoints.ErrUnknownState),
 		errors.Is(err, errUnreadableSavepoint):
 		return 2
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/pipectl/pipectl/compat"
 	"github.com/pipectl/pipectl/internal/jobs"
 	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/runtime"
 	"github.com/pipectl/pipectl/savepoints"
 )
 
@@ -67,7 +68,13 @@ func checkCompatCommand(gs *GlobalState) *cli.Command {
 				return silentExit(1)
 			}
 			if c.Bool("verify-state") {
-				return verifyState(gs, sp, p)
+				// Text reports carry the verification; json and github keep their
+				// shape on stdout and get it on stderr.
+				w := gs.Stdout
+				if format != "text" {
+					w = gs.Stderr
+				}
+				return verifyState(w, sp, p)
 			}
 			return nil
 		},
@@ -120,7 +127,27 @@ func unmarshal(data json.RawMessage, v any) {
 	}
 }
 
-// verifyState decodes every entry of the savepoint and runs the migrations on it.
-func verifyState(gs *GlobalState, sp *savepoints.Savepoint, p *pipeline.Pipeline) error {
-	return fmt.Errorf("--verify-state is not implemented yet")
+// verifyState decodes every entry of the savepoint and runs the migrations on it; an entry
+// that fails makes the exit code 1.
+func verifyState(w io.Writer, sp *savepoints.Savepoint, p *pipeline.Pipeline) error {
+	prog, err := p.Compile()
+	if err != nil {
+		return err
+	}
+	rep, failed, err := runtime.VerifyState(sp, p, prog)
+	if err != nil {
+		return err
+	}
+	for _, f := range rep.Failures {
+		key := ""
+		if f.Key != "" {
+			key = " key " + f.Key
+		}
+		fmt.Fprintf(w, "verify-state: %s/%s%s: %s\n", f.UID, f.State, key, f.Err)
+	}
+	fmt.Fprintf(w, "verify-state: %d entries of %d states checked, %d migrated, %d failed\n", rep.Entries, rep.States, rep.Migrated, failed)
+	if failed > 0 {
+		return silentExit(1)
+	}
+	return nil
 }
