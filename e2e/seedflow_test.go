@@ -64,7 +64,7 @@ func TestSeedFourCommands(t *testing.T) {
 
 	// Records arrive while no job runs.
 	h.appendLines("events.jsonl",
-		`{"type":"motion","room":1,"time":20000}`,  // room 1 is deactivated: nothing
+		`{"type":"motion","room":1,"time":20000}`,   // room 1 is deactivated: nothing
 		`{"type":"activate","room":3,"time":21000}`, // room 3 had no state
 		`{"type":"motion","room":3,"time":24000}`,   // within v2's tolerance: nothing
 		`{"type":"motion","room":3,"time":30000}`,   // ALARM
