@@ -49,7 +49,7 @@ func (t *badgerTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
 }
 
 // Apply implements Table with one write batch. The database keys of the whole batch share
-// one allocation.
+// one allocation, and so do its entries.
 func (t *badgerTable) Apply(batch []Mutation) error {
 	if len(batch) == 0 {
 		return nil
@@ -59,6 +59,7 @@ func (t *badgerTable) Apply(batch []Mutation) error {
 		size += entryPrefix + len(batch[i].Key)
 	}
 	keys := make([]byte, 0, size)
+	entries := make([]badger.Entry, len(batch))
 	wb := t.db.NewWriteBatch()
 	defer wb.Cancel()
 	for i := range batch {
@@ -70,7 +71,8 @@ func (t *badgerTable) Apply(batch []Mutation) error {
 		if m.Delete {
 			err = wb.Delete(k)
 		} else {
-			err = wb.Set(k, m.Value)
+			entries[i].Key, entries[i].Value = k, m.Value
+			err = wb.SetEntry(&entries[i])
 		}
 		if err != nil {
 			return fmt.Errorf("state apply: %w", err)
