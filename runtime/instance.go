@@ -37,6 +37,8 @@ type instance struct {
 	sink    connectors.Sink   // sinks only
 	// deadLetter receives records whose function failed, with on_error: dead_letter.
 	deadLetter func(uid, msg string, record any) error
+	// wake wakes the subtask's loop for processing-time timers (nil in a source's goroutine).
+	wake *wakeup
 	// counters for metrics and the status line
 	recordsIn, recordsOut atomic.Int64
 }

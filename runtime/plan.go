@@ -18,12 +18,19 @@ type group struct {
 }
 
 // chained reports whether n runs in its input's goroutine: one input, not keyed, not a
-// union, same parallelism.
+// union, not a window_all (which has timers of its own), same parallelism.
 func chained(p *pipeline.Pipeline, n *pipeline.Node) bool {
-	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" {
+	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" || n.Kind == "window_all" {
 		return false
 	}
-	return p.Nodes[n.Inputs[0]].Parallelism == n.Parallelism
+	return streamNode(p, n.Inputs[0]).Parallelism == n.Parallelism
+}
+
+// streamNode is the node that produces a stream: the node of that uid, or the window whose
+// late_output it is.
+func streamNode(p *pipeline.Pipeline, uid string) *pipeline.Node {
+	n, _ := p.Stream(uid)
+	return n
 }
 
 // plan builds groups, subtasks and instances, and wires outputs.
@@ -45,13 +52,16 @@ func (j *Job) plan() error {
 		if n.Role != pipeline.RoleSource {
 			senders := 0
 			for _, in := range n.Inputs {
-				senders += p.Nodes[in].Parallelism
+				senders += streamNode(p, in).Parallelism
 			}
 			for i := 0; i < g.parallelism; i++ {
 				g.inboxes = append(g.inboxes, &inbox{ch: make(chan message, inboxCapacity), senders: senders})
 			}
 		}
 		groupOf[n.UID] = g
+		if n.LateOutput != "" {
+			groupOf[n.LateOutput] = g // late records leave from the window's goroutine
+		}
 		j.groups = append(j.groups, g)
 	}
 
@@ -65,9 +75,10 @@ func (j *Job) plan() error {
 			st := &subtask{job: j, group: g, index: i}
 			if g.inboxes != nil {
 				st.inbox = g.inboxes[i]
+				st.wake = newWakeup(j.clock())
 			}
 			for _, n := range g.nodes {
-				in, err := j.newInstance(n, i, rt)
+				in, err := j.newInstance(n, i, rt, st.wake)
 				if err != nil {
 					return err
 				}
@@ -77,7 +88,11 @@ func (j *Job) plan() error {
 			}
 			st.head = st.instances[0]
 			if g.head.Role == pipeline.RoleSource {
-				j.sources = append(j.sources, &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64)})
+				s := &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64)}
+				if ts := g.head.Timestamp; ts != nil {
+					s.time = newSourceTime(st.head, rt.Func(ts.Index, g.head.FunctionTimeout))
+				}
+				j.sources = append(j.sources, s)
 			} else {
 				j.subtasks = append(j.subtasks, st)
 			}
@@ -89,17 +104,22 @@ func (j *Job) plan() error {
 		for _, n := range g.nodes {
 			for i := 0; i < g.parallelism; i++ {
 				in := instances[instanceKey{n.UID, i}]
-				for _, c := range consumers[n.UID] {
-					cg := groupOf[c.UID]
-					if cg == g {
-						in.outs = append(in.outs, instances[instanceKey{c.UID, i}])
-						continue
-					}
-					x, err := j.newExchange(in, c, cg)
-					if err != nil {
-						return err
-					}
-					in.outs = append(in.outs, x)
+				outs, err := j.outputs(in, n.UID, consumers[n.UID], groupOf, instances)
+				if err != nil {
+					return err
+				}
+				in.outs = outs
+				if n.LateOutput == "" {
+					continue
+				}
+				late, err := j.outputs(in, n.LateOutput, consumers[n.LateOutput], groupOf, instances)
+				if err != nil {
+					return err
+				}
+				side := &sideOutput{outs: late}
+				in.outs = append(in.outs, side)
+				if lo, ok := in.op.(lateOutputter); ok {
+					lo.setLate(side)
 				}
 			}
 		}
@@ -107,18 +127,39 @@ func (j *Job) plan() error {
 	return nil
 }
 
-// newExchange connects a producing instance to the subtasks of consumer c (a group head).
-func (j *Job) newExchange(from *instance, c *pipeline.Node, cg *group) (*exchange, error) {
+// outputs connects an instance's stream (its own uid, or its late_output) to the readers
+// of that stream: chained instances of its group, or exchanges.
+func (j *Job) outputs(in *instance, stream string, readers []*pipeline.Node, groupOf map[string]*group, instances map[instanceKey]*instance) ([]output, error) {
+	var outs []output
+	g := groupOf[in.node.UID]
+	for _, c := range readers {
+		cg := groupOf[c.UID]
+		if cg == g {
+			outs = append(outs, instances[instanceKey{c.UID, in.subtask}])
+			continue
+		}
+		x, err := j.newExchange(in, stream, c, cg)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, x)
+	}
+	return outs, nil
+}
+
+// newExchange connects a producing instance's stream to the subtasks of consumer c (a group
+// head).
+func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *group) (*exchange, error) {
 	input, offset := -1, 0
 	for k, uid := range c.Inputs {
-		if uid == from.node.UID {
+		if uid == stream {
 			input = k
 			break
 		}
-		offset += j.p.Nodes[uid].Parallelism
+		offset += streamNode(j.p, uid).Parallelism
 	}
 	if input < 0 {
-		return nil, fmt.Errorf("internal: %q is not an input of %q", from.node.UID, c.UID)
+		return nil, fmt.Errorf("internal: %q is not an input of %q", stream, c.UID)
 	}
 	x := &exchange{
 		job: j, targets: cg.inboxes, from: offset + from.subtask, input: input,
@@ -139,9 +180,10 @@ func (j *Job) newExchange(from *instance, c *pipeline.Node, cg *group) (*exchang
 	return x, nil
 }
 
-// newInstance builds the instance of node n for subtask i.
-func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime) (*instance, error) {
-	in := &instance{job: j, node: n, subtask: i, rt: rt}
+// newInstance builds the instance of node n for subtask i; wake wakes the subtask for
+// processing-time timers (nil in a source's goroutine).
+func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
+	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
 	in.deadLetter = func(uid, msg string, record any) error {
 		return j.writeDeadLetter(uid, msg, record, "", 0)
 	}
@@ -151,7 +193,7 @@ func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime) (*instanc
 		}
 		return rt.Func(c.Index, n.FunctionTimeout)
 	}
-	if n.Keyed() {
+	if n.Keyed() || n.Kind == "window_all" {
 		for _, d := range n.States {
 			s, err := j.openState(n.UID, d)
 			if err != nil {
@@ -199,6 +241,10 @@ func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (o
 			acc: in.states[0].desc.Type, out: n.OutType, state: in.states[0]}, nil
 	case "sum", "min", "max", "min_by", "max_by":
 		return &builtinAggOp{kind: aggKinds[n.Kind], field: pathSteps(n.Field), state: in.states[0]}, nil
+	case "window", "window_all":
+		return newWindowOp(in, newWindowContents(in, fn))
+	case "window_join", "co_group":
+		return newWindowOp(in, newJoinBody(in, fn(n.Fn)))
 	}
 	return nil, fmt.Errorf("operator kind %q is not supported yet", n.Kind)
 }

@@ -15,10 +15,11 @@ import (
 // processOp is `process`: fn(e, ctx) with named value, list and map states, ctx.emit and
 // ctx.key. The ctx object is built once per instance; only ctx.key changes per record.
 type processOp struct {
-	fn  *script.Func
-	out *schema.Type
-	ctx *goja.Object
-	cur *element
+	fn     *script.Func
+	out    *schema.Type
+	ctx    *goja.Object
+	cur    *element
+	timers *processTimers
 }
 
 func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
@@ -40,6 +41,9 @@ func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
 		}
 	}
 	set("state", states)
+	if err := o.initTimers(in); err != nil {
+		return nil, err
+	}
 	set("emit", func(v goja.Value) {
 		out, err := o.out.Convert(in.rt.FromJS(v))
 		if err != nil {

@@ -12,6 +12,7 @@ type sourceTask struct {
 	job  *Job
 	inst *instance
 	src  connectors.Source
+	time *sourceTime // event time (`timestamp:`); nil without
 
 	ctl      chan *barrier // barriers to inject
 	hasCtl   atomic.Bool   // fast check on the per-record path
@@ -25,12 +26,18 @@ func (s *sourceTask) Emit(v any) error {
 			return err
 		}
 	}
+	if s.time != nil {
+		return s.emitTimed(v)
+	}
 	return s.inst.emit(v, noTimestamp)
 }
 
 // Idle implements connectors.SourceContext: flushes partly filled batches and handles
 // barriers and stops while the source waits for input.
 func (s *sourceTask) Idle() error {
+	if err := s.idleTime(); err != nil {
+		return err
+	}
 	if err := s.inst.flush(); err != nil {
 		return err
 	}
@@ -73,6 +80,9 @@ func (s *sourceTask) control() error {
 		case b := <-s.ctl:
 			if len(s.ctl) == 0 {
 				s.hasCtl.Store(false)
+			}
+			if err := s.flushWatermark(); err != nil {
+				return err
 			}
 			if b.drain {
 				if err := s.inst.watermark(maxWatermark); err != nil {

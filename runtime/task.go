@@ -8,6 +8,7 @@ type subtask struct {
 	inbox     *inbox
 	head      *instance
 	instances []*instance
+	wake      *wakeup // processing-time timers of its instances
 }
 
 // aligner tracks, per sender, barriers, watermarks and ends of stream.
@@ -19,13 +20,15 @@ type aligner struct {
 	cur        *barrier
 	queued     []message // messages of blocked senders, in arrival order
 	watermarks []int64
-	wm         int64 // the combined watermark forwarded so far
+	idle       []bool // the sender declared itself idle (idleWatermark)
+	idleOut    bool   // every live sender is idle, and so was this subtask declared
+	wm         int64  // the combined watermark forwarded so far
 }
 
 func newAligner(senders int) *aligner {
 	a := &aligner{
 		ended: make([]bool, senders), blocked: make([]bool, senders),
-		watermarks: make([]int64, senders), wm: noTimestamp,
+		watermarks: make([]int64, senders), idle: make([]bool, senders), wm: noTimestamp,
 	}
 	for i := range a.watermarks {
 		a.watermarks[i] = noTimestamp
@@ -33,15 +36,20 @@ func newAligner(senders int) *aligner {
 	return a
 }
 
-// minWatermark is the minimum watermark over the senders that have not ended.
-func (a *aligner) minWatermark() int64 {
-	m := int64(maxWatermark)
+// minWatermark is the minimum watermark over the senders that have not ended and are not
+// idle; active is false when every live sender is idle.
+func (a *aligner) minWatermark() (m int64, active bool) {
+	m = maxWatermark
 	for i, w := range a.watermarks {
-		if !a.ended[i] && w < m {
+		if a.ended[i] || a.idle[i] {
+			continue
+		}
+		active = true
+		if w < m {
 			m = w
 		}
 	}
-	return m
+	return m, active
 }
 
 // aligned reports whether every live sender delivered the current barrier.
@@ -65,6 +73,11 @@ func (st *subtask) run() error {
 			m, pending = pending[0], pending[1:]
 		} else {
 			select {
+			case <-st.wake.C():
+				if err := st.onWake(); err != nil {
+					return err
+				}
+				continue
 			case m = <-st.inbox.ch:
 			default:
 				// The inbox is empty: send partly filled batches on before waiting.
@@ -73,6 +86,11 @@ func (st *subtask) run() error {
 				}
 				select {
 				case m = <-st.inbox.ch:
+				case <-st.wake.C():
+					if err := st.onWake(); err != nil {
+						return err
+					}
+					continue
 				case <-st.job.done:
 					return nil
 				}
@@ -90,7 +108,9 @@ func (st *subtask) run() error {
 				}
 			}
 		case msgWatermark:
-			a.watermarks[m.from] = m.watermark
+			if a.idle[m.from] = m.watermark == idleWatermark; !a.idle[m.from] {
+				a.watermarks[m.from] = m.watermark
+			}
 			if err := st.advanceWatermark(a); err != nil {
 				return err
 			}
@@ -124,14 +144,24 @@ func (st *subtask) run() error {
 	}
 }
 
-// advanceWatermark forwards the combined watermark when it moved forward.
+// advanceWatermark forwards the combined watermark when it moved forward, declares the
+// subtask idle when every live sender is, and active again when one sends a watermark.
 func (st *subtask) advanceWatermark(a *aligner) error {
 	if a.nEnded == len(a.ended) {
 		return nil
 	}
-	if w := a.minWatermark(); w > a.wm {
-		a.wm = w
-		return st.head.watermark(w)
+	w, active := a.minWatermark()
+	if !active {
+		if a.idleOut {
+			return nil
+		}
+		a.idleOut = true
+		return st.head.watermark(idleWatermark)
+	}
+	if w > a.wm || a.idleOut {
+		a.idleOut = false
+		a.wm = max(a.wm, w)
+		return st.head.watermark(a.wm)
 	}
 	return nil
 }

@@ -1,0 +1,155 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/script"
+)
+
+// idleWatermark is the watermark value that marks a sender as idle: it holds no watermark
+// back until it sends a real one again. It is never a time (operators ignore it).
+const idleWatermark = math.MinInt64 + 1
+
+// watermarkEvery is how many records a source emits at most between two watermarks while its
+// watermark advances. A watermark is a control message that flushes every partly filled batch
+// of the source's exchanges, so one per record would defeat batching; see watermarkStep.
+const watermarkEvery = 64
+
+// sourceTime assigns event time at a source subtask (`timestamp:`) and generates its
+// watermarks: the highest timestamp seen minus max_out_of_orderness, minus 1 ms as in Flink
+// (a watermark t promises no more records at or before t, so windows ending at or before
+// t+1 may fire). It emits the watermark when it has advanced and either watermarkEvery
+// records went by or the watermark moved by at least watermarkStep, when the source idles,
+// and before barriers. After idle_timeout without records the subtask declares itself idle.
+type sourceTime struct {
+	uid         string
+	fn          *script.Func
+	rt          *script.Runtime
+	outOfOrder  int64
+	idleTimeout int64 // ms; 0: never idle
+	step        int64 // watermark advance that is sent at once
+
+	maxTs    int64 // highest timestamp seen
+	sent     int64 // last watermark sent
+	since    int   // records since the last watermark
+	lastSeen int64 // processing time of the last record (only with idleTimeout)
+	idle     bool
+}
+
+// watermarkStep is the advance (ms of event time) after which a watermark goes out at once.
+const watermarkStep = 1000
+
+func newSourceTime(in *instance, fn *script.Func) *sourceTime {
+	n := in.node
+	return &sourceTime{
+		uid: n.UID, fn: fn, rt: in.rt, outOfOrder: n.MaxOutOfOrderness.Milliseconds(),
+		idleTimeout: n.IdleTimeout.Milliseconds(), step: watermarkStep,
+		maxTs: noTimestamp, sent: noTimestamp,
+	}
+}
+
+// timestamp calls the timestamp function on a record.
+func (t *sourceTime) timestamp(v any) (int64, error) {
+	res, err := t.fn.Call(t.rt.ToJS(v))
+	if err != nil {
+		return 0, err
+	}
+	switch x := t.rt.FromJS(res).(type) {
+	case int64:
+		return x, nil
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x), nil
+		}
+	}
+	return 0, fmt.Errorf("timestamp: expected epoch milliseconds (an integer), got %s", res.String())
+}
+
+// current is the watermark the records seen so far allow.
+func (t *sourceTime) current() int64 {
+	if t.maxTs == noTimestamp {
+		return noTimestamp
+	}
+	return t.maxTs - t.outOfOrder - 1
+}
+
+// emit assigns v its timestamp, emits it and, when due, the watermark.
+func (s *sourceTask) emitTimed(v any) error {
+	t := s.time
+	ts, err := t.timestamp(v)
+	if err != nil {
+		return s.Bad(connectors.BadRecord{Err: fmt.Errorf("source %q: %w", t.uid, err), Record: recordText(s.inst, v)})
+	}
+	if t.idleTimeout > 0 {
+		t.lastSeen = s.job.clockMs()
+	}
+	if ts > t.maxTs {
+		t.maxTs = ts
+	}
+	if err := s.inst.emit(v, ts); err != nil {
+		return err
+	}
+	t.since++
+	if t.idle {
+		t.idle = false
+		return s.sendWatermark(max(t.current(), t.sent))
+	}
+	if wm := t.current(); wm > t.sent && (t.since >= watermarkEvery || wm-t.sent >= t.step) {
+		return s.sendWatermark(wm)
+	}
+	return nil
+}
+
+// sendWatermark sends wm downstream.
+func (s *sourceTask) sendWatermark(wm int64) error {
+	s.time.sent, s.time.since = wm, 0
+	return s.inst.watermark(wm)
+}
+
+// idleTime runs while the source waits for input: it sends a watermark that is due and,
+// after idle_timeout without records, declares the subtask idle.
+func (s *sourceTask) idleTime() error {
+	t := s.time
+	if t == nil || t.idle {
+		return nil
+	}
+	if wm := t.current(); wm > t.sent {
+		if err := s.sendWatermark(wm); err != nil {
+			return err
+		}
+	}
+	if t.idleTimeout <= 0 {
+		return nil
+	}
+	now := s.job.clockMs()
+	if t.lastSeen == 0 {
+		t.lastSeen = now
+	}
+	if now-t.lastSeen < t.idleTimeout {
+		return nil
+	}
+	t.idle = true
+	return s.inst.watermark(idleWatermark)
+}
+
+// flushWatermark sends a watermark that is due (before a barrier, so that a savepoint's
+// downstream state has seen event time up to the records it covers).
+func (s *sourceTask) flushWatermark() error {
+	if t := s.time; t != nil && !t.idle {
+		if wm := t.current(); wm > t.sent {
+			return s.sendWatermark(wm)
+		}
+	}
+	return nil
+}
+
+// recordText renders a source record for a bad-record report.
+func recordText(in *instance, v any) string {
+	b, err := in.node.Schema.AppendJSON(nil, v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

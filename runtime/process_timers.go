@@ -1,0 +1,87 @@
+package runtime
+
+import (
+	"math"
+
+	"github.com/dop251/goja"
+
+	"github.com/pipectl/pipectl/script"
+)
+
+// processTimers gives `process` its ctx.timers and on_timer: ctx.timers.at(t) registers an
+// event-time timer, ctx.timers.after(ms) a processing-time timer at now + ms, both for the
+// current key; on_timer(t, ctx) runs when one fires, with ctx.key, ctx.state and ctx.emit of
+// the timer's key. Timers are the internal `timers` state: they are in savepoints.
+type processTimers struct {
+	svc     *timerService
+	onTimer *script.Func
+	wm      int64 // the current watermark
+}
+
+// initTimers sets up ctx.timers and the timer service of a process instance.
+func (o *processOp) initTimers(in *instance) error {
+	svc, err := newTimerService(in, in.node.KeyType())
+	if err != nil {
+		return err
+	}
+	o.timers = &processTimers{svc: svc, wm: noTimestamp}
+	if in.node.OnTimer != nil {
+		o.timers.onTimer = in.rt.Func(in.node.OnTimer.Index, in.node.FunctionTimeout)
+	}
+	vm := in.rt.VM()
+	obj := vm.NewObject()
+	register := func(d timerDomain, t goja.Value, what string) {
+		if o.timers.onTimer == nil {
+			panic(vm.NewTypeError("ctx.timers.%s: the operator has no on_timer to call", what))
+		}
+		n := t.ToFloat()
+		if math.IsNaN(n) || n != math.Trunc(n) || math.Abs(n) >= 1<<53 {
+			panic(vm.NewTypeError("ctx.timers.%s: expected an integer number of milliseconds, got %s", what, t.String()))
+		}
+		at := int64(n)
+		if d == processingTimer {
+			at += in.job.clockMs()
+		}
+		if err := o.timers.svc.register(d, at, o.cur); err != nil {
+			panic(vm.NewGoError(err))
+		}
+	}
+	for name, f := range map[string]func(goja.Value){
+		"at":    func(t goja.Value) { register(eventTimer, t, "at") },
+		"after": func(ms goja.Value) { register(processingTimer, ms, "after") },
+	} {
+		if err := obj.Set(name, f); err != nil {
+			return err
+		}
+	}
+	return o.ctx.Set("timers", obj)
+}
+
+// fireTimer calls on_timer for one timer; outputs carry the timer's time as event time
+// (event-time timers) or the current watermark (processing-time timers).
+func (o *processOp) fireTimer(in *instance, d timerDomain, tm timer) error {
+	ts := tm.t
+	if d == processingTimer {
+		ts = o.timers.wm
+	}
+	o.cur = timerElement(tm, ts)
+	if err := o.ctx.Set("key", in.rt.ToJS(tm.val)); err != nil {
+		return err
+	}
+	if _, err := o.timers.onTimer.Call(in.rt.VM().ToValue(tm.t), o.ctx); err != nil {
+		return in.userErr(err)
+	}
+	return nil
+}
+
+func (o *processOp) onWatermark(in *instance, wm int64) error {
+	if wm == idleWatermark || wm <= o.timers.wm {
+		return nil
+	}
+	o.timers.wm = wm
+	return o.timers.svc.advance(eventTimer, wm, func(tm timer) error { return o.fireTimer(in, eventTimer, tm) })
+}
+
+func (o *processOp) onProcessingTime(in *instance, now int64) error {
+	return o.timers.svc.advance(processingTimer, now, func(tm timer) error { return o.fireTimer(in, processingTimer, tm) })
+}
