@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"strconv"
@@ -95,14 +96,19 @@ type resultJSON struct {
 }
 
 // MarshalJSON writes the SPEC §7 shape, with null for absent uid, state, schemas and position.
+// Type expressions keep their < and > (no HTML escaping).
 func (r Result) MarshalJSON() ([]byte, error) {
-	return json.Marshal(resultJSON{
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(resultJSON{
 		UID: nullString(r.UID), State: nullString(r.State),
 		Verdict: r.Verdict, Rule: r.Rule,
 		OldSchema: nullString(r.OldSchema), NewSchema: nullString(r.NewSchema),
 		Reason: r.Reason,
 		File:   nullString(r.File), Line: nullInt(r.Line), Column: nullInt(r.Column),
 	})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
 func nullString(s string) *string {

@@ -142,8 +142,8 @@ func internal(name string, t *schema.Type, pos Pos) *StateDesc {
 }
 
 // internalStates appends the internal states of a node whose input types are known: what
-// reduce, aggregate, the aggregations, windows and joins keep, and the timers of process and
-// the windowed kinds.
+// reduce, aggregate, the aggregations, windows and joins keep, and the timers of the windowed
+// kinds and of a process with on_timer.
 func internalStates(n *Node) {
 	in := n.InTypes[0]
 	add := func(d *StateDesc) {
@@ -172,7 +172,13 @@ func internalStates(n *Node) {
 		add(internal(StateRight, listOf(n.InTypes[1]), n.Keys["inputs"]))
 	}
 	switch n.Kind {
-	case "process", "window", "window_all", "window_join", "co_group":
+	case "process":
+		// A process keeps timers only when it can set them: without on_timer, ctx.timers
+		// is unusable and a timers state would only be noise in reports and dumps.
+		if n.OnTimer != nil {
+			add(internal(StateTimers, TimersType, n.Keys["on_timer"]))
+		}
+	case "window", "window_all", "window_join", "co_group":
 		add(internal(StateTimers, TimersType, n.Pos))
 	}
 }
