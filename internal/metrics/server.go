@@ -1,0 +1,101 @@
+package metrics
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pipectl/pipectl/runtime"
+)
+
+// StatusRunning is the "status" of /job while the server runs (it lives as long as the job).
+const StatusRunning = "RUNNING"
+
+// JobStatus is the body of GET /job: the job's Status plus its run status.
+type JobStatus struct {
+	runtime.Status
+	State string `json:"status"`
+}
+
+// Server serves /metrics and /job for one job until Close.
+type Server struct {
+	ln   net.Listener
+	srv  *http.Server
+	done chan struct{} // closed when the serve loop has returned
+}
+
+// Serve listens on addr (host:port; port 0 picks a free one) and serves src's metrics and
+// status in the background. A nil log discards the server's errors.
+func Serve(addr string, src Source, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %q: %w", addr, err)
+	}
+	s := &Server{
+		ln: ln,
+		srv: &http.Server{
+			Handler:           Handler(src, log),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "error", err.Error())
+		}
+	}()
+	log.Info("metrics server listening", "addr", s.Addr())
+	return s, nil
+}
+
+// Addr is the address the server listens on, with the port it was given (useful after ":0").
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server at once, closing its listener and open connections, and waits for
+// its serve loop to end: the port is free when Close returns.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	<-s.done
+	if err != nil {
+		return fmt.Errorf("metrics: close: %w", err)
+	}
+	return nil
+}
+
+// Handler returns the routes of the server, GET /metrics and GET /job, reading src on every
+// request; log receives errors from encoding a scrape or a response.
+func Handler(src Source, log *slog.Logger) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(jobCollector{src: src},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		MaxRequestsInFlight: 2,
+	}))
+	mux.HandleFunc("GET /job", func(w http.ResponseWriter, _ *http.Request) {
+		body, err := json.Marshal(JobStatus{Status: src.Status(), State: StatusRunning})
+		if err != nil {
+			log.Warn("metrics: encode /job", "error", err.Error())
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(append(body, '\n'))
+	})
+	return mux
+}
