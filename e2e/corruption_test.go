@@ -63,6 +63,7 @@ func TestCorruptSavepointIsRefused(t *testing.T) {
 	for _, f := range files {
 		for _, c := range corruptions {
 			t.Run(f.Name()+"/"+c.name, func(t *testing.T) {
+				h := h.in(t)
 				dir := h.path(fmt.Sprintf("corrupt-%s-%s", f.Name(), strings.ReplaceAll(c.name, " ", "-")))
 				copyDir(t, sp, mkdir(t, dir), "")
 				target := filepath.Join(dir, f.Name())

@@ -40,6 +40,14 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// in is the same world seen from another test (a subtest), which then owns its failures and
+// clean-ups.
+func (h *harness) in(t *testing.T) *harness {
+	c := *h
+	c.t = t
+	return &c
+}
+
 // path is name inside the working directory (an absolute name is kept).
 func (h *harness) path(name string) string {
 	if filepath.IsAbs(name) {
