@@ -70,7 +70,8 @@ func (c *Cache) lookupKey(kg uint16, key []byte) []byte {
 	return c.scratch
 }
 
-// Get returns the value of (kg, key); ok is false when absent or expired.
+// Get returns the value of (kg, key); ok is false when absent or expired. The value is the
+// cached one: treat it as immutable and Put a new value to change the state.
 func (c *Cache) Get(kg uint16, key []byte) (v any, ok bool, err error) {
 	if e := c.entries[string(c.lookupKey(kg, key))]; e != nil {
 		if e.deleted {
