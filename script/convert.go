@@ -2,63 +2,125 @@ package script
 
 import (
 	"encoding/base64"
+	"reflect"
 	"slices"
+	"unsafe"
 
 	"github.com/dop251/goja"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
-// ToJS converts a canonical Go value into a JS value (records as plain objects, bytes as
-// base64 strings, int64 as numbers). Other Go values (int, float32, []string, …, as YAML
-// params may hold) go through goja's own conversion.
+// ToJS converts a canonical Go value into a JS value without copying it: records and maps
+// become objects whose keys are sorted, tuples and lists arrays, both reading the Go value
+// lazily and writing only into their own copy (see wrap.go); bytes become base64 strings,
+// int64 numbers. Other Go values (int, float32, []string, …) go through goja's own conversion.
 func (r *Runtime) ToJS(v any) goja.Value {
+	return r.wrap(v, nil, nil)
+}
+
+// ToJSTyped is ToJS for a value of type t: the keys of records are the declared fields in
+// declared order (JSON.stringify and Object.keys follow it). t may be nil (ToJS).
+func (r *Runtime) ToJSTyped(v any, t *schema.Type) goja.Value {
+	return r.wrap(v, t, nil)
+}
+
+// plainToJS converts a Go value into plain JS objects and arrays, copying it (keys sorted):
+// for values JS must be able to freeze, such as params.
+func (r *Runtime) plainToJS(v any) goja.Value {
 	switch v := v.(type) {
-	case nil:
-		return goja.Null()
-	case string:
-		return r.vm.ToValue(v)
-	case int64:
-		return r.vm.ToValue(v)
-	case float64:
-		return r.vm.ToValue(v)
-	case bool:
-		return r.vm.ToValue(v)
 	case map[string]any:
-		return r.objectToJS(v)
+		var buf [16]string
+		keys := buf[:0]
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		obj := r.vm.NewObject()
+		for _, k := range keys {
+			_ = obj.Set(k, r.plainToJS(v[k])) // a fresh plain object takes every property
+		}
+		return obj
 	case []any:
 		items := make([]any, len(v))
 		for i, x := range v {
-			items[i] = r.ToJS(x)
+			items[i] = r.plainToJS(x)
 		}
 		return r.vm.NewArray(items...)
 	case []byte:
 		return r.vm.ToValue(base64.StdEncoding.EncodeToString(v))
+	case nil:
+		return goja.Null()
 	}
 	return r.vm.ToValue(v)
 }
 
-// objectToJS makes a plain object of a record or map, its properties in sorted key order so
-// that Object.keys and JSON.stringify in JS see the same order on every run (Go's map order
-// is random). Up to 16 keys are sorted on the stack.
-func (r *Runtime) objectToJS(m map[string]any) goja.Value {
-	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	obj := r.vm.NewObject()
-	for _, k := range keys {
-		_ = obj.Set(k, r.ToJS(m[k])) // a fresh plain object takes every property
-	}
-	return obj
-}
-
 // FromJS exports a JS value into a generic Go value (undefined -> nil); schema.Type.Convert
 // makes it canonical. Objects become map[string]any, arrays []any, numbers int64 when they
-// are integral (2.0 too) and float64 otherwise.
+// are integral (2.0 too) and float64 otherwise. A value ToJS made comes back as its Go value
+// (with JS's writes applied). FromJSAs does both steps at once, faster.
 func (r *Runtime) FromJS(v goja.Value) any {
 	if v == nil {
 		return nil
 	}
-	return v.Export()
+	x := v.Export()
+	if u, ok := unwrap(x); ok {
+		return u
+	}
+	var u unwrapper
+	u.walk(x, 0)
+	return x
+}
+
+// unwrapper replaces the wrappers inside a value goja exported (fresh maps and slices) by
+// their Go values. Exported values may be cyclic: deep ones are visited once.
+type unwrapper struct {
+	seen map[unsafe.Pointer]bool // containers visited below seenDepth
+}
+
+// seenDepth is the depth from which the walk remembers the containers it visited.
+const seenDepth = 64
+
+func (u *unwrapper) walk(x any, depth int) {
+	switch x := x.(type) {
+	case map[string]any:
+		if len(x) == 0 || u.visited(x, depth) {
+			return
+		}
+		for k, e := range x {
+			if g, ok := unwrap(e); ok {
+				x[k] = g
+			} else {
+				u.walk(e, depth+1)
+			}
+		}
+	case []any:
+		if len(x) == 0 || u.visited(x, depth) {
+			return
+		}
+		for i, e := range x {
+			if g, ok := unwrap(e); ok {
+				x[i] = g
+			} else {
+				u.walk(e, depth+1)
+			}
+		}
+	}
+}
+
+// visited reports whether the container x (a map or a slice) was visited, remembering it,
+// from seenDepth on.
+func (u *unwrapper) visited(x any, depth int) bool {
+	if depth < seenDepth {
+		return false
+	}
+	p := reflect.ValueOf(x).UnsafePointer()
+	if u.seen == nil {
+		u.seen = map[unsafe.Pointer]bool{}
+	}
+	if u.seen[p] {
+		return true
+	}
+	u.seen[p] = true
+	return false
 }

@@ -98,7 +98,7 @@ func (r *Runtime) Close() {
 
 // setGlobals defines `params` (frozen, read-only) and `console`.
 func (r *Runtime) setGlobals(logf func(msg string)) error {
-	params := r.ToJS(r.prog.params)
+	params := r.plainToJS(r.prog.params)
 	if r.prog.params == nil {
 		params = r.vm.NewObject()
 	}
