@@ -246,3 +246,14 @@ func (h *harness) dump(sp, uid string, extra ...string) string {
 	args := append([]string{"dump", sp, "--uid", uid}, extra...)
 	return sortedLines(h.mustRun(0, args...).stdout)
 }
+
+// waitCovered waits until a savepoint of the running job covers the whole of file (read by
+// the source uid): savepoints taken from another terminal show how far a job has read, and
+// flush its sinks.
+func (h *harness) waitCovered(id, uid, file string) {
+	h.t.Helper()
+	eventually(h.t, 20*time.Second, "a savepoint covering all of "+file, func() bool {
+		sp := h.savepointPath(h.mustRun(0, "savepoint", id))
+		return h.offset(sp, uid, file) == int64(len(h.read(file)))
+	})
+}

@@ -61,11 +61,7 @@ func TestSignalFinalSavepoint(t *testing.T) {
 	h.pipeline("counter.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true", "@SOURCE@": "readings.jsonl"})
 	run := h.start("run", "follow.yaml", "--final-savepoint")
 	id := h.runningJob()
-	// A savepoint from another terminal shows how far the job has read.
-	eventually(t, 20*time.Second, "a savepoint covering the first 300 records", func() bool {
-		sp := h.savepointPath(h.mustRun(0, "savepoint", id))
-		return h.offset(sp, "readings", "readings.jsonl") == int64(len(h.read("readings.jsonl")))
-	})
+	h.waitCovered(id, "readings", "readings.jsonl")
 	h.appendLines("readings.jsonl", nonEmptyLines(readings(300, 600))...)
 	run.signal(t, syscall.SIGTERM)
 	if code := run.wait(t, 20*time.Second); code != 0 {
