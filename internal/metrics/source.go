@@ -10,3 +10,6 @@ type Source interface {
 	// StateEntries counts the entries of every keyed state.
 	StateEntries() []runtime.StateCount
 }
+
+// The CLI serves a *runtime.Job.
+var _ Source = (*runtime.Job)(nil)
