@@ -21,6 +21,26 @@ import (
 // maxWatermark is the end of event time.
 const maxWatermark = math.MaxInt64
 
+// Progress is a progress indicator of long work.
+type Progress interface {
+	Add(n int64)
+	Done()
+}
+
+// noProgress shows nothing.
+type noProgress struct{}
+
+func (noProgress) Add(int64) {}
+func (noProgress) Done()     {}
+
+// progress starts a progress indicator.
+func (j *Job) progress(label string, total int64) Progress {
+	if j.cfg.Progress == nil {
+		return noProgress{}
+	}
+	return j.cfg.Progress(label, total)
+}
+
 // ErrCanceled is returned by Run for a job stopped by Cancel.
 var ErrCanceled = errors.New("job canceled")
 
@@ -52,6 +72,9 @@ type Config struct {
 	// CheckpointDir and CheckpointInterval enable periodic checkpoints (SPEC §8).
 	CheckpointDir      string
 	CheckpointInterval time.Duration
+	// Progress, when set, makes a progress indicator for long work (restores, savepoints);
+	// nil shows none.
+	Progress func(label string, total int64) Progress
 	// OnSourcesStarted, when set, is called as the sources start reading.
 	OnSourcesStarted func(time.Time)
 }

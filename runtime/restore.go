@@ -175,6 +175,8 @@ func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.
 	old, _ := schema.Parse(sm.Schema)
 	oldTTL, newTTL := msDuration(sm.TTLMs), d.TTL
 	now := j.nowMs()
+	bar := j.progress(fmt.Sprintf("restoring %s/%s", n.UID, d.Name), sm.Entries)
+	defer bar.Done()
 	batch := make([]statebackend.Mutation, 0, restoreBatch)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -215,6 +217,7 @@ func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.
 		stored := statebackend.EncodeStored(nil, newTTL, written, raw)
 		batch = append(batch, statebackend.Mutation{KG: kg, Key: append([]byte(nil), key...), Value: stored})
 		count++
+		bar.Add(1)
 		if len(batch) == restoreBatch {
 			return flush()
 		}

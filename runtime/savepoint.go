@@ -83,6 +83,14 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 		PipelineSHA256: hex.EncodeToString(sum[:]), MaxParallelism: j.maxPar,
 	}
 	res := &SavepointResult{}
+	var total int64
+	for _, p := range b.parts {
+		for _, c := range p.states {
+			total += c.count
+		}
+	}
+	bar := j.progress("writing "+trigger+" savepoint", total)
+	defer bar.Done()
 	for _, n := range j.p.Order {
 		parts := b.partsOf(n.UID, n.Parallelism)
 		om := savepoints.OperatorMeta{UID: n.UID, Kind: n.Kind, Parallelism: n.Parallelism,
@@ -102,6 +110,7 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 						continue
 					}
 					res.Entries += p.states[si].count
+					bar.Add(p.states[si].count)
 					if err := p.states[si].each(sw.Add); err != nil {
 						w.Abort()
 						return nil, fmt.Errorf("savepoint: %q state %q: %w", n.UID, d.Name, err)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/pipectl/pipectl/compat"
 	"github.com/pipectl/pipectl/internal/jobs"
+	"github.com/pipectl/pipectl/internal/metrics"
+	"github.com/pipectl/pipectl/internal/progress"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/runtime"
 	"github.com/pipectl/pipectl/savepoints"
@@ -308,6 +310,9 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
 		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
 		CheckpointDir: cpDir, CheckpointInterval: interval,
+		Progress: func(label string, total int64) runtime.Progress {
+			return progress.New(gs.Stderr, label, total)
+		},
 	}
 	if o.finalSavepoint {
 		cfg.FinalSavepointDir = spDir
@@ -336,6 +341,15 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	}
 	defer srv.Close()
 
+	if o.metricsAddr != "" {
+		ms, err := metrics.Serve(o.metricsAddr, job, log)
+		if err != nil {
+			jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
+			return err
+		}
+		defer ms.Close()
+		log.Info("serving metrics", "url", "http://"+ms.Addr()+"/metrics")
+	}
 	fmt.Fprintf(gs.Stderr, "Job %s (%s) started\n", id, p.Name)
 	if r := job.Restored(); r != nil {
 		fmt.Fprintln(gs.Stderr, strings.ToUpper(r.String()[:1])+r.String()[1:])
