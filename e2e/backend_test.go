@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,7 +31,8 @@ func TestSavepointAcrossBackends(t *testing.T) {
 				}
 				res := h.mustRun(0, args...)
 				alarms += res.stdout
-				sp = finalSavepoint(t, res.stderr)
+				// Savepoints are portable: each restore reads it from a new place.
+				sp = moveTo(t, finalSavepoint(t, res.stderr), h.path(fmt.Sprintf("moved-%d", i)))
 			}
 			if len(events) != 3 || len(nonEmptyLines(h.read("events.jsonl"))) != len(all) {
 				t.Fatalf("the three parts do not make up the seed's events")
@@ -64,4 +67,14 @@ func stateSummary(info savepointInfo) string {
 		}
 	}
 	return b.String()
+}
+
+// moveTo moves the directory from into the directory dir and returns its new path.
+func moveTo(t *testing.T, from, dir string) string {
+	t.Helper()
+	to := filepath.Join(mkdir(t, dir), filepath.Base(from))
+	if err := os.Rename(from, to); err != nil {
+		t.Fatal(err)
+	}
+	return to
 }

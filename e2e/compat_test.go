@@ -77,7 +77,7 @@ func TestCheckCompat(t *testing.T) {
 				if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 					t.Fatalf("--format json: %v\n%s", err, res.stdout)
 				}
-				golden(t, "compat/"+base+".json", h.normalise(res.stdout))
+				golden(t, "compat/"+base+".json", h.normalise(canonicalJSON(t, res.stdout)))
 				if rep.Compatible == nil || *rep.Compatible != (c.code == 0) {
 					t.Errorf("compatible = %v, want %v", rep.Compatible, c.code == 0)
 				}

@@ -106,6 +106,24 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// canonicalJSON re-encodes a JSON document with sorted keys, two-space indentation and no
+// HTML escaping, so that golden files compare content, not formatting.
+func canonicalJSON(t *testing.T, doc string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, doc)
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 // jobInfo is the part of a job's job.json the tests look at.
 type jobInfo struct {
 	ID        string `json:"id"`

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -49,6 +51,8 @@ func TestSeedFourCommands(t *testing.T) {
 	if filepath.Dir(sp) != filepath.Join(h.home, "savepoints") {
 		t.Errorf("savepoint %s: want it under $PIPECTL_HOME/savepoints", sp)
 	}
+	golden(t, "seed/inspect.txt", h.normalise(h.mustRun(0, "inspect", sp).stdout))
+	golden(t, "seed/inspect.json", h.normalise(canonicalJSON(t, h.mustRun(0, "inspect", sp, "--output", "json").stdout)))
 	if off := h.offset(sp, "sensor-events", "events.jsonl"); off != int64(len(h.read("events.jsonl"))) {
 		t.Errorf("savepoint offset of events.jsonl = %d, want the whole file (%d)", off, len(h.read("events.jsonl")))
 	}
@@ -94,6 +98,16 @@ func TestSeedFourCommands(t *testing.T) {
 	if got := h.jobFile(v1, "stdout.jsonl"); sortedLines(got) != alarmsV1 {
 		t.Errorf("v1 stdout.jsonl changed after cancel:\n%s", got)
 	}
+
+	if res := h.mustRun(0, "savepoint", "--dispose", sp); res.stdout != "" {
+		t.Errorf("savepoint --dispose printed %q", res.stdout)
+	}
+	if _, err := os.Stat(sp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("disposed savepoint %s still exists (%v)", sp, err)
+	}
+	if res := h.run("inspect", sp); res.code != 2 || res.stdout != "" {
+		t.Errorf("inspect of a disposed savepoint: exit %d, stdout %q; want 2 and nothing", res.code, res.stdout)
+	}
 }
 
 // TestListAllStatuses runs one job into each final status and checks `list --all`.
@@ -135,10 +149,7 @@ func TestListAllStatuses(t *testing.T) {
 	if jobs := h.list(false); len(jobs) != 1 || jobs[0].ID != running {
 		t.Errorf("list: %+v, want only the running job %s", jobs, running)
 	}
-	lines := nonEmptyLines(h.mustRun(0, "list", "--all").stdout)
-	if len(lines) != 5 {
-		t.Errorf("list --all: %d lines, want 5:\n%s", len(lines), strings.Join(lines, "\n"))
-	}
+	golden(t, "seed/list-all.txt", h.normalise(h.mustRun(0, "list", "--all").stdout))
 	unknown := h.run("cancel", strings.Repeat("0", 32))
 	if unknown.code != 2 || unknown.stdout != "" {
 		t.Errorf("cancel of an unknown job: exit %d stdout %q, want exit 2 and nothing", unknown.code, unknown.stdout)
