@@ -96,7 +96,7 @@ func (s *sourceTask) emitTimed(v any) error {
 		t.idle = false
 		return s.sendWatermark(max(t.current(), t.sent))
 	}
-	if wm := t.current(); wm > t.sent && (t.since >= watermarkEvery || wm-t.sent >= t.step) {
+	if wm := t.current(); wm > t.sent && (t.since >= watermarkEvery || t.sent == noTimestamp || wm-t.sent >= t.step) {
 		return s.sendWatermark(wm)
 	}
 	return nil
