@@ -214,7 +214,7 @@ func TestUpgradeJob(t *testing.T) {
 			return downtime.MatchString(up.stderr.String()) || up.exited()
 		})
 		if up.exited() {
-			t.Errorf("upgrade --job in the foreground exited (code %d) before its new job ran:\n%s", up.wait(t, 0), up.stderr.String())
+			t.Errorf("upgrade --job in the foreground exited (code %d) before its new job ran:\n%s", up.wait(t, time.Second), up.stderr.String())
 			if len(h.list(false)) == 0 {
 				t.Errorf("and no job runs: the old pipeline was not restarted from the savepoint")
 			}
