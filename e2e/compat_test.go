@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // compatHarness is a working directory with the seed's pipeline versions, its events, and a
