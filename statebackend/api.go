@@ -22,8 +22,9 @@ type Table interface {
 	// Get returns the value stored under (kg, key). The returned slice must not be modified
 	// and is valid until the next call on the table.
 	Get(kg uint16, key []byte) (value []byte, ok bool, err error)
-	// Apply writes a batch of mutations (one Badger write batch, never a transaction per
-	// entry). Mutations apply in order; Apply does not retain the batch's slices.
+	// Apply writes a batch of mutations (for badger: a few large transactions pipelined like
+	// a write batch, never a transaction per entry; not atomic). Mutations apply in order;
+	// Apply does not retain the batch's slices.
 	Apply(batch []Mutation) error
 	// Scan calls fn for every entry whose key group is in [from, to), ordered by key group and
 	// then by key bytes. The slices are valid only during the call.

@@ -48,8 +48,15 @@ func (t *badgerTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
 	return v, true, nil
 }
 
-// Apply implements Table with one write batch. The database keys of the whole batch share
-// one allocation, and so do its entries.
+// applyChunk is the number of entries per transaction of an Apply.
+const applyChunk = 2048
+
+// Apply implements Table. It works like a Badger WriteBatch, with smaller transactions: each
+// chunk of applyChunk entries (fewer if they would exceed Badger's transaction size) is
+// committed asynchronously while the next one is being built, so on two cores the caller and
+// Badger's writer goroutine run in parallel. Apply returns once every chunk is written; like
+// a WriteBatch it is not atomic. The database keys of the whole batch share one allocation,
+// and so do its entries.
 func (t *badgerTable) Apply(batch []Mutation) error {
 	if len(batch) == 0 {
 		return nil
@@ -60,25 +67,18 @@ func (t *badgerTable) Apply(batch []Mutation) error {
 	}
 	keys := make([]byte, 0, size)
 	entries := make([]badger.Entry, len(batch))
-	wb := t.db.NewWriteBatch()
-	defer wb.Cancel()
+	c := newCommitter(t.db)
 	for i := range batch {
 		m := &batch[i]
 		start := len(keys)
 		keys = t.appendKey(keys, m.KG, m.Key)
-		k := keys[start:len(keys):len(keys)]
-		var err error
-		if m.Delete {
-			err = wb.Delete(k)
-		} else {
-			entries[i].Key, entries[i].Value = k, m.Value
-			err = wb.SetEntry(&entries[i])
-		}
-		if err != nil {
-			return fmt.Errorf("state apply: %w", err)
+		entries[i].Key = keys[start:len(keys):len(keys)]
+		entries[i].Value = m.Value
+		if err := c.add(&entries[i], m.Delete); err != nil {
+			return fmt.Errorf("state apply: %w", errors.Join(err, c.wait()))
 		}
 	}
-	if err := wb.Flush(); err != nil {
+	if err := c.wait(); err != nil {
 		return fmt.Errorf("state apply: %w", err)
 	}
 	return nil

@@ -19,6 +19,7 @@ var conformanceTests = []struct {
 }{
 	{"GetPutDelete", testGetPutDelete},
 	{"ApplyCopies", testApplyCopies},
+	{"ApplyLargeBatch", testApplyLargeBatch},
 	{"Scan", testScan},
 	{"ScanStops", testScanStops},
 	{"Count", testCount},
@@ -98,6 +99,28 @@ func testApplyCopies(t *testing.T, k backendKind) {
 	copy(value, "VALUE")
 	if v, ok, err := tb.Get(3, []byte("key")); err != nil || !ok || string(v) != "value" {
 		t.Errorf("Get after caller reused its buffers = %q, %v, %v; want \"value\"", v, ok, err)
+	}
+}
+
+// testApplyLargeBatch applies a batch larger than one Badger transaction may hold, both in
+// entries and in bytes.
+func testApplyLargeBatch(t *testing.T, k backendKind) {
+	const n, valueSize = 5000, 8 << 10
+	_, tb := k.table(t)
+	value := bytes.Repeat([]byte("v"), valueSize)
+	batch := make([]Mutation, n)
+	for i := range batch {
+		batch[i] = Mutation{KG: uint16(i % 7), Key: fmt.Appendf(nil, "k%05d", i), Value: value}
+	}
+	batch = append(batch, del(3, "k00003"))
+	mustApply(t, tb, batch...)
+	if entries, size, err := tb.Count(); err != nil || entries != n-1 || size != (n-1)*(6+valueSize) {
+		t.Errorf("Count() = %d, %d, %v; want %d, %d", entries, size, err, n-1, (n-1)*(6+valueSize))
+	}
+	for _, i := range []int{0, 2047, 2048, n - 1} {
+		if v, ok, err := tb.Get(uint16(i%7), fmt.Appendf(nil, "k%05d", i)); err != nil || !ok || len(v) != valueSize {
+			t.Errorf("Get(k%05d) = %d bytes, %v, %v", i, len(v), ok, err)
+		}
 	}
 }
 
