@@ -3,6 +3,8 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"regexp"
+	"strings"
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/script"
@@ -25,6 +27,7 @@ const watermarkEvery = 64
 // and before barriers. After idle_timeout without records the subtask declares itself idle.
 type sourceTime struct {
 	uid         string
+	path        []pathStep // `e => e.a.b` is read without JS (nil: call fn)
 	fn          *script.Func
 	rt          *script.Runtime
 	outOfOrder  int64
@@ -43,15 +46,31 @@ const watermarkStep = 1000
 
 func newSourceTime(in *instance, fn *script.Func) *sourceTime {
 	n := in.node
-	return &sourceTime{
+	t := &sourceTime{
 		uid: n.UID, fn: fn, rt: in.rt, outOfOrder: n.MaxOutOfOrderness.Milliseconds(),
 		idleTimeout: n.IdleTimeout.Milliseconds(), step: watermarkStep,
 		maxTs: noTimestamp, sent: noTimestamp,
 	}
+	if m := fieldArrow.FindStringSubmatch(n.Timestamp.Text); m != nil && m[1] == m[2] {
+		t.path = pathSteps(strings.Split(strings.TrimPrefix(m[3], "."), "."))
+	}
+	return t
 }
 
-// timestamp calls the timestamp function on a record.
+// fieldArrow matches a timestamp function that only reads a field path: `e => e.time`,
+// `(e) => e.meta.ts`.
+var fieldArrow = regexp.MustCompile(`^\s*\(?\s*([A-Za-z_$][\w$]*)\s*\)?\s*=>\s*([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*)+)\s*$`)
+
+// timestamp returns a record's event time: read by its field path when the function only
+// reads one and the value there is an int, else by calling the function.
 func (t *sourceTime) timestamp(v any) (int64, error) {
+	if t.path != nil {
+		if x, err := fieldAt(v, t.path); err == nil {
+			if ts, ok := x.(int64); ok {
+				return ts, nil
+			}
+		}
+	}
 	res, err := t.fn.Call(t.rt.ToJS(v))
 	if err != nil {
 		return 0, err

@@ -49,7 +49,7 @@ type runOptions struct {
 }
 
 // parseTest parses a pipeline written for a test, in dir (relative paths resolve there).
-func parseTest(t *testing.T, dir, src string) *pipeline.Pipeline {
+func parseTest(t testing.TB, dir, src string) *pipeline.Pipeline {
 	t.Helper()
 	p, err := pipeline.Parse(dir+"/pipeline.yaml", []byte(src), pipeline.LoadOptions{})
 	if err != nil {

@@ -37,19 +37,24 @@ func newAligner(senders int) *aligner {
 }
 
 // minWatermark is the minimum watermark over the senders that have not ended and are not
-// idle; active is false when every live sender is idle.
+// idle; active is false when every live sender is idle, and m is then the maximum over them
+// (as Flink does: idle inputs hold nothing back, and what they sent last still counts).
 func (a *aligner) minWatermark() (m int64, active bool) {
-	m = maxWatermark
+	m, idleMax := int64(maxWatermark), int64(noTimestamp)
 	for i, w := range a.watermarks {
-		if a.ended[i] || a.idle[i] {
-			continue
-		}
-		active = true
-		if w < m {
-			m = w
+		switch {
+		case a.ended[i]:
+		case a.idle[i]:
+			idleMax = max(idleMax, w)
+		default:
+			active = true
+			m = min(m, w)
 		}
 	}
-	return m, active
+	if !active {
+		return idleMax, false
+	}
+	return m, true
 }
 
 // aligned reports whether every live sender delivered the current barrier.
@@ -152,6 +157,12 @@ func (st *subtask) advanceWatermark(a *aligner) error {
 	}
 	w, active := a.minWatermark()
 	if !active {
+		if w > a.wm {
+			a.wm = w
+			if err := st.head.watermark(w); err != nil {
+				return err
+			}
+		}
 		if a.idleOut {
 			return nil
 		}
