@@ -68,56 +68,58 @@ func (r *Runtime) FromJS(v goja.Value) any {
 		return u
 	}
 	var u unwrapper
-	u.walk(x, 0)
+	u.walk(x)
 	return x
 }
 
 // unwrapper replaces the wrappers inside a value goja exported (fresh maps and slices) by
-// their Go values. Exported values may be cyclic: deep ones are visited once.
+// their Go values. Exported values may be cyclic: after trackAfter containers, the walk
+// remembers the ones it visited and visits each once.
 type unwrapper struct {
-	seen map[unsafe.Pointer]bool // containers visited below seenDepth
+	visits int
+	seen   map[unsafe.Pointer]bool
 }
 
-// seenDepth is the depth from which the walk remembers the containers it visited.
-const seenDepth = 64
+// trackAfter is the number of containers visited before the walk starts remembering them.
+const trackAfter = 1000
 
-func (u *unwrapper) walk(x any, depth int) {
+func (u *unwrapper) walk(x any) {
 	switch x := x.(type) {
 	case map[string]any:
-		if len(x) == 0 || u.visited(x, depth) {
+		if len(x) == 0 || u.visited(x) {
 			return
 		}
 		for k, e := range x {
 			if g, ok := unwrap(e); ok {
 				x[k] = g
 			} else {
-				u.walk(e, depth+1)
+				u.walk(e)
 			}
 		}
 	case []any:
-		if len(x) == 0 || u.visited(x, depth) {
+		if len(x) == 0 || u.visited(x) {
 			return
 		}
 		for i, e := range x {
 			if g, ok := unwrap(e); ok {
 				x[i] = g
 			} else {
-				u.walk(e, depth+1)
+				u.walk(e)
 			}
 		}
 	}
 }
 
-// visited reports whether the container x (a map or a slice) was visited, remembering it,
-// from seenDepth on.
-func (u *unwrapper) visited(x any, depth int) bool {
-	if depth < seenDepth {
+// visited reports whether the container x (a map or a slice) was visited since the walk
+// started remembering, and remembers it.
+func (u *unwrapper) visited(x any) bool {
+	if u.visits++; u.visits < trackAfter {
 		return false
 	}
-	p := reflect.ValueOf(x).UnsafePointer()
 	if u.seen == nil {
 		u.seen = map[unsafe.Pointer]bool{}
 	}
+	p := reflect.ValueOf(x).UnsafePointer()
 	if u.seen[p] {
 		return true
 	}

@@ -78,7 +78,7 @@ func stopWatch(w *watch) {
 func watchLoop() {
 	t := time.NewTicker(tickPeriod)
 	defer t.Stop()
-	for now := range t.C {
+	for range t.C { // the tick's own time may be stale: check reads the clock itself
 		watchdog.mu.Lock()
 		if len(watchdog.watches) == 0 {
 			watchdog.running = false
@@ -86,18 +86,20 @@ func watchLoop() {
 			return
 		}
 		for w := range watchdog.watches {
-			w.check(now)
+			w.check()
 		}
 		watchdog.mu.Unlock()
 	}
 }
 
 // check interrupts the runtime if its call has been seen running for longer than its timeout.
-func (w *watch) check(now time.Time) {
+// The clock is read after the call is: a call is never taken to have started before it did.
+func (w *watch) check() {
 	c := w.call.Load()
 	if c <= 0 {
 		return
 	}
+	now := time.Now()
 	if c != w.seen {
 		w.seen, w.seenAt = c, now
 		return
