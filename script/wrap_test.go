@@ -134,7 +134,7 @@ func TestFromJSUnwrapsWrappers(t *testing.T) {
 	}
 	tests := []struct {
 		code string
-		want any  // nil: the Go value itself, the same map
+		want any // nil: the Go value itself, the same map
 	}{
 		{"e => e", nil},
 		{"e => { e.tags.length; e.meta.ok; return e }", nil}, // reading is not writing

@@ -1,0 +1,214 @@
+package script
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/dop251/goja"
+
+	"github.com/pipectl/pipectl/schema"
+)
+
+// fromJSAs calls code with no argument and converts its result with FromJSAs, checking that
+// the result and the error are those of FromJS and Convert.
+func fromJSAs(t *testing.T, code, typ string) (any, error) {
+	t.Helper()
+	r := newRuntime(t, nil, nil, fn(code))
+	v, err := r.Func(0, 0).Call()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ty := schema.MustParse(typ)
+	got, err := r.FromJSAs(v, ty)
+	want, wantErr := ty.Convert(r.FromJS(v))
+	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(err, wantErr) {
+		t.Errorf("FromJSAs = %#v, %v; Convert(FromJS) = %#v, %v", got, err, want, wantErr)
+	}
+	return got, err
+}
+
+func TestFromJSAs(t *testing.T) {
+	tests := []struct {
+		code, typ string
+		want      any
+	}{
+		{`() => ({type: "motion", room: 3, time: 2**53 - 1})`, "{type: string, room: int, time: int}",
+			map[string]any{"type": "motion", "room": int64(3), "time": int64(9007199254740991)}},
+		{`() => ({b: 1, a: 2, extra: "dropped"})`, "{a: int, b: int}", map[string]any{"a": int64(2), "b": int64(1)}},
+		{`() => ({a: undefined})`, "{a: int?, b: string?, c: any}", map[string]any{"a": nil, "b": nil, "c": nil}},
+		{`() => 4 / 2`, "int", int64(2)},
+		{`() => -(2**53 - 1)`, "int", int64(-9007199254740991)},
+		{`() => -0`, "int", int64(0)},
+		{`() => 3`, "float", 3.0},
+		{`() => 0.5 + 0.25`, "float", 0.75},
+		{`() => null`, "int?", nil},
+		{`() => undefined`, "(int, int)?", nil},
+		{`() => true`, "bool", true},
+		{`() => "✓ ok"`, "string", "✓ ok"},
+		{`() => "aGk="`, "bytes", []byte("hi")},
+		{`() => "aGk"`, "bytes", []byte("hi")},
+		{`() => [[{type: "ALARM", room: 1, time: 2}], [true, 5]]`, "(list<{type: string, room: int, time: int}>, (bool, int)?)",
+			[]any{[]any{map[string]any{"type": "ALARM", "room": int64(1), "time": int64(2)}}, []any{true, int64(5)}}},
+		{`() => [[], null]`, "(list<int>, (bool, int)?)", []any{[]any{}, nil}},
+		{`() => [1, , 3]`, "list<int?>", []any{int64(1), nil, int64(3)}},
+		{`() => ({"1": "a", "02": "b"})`, "map<int, string>", map[string]any{"1": "a", "2": "b"}},
+		{`() => ({a: [1, {b: 2.5}], n: null})`, "any", map[string]any{"a": []any{int64(1), map[string]any{"b": 2.5}}, "n": nil}},
+		{`() => ({m: {x: 1}})`, "{m: map<string, int>}", map[string]any{"m": map[string]any{"x": int64(1)}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.code+" as "+tc.typ, func(t *testing.T) {
+			got, err := fromJSAs(t, tc.code, tc.typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFromJSAsNaN(t *testing.T) {
+	r := newRuntime(t, nil, nil, fn("() => NaN"))
+	v, err := r.Func(0, 0).Call()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.FromJSAs(v, schema.ScalarOf(schema.Float)); err != nil || !math.IsNaN(got.(float64)) {
+		t.Errorf("got %v, %v; want NaN", got, err)
+	}
+	if _, err := r.FromJSAs(v, schema.ScalarOf(schema.Int)); err == nil || err.Error() != "$: expected int, got NaN (not an integer)" {
+		t.Errorf("got %v, want not an integer", err)
+	}
+}
+
+func TestFromJSAsErrorsAreConverts(t *testing.T) {
+	tests := []struct {
+		code, typ string
+		want      string
+	}{
+		{`() => ({alarm: {time: "x"}})`, "{alarm: {time: int}}", `$.alarm.time: expected int, got "x"`},
+		{`() => ({alarm: {}})`, "{alarm: {time: int}}", `$.alarm.time: expected int, got nothing (missing field)`},
+		{`() => 2**53`, "int", `$: expected int, got 9007199254740992 (beyond ±(2^53-1): declare large ids as string)`},
+		{`() => -(2**53)`, "int", `$: expected int, got -9007199254740992 (beyond ±(2^53-1): declare large ids as string)`},
+		{`() => 2.5`, "int", `$: expected int, got 2.5 (not an integer)`},
+		{`() => Infinity`, "int", `$: expected int, got +Inf (beyond ±(2^53-1): declare large ids as string)`},
+		{`() => "3"`, "int", `$: expected int, got "3"`},
+		{`() => 1`, "bool", `$: expected bool, got 1`},
+		{`() => 1`, "string", `$: expected string, got 1`},
+		{`() => null`, "float", `$: expected float, got null`},
+		{`() => [1, 2, 3]`, "(int, int)", `$: expected (int, int), got [1,2,3] (a tuple of 2 elements)`},
+		{`() => [[{type: 1}], [true, 5]]`, "(list<{type: string}>, (bool, int)?)", `$[0][0].type: expected string, got 1`},
+		{`() => [[], [true, "5"]]`, "(list<int>, (bool, int)?)", `$[1][1]: expected int, got "5"`},
+		{`() => ({a: 1})`, "list<int>", `$: expected list<int>, got {"a":1}`},
+		{`() => [1]`, "{a: int?}", `$: expected {a: int?}, got [1]`},
+		{`() => new Date(0)`, "{a: int?}", `$: expected {a: int?}, got "1970-01-01T00:00:00Z"`},
+		{`() => "%%"`, "bytes", `$: expected bytes, got "%%" (not base64)`},
+		{`() => ({"x": 1})`, "map<int, int>", `$["x"]: expected int, got "x" (an int map key must be a decimal integer)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.code+" as "+tc.typ, func(t *testing.T) {
+			_, err := fromJSAs(t, tc.code, tc.typ)
+			var ve *schema.ValueError
+			if !errors.As(err, &ve) || err.Error() != tc.want {
+				t.Errorf("got %v, want %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFromJSAsReadsFieldsThroughGet(t *testing.T) {
+	// Unlike Export, Get sees getters and the prototype chain: a class instance is a record.
+	r := newRuntime(t, nil, nil, fn(`() => new (class { constructor() { this.a = 1 } get b() { return this.a + 1 } })()`))
+	v, err := r.Func(0, 0).Call()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.FromJSAs(v, schema.MustParse("{a: int, b: int}"))
+	if want := map[string]any{"a": int64(1), "b": int64(2)}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, %v; want %#v", got, err, want)
+	}
+}
+
+func TestFromJSAsUnwrapsWrappers(t *testing.T) {
+	stateT := schema.MustParse("(bool, int)")
+	recT := schema.MustParse("{room: string, raw: bytes, n: int}")
+	rec := func() map[string]any { return map[string]any{"room": "k", "raw": []byte("hi"), "n": int64(1)} }
+	tests := []struct {
+		name, code string
+		arg        func(r *Runtime) (goja.Value, any) // the argument and the Go value in it
+		typ        *schema.Type
+		want       any // nil: the Go value itself, the same slice or map
+	}{
+		{"state returned", "s => [[], s]",
+			func(r *Runtime) (goja.Value, any) { s := []any{true, int64(5)}; return r.ToJSTyped(s, stateT), s },
+			schema.TupleOf(schema.ListOf(recT), schema.OptionalOf(stateT)), nil},
+		{"untyped state returned", "s => s",
+			func(r *Runtime) (goja.Value, any) { s := []any{true, int64(5)}; return r.ToJS(s), s },
+			stateT, nil},
+		{"state written", "s => { s[1] = s[1] + 1; return s }",
+			func(r *Runtime) (goja.Value, any) { s := []any{true, int64(5)}; return r.ToJSTyped(s, stateT), s },
+			stateT, []any{true, int64(6)}},
+		{"record returned: bytes stay bytes", "e => e",
+			func(r *Runtime) (goja.Value, any) { e := rec(); return r.ToJSTyped(e, recT), e },
+			recT, nil},
+		{"untyped record returned: bytes via base64", "e => e",
+			func(r *Runtime) (goja.Value, any) { e := rec(); return r.ToJS(e), e },
+			recT, rec()},
+		{"record as another type", "e => e",
+			func(r *Runtime) (goja.Value, any) { e := rec(); return r.ToJSTyped(e, recT), e },
+			schema.MustParse("{raw: string, n: float}"), map[string]any{"raw": "aGk=", "n": 1.0}},
+		{"record written", "e => { e.n++; return e }",
+			func(r *Runtime) (goja.Value, any) { e := rec(); return r.ToJSTyped(e, recT), e },
+			recT, map[string]any{"room": "k", "raw": []byte("hi"), "n": int64(2)}},
+		{"record in a list", "e => [e, e]",
+			func(r *Runtime) (goja.Value, any) { e := rec(); return r.ToJSTyped(e, recT), e },
+			schema.ListOf(recT), []any{rec(), rec()}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRuntime(t, nil, nil, fn(tc.code))
+			arg, in := tc.arg(r)
+			v, err := r.Func(0, 0).Call(arg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.FromJSAs(v, tc.typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == nil {
+				if tc.typ.Kind == schema.Tuple && tc.typ.Elems[0].Kind == schema.List {
+					got = got.([]any)[1] // the state of [outputs, state]
+				}
+				if !sameContainer(got, in) {
+					t.Errorf("got %#v, want the Go value itself", got)
+				}
+				return
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %#v, want %#v", got, tc.want)
+			}
+			if _, orig := tc.arg(r); !reflect.DeepEqual(in, orig) {
+				t.Errorf("JS changed the Go value: %#v", in)
+			}
+		})
+	}
+}
+
+func TestFromJSAsNeverRounds(t *testing.T) {
+	r := newRuntime(t, nil, nil, fn("x => x"))
+	for _, n := range []int64{1<<53 + 1, -(1<<53 + 1), 1 << 62} {
+		v, err := r.Func(0, 0).Call(r.ToJS(n)) // an int64 goja holds exactly, beyond what JS numbers do
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.FromJSAs(v, schema.ScalarOf(schema.Int))
+		var ve *schema.ValueError
+		if !errors.As(err, &ve) || ve.Detail == "" {
+			t.Errorf("%d: got %v, %v; want a range error", n, got, err)
+		}
+	}
+}
