@@ -37,7 +37,7 @@ type sourceTime struct {
 	maxTs    int64 // highest timestamp seen
 	sent     int64 // last watermark sent
 	since    int   // records since the last watermark
-	lastSeen int64 // processing time of the last record (only with idleTimeout)
+	lastSeen int64 // processing time of the last record (at first: of the start)
 	idle     bool
 }
 
@@ -49,7 +49,7 @@ func newSourceTime(in *instance, fn *script.Func) *sourceTime {
 	t := &sourceTime{
 		uid: n.UID, fn: fn, rt: in.rt, outOfOrder: n.MaxOutOfOrderness.Milliseconds(),
 		idleTimeout: n.IdleTimeout.Milliseconds(), step: watermarkStep,
-		maxTs: noTimestamp, sent: noTimestamp,
+		maxTs: noTimestamp, sent: noTimestamp, lastSeen: in.job.clockMs(),
 	}
 	if m := fieldArrow.FindStringSubmatch(n.Timestamp.Text); m != nil && m[1] == m[2] {
 		t.path = pathSteps(strings.Split(strings.TrimPrefix(m[3], "."), "."))
@@ -142,11 +142,7 @@ func (s *sourceTask) idleTime() error {
 	if t.idleTimeout <= 0 {
 		return nil
 	}
-	now := s.job.clockMs()
-	if t.lastSeen == 0 {
-		t.lastSeen = now
-	}
-	if now-t.lastSeen < t.idleTimeout {
+	if s.job.clockMs()-t.lastSeen < t.idleTimeout {
 		return nil
 	}
 	t.idle = true

@@ -9,7 +9,7 @@ import (
 )
 
 // benchEvents is the number of events of one window benchmark run.
-const benchEvents = 200_000
+const benchEvents = 1_000_000
 
 // BenchmarkTumblingWindow runs a keyed tumbling event-time window over 1,000,000 generated
 // events (100 rooms, 10 ms apart, windows of 1m) end to end: generator, timestamps and
