@@ -43,6 +43,7 @@ func BenchmarkGenerator(b *testing.B) {
 	f := r.Func(0, 5*time.Second)
 	run := func(b *testing.B, conv func(goja.Value) (any, error)) {
 		var i int64
+		report := cpuMeter(b)
 		for b.Loop() {
 			v, err := f.Call(r.vm.ToValue(i))
 			if err == nil {
@@ -53,6 +54,7 @@ func BenchmarkGenerator(b *testing.B) {
 			}
 			i++
 		}
+		report(int(i))
 	}
 	b.Run("FromJS+Convert", func(b *testing.B) { // the path FromJSAs replaces
 		run(b, func(v goja.Value) (any, error) { return eventType.Convert(r.FromJS(v)) })
@@ -64,10 +66,12 @@ func BenchmarkGenerator(b *testing.B) {
 		r := benchRuntime(b, "i => {}")
 		f := r.Func(0, 5*time.Second)
 		var i int64
+		report := cpuMeter(b)
 		for b.Loop() {
 			_, _ = f.Call(r.vm.ToValue(i))
 			i++
 		}
+		report(int(i))
 	})
 }
 
@@ -99,12 +103,14 @@ func alarmBench(b *testing.B, code string, step func(f *Func, e map[string]any, 
 			}
 			states := make([][]any, rooms)
 			i := 0
+			report := cpuMeter(b)
 			for b.Loop() {
 				e := events[i%len(events)]
 				room := stream.room(i % len(events))
 				_, states[room] = step(f, e, states[room])
 				i++
 			}
+			report(i)
 		})
 	}
 }
