@@ -15,6 +15,7 @@ import (
 // become objects whose keys are sorted, tuples and lists arrays, both reading the Go value
 // lazily and writing only into their own copy (see wrap.go); bytes become base64 strings,
 // int64 numbers. Other Go values (int, float32, []string, …) go through goja's own conversion.
+// A wrapper is always extensible: Object.freeze on it throws a TypeError.
 func (r *Runtime) ToJS(v any) goja.Value {
 	return r.wrap(v, nil, nil)
 }
