@@ -147,7 +147,12 @@ func (c *checker) node(op *savepoints.OperatorMeta, n *pipeline.Node) {
 	switch {
 	case len(op.States) == 0 && len(n.States) == 0:
 		reason := fmt.Sprintf("stateless %s: nothing to restore", n.Kind)
-		if op.Kind != n.Kind {
+		switch {
+		case n.Role == pipeline.RoleSource && op.Kind == n.Kind:
+			reason = fmt.Sprintf("%s source: no keyed state; its read position is restored", n.Kind)
+		case n.Role == pipeline.RoleSink && n.Kind == "file" && op.Kind == n.Kind:
+			reason = "file sink: no keyed state; the file is cut back to its committed length"
+		case op.Kind != n.Kind:
 			reason = fmt.Sprintf("stateless before (%s) and now (%s): nothing to restore",
 				op.Kind, n.Kind)
 		}
@@ -259,12 +264,14 @@ func migrateSource(old map[string]*savepoints.StateMeta, s *pipeline.StateDesc) 
 	return old[s.Name], false
 }
 
-// stateKeyType is the key type the old side stored a state under.
+// stateKeyType is the key type of the operator that held a state on the old side. A state's
+// own key_type may be wider (a window's per-window states are keyed by (key, start, end));
+// keys are compared at the operator's level.
 func stateKeyType(op *savepoints.OperatorMeta, s *savepoints.StateMeta) string {
-	if s.KeyType != "" {
-		return s.KeyType
+	if op.KeyType != "" {
+		return op.KeyType
 	}
-	return op.KeyType
+	return s.KeyType
 }
 
 // sameType compares two canonical type expressions, tolerating non-canonical spelling.

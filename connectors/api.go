@@ -118,10 +118,12 @@ func NewSource(cfg SourceConfig) (Source, error) {
 type Sink interface {
 	// Write writes one canonical record of the sink's input type.
 	Write(rec any) error
-	// Flush makes written records durable enough for the sink's promise (file: written and
-	// fsynced; stdout: flushed).
+	// Flush hands buffered records on (file: written to the file; stdout: flushed). The
+	// runtime calls it at least every buffer_timeout while records flow; durability is
+	// Committed's job.
 	Flush() error
-	// Committed flushes and returns the sink's state for a snapshot (file: {"length": N}).
+	// Committed makes written records durable and returns the sink's state for a snapshot
+	// (file: flushed, fsynced, {"length": N}).
 	Committed() (Offsets, error)
 	// Restore cuts the sink back to a committed state (file: truncate to length); a run from
 	// empty state restores nil (file: truncate to 0).

@@ -66,13 +66,22 @@ func (s *fileSink) Write(rec any) error {
 	return nil
 }
 
-// Flush writes the buffered records and fsyncs the file (when anything was written).
+// Flush writes the buffered records to the file (the runtime calls it within
+// buffer_timeout); it does not fsync: Committed does.
 func (s *fileSink) Flush() error {
-	if !s.dirty {
-		return nil
-	}
 	if err := s.w.Flush(); err != nil {
 		return s.errorf("write", err)
+	}
+	return nil
+}
+
+// sync flushes and fsyncs the file when anything was written since the last sync.
+func (s *fileSink) sync() error {
+	if err := s.Flush(); err != nil {
+		return err
+	}
+	if !s.dirty {
+		return nil
 	}
 	if err := s.f.Sync(); err != nil {
 		return s.errorf("fsync", err)
@@ -81,9 +90,9 @@ func (s *fileSink) Flush() error {
 	return nil
 }
 
-// Committed flushes and returns {"length": the file's length}.
+// Committed flushes, fsyncs and returns {"length": the file's length}.
 func (s *fileSink) Committed() (Offsets, error) {
-	if err := s.Flush(); err != nil {
+	if err := s.sync(); err != nil {
 		return nil, err
 	}
 	return Offsets{"length": s.length}, nil
@@ -111,9 +120,9 @@ func (s *fileSink) Restore(o Offsets) error {
 	return nil
 }
 
-// Close flushes and closes the file.
+// Close flushes, fsyncs and closes the file.
 func (s *fileSink) Close() error {
-	err := s.Flush()
+	err := s.sync()
 	if cerr := s.f.Close(); err == nil && cerr != nil {
 		err = s.errorf("close", cerr)
 	}

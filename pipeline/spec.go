@@ -21,9 +21,9 @@ var (
 )
 
 var sourceKinds = map[string]kindSpec{
-	"file":      {keys: []string{"path", "format", "follow"}, required: []string{"path"}},
-	"generator": {keys: []string{"fn", "count", "rate"}, required: []string{"fn"}},
-	"stdin":     {keys: []string{"format"}},
+	"file":      {keys: []string{"path", "format", "follow"}, required: []string{"path", "schema"}},
+	"generator": {keys: []string{"fn", "count", "rate"}, required: []string{"fn", "schema"}},
+	"stdin":     {keys: []string{"format"}, required: []string{"schema"}},
 }
 
 var (
