@@ -142,6 +142,11 @@ func (in *instance) finish() error {
 }
 
 func (in *instance) flush() error {
+	if in.sink != nil {
+		if err := in.sink.Flush(); err != nil {
+			return err
+		}
+	}
 	for _, o := range in.outs {
 		if err := o.flush(); err != nil {
 			return err

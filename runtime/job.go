@@ -108,6 +108,8 @@ type Job struct {
 	signaled atomic.Bool // Stop was called (a signal)
 	final    *SavepointResult
 
+	tick ticker // coarse clock for flush deadlines
+
 	cpMu             sync.Mutex // one checkpoint at a time
 	lastCheckpointMs atomic.Int64
 	lastSavepointMs  atomic.Int64
@@ -129,6 +131,9 @@ func New(cfg Config) (*Job, error) {
 	}
 	if j.now == nil {
 		j.now = time.Now
+		if cfg.Clock != nil {
+			j.now = cfg.Clock.Now
+		}
 	}
 	if j.log == nil {
 		j.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -182,6 +187,9 @@ func (j *Job) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	tickDone := make(chan struct{})
+	defer close(tickDone)
+	go j.tick.run(tickDone)
 	for _, st := range j.subtasks {
 		start(st.run)
 	}

@@ -55,7 +55,7 @@ func (b *joinBody) fire(in *instance, key any, _ window, kg uint16, ck []byte, t
 		if err != nil {
 			return true, in.userErr(err)
 		}
-		return true, in.emitAll(rt.FromJS(res), b.out, ts)
+		return true, in.emitAll(res, b.out, ts)
 	}
 	if len(lists[1]) == 0 {
 		return true, nil

@@ -66,7 +66,7 @@ func (k *keySelector) keyOf(v any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := k.typ.Convert(k.rt.FromJS(res))
+	key, err := k.rt.FromJSAs(res, k.typ)
 	if err != nil {
 		return nil, fmt.Errorf("operator %q: key_by returned a key that is not a %s (key_type): %w", k.uid, k.typ, err)
 	}

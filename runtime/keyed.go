@@ -12,9 +12,10 @@ import (
 // flatMapWithStateOp is Flink's Scala flatMapWithState: fn(e, state) returns
 // [outputs, newState]; a null or undefined newState deletes the key's state.
 type flatMapWithStateOp struct {
-	fn    *script.Func
-	out   *schema.Type
-	state *keyedState
+	fn       *script.Func
+	out      *schema.Type
+	state    *keyedState
+	stateOpt *schema.Type // the state type, optional: null deletes
 }
 
 func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
@@ -30,24 +31,23 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	if err != nil {
 		return in.userErr(err)
 	}
-	pair, isArr := in.rt.FromJS(res).([]any)
-	if !isArr || len(pair) != 2 {
+	pair, isArr := res.(*goja.Object)
+	if !isArr || pair.ClassName() != "Array" || pair.Get("length").ToInteger() != 2 {
 		return in.userErr(fmt.Errorf("expected [outputs, newState], got %s", res.String()))
 	}
-	if pair[1] == nil {
-		if err := o.state.del(e); err != nil {
-			return err
-		}
-	} else {
-		ns, err := o.state.desc.Type.Convert(pair[1])
-		if err != nil {
-			return in.userErr(fmt.Errorf("new state: %w", err))
-		}
-		if err := o.state.put(e, ns); err != nil {
-			return err
-		}
+	ns, err := in.rt.FromJSAs(pair.Get("1"), o.stateOpt)
+	if err != nil {
+		return in.userErr(fmt.Errorf("new state: %w", err))
 	}
-	return in.emitAll(pair[0], o.out, e.ts)
+	if ns == nil {
+		err = o.state.del(e)
+	} else {
+		err = o.state.put(e, ns)
+	}
+	if err != nil {
+		return err
+	}
+	return in.emitAll(pair.Get("0"), o.out, e.ts)
 }
 
 func (o *flatMapWithStateOp) finish(*instance) error { return nil }

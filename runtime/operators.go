@@ -16,7 +16,7 @@ func (in *instance) callConvert(fn *script.Func, t *schema.Type, what string, ar
 	if err != nil {
 		return nil, in.userErr(err)
 	}
-	v, err := t.Convert(in.rt.FromJS(res))
+	v, err := in.rt.FromJSAs(res, t)
 	if err != nil {
 		return nil, in.userErr(fmt.Errorf("%s: %w", what, err))
 	}
@@ -72,26 +72,23 @@ func (o *flatMapOp) process(in *instance, _ int, e *element) error {
 	if err != nil {
 		return in.userErr(err)
 	}
-	return in.emitAll(in.rt.FromJS(res), o.out, e.ts)
+	return in.emitAll(res, o.out, e.ts)
 }
 
 func (o *flatMapOp) finish(*instance) error { return nil }
 
-// emitAll converts every element of a JS array result to t and emits it.
-func (in *instance) emitAll(arr any, t *schema.Type, ts int64) error {
-	if arr == nil {
+// emitAll converts a JS array result to a list of t (null or undefined: nothing) and emits
+// every element.
+func (in *instance) emitAll(res goja.Value, t *schema.Type, ts int64) error {
+	if res == nil || goja.IsUndefined(res) || goja.IsNull(res) {
 		return nil
 	}
-	list, ok := arr.([]any)
-	if !ok {
-		return in.userErr(fmt.Errorf("expected an array of outputs, got %T", arr))
+	v, err := in.rt.FromJSAs(res, schema.ListOf(t))
+	if err != nil {
+		return in.userErr(fmt.Errorf("outputs: %w", err))
 	}
-	for i, x := range list {
-		v, err := t.Convert(x)
-		if err != nil {
-			return in.userErr(fmt.Errorf("output %d: %w", i, err))
-		}
-		if err := in.emit(v, ts); err != nil {
+	for _, x := range v.([]any) {
+		if err := in.emit(x, ts); err != nil {
 			return err
 		}
 	}

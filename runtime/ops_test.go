@@ -231,7 +231,6 @@ func TestKeySelectors(t *testing.T) {
 		operators: `
   - uid: out
     kind: process
-    on_timer: "(t, ctx) => {}" # see TestProcessWithoutOnTimer
     input: events
     key_by: user.id
     output: {key: int, type: string}
@@ -242,7 +241,6 @@ func TestKeySelectors(t *testing.T) {
 		operators: `
   - uid: out
     kind: process
-    on_timer: "(t, ctx) => {}" # see TestProcessWithoutOnTimer
     input: events
     key_by: e => e.v % 2
     key_type: int
@@ -284,7 +282,6 @@ func TestProcessStates(t *testing.T) {
 	process := `
   - uid: out
     kind: process
-    on_timer: "(t, ctx) => {}" # see TestProcessWithoutOnTimer
     input: events
     key_by: k
     states:
@@ -332,10 +329,8 @@ func TestProcessStates(t *testing.T) {
 	}})
 }
 
+// A process without on_timer keeps no timers state (pipeline declares none) and still runs.
 func TestProcessWithoutOnTimer(t *testing.T) {
-	t.Skip(`BUG: a process without on_timer fails to plan with 'operator "out": internal: no "timers" state': ` +
-		"pipeline (f88b44e) declares the timers state only with on_timer, but processOp.initTimers " +
-		"always calls newTimerService, which requires it")
 	src := genPipeline(kv, kvEvents[:2], `
   - uid: out
     kind: process

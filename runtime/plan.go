@@ -5,6 +5,7 @@ import (
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/script"
 )
 
@@ -88,7 +89,7 @@ func (j *Job) plan() error {
 			}
 			st.head = st.instances[0]
 			if g.head.Role == pipeline.RoleSource {
-				s := &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64)}
+				s := &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64), deadline: flushDeadline{t: &j.tick}}
 				if ts := g.head.Timestamp; ts != nil {
 					s.time = newSourceTime(st.head, rt.Func(ts.Index, g.head.FunctionTimeout))
 				}
@@ -231,7 +232,8 @@ func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (o
 	case "union":
 		return passOp{}, nil
 	case "flat_map_with_state":
-		return &flatMapWithStateOp{fn: fn(n.Fn), out: n.OutType, state: in.states[0]}, nil
+		st := in.states[0]
+		return &flatMapWithStateOp{fn: fn(n.Fn), out: n.OutType, state: st, stateOpt: schema.OptionalOf(st.desc.Type)}, nil
 	case "process":
 		return newProcessOp(in, fn(n.Fn))
 	case "reduce":
@@ -263,7 +265,7 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 			if err != nil {
 				return nil, err
 			}
-			return n.Schema.Convert(rt.FromJS(res))
+			return rt.FromJSAs(res, n.Schema)
 		}
 	}
 	src, err := connectors.NewSource(cfg)
@@ -271,7 +273,7 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 		return err
 	}
 	in.source = src
-	if off := j.restoreOffsets[n.UID]; off != nil {
+	if off := restoreOffsetsFor(n, in.subtask, j.restoreOffsets[n.UID]); off != nil {
 		if err := src.Restore(off); err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}

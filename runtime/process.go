@@ -45,7 +45,7 @@ func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
 		return nil, err
 	}
 	set("emit", func(v goja.Value) {
-		out, err := o.out.Convert(in.rt.FromJS(v))
+		out, err := in.rt.FromJSAs(v, o.out)
 		if err != nil {
 			panic(vm.NewTypeError("ctx.emit: %v", err))
 		}
@@ -97,7 +97,7 @@ func (o *processOp) stateObject(in *instance, s *keyedState) *goja.Object {
 		}
 	}
 	convert := func(t *schema.Type, v goja.Value) any {
-		x, err := t.Convert(in.rt.FromJS(v))
+		x, err := in.rt.FromJSAs(v, t)
 		if err != nil {
 			throw(err)
 		}

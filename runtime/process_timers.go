@@ -19,19 +19,20 @@ type processTimers struct {
 }
 
 // initTimers sets up ctx.timers and the timer service of a process instance.
+// Without on_timer a process has no timers state and ctx.timers throws.
 func (o *processOp) initTimers(in *instance) error {
-	svc, err := newTimerService(in, in.node.KeyType())
-	if err != nil {
-		return err
-	}
-	o.timers = &processTimers{svc: svc, wm: noTimestamp}
-	if in.node.OnTimer != nil {
-		o.timers.onTimer = in.rt.Func(in.node.OnTimer.Index, in.node.FunctionTimeout)
-	}
 	vm := in.rt.VM()
 	obj := vm.NewObject()
+	if in.node.OnTimer != nil {
+		svc, err := newTimerService(in, in.node.KeyType())
+		if err != nil {
+			return err
+		}
+		o.timers = &processTimers{svc: svc, wm: noTimestamp,
+			onTimer: in.rt.Func(in.node.OnTimer.Index, in.node.FunctionTimeout)}
+	}
 	register := func(d timerDomain, t goja.Value, what string) {
-		if o.timers.onTimer == nil {
+		if o.timers == nil {
 			panic(vm.NewTypeError("ctx.timers.%s: the operator has no on_timer to call", what))
 		}
 		n := t.ToFloat()
@@ -75,7 +76,7 @@ func (o *processOp) fireTimer(in *instance, d timerDomain, tm timer) error {
 }
 
 func (o *processOp) onWatermark(in *instance, wm int64) error {
-	if wm == idleWatermark || wm <= o.timers.wm {
+	if o.timers == nil || wm == idleWatermark || wm <= o.timers.wm {
 		return nil
 	}
 	o.timers.wm = wm
@@ -83,5 +84,8 @@ func (o *processOp) onWatermark(in *instance, wm int64) error {
 }
 
 func (o *processOp) onProcessingTime(in *instance, now int64) error {
+	if o.timers == nil {
+		return nil
+	}
 	return o.timers.svc.advance(processingTimer, now, func(tm timer) error { return o.fireTimer(in, processingTimer, tm) })
 }

@@ -85,8 +85,8 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 			if om.Kind != n.Kind {
 				return nil, fmt.Errorf("uid %q was a %s and is now a %s: its state cannot be restored", n.UID, om.Kind, n.Kind)
 			}
-			if kt := n.KeyType(); kt != nil && sm.KeyType != "" && sm.KeyType != kt.String() {
-				return nil, fmt.Errorf("uid %q: key type changed from %s to %s: keys never evolve", n.UID, sm.KeyType, kt)
+			if kt := n.KeyType(); kt != nil && om.KeyType != "" && om.KeyType != kt.String() {
+				return nil, fmt.Errorf("uid %q: key type changed from %s to %s: keys never evolve", n.UID, om.KeyType, kt)
 			}
 			conv, err := j.converter(n, d, sm, &rt)
 			if err != nil {
@@ -156,7 +156,7 @@ func (j *Job) converter(n *pipeline.Node, d *pipeline.StateDesc, sm *savepoints.
 			if err != nil {
 				return nil, err
 			}
-			return d.Schema.Convert(r.FromJS(res))
+			return r.FromJSAs(res, d.Schema)
 		}, nil
 	}
 	ev := schema.Evolve(old, d.Schema)

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/schema"
 
 	"github.com/pipectl/pipectl/savepoints"
 )
@@ -64,9 +66,11 @@ func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, e
 	}
 	res.Pause = pause
 	res.Duration = j.now().Sub(b.started).Milliseconds()
+	b.mu.Lock()
 	if !b.sourcesStopped.IsZero() {
 		res.SourcesStopped = b.sourcesStopped.UnixMilli()
 	}
+	b.mu.Unlock()
 	return res, nil
 }
 
@@ -94,11 +98,11 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 	for _, n := range j.p.Order {
 		parts := b.partsOf(n.UID, n.Parallelism)
 		om := savepoints.OperatorMeta{UID: n.UID, Kind: n.Kind, Parallelism: n.Parallelism,
-			Offsets: mergeOffsets(parts), States: []savepoints.StateMeta{}}
+			Offsets: sourceOffsets(n, parts), States: []savepoints.StateMeta{}}
 		if kt := n.KeyType(); kt != nil && n.Keyed() {
 			om.KeyType = kt.String()
 		}
-		if n.Keyed() {
+		if len(n.States) > 0 {
 			for si, d := range n.States {
 				sw, err := w.State(n.UID, d.Name)
 				if err != nil {
@@ -118,7 +122,7 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 				}
 				om.States = append(om.States, savepoints.StateMeta{
 					Name: d.Name, Kind: string(d.Kind), Schema: d.Schema.String(),
-					KeyType: om.KeyType, TTLMs: d.TTL.Milliseconds(),
+					KeyType: typeString(stateKeyType(n, d)), TTLMs: d.TTL.Milliseconds(),
 				})
 			}
 		}
@@ -135,4 +139,25 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 	}
 	res.Path = path
 	return res, nil
+}
+
+// stateKeyType is the type of the keys a state's table holds: the node's key, or for the
+// per-window states of windowed kinds the tuple (key, start, end).
+func stateKeyType(n *pipeline.Node, d *pipeline.StateDesc) *schema.Type {
+	switch n.Kind {
+	case "window", "window_all", "window_join", "co_group":
+		if d.Name != pipeline.StateTimers {
+			return WindowStateKeyType(n)
+		}
+		return windowKeyType(n)
+	}
+	return n.KeyType()
+}
+
+// typeString is a type's canonical expression ("" for none).
+func typeString(t *schema.Type) string {
+	if t == nil {
+		return ""
+	}
+	return t.String()
 }

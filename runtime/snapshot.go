@@ -3,11 +3,12 @@ package runtime
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/pipeline"
 )
 
 // barrierKind says what a barrier snapshots for.
@@ -210,13 +211,18 @@ func (b *barrier) partsOf(uid string, parallelism int) []*snapshotPart {
 	return out
 }
 
-// mergeOffsets merges the offsets of several subtasks of one source or sink.
-func mergeOffsets(parts []*snapshotPart) map[string]int64 {
+// sourceOffsets merges the offsets of the subtasks of one source or sink. File sources
+// report disjoint files; a parallel generator's subtasks each have their own next index,
+// kept as "next/<subtask>" (restoreOffsetsFor reads them back).
+func sourceOffsets(n *pipeline.Node, parts []*snapshotPart) map[string]int64 {
 	var out map[string]int64
-	for _, p := range parts {
+	for i, p := range parts {
 		for k, v := range p.offsets {
 			if out == nil {
 				out = map[string]int64{}
+			}
+			if n.Kind == "generator" && len(parts) > 1 {
+				k = fmt.Sprintf("%s/%d", k, i)
 			}
 			out[k] = v
 		}
@@ -224,12 +230,28 @@ func mergeOffsets(parts []*snapshotPart) map[string]int64 {
 	return out
 }
 
-// sortedUIDs is a helper for deterministic iteration in tests and reports.
-func sortedUIDs(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// restoreOffsetsFor returns the offsets one source subtask restores from a snapshot's merged
+// offsets. A parallel generator gets its own next index; when the parallelism changed, it
+// resumes at the lowest index any subtask had reached (records after it may repeat: a
+// generator rescaled between versions is at-least-once).
+func restoreOffsetsFor(n *pipeline.Node, subtask int, off map[string]int64) map[string]int64 {
+	if n.Kind != "generator" || off == nil {
+		return off
 	}
-	sort.Strings(out)
-	return out
+	if v, ok := off[fmt.Sprintf("next/%d", subtask)]; ok && n.Parallelism > 1 {
+		return map[string]int64{"next": v}
+	}
+	if _, ok := off["next"]; ok {
+		return off
+	}
+	lowest := int64(-1)
+	for k, v := range off {
+		if strings.HasPrefix(k, "next/") && (lowest < 0 || v < lowest) {
+			lowest = v
+		}
+	}
+	if lowest < 0 {
+		return off
+	}
+	return map[string]int64{"next": lowest}
 }

@@ -17,6 +17,7 @@ type sourceTask struct {
 	ctl      chan *barrier // barriers to inject
 	hasCtl   atomic.Bool   // fast check on the per-record path
 	stopping atomic.Bool   // a graceful stop (SIGTERM, cancel of a bounded wait) was asked
+	deadline flushDeadline // batches leave within bufferTimeout while the source emits
 }
 
 // Emit implements connectors.SourceContext.
@@ -25,6 +26,12 @@ func (s *sourceTask) Emit(v any) error {
 		if err := s.control(); err != nil {
 			return err
 		}
+	}
+	if s.deadline.due() {
+		if err := s.inst.flush(); err != nil {
+			return err
+		}
+		s.deadline.flushed()
 	}
 	if s.time != nil {
 		return s.emitTimed(v)

@@ -72,7 +72,15 @@ func (a *aligner) aligned() bool {
 func (st *subtask) run() error {
 	a := newAligner(st.inbox.senders)
 	var pending []message
+	deadline := flushDeadline{t: &st.job.tick}
 	for {
+		if deadline.due() {
+			// Records keep coming: partly filled batches still leave within bufferTimeout.
+			if err := st.head.flush(); err != nil {
+				return err
+			}
+			deadline.flushed()
+		}
 		var m message
 		if len(pending) > 0 {
 			m, pending = pending[0], pending[1:]
@@ -89,6 +97,7 @@ func (st *subtask) run() error {
 				if err := st.head.flush(); err != nil {
 					return err
 				}
+				deadline.flushed()
 				select {
 				case m = <-st.inbox.ch:
 				case <-st.wake.C():

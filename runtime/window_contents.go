@@ -85,7 +85,7 @@ func (c *listContents) fire(in *instance, key any, w window, kg uint16, ck []byt
 	if err != nil {
 		return true, in.userErr(err)
 	}
-	return true, in.emitAll(in.rt.FromJS(res), c.out, ts)
+	return true, in.emitAll(res, c.out, ts)
 }
 
 func (c *listContents) clear(kg uint16, ck []byte) error { return c.s.cache.Delete(kg, ck) }

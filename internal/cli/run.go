@@ -41,6 +41,7 @@ type runOptions struct {
 	checkpointInterval time.Duration
 	metricsAddr        string
 	logFormat          string
+	resolveAs          string
 }
 
 func runFlags() []cli.Flag {
@@ -56,6 +57,9 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "checkpoint-interval", Usage: "take periodic checkpoints"},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics and /job on this address"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
+		// --resolve-as reads the pipeline from FILE but resolves its relative paths as if it
+		// were PATH: restarting a job from the pipeline copy in its job folder.
+		&cli.StringFlag{Name: "resolve-as", Hidden: true},
 	}
 }
 
@@ -66,7 +70,7 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 		savepointDir: c.String("savepoint-dir"), finalSavepoint: c.Bool("final-savepoint"),
 		stateDir: c.String("state-dir"), fresh: c.Bool("fresh"),
 		checkpointInterval: c.Duration("checkpoint-interval"), metricsAddr: c.String("metrics-addr"),
-		logFormat: c.String("log-format"),
+		logFormat: c.String("log-format"), resolveAs: c.String("resolve-as"),
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, usagef("--log-format must be text or json, not %q", o.logFormat)
@@ -89,7 +93,7 @@ func runCommand(gs *GlobalState) *cli.Command {
 			if err != nil {
 				return err
 			}
-			p, err := loadPipeline(gs, file, o.params)
+			p, err := loadPipelineAs(gs, file, o.resolveAs, o.params)
 			if err != nil {
 				return err
 			}
@@ -119,6 +123,11 @@ func runCommand(gs *GlobalState) *cli.Command {
 
 // loadPipeline loads a pipeline file with --param overrides, printing its warnings.
 func loadPipeline(gs *GlobalState, file string, params []string) (*pipeline.Pipeline, error) {
+	return loadPipelineAs(gs, file, "", params)
+}
+
+// loadPipelineAs is loadPipeline reading file as if it stood at resolveAs (when set).
+func loadPipelineAs(gs *GlobalState, file, resolveAs string, params []string) (*pipeline.Pipeline, error) {
 	overrides := map[string]string{}
 	for _, kv := range params {
 		k, v, ok := strings.Cut(kv, "=")
@@ -131,7 +140,17 @@ func loadPipeline(gs *GlobalState, file string, params []string) (*pipeline.Pipe
 	if err != nil {
 		return nil, err
 	}
-	p, err := pipeline.Load(path, pipeline.LoadOptions{Params: overrides, LookupEnv: gs.LookupEnv})
+	opts := pipeline.LoadOptions{Params: overrides, LookupEnv: gs.LookupEnv}
+	var p *pipeline.Pipeline
+	if resolveAs == "" {
+		p, err = pipeline.Load(path, opts)
+	} else {
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return nil, &pipeline.ReadError{Path: file, Err: rerr}
+		}
+		p, err = pipeline.Parse(resolveAs, data, opts)
+	}
 	var diags pipeline.Diagnostics
 	if errors.As(err, &diags) {
 		for _, d := range diags {
@@ -265,7 +284,19 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
-	defer release()
+	// The job ends in this order: its backend closes, the state directory is released, and
+	// only then the job lock: whoever waits for the job to exit (stop, upgrade) may claim the
+	// state directory at once.
+	var closeBackend, closeJob func() error
+	defer func() {
+		if closeBackend != nil {
+			closeBackend()
+		}
+		release()
+		if closeJob != nil {
+			closeJob()
+		}
+	}()
 
 	logOut := gs.Stderr
 	log := newLogger(logOut, o.logFormat)
@@ -305,7 +336,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
-	defer backend.Close()
+	closeBackend = backend.Close
 	cfg := runtime.Config{
 		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
 		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
@@ -332,7 +363,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
-	defer jb.Close()
+	closeJob = jb.Close
 	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir}
 	srv, err := jobs.Serve(jb.SocketPath(), ctl)
 	if err != nil {
@@ -406,8 +437,9 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller,
 		fmt.Fprintf(gs.Stderr, "Job %s stopped with savepoint %s\n", job.ID(), sp)
 		return jobs.StatusStopped, nil
 	}
-	if fs := job.FinalSavepoint(); fs != nil {
+	if fs := job.FinalSavepoint(); fs != nil && job.StoppedBySignal() {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: fs.Path})
+		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
 		return jobs.StatusStopped, nil
 	}
 	if job.StoppedBySignal() {
@@ -415,7 +447,11 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller,
 		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
 		return jobs.StatusCanceled, nil
 	}
-	jb.SetStatus(jobs.StatusFinished, jobs.Extra{})
+	extra := jobs.Extra{}
+	if fs := job.FinalSavepoint(); fs != nil {
+		extra.Savepoint = fs.Path
+	}
+	jb.SetStatus(jobs.StatusFinished, extra)
 	fmt.Fprintf(gs.Stderr, "Job %s finished\n", job.ID())
 	return jobs.StatusFinished, nil
 }

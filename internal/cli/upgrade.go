@@ -86,7 +86,15 @@ func upgrade(gs *GlobalState, c *cli.Context) error {
 		if o.detach {
 			return startDetachedUpgrade(gs, file, o, stopped, info, path)
 		}
-		return runJob(gs, p, o, sp, func(started time.Time) { printDowntime(gs, stopped, started.UnixMilli()) })
+		started := false
+		err = runJob(gs, p, o, sp, func(t time.Time) {
+			started = true
+			printDowntime(gs, stopped, t.UnixMilli())
+		})
+		if err != nil && !started {
+			return restartOld(gs, info, path, err)
+		}
+		return err
 	}
 	if o.detach {
 		id, err := detach(gs, gs.Args[2:])
@@ -158,7 +166,7 @@ func runArgs(o runOptions) []string {
 func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
 	h := mustHome(gs)
 	copyPath := jobs.PathsOf(h, old.ID).Pipeline
-	args := []string{copyPath, "--from-savepoint", sp, "--allow-non-restored-state"}
+	args := []string{copyPath, "--resolve-as", old.Pipeline, "--from-savepoint", sp, "--allow-non-restored-state"}
 	if old.StateDir != "" {
 		args = append(args, "--state-dir", old.StateDir)
 	}
