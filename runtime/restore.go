@@ -191,7 +191,7 @@ func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.
 		if err != nil {
 			return err
 		}
-		if oldTTL > 0 && newTTL == 0 && now-written >= oldTTL.Milliseconds() {
+		if statebackend.Expired(oldTTL, written, now) {
 			return nil // expired
 		}
 		if oldTTL == 0 {

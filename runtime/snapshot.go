@@ -9,6 +9,7 @@ import (
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/statebackend"
 )
 
 // barrierKind says what a barrier snapshots for.
@@ -182,9 +183,22 @@ func (in *instance) snapshotPart() (*snapshotPart, error) {
 	}
 	from, to := keyGroupRange(in.subtask, in.node.Parallelism, in.job.maxPar)
 	p.states = make([]stateChunk, len(in.states))
+	now := in.job.nowMs()
 	for i, s := range in.states {
 		ch := &p.states[i]
+		ttl := s.desc.TTL
 		err := s.table.Scan(from, to, func(kg uint16, key, value []byte) error {
+			if ttl > 0 {
+				// Entries not written for their TTL are never returned again: they are
+				// dropped from snapshots too.
+				written, _, err := statebackend.DecodeStored(ttl, value)
+				if err != nil {
+					return err
+				}
+				if statebackend.Expired(ttl, written, now) {
+					return nil
+				}
+			}
 			ch.buf = binary.AppendUvarint(ch.buf, uint64(kg))
 			ch.buf = binary.AppendUvarint(ch.buf, uint64(len(key)))
 			ch.buf = append(ch.buf, key...)

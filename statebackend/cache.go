@@ -77,7 +77,7 @@ func (c *Cache) Get(kg uint16, key []byte) (v any, ok bool, err error) {
 		if e.deleted {
 			return nil, false, nil
 		}
-		if c.opts.TTL > 0 && expired(c.opts.TTL, e.writtenMs, c.opts.Now()) {
+		if c.opts.TTL > 0 && Expired(c.opts.TTL, e.writtenMs, c.opts.Now()) {
 			c.markDeleted(e)
 			return nil, false, nil
 		}
@@ -104,7 +104,7 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("state cache load: %w", err)
 	}
-	if expired(c.opts.TTL, writtenMs, c.opts.Now()) {
+	if Expired(c.opts.TTL, writtenMs, c.opts.Now()) {
 		c.markDeleted(e)
 		return nil, false, nil
 	}

@@ -38,7 +38,7 @@ func appendStoredHeader(dst []byte, ttl time.Duration, writtenMs int64) []byte {
 	return binary.AppendUvarint(dst, uint64(writtenMs))
 }
 
-// expired reports whether an entry written at writtenMs has outlived ttl at nowMs.
-func expired(ttl time.Duration, writtenMs, nowMs int64) bool {
+// Expired reports whether an entry written at writtenMs has expired at nowMs under ttl.
+func Expired(ttl time.Duration, writtenMs, nowMs int64) bool {
 	return ttl > 0 && nowMs-writtenMs >= ttl.Milliseconds()
 }
