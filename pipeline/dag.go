@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/pipectl/pipectl/internal/suggest"
 	"maps"
 	"slices"
 	"strings"
@@ -87,7 +88,7 @@ func (l *loader) edges(all []*Node) (readers map[string]int, sound bool) {
 				continue
 			}
 			msg := fmt.Sprintf("input %q does not exist", in)
-			if s := suggest(in, slices.Sorted(maps.Keys(l.streams))); s != "" {
+			if s := suggest.Closest(in, slices.Sorted(maps.Keys(l.streams)), 0); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			l.errorf(pos, CodeInput, "%s", msg)

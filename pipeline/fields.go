@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/pipectl/pipectl/internal/suggest"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +49,7 @@ func (l *loader) unknownKey(k *yaml.Node, what string, allowed, other []string) 
 		return
 	}
 	msg := fmt.Sprintf("unknown key %q in %s", k.Value, what)
-	if s := suggest(k.Value, allowed); s != "" {
+	if s := suggest.Closest(k.Value, allowed, 0); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	l.errorf(posOf(k), CodeUnknownKey, "%s", msg)
@@ -127,7 +128,7 @@ func (l *loader) oneOf(n *yaml.Node, what string, choices ...string) string {
 	}
 	if !slices.Contains(choices, s) {
 		msg := fmt.Sprintf("%s must be one of %s, got %q", what, strings.Join(choices, ", "), s)
-		if c := suggest(s, choices); c != "" {
+		if c := suggest.Closest(s, choices, 0); c != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", c)
 		}
 		l.errorf(posOf(n), CodeValue, "%s", msg)

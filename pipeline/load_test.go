@@ -222,16 +222,6 @@ func TestParamValue(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	keys := []string{"input", "inputs", "key_by", "output", "parallelism"}
-	tests := map[string]string{"inputt": "input", "keyby": "key_by", "paralelism": "parallelism", "zzz": "", "otput": "output"}
-	for w, want := range tests {
-		if got := suggest(w, keys); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", w, got, want)
-		}
-	}
-}
-
 func TestParseDuration(t *testing.T) {
 	tests := []struct {
 		in   string

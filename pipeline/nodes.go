@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/pipectl/pipectl/internal/suggest"
 	"strings"
 
 	"github.com/pipectl/pipectl/schema"
@@ -92,7 +93,7 @@ func (l *loader) kind(node *Node, n *yaml.Node, ri roleInfo, what string) (kindS
 	spec, ok := ri.kinds[node.Kind]
 	if !ok && node.Kind != "" {
 		msg := fmt.Sprintf("%s: unknown %s kind %q", what, ri.name, node.Kind)
-		if s := suggest(node.Kind, kindNames(ri.kinds)); s != "" {
+		if s := suggest.Closest(node.Kind, kindNames(ri.kinds), 0); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		} else {
 			msg += fmt.Sprintf(" (kinds: %s)", strings.Join(kindNames(ri.kinds), ", "))

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"github.com/pipectl/pipectl/internal/suggest"
 	"strconv"
 	"strings"
 
@@ -194,7 +195,7 @@ func fieldPath(t *schema.Type, path []string) (*schema.Type, error) {
 					names[i] = f.Name
 				}
 				msg := fmt.Sprintf("%s has no field %q", at, step)
-				if s := suggest(step, names); s != "" {
+				if s := suggest.Closest(step, names, 0); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				return nil, errors.New(msg)

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"github.com/pipectl/pipectl/internal/suggest"
 	"strings"
 )
 
@@ -178,7 +179,7 @@ func (p *parser) parseNamed(depth int) (*Type, error) {
 	case "map":
 		return p.parseMap(depth)
 	}
-	return nil, p.errAt(start, "unknown type %q%s", name, suggest(name))
+	return nil, p.errAt(start, "unknown type %q%s", name, typoHint(name))
 }
 
 func (p *parser) parseMap(depth int) (*Type, error) {
@@ -293,14 +294,14 @@ func IsFieldName(s string) bool {
 	return true
 }
 
-// suggest returns ` (did you mean X?)` for a misspelt or foreign type name, or "".
-func suggest(name string) string {
+// typoHint returns ` (did you mean X?)` for a misspelt or foreign type name, or "".
+func typoHint(name string) string {
 	if a, ok := aliases[strings.ToLower(name)]; ok {
 		return " (did you mean " + a + "?)"
 	}
 	best, bestD := "", 3
 	for _, k := range knownNames {
-		if d := editDistance(strings.ToLower(name), k); d < bestD {
+		if d := suggest.Distance(strings.ToLower(name), k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -308,25 +309,4 @@ func suggest(name string) string {
 		return " (known types: bool, int, float, string, bytes, any, list<T>, map<K, V>, optional<T>, {...}, (...))"
 	}
 	return " (did you mean " + best + "?)"
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
