@@ -239,8 +239,7 @@ func TestStateTTL(t *testing.T) {
 		name    string
 		later   time.Duration
 		want    []string
-		entries int64  // entries of the second run's final savepoint
-		bug     string // a known runtime bug in the savepoint's entries
+		entries int64 // entries of the second run's final savepoint
 	}{{
 		name: "entries younger than the ttl are returned", later: 30 * time.Minute,
 		want: []string{
@@ -251,8 +250,6 @@ func TestStateTTL(t *testing.T) {
 		name: "expired entries are not returned and leave the savepoint", later: 2 * time.Hour,
 		want:    []string{`{"k":"a","seen":"undefined"}`, `{"k":"b","seen":"undefined"}`},
 		entries: 2,
-		bug: "an entry that expired by TTL is still written to savepoints: snapshotPart scans the " +
-			"table without the TTL check, and loadState drops expired entries only when the new TTL is 0",
 	}} {
 		for _, backend := range []string{statebackend.KindMemory, statebackend.KindBadger} {
 			t.Run(c.name+"/"+backend, func(t *testing.T) {
@@ -265,9 +262,6 @@ func TestStateTTL(t *testing.T) {
 					t.Fatal(err)
 				}
 				diffLines(t, hj.lines(), c.want)
-				if c.bug != "" {
-					t.Skip("BUG: " + c.bug)
-				}
 				final, err := savepoints.Open(hj.job.FinalSavepoint().Path)
 				if err != nil {
 					t.Fatal(err)
