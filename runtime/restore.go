@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"github.com/dop251/goja"
 	"strings"
 
 	"github.com/pipectl/pipectl/pipeline"
@@ -155,6 +156,9 @@ func (j *Job) converter(n *pipeline.Node, d *pipeline.StateDesc, sm *savepoints.
 			res, err := fn.Call(r.ToJS(v))
 			if err != nil {
 				return nil, err
+			}
+			if goja.IsNull(res) || goja.IsUndefined(res) {
+				return nil, nil // the migration drops this entry
 			}
 			return r.FromJSAs(res, d.Schema)
 		}, nil
