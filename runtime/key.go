@@ -68,7 +68,7 @@ func (k *keySelector) keyOf(v any) (any, error) {
 	}
 	key, err := k.rt.FromJSAs(res, k.typ)
 	if err != nil {
-		return nil, fmt.Errorf("operator %q: key_by returned a key that is not a %s (key_type): %w", k.uid, k.typ, err)
+		return nil, fmt.Errorf("operator %q: key_by returned a key that does not fit key_type %s: %w", k.uid, k.typ, err)
 	}
 	if key == nil {
 		return nil, fmt.Errorf("operator %q: key_by returned null", k.uid)

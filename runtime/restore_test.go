@@ -70,8 +70,7 @@ func TestRestoreRules(t *testing.T) {
 		wantErr []string
 		want    []string // outputs of events 4 (a) and 5 (b)
 		summary RestoreSummary
-		badger  bool   // run with the badger backend too
-		bug     string // a known runtime bug: the case is skipped
+		badger  bool // run with the badger backend too
 	}{{
 		name: "same pipeline restores the state", badger: true,
 		v2: counterV1,
@@ -125,8 +124,6 @@ func TestRestoreRules(t *testing.T) {
 		v2:      observer("k", `{type: "{count: int}", migrate: "old => old.n > 1 ? {count: old.total} : null"}`),
 		want:    []string{`{"k":"a","seen":"{\"count\":4}"}`, `{"k":"b","seen":"undefined"}`},
 		summary: RestoreSummary{States: 1, Entries: 1, Migrated: 1},
-		bug: "restore.go converter converts a migrate function's null result with d.Schema.Convert, " +
-			"which fails for a non-optional schema, instead of dropping the entry (SPEC §7)",
 	}, {
 		name:    "an incompatible state type without migrate fails, naming uid and state",
 		v2:      observer("k", `"{n: string, total: int}"`),
@@ -143,9 +140,6 @@ func TestRestoreRules(t *testing.T) {
 		}
 		for _, backend := range backends {
 			t.Run(c.name+"/"+backend, func(t *testing.T) {
-				if c.bug != "" {
-					t.Skip("BUG: " + c.bug)
-				}
 				h := newHarness(t, backend)
 				sp := firstRun(h, counterV1, jobSpec{})
 				vars := map[string]string{"MAXPAR": c.maxPar}

@@ -46,8 +46,14 @@ func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error
 }
 
 // takeSnapshot injects b into every source, waits for all parts and writes the savepoint.
+// A job that has already ended takes no savepoint (ErrJobEnded).
 func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, error) {
 	defer j.coord.end(b)
+	select {
+	case <-j.done:
+		return nil, ErrJobEnded
+	default:
+	}
 	for _, s := range j.sources {
 		s.inject(b)
 	}
