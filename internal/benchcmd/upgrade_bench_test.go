@@ -149,7 +149,13 @@ type harness struct {
 func newHarness(b *testing.B) *harness {
 	b.Helper()
 	h := &harness{b: b, dir: b.TempDir()}
-	h.home = filepath.Join(h.dir, "home")
+	// A short home keeps control socket paths within sun_path (b.TempDir's names are long).
+	home, err := os.MkdirTemp("", "pb")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(home) })
+	h.home = home
 	h.bin = filepath.Join(b.TempDir(), "pipectl")
 	build := exec.Command("go", "build", "-o", h.bin, "github.com/pipectl/pipectl/cmd/pipectl")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -255,7 +261,8 @@ func (h *harness) status(id string) runtime.Status {
 	st, err := h.status1(id)
 	if err != nil {
 		log, _ := os.ReadFile(jobs.PathsOf(h.home, id).Log)
-		h.b.Fatalf("status of job %s: %v\njob log:\n%s", id, err, log)
+		list, _, _ := h.run("list", "--all", "--output", "json")
+		h.b.Fatalf("status of job %s: %v\njob log:\n%s\njobs: %s", id, err, log, list)
 	}
 	return st
 }
