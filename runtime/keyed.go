@@ -25,9 +25,9 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	}
 	st := goja.Undefined()
 	if ok {
-		st = in.rt.ToJS(cur)
+		st = in.rt.ToJSTyped(cur, o.state.desc.Type)
 	}
-	res, err := o.fn.Call(in.rt.ToJS(e.value), st)
+	res, err := o.fn.Call(in.inputJS(e), st)
 	if err != nil {
 		return in.userErr(err)
 	}
@@ -67,7 +67,7 @@ func (o *reduceOp) process(in *instance, _ int, e *element) error {
 	}
 	v := e.value
 	if ok {
-		if v, err = in.callConvert(o.fn, o.typ, "result", in.rt.ToJS(cur), in.rt.ToJS(e.value)); err != nil {
+		if v, err = in.callConvert(o.fn, o.typ, "result", in.rt.ToJSTyped(cur, o.typ), in.inputJS(e)); err != nil {
 			return err
 		}
 	}
@@ -96,7 +96,7 @@ func (o *aggregateOp) process(in *instance, _ int, e *element) error {
 			return err
 		}
 	}
-	acc, err := in.callConvert(o.fn, o.acc, "accumulator", in.rt.ToJS(cur), in.rt.ToJS(e.value))
+	acc, err := in.callConvert(o.fn, o.acc, "accumulator", in.rt.ToJSTyped(cur, o.acc), in.inputJS(e))
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (o *aggregateOp) process(in *instance, _ int, e *element) error {
 	}
 	out := acc
 	if o.result != nil {
-		if out, err = in.callConvert(o.result, o.out, "result", in.rt.ToJS(acc)); err != nil {
+		if out, err = in.callConvert(o.result, o.out, "result", in.rt.ToJSTyped(acc, o.acc)); err != nil {
 			return err
 		}
 	}

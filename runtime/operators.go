@@ -23,6 +23,11 @@ func (in *instance) callConvert(fn *script.Func, t *schema.Type, what string, ar
 	return v, nil
 }
 
+// inputJS is a record of the node's (first) input as a JS value, fields in declared order.
+func (in *instance) inputJS(e *element) goja.Value {
+	return in.rt.ToJSTyped(e.value, in.node.InTypes[0])
+}
+
 // passOp forwards records unchanged: sources' own instance and union.
 type passOp struct{}
 
@@ -36,7 +41,7 @@ type mapOp struct {
 }
 
 func (o *mapOp) process(in *instance, _ int, e *element) error {
-	v, err := in.callConvert(o.fn, o.out, "result", in.rt.ToJS(e.value))
+	v, err := in.callConvert(o.fn, o.out, "result", in.inputJS(e))
 	if err != nil {
 		return err
 	}
@@ -49,7 +54,7 @@ func (o *mapOp) finish(*instance) error { return nil }
 type filterOp struct{ fn *script.Func }
 
 func (o *filterOp) process(in *instance, _ int, e *element) error {
-	res, err := o.fn.Call(in.rt.ToJS(e.value))
+	res, err := o.fn.Call(in.inputJS(e))
 	if err != nil {
 		return in.userErr(err)
 	}
@@ -68,7 +73,7 @@ type flatMapOp struct {
 }
 
 func (o *flatMapOp) process(in *instance, _ int, e *element) error {
-	res, err := o.fn.Call(in.rt.ToJS(e.value))
+	res, err := o.fn.Call(in.inputJS(e))
 	if err != nil {
 		return in.userErr(err)
 	}

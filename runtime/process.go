@@ -61,7 +61,7 @@ func (o *processOp) process(in *instance, _ int, e *element) error {
 	if err := o.ctx.Set("key", in.rt.ToJS(e.key)); err != nil {
 		return err
 	}
-	if _, err := o.fn.Call(in.rt.ToJS(e.value), o.ctx); err != nil {
+	if _, err := o.fn.Call(in.inputJS(e), o.ctx); err != nil {
 		return in.userErr(err)
 	}
 	return nil

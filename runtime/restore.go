@@ -153,7 +153,7 @@ func (j *Job) converter(n *pipeline.Node, d *pipeline.StateDesc, sm *savepoints.
 		r := *rt
 		fn := r.Func(d.Migrate.Index, n.FunctionTimeout)
 		return func(v any) (any, error) {
-			res, err := fn.Call(r.ToJS(v))
+			res, err := fn.Call(r.ToJSTyped(v, old))
 			if err != nil {
 				return nil, err
 			}
