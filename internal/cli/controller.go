@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/pipectl/pipectl/compat"
@@ -63,6 +64,11 @@ func (c *controller) Handle(_ context.Context, req jobs.Request) jobs.Response {
 		return jobs.Response{OK: true, Path: res.Path, Data: marshal(resultData(res))}
 	}
 	return jobs.Response{Error: "unknown operation " + req.Op}
+}
+
+// String is the savepoint's status line: size, entries, the pause it caused, its duration.
+func (d stopData) String() string {
+	return fmt.Sprintf("%d entries, %d bytes, pause %d ms, %d ms in all", d.Entries, d.Bytes, d.PauseMs, d.DurationMs)
 }
 
 func resultData(res *runtime.SavepointResult) stopData {

@@ -120,6 +120,9 @@ func savepointCommand(gs *GlobalState) *cli.Command {
 			if err != nil {
 				return fmt.Errorf("savepoint failed: %w", err)
 			}
+			var data stopData
+			unmarshal(resp.Data, &data)
+			fmt.Fprintf(gs.Stderr, "Savepoint completed: %s\n", data)
 			fmt.Fprintln(gs.Stdout, resp.Path)
 			return nil
 		},
@@ -187,6 +190,7 @@ func stopJob(gs *GlobalState, id, dir string, drain bool) (string, stopData, err
 		return "", data, fmt.Errorf("stop failed: %w", err)
 	}
 	unmarshal(resp.Data, &data)
+	fmt.Fprintf(gs.Stderr, "Savepoint completed: %s\n", data)
 	if _, err := waitExited(gs, id); err != nil {
 		return "", data, err
 	}
