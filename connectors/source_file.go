@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,6 +154,11 @@ func (s *fileSource) Run(ctx SourceContext) error {
 		return err
 	}
 	if len(paths) == 0 && !s.cfg.Follow {
+		if !strings.ContainsAny(s.cfg.Path, "*?[") {
+			// A plain path names one file: a missing one is an input the job cannot read.
+			_, err := os.Stat(s.cfg.Path)
+			return fmt.Errorf("cannot read input file: %w", err)
+		}
 		ctx.Logf("file source %q: no file matches %s", s.cfg.UID, s.cfg.Path)
 	}
 	s.mu.Lock()

@@ -416,3 +416,15 @@ func TestFileSourceMissingFileLogs(t *testing.T) {
 		t.Errorf("logs %q, want a warning that no file matches", ctx.logs)
 	}
 }
+
+func TestFileSourceMissingPlainPathFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	src, err := NewSource(SourceConfig{Kind: "file", Format: "jsonl", Schema: mustType(t, motionType), Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = src.Run(&fakeCtx{})
+	if err == nil || !strings.Contains(err.Error(), "cannot read input file") || !strings.Contains(err.Error(), path) {
+		t.Errorf("Run: %v, want an error naming %s", err, path)
+	}
+}
