@@ -284,17 +284,18 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
-	// The job ends in this order: its backend closes, the state directory is released, and
-	// only then the job lock: whoever waits for the job to exit (stop, upgrade) may claim the
-	// state directory at once.
+	// The job ends in this order: the state directory is released, then the job lock (from
+	// then on the job counts as exited: stop and upgrade go on, and the next job may claim the
+	// state directory at once), and only then the live database is closed and removed. Each
+	// job has its own database directory, so the next one never waits for that.
 	var closeBackend, closeJob func() error
 	defer func() {
-		if closeBackend != nil {
-			closeBackend()
-		}
 		release()
 		if closeJob != nil {
 			closeJob()
+		}
+		if closeBackend != nil {
+			closeBackend()
 		}
 	}()
 
@@ -332,11 +333,17 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if o.checkpointInterval > 0 {
 		interval = o.checkpointInterval
 	}
-	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: filepath.Join(stateDir, "db"), Fresh: true})
+	dbDir := filepath.Join(stateDir, "db-"+id)
+	go removeStaleDatabases(stateDir, dbDir)
+	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true})
 	if err != nil {
 		return err
 	}
-	closeBackend = backend.Close
+	closeBackend = func() error {
+		err := backend.Close()
+		os.RemoveAll(dbDir)
+		return err
+	}
 	cfg := runtime.Config{
 		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
 		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
@@ -514,4 +521,15 @@ func marshal(v any) json.RawMessage {
 		return nil
 	}
 	return b
+}
+
+// removeStaleDatabases removes the live databases of earlier jobs of this state directory
+// (they ended, or died: live state is rebuilt from savepoints and checkpoints, never reused).
+func removeStaleDatabases(stateDir, keep string) {
+	dirs, _ := filepath.Glob(filepath.Join(stateDir, "db*"))
+	for _, d := range dirs {
+		if d != keep {
+			os.RemoveAll(d)
+		}
+	}
 }
