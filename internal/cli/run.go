@@ -162,7 +162,7 @@ func loadPipelineAs(gs *GlobalState, file, resolveAs string, params []string) (*
 		return nil, err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintln(gs.Stderr, "warning: "+relDiag(gs, w))
+		fmt.Fprintln(gs.Stderr, relDiag(gs, w))
 	}
 	return p, nil
 }

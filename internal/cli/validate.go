@@ -36,7 +36,7 @@ func validateCommand(gs *GlobalState) *cli.Command {
 					return err
 				default:
 					for _, w := range p.Warnings {
-						fmt.Fprintln(gs.Stderr, "warning: "+relDiag(gs, w))
+						fmt.Fprintln(gs.Stderr, relDiag(gs, w))
 					}
 				}
 			}
