@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -525,11 +526,28 @@ func marshal(v any) json.RawMessage {
 
 // removeStaleDatabases removes the live databases of earlier jobs of this state directory
 // (they ended, or died: live state is rebuilt from savepoints and checkpoints, never reused).
+// A database still open — its job is closing it after a stop — is left to that job, which
+// removes it itself.
 func removeStaleDatabases(stateDir, keep string) {
 	dirs, _ := filepath.Glob(filepath.Join(stateDir, "db*"))
 	for _, d := range dirs {
-		if d != keep {
+		if d != keep && !databaseInUse(d) {
 			os.RemoveAll(d)
 		}
 	}
+}
+
+// databaseInUse reports whether a Badger database directory is open in some process: Badger
+// holds an exclusive flock on the directory while it is open.
+func databaseInUse(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
 }
