@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -30,6 +31,9 @@ type badgerBackend struct {
 	tables map[TableID]*badgerTable
 	nextID uint32
 	closed bool
+	// wrote is set by every write other than a bulk load since the database was opened
+	// fresh (and from the start when it was not): a bulk load needs an empty memtable.
+	wrote atomic.Bool
 }
 
 // badgerOptions tunes Badger for many small entries on a small machine (2 cores, GBs of RAM):
@@ -37,9 +41,11 @@ type badgerBackend struct {
 // compressed, so no block cache is needed (the mmapped tables sit in the OS page cache, and
 // Badger documents a block cache without compression as pure overhead), memtables are large
 // enough that a bulk restore of 1e6 entries flushes only a few times, and two compactors
-// match two cores. Only Badger's errors are logged.
+// match two cores. Tables are the same size at every level: a StreamWriter (bulk load) sizes
+// its tables for the last level and its table builder allocates twice that up front, which
+// with Badger's default multiplier (2) is 256 MiB per stream. Only Badger's errors are logged.
 func badgerOptions(dir string) badger.Options {
-	return badger.DefaultOptions(dir).
+	o := badger.DefaultOptions(dir).
 		WithLoggingLevel(badger.ERROR).
 		WithMetricsEnabled(false).
 		WithDetectConflicts(false).
@@ -56,6 +62,8 @@ func badgerOptions(dir string) badger.Options {
 		WithValueLogFileSize(64 << 20).
 		WithNumCompactors(2).
 		WithNumGoroutines(2)
+	o.TableSizeMultiplier = 1
+	return o
 }
 
 func openBadger(opts Options) (*badgerBackend, error) {
@@ -75,6 +83,7 @@ func openBadger(opts Options) (*badgerBackend, error) {
 		return nil, fmt.Errorf("badger state backend: open %s: %w", opts.Dir, err)
 	}
 	b := &badgerBackend{db: db, tables: make(map[TableID]*badgerTable), nextID: registryID + 1}
+	b.wrote.Store(!opts.Fresh)
 	if err := b.loadRegistry(); err != nil {
 		return nil, errors.Join(fmt.Errorf("badger state backend: %s: %w", opts.Dir, err), db.Close())
 	}
@@ -140,7 +149,7 @@ func (b *badgerBackend) loadRegistry() error {
 			}); err != nil {
 				return err
 			}
-			b.tables[id] = newBadgerTable(b.db, num)
+			b.tables[id] = newBadgerTable(b.db, num, &b.wrote)
 			b.nextID = max(b.nextID, num+1)
 		}
 		return nil
@@ -159,6 +168,7 @@ func (b *badgerBackend) Table(uid, state string) (Table, error) {
 		return t, nil
 	}
 	num := b.nextID
+	b.wrote.Store(true)
 	err := b.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(registryKey(id), binary.BigEndian.AppendUint32(nil, num))
 	})
@@ -166,7 +176,7 @@ func (b *badgerBackend) Table(uid, state string) (Table, error) {
 		return nil, fmt.Errorf("create state table %s/%s: %w", uid, state, err)
 	}
 	b.nextID++
-	t := newBadgerTable(b.db, num)
+	t := newBadgerTable(b.db, num, &b.wrote)
 	b.tables[id] = t
 	return t, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -12,12 +13,21 @@ import (
 type badgerTable struct {
 	db     *badger.DB
 	prefix [tableIDLen]byte
+	wrote  *atomic.Bool // the backend's: set by every write
 }
 
-func newBadgerTable(db *badger.DB, id uint32) *badgerTable {
-	t := &badgerTable{db: db}
+func newBadgerTable(db *badger.DB, id uint32, wrote *atomic.Bool) *badgerTable {
+	t := &badgerTable{db: db, wrote: wrote}
 	binary.BigEndian.PutUint32(t.prefix[:], id)
 	return t
+}
+
+// markWritten records a write that is not a bulk load (loading first keeps the shared flag's
+// cache line clean for the subtasks that write concurrently).
+func (t *badgerTable) markWritten() {
+	if !t.wrote.Load() {
+		t.wrote.Store(true)
+	}
 }
 
 // appendKey appends the database key of (kg, key) to dst.
@@ -61,6 +71,7 @@ func (t *badgerTable) Apply(batch []Mutation) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	t.markWritten()
 	size := 0
 	for i := range batch {
 		size += entryPrefix + len(batch[i].Key)
@@ -138,6 +149,7 @@ func (t *badgerTable) Count() (entries, bytes int64, err error) {
 
 // Clear implements Table: it deletes every key of the table in one write batch.
 func (t *badgerTable) Clear() error {
+	t.markWritten()
 	wb := t.db.NewWriteBatch()
 	defer wb.Cancel()
 	err := t.iterate(0, allKeyGroups, func(_ uint16, item *badger.Item) error {

@@ -11,9 +11,11 @@ type backendKind struct {
 	name string
 	// persistent backends keep their data across Close and a reopen with Fresh=false.
 	persistent bool
+	// bulkAfterWrites backends can start a bulk load after ordinary writes.
+	bulkAfterWrites bool
 }
 
-var backendKinds = []backendKind{{name: KindMemory}, {name: KindBadger, persistent: true}}
+var backendKinds = []backendKind{{name: KindMemory, bulkAfterWrites: true}, {name: KindBadger, persistent: true}}
 
 // open opens a backend of kind k in dir and closes it when the test ends.
 func (k backendKind) open(tb testing.TB, dir string, fresh bool) Backend {

@@ -1,0 +1,42 @@
+package statebackend
+
+import (
+	"encoding/binary"
+
+	"github.com/dgraph-io/ristretto/v2/z"
+)
+
+// Protocol buffer tags of the fields of Badger's pb.KV that a bulk load sets: key (1) and
+// value (2) as length-delimited bytes, version (4) and stream_id (10) as varints.
+const (
+	kvKeyTag      = 1<<3 | 2
+	kvValueTag    = 2<<3 | 2
+	kvVersionTag  = 4<<3 | 0
+	kvStreamIDTag = 10<<3 | 0
+)
+
+// appendStreamKV appends to buf the pb.KV of one StreamWriter entry, encoded by hand: the
+// generic protobuf marshaller costs a heap-allocated message and reflection per entry.
+func appendStreamKV(buf *z.Buffer, stream uint32, version uint64, key, value []byte) {
+	size := 1 + uvarintLen(uint64(len(key))) + len(key) +
+		1 + uvarintLen(version) + 1 + uvarintLen(uint64(stream))
+	if len(value) > 0 {
+		size += 1 + uvarintLen(uint64(len(value))) + len(value)
+	}
+	b := buf.SliceAllocate(size)[:0]
+	b = append(binary.AppendUvarint(append(b, kvKeyTag), uint64(len(key))), key...)
+	if len(value) > 0 {
+		b = append(binary.AppendUvarint(append(b, kvValueTag), uint64(len(value))), value...)
+	}
+	b = binary.AppendUvarint(append(b, kvVersionTag), version)
+	binary.AppendUvarint(append(b, kvStreamIDTag), uint64(stream))
+}
+
+// uvarintLen is the length of the uvarint encoding of v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
