@@ -41,6 +41,7 @@ type instance struct {
 	wake *wakeup
 	// counters for metrics and the status line
 	recordsIn, recordsOut atomic.Int64
+	lastWatermark         atomic.Int64 // the event time this instance has reached (0: none)
 }
 
 // userError is a failure of user code or user data on one record (a function threw or timed
@@ -100,6 +101,9 @@ func (in *instance) pushInput(i int, e *element) error {
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }
 
 func (in *instance) watermark(wm int64) error {
+	if wm != idleWatermark && wm != maxWatermark {
+		in.lastWatermark.Store(wm)
+	}
 	if h, ok := in.op.(watermarkHandler); ok {
 		if err := h.onWatermark(in, wm); err != nil {
 			return err

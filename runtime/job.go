@@ -309,11 +309,14 @@ func (j *Job) StateEntries() []StateCount {
 	return out
 }
 
-// OperatorCount is the record count of one uid (summed over subtasks).
+// OperatorCount is the record count of one uid (summed over subtasks) and its watermark.
 type OperatorCount struct {
 	UID string `json:"uid"`
 	In  int64  `json:"records_in"`
 	Out int64  `json:"records_out"`
+	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
+	// time yet).
+	WatermarkMs int64 `json:"watermark_ms,omitempty"`
 }
 
 // Status returns the job's status and counters.
@@ -328,9 +331,12 @@ func (j *Job) Status() Status {
 	}
 	for _, n := range j.p.Order {
 		c := OperatorCount{UID: n.UID}
-		for _, in := range j.instancesOf(n.UID) {
+		for i, in := range j.instancesOf(n.UID) {
 			c.In += in.recordsIn.Load()
 			c.Out += in.recordsOut.Load()
+			if wm := in.lastWatermark.Load(); i == 0 || wm < c.WatermarkMs {
+				c.WatermarkMs = wm
+			}
 		}
 		st.Records = append(st.Records, c)
 	}

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -18,6 +20,8 @@ var (
 		"Duration of the latest checkpoint (0: none yet).", nil, nil)
 	descLastSavepoint = prometheus.NewDesc("pipectl_last_savepoint_duration_seconds",
 		"Duration of the latest savepoint (0: none yet).", nil, nil)
+	descWatermarkLag = prometheus.NewDesc("pipectl_watermark_lag_seconds",
+		"Processing time minus the event time an operator has reached (operators with event time only).", []string{"uid"}, nil)
 	descJobInfo = prometheus.NewDesc("pipectl_job_info",
 		"Always 1; labels identify the job.", []string{"id", "name"}, nil)
 )
@@ -28,7 +32,7 @@ type jobCollector struct{ src Source }
 // Describe implements prometheus.Collector.
 func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descSkipped,
-		descStateEntries, descLastCheckpoint, descLastSavepoint, descJobInfo} {
+		descStateEntries, descLastCheckpoint, descLastSavepoint, descWatermarkLag, descJobInfo} {
 		ch <- d
 	}
 }
@@ -37,7 +41,11 @@ func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.src.Status()
 	ch <- prometheus.MustNewConstMetric(descJobInfo, prometheus.GaugeValue, 1, st.ID, st.Name)
+	now := time.Now().UnixMilli()
 	for _, op := range st.Records {
+		if op.WatermarkMs > 0 {
+			ch <- prometheus.MustNewConstMetric(descWatermarkLag, prometheus.GaugeValue, float64(now-op.WatermarkMs)/1000, op.UID)
+		}
 		ch <- prometheus.MustNewConstMetric(descRecordsIn, prometheus.CounterValue, float64(op.In), op.UID)
 		ch <- prometheus.MustNewConstMetric(descRecordsOut, prometheus.CounterValue, float64(op.Out), op.UID)
 	}

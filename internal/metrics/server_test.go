@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pipectl/pipectl/runtime"
 )
@@ -239,5 +240,30 @@ func TestServeBadAddress(t *testing.T) {
 				t.Errorf("error %q does not name the address", err)
 			}
 		})
+	}
+}
+
+func TestWatermarkLag(t *testing.T) {
+	src := newFakeSource()
+	wm := time.Now().Add(-90 * time.Second).UnixMilli()
+	src.status.Records = append(src.status.Records, runtime.OperatorCount{UID: "counts", WatermarkMs: wm})
+	s := serve(t, src)
+	_, _, body := get(t, s, http.MethodGet, "/metrics")
+	var lag float64
+	found := false
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, `pipectl_watermark_lag_seconds{uid="counts"} `); ok {
+			v, err := strconv.ParseFloat(rest, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lag, found = v, true
+		}
+		if strings.HasPrefix(line, `pipectl_watermark_lag_seconds{uid="alarm"}`) {
+			t.Errorf("an operator without event time has a lag: %s", line)
+		}
+	}
+	if !found || lag < 89 || lag > 150 {
+		t.Errorf("watermark lag of counts = %v (found %v), want about 90 s", lag, found)
 	}
 }
