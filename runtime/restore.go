@@ -170,9 +170,10 @@ func (j *Job) converter(n *pipeline.Node, d *pipeline.StateDesc, sm *savepoints.
 	return func(v any) (any, error) { return schema.Migrate(old, d.Schema, v) }, nil
 }
 
-// loadState streams one stored state into the backend table of d.
+// loadState streams one stored state into the backend table of d: in one bulk load when the
+// backend offers it, with batches of Apply otherwise.
 func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.StateDesc, om *savepoints.OperatorMeta, sm *savepoints.StateMeta, conv valueConverter) (count, migrated int64, err error) {
-	t, err := j.backend.Table(n.UID, d.Name)
+	sink, err := j.openStateSink(n.UID, d.Name)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -181,15 +182,7 @@ func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.
 	now := j.nowMs()
 	bar := j.progress(fmt.Sprintf("restoring %s/%s", n.UID, d.Name), sm.Entries)
 	defer bar.Done()
-	batch := make([]statebackend.Mutation, 0, restoreBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := t.Apply(batch)
-		batch = batch[:0]
-		return err
-	}
+	var stored, encoded []byte // reused: the sink copies what it keeps
 	err = sp.ReadState(om.UID, sm.Name, func(kg uint16, key, value []byte) error {
 		written, raw, err := decodeStored(sm, value)
 		if err != nil {
@@ -213,22 +206,24 @@ func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.
 			if nv == nil {
 				return nil
 			}
-			if raw, err = d.Schema.AppendBinary(nil, nv); err != nil {
+			if encoded, err = d.Schema.AppendBinary(encoded[:0], nv); err != nil {
 				return err
 			}
+			raw = encoded
 			migrated++
 		}
-		stored := statebackend.EncodeStored(nil, newTTL, written, raw)
-		batch = append(batch, statebackend.Mutation{KG: kg, Key: append([]byte(nil), key...), Value: stored})
+		stored = statebackend.EncodeStored(stored[:0], newTTL, written, raw)
+		if err := sink.add(kg, key, stored); err != nil {
+			return err
+		}
 		count++
 		bar.Add(1)
-		if len(batch) == restoreBatch {
-			return flush()
-		}
 		return nil
 	})
 	if err == nil {
-		err = flush()
+		err = sink.finish()
+	} else {
+		sink.abort()
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("restore %q state %q: %w", n.UID, d.Name, err)
