@@ -8,17 +8,12 @@ import (
 	"slices"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/ristretto/v2/z"
 )
 
-// bulkBufferSize is the size of the buffer of encoded entries handed to the StreamWriter at
-// once.
-const bulkBufferSize = 4 << 20
-
-// BeginBulk implements BulkLoader with a Badger StreamWriter in incremental mode: each table
-// is one stream (its id is its table id, so streams never overlap) written straight into
-// SSTables one level above the data already there, and the registry entries of the tables it
-// creates are one more stream (registryID). Badger requires an empty memtable for that, so
+// BeginBulk implements BulkLoader with a Badger StreamWriter in incremental mode: the entries
+// are written straight into SSTables one level above the data already there, in chunks (see
+// chunkWriter), and the registry entries of the tables it creates are one more chunk. Badger
+// requires an empty memtable for that, so
 // BeginBulk returns ErrBulkUnavailable once the backend has taken any other write since it was
 // opened Fresh. Entries get a version above every version stored, so they supersede the
 // tombstones of a cleared table.
@@ -36,18 +31,15 @@ func (b *badgerBackend) BeginBulk() (Bulk, error) {
 		sw.Cancel()
 		return nil, fmt.Errorf("badger bulk load: prepare: %w", err)
 	}
-	return &badgerBulk{
-		b: b, sw: sw, version: b.db.MaxVersion() + 1,
-		buf: z.NewBuffer(bulkBufferSize, "statebackend.bulk"),
-	}, nil
+	return &badgerBulk{b: b, sw: sw, chunks: newChunkWriter(sw, b.db.MaxVersion()+1)}, nil
 }
 
 // badgerBulk is a badger bulk session.
 type badgerBulk struct {
 	b       *badgerBackend
 	sw      *badger.StreamWriter
-	version uint64
-	buf     *z.Buffer       // encoded entries not yet handed to sw
+	chunks  *chunkWriter
+	writers []*badgerBulkWriter
 	created []registryEntry // tables this session creates, registered by Flush
 	loaded  map[uint32]bool
 	done    bool
@@ -67,7 +59,7 @@ func (s *badgerBulk) Table(uid, state string) (BulkWriter, error) {
 	if created {
 		s.created = append(s.created, registryEntry{registryKey(id), num})
 	} else if err := t.iterate(0, allKeyGroups, func(uint16, *badger.Item) error {
-		return fmt.Errorf("bulk load %s/%s: the table holds entries", uid, state)
+		return fmt.Errorf("bulk load %s/%s: the table holds entries: %w", uid, state, ErrBulkUnavailable)
 	}); err != nil {
 		return nil, err
 	}
@@ -75,7 +67,9 @@ func (s *badgerBulk) Table(uid, state string) (BulkWriter, error) {
 		s.loaded = make(map[uint32]bool)
 	}
 	s.loaded[num] = true
-	return &badgerBulkWriter{s: s, t: t, stream: num}, nil
+	w := &badgerBulkWriter{s: s, t: t}
+	s.writers = append(s.writers, w)
+	return w, nil
 }
 
 // bulkTable returns the table of id, creating it in memory only (its registry entry is
@@ -92,49 +86,48 @@ func (b *badgerBackend) bulkTable(id TableID) (t *badgerTable, created bool) {
 	return t, true
 }
 
-// add encodes one entry of a stream, handing the buffer to the StreamWriter when it is full.
-func (s *badgerBulk) add(stream uint32, key, value []byte) error {
-	appendStreamKV(s.buf, stream, s.version, key, value)
-	if s.buf.LenNoPadding() < bulkBufferSize {
-		return nil
-	}
-	return s.write()
-}
-
-// write hands the buffered entries to the StreamWriter (which copies them) and empties the
-// buffer.
-func (s *badgerBulk) write() error {
-	err := s.sw.Write(s.buf)
-	s.buf.Reset()
-	if err != nil {
-		return fmt.Errorf("badger bulk load: %w", err)
-	}
-	return nil
-}
-
-// Flush implements Bulk: it writes the registry entries of the tables created, then lets the
-// StreamWriter finish its SSTables and resume normal writes.
+// Flush implements Bulk: it writes what is left of every table and the registry entries of
+// the tables created, then lets the StreamWriter finish its SSTables and resume normal writes.
 func (s *badgerBulk) Flush() error {
 	if s.done {
 		return errBulkDone
 	}
-	slices.SortFunc(s.created, func(a, b registryEntry) int { return bytes.Compare(a.key, b.key) })
-	for _, e := range s.created {
-		if err := s.add(registryID, e.key, binary.BigEndian.AppendUint32(nil, e.num)); err != nil {
-			s.Cancel()
-			return err
-		}
+	err := s.sendAll()
+	if err == nil {
+		err = s.chunks.wait()
 	}
-	if err := s.write(); err != nil {
+	if err != nil {
 		s.Cancel()
 		return err
 	}
 	s.done = true
-	defer s.release()
 	if err := s.sw.Flush(); err != nil {
 		return fmt.Errorf("badger bulk load: flush: %w", err)
 	}
 	return nil
+}
+
+// sendAll sends the last chunk of every table and the registry chunk.
+func (s *badgerBulk) sendAll() error {
+	for _, w := range s.writers {
+		if w.chunk != nil {
+			if err := s.chunks.send(w.chunk); err != nil {
+				return err
+			}
+			w.chunk = nil
+		}
+	}
+	if len(s.created) == 0 {
+		return nil
+	}
+	slices.SortFunc(s.created, func(a, b registryEntry) int { return bytes.Compare(a.key, b.key) })
+	var registry *chunk
+	for _, e := range s.created {
+		if err := s.chunks.add(&registry, e.key, binary.BigEndian.AppendUint32(nil, e.num)); err != nil {
+			return err
+		}
+	}
+	return s.chunks.send(registry)
 }
 
 // Cancel implements Bulk.
@@ -143,14 +136,8 @@ func (s *badgerBulk) Cancel() {
 		return
 	}
 	s.done = true
+	_ = s.chunks.wait() // the session is abandoned: its errors no longer matter
 	s.sw.Cancel()
-	s.release()
-}
-
-func (s *badgerBulk) release() {
-	if err := s.buf.Release(); err != nil {
-		s.b.db.Opts().Logger.Errorf("badger bulk load: release buffer: %v", err)
-	}
 }
 
 // registryEntry is the registry key and id of a table created by a bulk session.
@@ -159,13 +146,13 @@ type registryEntry struct {
 	num uint32
 }
 
-// badgerBulkWriter writes one table as one stream.
+// badgerBulkWriter writes one table as consecutive chunks.
 type badgerBulkWriter struct {
-	s      *badgerBulk
-	t      *badgerTable
-	stream uint32
-	order  orderCheck
-	key    []byte // scratch database key
+	s     *badgerBulk
+	t     *badgerTable
+	chunk *chunk // being filled, nil between chunks
+	order orderCheck
+	key   []byte // scratch database key
 }
 
 // Add implements BulkWriter.
@@ -177,5 +164,5 @@ func (w *badgerBulkWriter) Add(kg uint16, key, value []byte) error {
 		return err
 	}
 	w.key = w.t.appendKey(w.key[:0], kg, key)
-	return w.s.add(w.stream, w.key, value)
+	return w.s.chunks.add(&w.chunk, w.key, value)
 }

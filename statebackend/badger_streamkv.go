@@ -7,12 +7,14 @@ import (
 )
 
 // Protocol buffer tags of the fields of Badger's pb.KV that a bulk load sets: key (1) and
-// value (2) as length-delimited bytes, version (4) and stream_id (10) as varints.
+// value (2) as length-delimited bytes, version (4), stream_id (10) and stream_done (11) as
+// varints.
 const (
 	kvKeyTag      = 1<<3 | 2
 	kvValueTag    = 2<<3 | 2
 	kvVersionTag  = 4<<3 | 0
 	kvStreamIDTag = 10<<3 | 0
+	kvDoneTag     = 11<<3 | 0
 )
 
 // appendStreamKV appends to buf the pb.KV of one StreamWriter entry, encoded by hand: the
@@ -30,6 +32,13 @@ func appendStreamKV(buf *z.Buffer, stream uint32, version uint64, key, value []b
 	}
 	b = binary.AppendUvarint(append(b, kvVersionTag), version)
 	binary.AppendUvarint(append(b, kvStreamIDTag), uint64(stream))
+}
+
+// appendStreamDone appends to buf the pb.KV that ends a stream.
+func appendStreamDone(buf *z.Buffer, stream uint32) {
+	b := buf.SliceAllocate(1 + uvarintLen(uint64(stream)) + 2)[:0]
+	b = binary.AppendUvarint(append(b, kvStreamIDTag), uint64(stream))
+	_ = append(b, kvDoneTag, 1)
 }
 
 // uvarintLen is the length of the uvarint encoding of v.

@@ -27,7 +27,7 @@ var ErrBulkUnavailable = errors.New("bulk load unavailable")
 //     Get, Apply, Scan, Count or Clear on any table, and no second session (badger blocks
 //     writes and swaps its timestamp oracle meanwhile).
 //   - Every table loaded holds no entries when the session starts (Table refuses one that
-//     does).
+//     does with an error wrapping ErrBulkUnavailable: load it with Apply).
 //   - The entries of each table arrive in strictly increasing (key group, key bytes) order
 //     (Add refuses any other).
 //   - A Bulk and its writers are used by one goroutine.

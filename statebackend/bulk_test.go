@@ -226,8 +226,8 @@ func testBulkRefusals(t *testing.T, k backendKind) {
 	bulkLoad(t, b, map[TableID][]kv{{"op", "full"}: {{1, "k", "v"}}, {"op", "empty"}: nil})
 
 	bulk := beginBulk(t, b)
-	if _, err := bulk.Table("op", "full"); err == nil {
-		t.Error("bulk Table of a table holding entries: no error")
+	if _, err := bulk.Table("op", "full"); !errors.Is(err, ErrBulkUnavailable) {
+		t.Errorf("bulk Table of a table holding entries = %v; want ErrBulkUnavailable", err)
 	}
 	if _, err := bulk.Table("op", "empty"); err != nil {
 		t.Errorf("bulk Table of an existing empty table = %v", err)

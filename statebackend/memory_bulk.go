@@ -31,7 +31,7 @@ func (b *memBulk) Table(uid, state string) (BulkWriter, error) {
 	}
 	mt := t.(*memTable)
 	if n, _, _ := mt.Count(); n > 0 {
-		return nil, fmt.Errorf("bulk load %s/%s: the table holds %d entries", uid, state, n)
+		return nil, fmt.Errorf("bulk load %s/%s: the table holds %d entries: %w", uid, state, n, ErrBulkUnavailable)
 	}
 	b.seen[id] = true
 	w := &memBulkWriter{t: mt}
