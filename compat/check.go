@@ -237,7 +237,9 @@ func (c *checker) states(op *savepoints.OperatorMeta, n *pipeline.Node) {
 					"its own old entries: ", src.Name)
 			}
 		}
-		if oldKey, newKey := stateKeyType(op, src), typeString(n.KeyType()); !sameType(oldKey, newKey) {
+		// Keys are compared at the operator's level: a state's own key_type may be wider (a
+		// window's per-window states are keyed by (key, start, end)).
+		if oldKey, newKey := op.KeyType, typeString(n.KeyType()); !sameType(oldKey, newKey) {
 			c.keyTypeChanged(n, s, src, oldKey, newKey)
 			continue
 		}
@@ -264,15 +266,6 @@ func migrateSource(old map[string]*savepoints.StateMeta, s *pipeline.StateDesc) 
 	return old[s.Name], false
 }
 
-// stateKeyType is the key type of the operator that held a state on the old side. A state's
-// own key_type may be wider (a window's per-window states are keyed by (key, start, end));
-// keys are compared at the operator's level.
-func stateKeyType(op *savepoints.OperatorMeta, s *savepoints.StateMeta) string {
-	if op.KeyType != "" {
-		return op.KeyType
-	}
-	return s.KeyType
-}
 
 // sameType compares two canonical type expressions, tolerating non-canonical spelling.
 func sameType(a, b string) bool {
