@@ -266,7 +266,6 @@ func migrateSource(old map[string]*savepoints.StateMeta, s *pipeline.StateDesc) 
 	return old[s.Name], false
 }
 
-
 // sameType compares two canonical type expressions, tolerating non-canonical spelling.
 func sameType(a, b string) bool {
 	if a == b {
