@@ -15,6 +15,7 @@ var bulkTests = []struct {
 }{
 	{"LoadThenUse", testBulkLoadThenUse},
 	{"Sessions", testBulkSessions},
+	{"LargeTables", testBulkLargeTables},
 	{"Order", testBulkOrder},
 	{"Refusals", testBulkRefusals},
 	{"Cancel", testBulkCancel},
@@ -167,13 +168,22 @@ func entriesSize(entries []kv) int64 {
 // may start after ordinary writes.
 func testBulkSessions(t *testing.T, k backendKind) {
 	b := k.open(t, t.TempDir(), true)
-	first, second := sortedEntries(500, 5, "x"), sortedEntries(700, 9, "y")
-	bulkLoad(t, b, map[TableID][]kv{{"op", "first"}: first})
-	bulkLoad(t, b, map[TableID][]kv{{"op", "second"}: second})
-	for name, want := range map[string][]kv{"first": first, "second": second} {
+	// More sessions than Badger has levels: each writes one level higher, until Badger has to
+	// flatten the tree.
+	const sessions = 9
+	loaded := make(map[string][]kv, sessions)
+	for i := range sessions {
+		name, entries := fmt.Sprint("s", i), sortedEntries(300+100*i, 5+i, fmt.Sprint("v", i, "-"))
+		bulkLoad(t, b, map[TableID][]kv{{"op", name}: entries})
+		loaded[name] = entries
+	}
+	for name, want := range loaded {
 		if got := scanAll(t, mustTable(t, b, "op", name), 0, 100); !slices.Equal(got, want) {
 			t.Errorf("Scan op/%s = %d entries; want %d", name, len(got), len(want))
 		}
+	}
+	if ids, err := b.Tables(); err != nil || len(ids) != sessions {
+		t.Errorf("Tables() = %v, %v; want %d tables", ids, err, sessions)
 	}
 	mustApply(t, mustTable(t, b, "op", "third"), put(1, "k", "v"))
 	_, err := b.(BulkLoader).BeginBulk()
@@ -183,6 +193,49 @@ func testBulkSessions(t *testing.T, k backendKind) {
 		}
 	} else if !errors.Is(err, ErrBulkUnavailable) {
 		t.Errorf("BeginBulk after writes = %v; want ErrBulkUnavailable", err)
+	}
+}
+
+// testBulkLargeTables loads two tables, interleaved, each of several badger chunks.
+func testBulkLargeTables(t *testing.T, k backendKind) {
+	const n = 3 * bulkChunkSize / 1024
+	b := k.open(t, t.TempDir(), true)
+	bulk := beginBulk(t, b)
+	var writers [2]BulkWriter
+	for i := range writers {
+		var err error
+		if writers[i], err = bulk.Table("op", fmt.Sprint("large", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	value := make([]byte, 1000)
+	for i := range n {
+		for w, bw := range writers {
+			value[0], value[1] = byte(i), byte(w)
+			if err := bw.Add(uint16(i/1000), fmt.Appendf(nil, "k%06d", i), value); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := bulk.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for w := range writers {
+		tb := mustTable(t, b, "op", fmt.Sprint("large", w))
+		if entries, size, err := tb.Count(); err != nil || entries != n || size != n*(7+1000) {
+			t.Errorf("table %d: Count() = %d, %d, %v; want %d, %d", w, entries, size, err, n, n*1007)
+		}
+		i := 0
+		err := tb.Scan(0, 0xFFFF, func(kg uint16, key, v []byte) error {
+			if kg != uint16(i/1000) || string(key) != fmt.Sprintf("k%06d", i) || v[0] != byte(i) || v[1] != byte(w) {
+				return fmt.Errorf("entry %d: (%d, %q, %d, %d)", i, kg, key, v[0], v[1])
+			}
+			i++
+			return nil
+		})
+		if err != nil || i != n {
+			t.Errorf("table %d: Scan saw %d entries, %v; want %d", w, i, err, n)
+		}
 	}
 }
 
