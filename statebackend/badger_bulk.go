@@ -13,10 +13,9 @@ import (
 // BeginBulk implements BulkLoader with a Badger StreamWriter in incremental mode: the entries
 // are written straight into SSTables one level above the data already there, in chunks (see
 // chunkWriter), and the registry entries of the tables it creates are one more chunk. Badger
-// requires an empty memtable for that, so
-// BeginBulk returns ErrBulkUnavailable once the backend has taken any other write since it was
-// opened Fresh. Entries get a version above every version stored, so they supersede the
-// tombstones of a cleared table.
+// requires an empty memtable for that, so BeginBulk returns ErrBulkUnavailable once the
+// backend has taken any other write since it was opened Fresh. Entries get a version above
+// every version stored, so they supersede the tombstones of a cleared table.
 func (b *badgerBackend) BeginBulk() (Bulk, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -136,6 +135,12 @@ func (s *badgerBulk) Cancel() {
 		return
 	}
 	s.done = true
+	for _, w := range s.writers {
+		if w.chunk != nil {
+			s.chunks.recycle(w.chunk.buf)
+			w.chunk = nil
+		}
+	}
 	_ = s.chunks.wait() // the session is abandoned: its errors no longer matter
 	s.sw.Cancel()
 }
