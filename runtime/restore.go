@@ -72,37 +72,61 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 	}
 	for _, n := range j.p.Order {
 		for _, d := range n.States {
-			from := d.Name
-			if d.MigrateFrom != "" {
-				from = d.MigrateFrom
+			restored := false
+			for _, src := range storedSources(meta, n, d) {
+				count, migrated, err := j.restoreState(sp, n, d, src.om, src.sm, &rt)
+				if err != nil {
+					return nil, err
+				}
+				if !restored {
+					sum.States++
+					restored = true
+				}
+				sum.Entries += count
+				sum.Migrated += migrated
 			}
-			om, sm := findMeta(meta, n.UID, from)
-			if sm == nil && d.MigrateFrom != "" {
-				om, sm = findMeta(meta, n.UID, d.Name)
-			}
-			if sm == nil {
-				continue // a new state starts empty
-			}
-			if om.Kind != n.Kind {
-				return nil, fmt.Errorf("uid %q was a %s and is now a %s: its state cannot be restored", n.UID, om.Kind, n.Kind)
-			}
-			if kt := n.KeyType(); kt != nil && om.KeyType != "" && om.KeyType != kt.String() {
-				return nil, fmt.Errorf("uid %q: key type changed from %s to %s: keys never evolve", n.UID, om.KeyType, kt)
-			}
-			conv, err := j.converter(n, d, sm, &rt)
-			if err != nil {
-				return nil, err
-			}
-			count, migrated, err := j.loadState(sp, n, d, om, sm, conv)
-			if err != nil {
-				return nil, err
-			}
-			sum.States++
-			sum.Entries += count
-			sum.Migrated += migrated
 		}
 	}
 	return sum, nil
+}
+
+// restoreState loads one stored state (sm of operator om) into the table of d.
+func (j *Job) restoreState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.StateDesc, om *savepoints.OperatorMeta, sm *savepoints.StateMeta, rt **script.Runtime) (count, migrated int64, err error) {
+	if om.Kind != n.Kind {
+		return 0, 0, fmt.Errorf("uid %q was a %s and is now a %s: its state cannot be restored", n.UID, om.Kind, n.Kind)
+	}
+	if kt := n.KeyType(); kt != nil && om.KeyType != "" && om.KeyType != kt.String() {
+		return 0, 0, fmt.Errorf("uid %q: key type changed from %s to %s: keys never evolve", n.UID, om.KeyType, kt)
+	}
+	conv, err := j.converter(n, d, sm, rt)
+	if err != nil {
+		return 0, 0, err
+	}
+	return j.loadState(sp, n, d, om, sm, conv)
+}
+
+// storedState is a state held by a savepoint.
+type storedState struct {
+	om *savepoints.OperatorMeta
+	sm *savepoints.StateMeta
+}
+
+// storedSources returns the stored states that state d of node n restores from, in load
+// order: none for a new state; its own old entries; with migrate_from, first the entries of
+// the state it names and then its own old entries (those a lazy migration already moved), so
+// that for a key in both its own, newer entry wins.
+func storedSources(meta *savepoints.Metadata, n *pipeline.Node, d *pipeline.StateDesc) []storedState {
+	names := []string{d.Name}
+	if d.MigrateFrom != "" {
+		names = []string{d.MigrateFrom, d.Name}
+	}
+	var out []storedState
+	for _, name := range names {
+		if om, sm := findMeta(meta, n.UID, name); sm != nil {
+			out = append(out, storedState{om, sm})
+		}
+	}
+	return out
 }
 
 // findState returns n's state of that name.

@@ -39,65 +39,57 @@ func VerifyState(sp *savepoints.Savepoint, p *pipeline.Pipeline, prog *script.Pr
 	var rt *script.Runtime
 	for _, n := range p.Order {
 		for _, d := range n.States {
-			from := d.Name
-			if d.MigrateFrom != "" {
-				from = d.MigrateFrom
-			}
-			om, sm := findMeta(sp.Meta, n.UID, from)
-			if sm == nil && d.MigrateFrom != "" {
-				om, sm = findMeta(sp.Meta, n.UID, d.Name)
-			}
-			if sm == nil {
-				continue
-			}
-			old, perr := schema.Parse(sm.Schema)
-			if perr != nil {
-				return nil, 0, fmt.Errorf("uid %q state %q: savepoint schema %q: %w", n.UID, sm.Name, sm.Schema, perr)
-			}
-			conv, cerr := j.converter(n, d, sm, &rt)
-			if cerr != nil {
-				failed++
-				rep.Failures = append(rep.Failures, VerifyFailure{UID: n.UID, State: d.Name, Err: cerr.Error()})
-				continue
-			}
-			rep.States++
-			fail := func(key []byte, e error) {
-				failed++
-				if len(rep.Failures) < maxVerifyFailures {
-					rep.Failures = append(rep.Failures, VerifyFailure{UID: n.UID, State: d.Name, Key: describeKey(n, key), Err: e.Error()})
+			for _, src := range storedSources(sp.Meta, n, d) {
+				om, sm := src.om, src.sm
+				old, perr := schema.Parse(sm.Schema)
+				if perr != nil {
+					return nil, 0, fmt.Errorf("uid %q state %q: savepoint schema %q: %w", n.UID, sm.Name, sm.Schema, perr)
 				}
-			}
-			err := sp.ReadState(om.UID, sm.Name, func(kg uint16, key, value []byte) error {
-				rep.Entries++
-				_, raw, err := decodeStored(sm, value)
-				if err != nil {
-					fail(key, err)
-					return nil
+				conv, cerr := j.converter(n, d, sm, &rt)
+				if cerr != nil {
+					failed++
+					rep.Failures = append(rep.Failures, VerifyFailure{UID: n.UID, State: d.Name, Err: cerr.Error()})
+					continue
 				}
-				v, rest, err := old.DecodeBinary(raw)
-				if err != nil || len(rest) != 0 {
-					fail(key, fmt.Errorf("cannot decode a %s", old))
-					return nil
+				rep.States++
+				fail := func(key []byte, e error) {
+					failed++
+					if len(rep.Failures) < maxVerifyFailures {
+						rep.Failures = append(rep.Failures, VerifyFailure{UID: n.UID, State: d.Name, Key: describeKey(n, key), Err: e.Error()})
+					}
 				}
-				if conv == nil {
-					return nil
-				}
-				nv, err := conv(v)
-				if err != nil {
-					fail(key, err)
-					return nil
-				}
-				if nv != nil {
-					if _, err := d.Schema.AppendBinary(nil, nv); err != nil {
+				err := sp.ReadState(om.UID, sm.Name, func(kg uint16, key, value []byte) error {
+					rep.Entries++
+					_, raw, err := decodeStored(sm, value)
+					if err != nil {
 						fail(key, err)
 						return nil
 					}
+					v, rest, err := old.DecodeBinary(raw)
+					if err != nil || len(rest) != 0 {
+						fail(key, fmt.Errorf("cannot decode a %s", old))
+						return nil
+					}
+					if conv == nil {
+						return nil
+					}
+					nv, err := conv(v)
+					if err != nil {
+						fail(key, err)
+						return nil
+					}
+					if nv != nil {
+						if _, err := d.Schema.AppendBinary(nil, nv); err != nil {
+							fail(key, err)
+							return nil
+						}
+					}
+					rep.Migrated++
+					return nil
+				})
+				if err != nil {
+					return nil, 0, err
 				}
-				rep.Migrated++
-				return nil
-			})
-			if err != nil {
-				return nil, 0, err
 			}
 		}
 	}
