@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/dop251/goja"
 	"strings"
+	"time"
 
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
@@ -19,11 +20,12 @@ type RestoreSummary struct {
 	Entries  int64 // entries restored
 	Migrated int64 // entries rewritten by a migration
 	Dropped  []string
+	Duration time.Duration
 }
 
 // String is the one-line summary printed on stderr.
 func (r *RestoreSummary) String() string {
-	s := fmt.Sprintf("restored %d entries of %d states from %s", r.Entries, r.States, r.Path)
+	s := fmt.Sprintf("restored %d entries of %d states from %s in %d ms", r.Entries, r.States, r.Path, r.Duration.Milliseconds())
 	if r.Migrated > 0 {
 		s += fmt.Sprintf(" (%d migrated)", r.Migrated)
 	}
@@ -43,7 +45,9 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 	if meta.MaxParallelism != j.maxPar {
 		return nil, fmt.Errorf("max_parallelism is %d but the savepoint was taken with %d: the number of key groups is fixed for the life of the state", j.maxPar, meta.MaxParallelism)
 	}
+	start := j.now()
 	sum := &RestoreSummary{Path: sp.Path}
+	defer func() { sum.Duration = j.now().Sub(start) }()
 	j.restoreOffsets = map[string]map[string]int64{}
 	moved := map[string]bool{} // "uid/state" taken by a migrate_from
 	for _, n := range j.p.Order {

@@ -155,7 +155,7 @@ func TestRestoreRules(t *testing.T) {
 					t.Fatalf("restore: %v", err)
 				}
 				got := *hj.job.Restored()
-				got.Path = ""
+				got.Path, got.Duration = "", 0
 				if !reflect.DeepEqual(got, c.summary) {
 					t.Errorf("restore summary %+v, want %+v", got, c.summary)
 				}
