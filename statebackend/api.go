@@ -13,6 +13,13 @@ type Backend interface {
 	Close() error
 }
 
+// Discarder is implemented by backends that can throw their state away faster than Close
+// can keep it: live state is rebuilt from savepoints and checkpoints, never reused, so a job
+// ending discards its backend (badger: no memtable flush; the directory is removed).
+type Discarder interface {
+	Discard() error
+}
+
 // TableID names a table.
 type TableID struct{ UID, State string }
 

@@ -206,3 +206,21 @@ func (b *badgerBackend) Close() error {
 	}
 	return nil
 }
+
+// Discard implements Discarder: it drops every entry first, so that closing writes nothing
+// (Close would flush the memtables to disk — work thrown away for live state that is never
+// reused), then closes the database and removes its directory.
+func (b *badgerBackend) Discard() error {
+	b.mu.Lock()
+	if !b.closed {
+		if err := b.db.DropAll(); err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("discard badger state backend: %w", err)
+		}
+	}
+	b.mu.Unlock()
+	if err := b.Close(); err != nil {
+		return err
+	}
+	return os.RemoveAll(b.db.Opts().Dir)
+}

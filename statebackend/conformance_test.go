@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -532,5 +534,26 @@ func TestOpenErrors(t *testing.T) {
 			b.Close()
 			t.Errorf("Open(%+v) succeeded; want an error", o)
 		}
+	}
+}
+
+func TestBadgerDiscard(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	b, err := Open(Options{Kind: KindBadger, Dir: dir, Fresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := b.Table("op", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tbl.Apply([]Mutation{{KG: 1, Key: []byte("k"), Value: []byte("v")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.(Discarder).Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("after Discard the directory is still there: %v", err)
 	}
 }

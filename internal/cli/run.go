@@ -341,6 +341,9 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	closeBackend = func() error {
+		if d, ok := backend.(statebackend.Discarder); ok {
+			return d.Discard()
+		}
 		err := backend.Close()
 		os.RemoveAll(dbDir)
 		return err
