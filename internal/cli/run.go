@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -359,7 +360,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if o.finalSavepoint {
 		cfg.FinalSavepointDir = spDir
 	}
-	job, err := runtime.New(cfg)
+	job, err := newJob(gs, cfg)
 	if err != nil {
 		return err
 	}
@@ -553,4 +554,18 @@ func databaseInUse(dir string) bool {
 	}
 	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return false
+}
+
+// restoreGCPercent is the garbage collector's target while a job restores its state: a bulk
+// load allocates short-lived buffers at a high rate, and a small heap reuses warm memory
+// instead of faulting in new pages (faster than the binary's default for the record path;
+// see docs/PERFORMANCE.md).
+const restoreGCPercent = 100
+
+// newJob plans the job (restoring its state), with the restore's GC target unless GOGC is set.
+func newJob(gs *GlobalState, cfg runtime.Config) (*runtime.Job, error) {
+	if _, set := gs.LookupEnv("GOGC"); !set && cfg.Restore != nil {
+		defer debug.SetGCPercent(debug.SetGCPercent(restoreGCPercent))
+	}
+	return runtime.New(cfg)
 }
