@@ -107,6 +107,8 @@ type Job struct {
 	stopped  atomic.Bool // a stop was asked: no end-of-input watermark, sources stop
 	signaled atomic.Bool // Stop was called (a signal)
 	final    *SavepointResult
+	// stopSavepoint is the path written by a successful StopWithSavepoint.
+	stopSavepoint atomic.Pointer[string]
 
 	tick ticker // coarse clock for flush deadlines
 

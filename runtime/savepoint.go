@@ -39,10 +39,20 @@ func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error
 	res, err := j.takeSnapshot(b, dir, "stop")
 	if err == nil {
 		j.stopped.Store(true)
+		j.stopSavepoint.Store(&res.Path) // before the sources learn the outcome and the job ends
 	}
 	b.decision = err
 	close(b.decided)
 	return res, err
+}
+
+// StopSavepoint is the path of the savepoint a successful StopWithSavepoint wrote ("" when
+// the job was not stopped that way). It is set before the job can end.
+func (j *Job) StopSavepoint() string {
+	if p := j.stopSavepoint.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // takeSnapshot injects b into every source, waits for all parts and writes the savepoint.

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/pipectl/pipectl/compat"
 	"github.com/pipectl/pipectl/internal/jobs"
@@ -17,9 +16,6 @@ type controller struct {
 	job        *runtime.Job
 	p          *pipeline.Pipeline
 	defaultDir string
-
-	mu      sync.Mutex
-	stopped string // the stop-with-savepoint path
 }
 
 // stopData is the payload of a successful stop.
@@ -57,9 +53,6 @@ func (c *controller) Handle(_ context.Context, req jobs.Request) jobs.Response {
 		if err != nil {
 			return jobs.ErrorResponse(err)
 		}
-		c.mu.Lock()
-		c.stopped = res.Path
-		c.mu.Unlock()
 		c.job.Logf("stopped with savepoint %s: %d entries, %d bytes, %d ms", res.Path, res.Entries, res.Bytes, res.Duration)
 		return jobs.Response{OK: true, Path: res.Path, Data: marshal(resultData(res))}
 	}
@@ -73,11 +66,4 @@ func (d stopData) String() string {
 
 func resultData(res *runtime.SavepointResult) stopData {
 	return stopData{SourcesStopped: res.SourcesStopped, PauseMs: res.Pause, DurationMs: res.Duration, Bytes: res.Bytes, Entries: res.Entries}
-}
-
-// stopSavepoint returns the path of a successful stop-with-savepoint.
-func (c *controller) stopSavepoint() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stopped
 }

@@ -419,7 +419,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		}
 	}()
 	runErr := job.Run(context.Background())
-	status, err := finishJob(gs, jb, job, ctl, runErr)
+	status, err := finishJob(gs, jb, job, runErr)
 	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
 	// it again resumes. Every other end removes them (SPEC §8).
 	if status != jobs.StatusFailed && !job.StoppedBySignal() {
@@ -431,7 +431,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 }
 
 // finishJob records the job's final status and reports it.
-func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller, runErr error) (jobs.Status, error) {
+func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) (jobs.Status, error) {
 	if fs := job.FinalSavepoint(); fs != nil {
 		fmt.Fprintf(gs.Stderr, "savepoint: %s\n", fs.Path)
 	}
@@ -444,7 +444,7 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, ctl *controller,
 		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: runErr.Error()})
 		return jobs.StatusFailed, fmt.Errorf("job %s failed: %w", job.ID(), runErr)
 	}
-	if sp := ctl.stopSavepoint(); sp != "" {
+	if sp := job.StopSavepoint(); sp != "" {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: sp})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped with savepoint %s\n", job.ID(), sp)
 		return jobs.StatusStopped, nil
