@@ -16,7 +16,6 @@ type aligner struct {
 	ended      []bool
 	nEnded     int
 	blocked    []bool // the sender delivered the current barrier
-	nBlocked   int
 	cur        *barrier
 	queued     []message // messages of blocked senders, in arrival order
 	watermarks []int64

@@ -46,7 +46,8 @@ func ClaimStateDir(dir, jobID string) (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("claim state directory %s: %w", dir, err)
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(jobID+"\n"), 0)
 	}
 	if err != nil {
