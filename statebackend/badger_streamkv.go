@@ -12,9 +12,9 @@ import (
 const (
 	kvKeyTag      = 1<<3 | 2
 	kvValueTag    = 2<<3 | 2
-	kvVersionTag  = 4<<3 | 0
-	kvStreamIDTag = 10<<3 | 0
-	kvDoneTag     = 11<<3 | 0
+	kvVersionTag  = 4 << 3 // wire type 0: varint
+	kvStreamIDTag = 10 << 3
+	kvDoneTag     = 11 << 3
 )
 
 // appendStreamKV appends to buf the pb.KV of one StreamWriter entry, encoded by hand: the
