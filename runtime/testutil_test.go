@@ -1,14 +1,12 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,26 +50,8 @@ type harnessJob struct {
 	h       *harness
 	job     *Job
 	backend statebackend.Backend
-	stdout  *syncBuffer
+	stdout  *lockedBuffer
 	done    chan error
-}
-
-// syncBuffer is a bytes.Buffer that the job writes and the test reads concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // parse loads a pipeline written for a test as the file pipeline.yaml of the harness dir.
@@ -107,7 +87,7 @@ func (h *harness) newJob(src string, s jobSpec) (*harnessJob, error) {
 	if err != nil {
 		h.t.Fatalf("parse: %v", err)
 	}
-	hj := &harnessJob{h: h, backend: h.openBackend(), stdout: &syncBuffer{}, done: make(chan error, 1)}
+	hj := &harnessJob{h: h, backend: h.openBackend(), stdout: &lockedBuffer{}, done: make(chan error, 1)}
 	cfg := Config{
 		Pipeline: p, JobID: "00112233445566778899aabbccddeeff", Backend: hj.backend,
 		Stdout: hj.stdout, Now: s.now, AllowNonRestoredState: s.allowNonRestored,

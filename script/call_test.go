@@ -135,7 +135,7 @@ func TestTimeoutInterruptsAndTheRuntimeGoesOn(t *testing.T) {
 
 func TestShortCallsAreNeverInterrupted(t *testing.T) {
 	r := newRuntime(t, nil, nil, fn("x => { let s = 0; for (let i = 0; i < 1000; i++) s += i; return s + x }"))
-	f := r.Func(0, 100*time.Millisecond) // far above a call's cost, even on a loaded machine
+	f := r.Func(0, 100*time.Millisecond)               // far above a call's cost, even on a loaded machine
 	deadline := time.Now().Add(500 * time.Millisecond) // many watchdog ticks
 	for n := 0; time.Now().Before(deadline); n++ {
 		if _, err := f.Call(r.ToJS(int64(n))); err != nil {
