@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -48,9 +49,8 @@ func TestKillNineResumesFromCheckpoint(t *testing.T) {
 	h.write("p.yaml", checkpointPipeline)
 	run := h.start("run", "p.yaml")
 	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
-	eventually(t, 20*time.Second, "a checkpoint and some output", func() bool {
-		entries, _ := os.ReadDir(checkpoints)
-		return len(entries) > 0 && len(h.read("out.jsonl")) > 0
+	eventually(t, 20*time.Second, "a complete checkpoint and some output", func() bool {
+		return completeCheckpoints(checkpoints) > 0 && len(h.read("out.jsonl")) > 0
 	})
 	run.signal(t, syscall.SIGKILL)
 	select {
@@ -69,7 +69,20 @@ func TestKillNineResumesFromCheckpoint(t *testing.T) {
 	if got := sortedLines(h.read("out.jsonl")); got != want {
 		t.Errorf("after kill -9 and a rerun the sink holds\n%s\nan uninterrupted run\n%s", got, want)
 	}
-	if entries, _ := os.ReadDir(checkpoints); len(entries) != 0 {
-		t.Errorf("a finished job left %d checkpoints", len(entries))
+	if n := completeCheckpoints(checkpoints); n != 0 {
+		t.Errorf("a finished job left %d checkpoints", n)
 	}
+}
+
+// completeCheckpoints counts the complete checkpoints in dir (one being written has a hidden
+// name).
+func completeCheckpoints(dir string) int {
+	entries, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n
 }
