@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -121,101 +120,6 @@ func runCommand(gs *GlobalState) *cli.Command {
 			return runJob(gs, p, o, sp, nil)
 		},
 	}
-}
-
-// loadPipeline loads a pipeline file with --param overrides, printing its warnings.
-func loadPipeline(gs *GlobalState, file string, params []string) (*pipeline.Pipeline, error) {
-	return loadPipelineAs(gs, file, "", params)
-}
-
-// loadPipelineAs is loadPipeline reading file as if it stood at resolveAs (when set).
-func loadPipelineAs(gs *GlobalState, file, resolveAs string, params []string) (*pipeline.Pipeline, error) {
-	overrides := map[string]string{}
-	for _, kv := range params {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, usagef("--param takes NAME=VALUE, got %q", kv)
-		}
-		overrides[k] = v
-	}
-	path, err := absPath(gs, file)
-	if err != nil {
-		return nil, err
-	}
-	opts := pipeline.LoadOptions{Params: overrides, LookupEnv: gs.LookupEnv}
-	var p *pipeline.Pipeline
-	if resolveAs == "" {
-		p, err = pipeline.Load(path, opts)
-	} else {
-		data, rerr := os.ReadFile(path)
-		if rerr != nil {
-			return nil, &pipeline.ReadError{Path: file, Err: rerr}
-		}
-		p, err = pipeline.Parse(resolveAs, data, opts)
-	}
-	var diags pipeline.Diagnostics
-	if errors.As(err, &diags) {
-		for _, d := range diags {
-			fmt.Fprintln(gs.Stderr, relDiag(gs, d))
-		}
-		return nil, &exitError{code: 1, err: fmt.Errorf("%s is not a valid pipeline (%d problems)", file, countErrors(diags))}
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range p.Warnings {
-		fmt.Fprintln(gs.Stderr, relDiag(gs, w))
-	}
-	return p, nil
-}
-
-// countErrors counts the error-severity diagnostics.
-func countErrors(ds pipeline.Diagnostics) int {
-	n := 0
-	for _, d := range ds {
-		if d.Severity == pipeline.SeverityError {
-			n++
-		}
-	}
-	return n
-}
-
-// relDiag renders a diagnostic with its file relative to the working directory when inside.
-func relDiag(gs *GlobalState, d pipeline.Diagnostic) string {
-	if wd, err := gs.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, d.File); err == nil && !strings.HasPrefix(rel, "..") {
-			d.File = rel
-		}
-	}
-	return d.Error()
-}
-
-// absPath resolves a path against the working directory.
-func absPath(gs *GlobalState, p string) (string, error) {
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p), nil
-	}
-	wd, err := gs.Getwd()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(wd, p), nil
-}
-
-// openSavepoint opens and verifies a savepoint given on the command line.
-func openSavepoint(gs *GlobalState, path string) (*savepoints.Savepoint, error) {
-	abs, err := absPath(gs, path)
-	if err != nil {
-		return nil, err
-	}
-	sp, err := savepoints.Open(abs)
-	if err != nil {
-		if errors.Is(err, savepoints.ErrInvalid) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
-	}
-	return sp, nil
 }
 
 // checkRestorable refuses, with the compatibility report on stderr, a savepoint that the
@@ -526,34 +430,6 @@ func marshal(v any) json.RawMessage {
 		return nil
 	}
 	return b
-}
-
-// removeStaleDatabases removes the live databases of earlier jobs of this state directory
-// (they ended, or died: live state is rebuilt from savepoints and checkpoints, never reused).
-// A database still open — its job is closing it after a stop — is left to that job, which
-// removes it itself.
-func removeStaleDatabases(stateDir, keep string) {
-	dirs, _ := filepath.Glob(filepath.Join(stateDir, "db*"))
-	for _, d := range dirs {
-		if d != keep && !databaseInUse(d) {
-			os.RemoveAll(d)
-		}
-	}
-}
-
-// databaseInUse reports whether a Badger database directory is open in some process: Badger
-// holds an exclusive flock on the directory while it is open.
-func databaseInUse(dir string) bool {
-	f, err := os.Open(dir)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		return true
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
 }
 
 // restoreGCPercent is the garbage collector's target while a job restores its state: a bulk
