@@ -255,7 +255,7 @@ func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (o
 func (j *Job) openSource(in *instance, gen *script.Func) error {
 	n := in.node
 	cfg := connectors.SourceConfig{
-		UID: n.UID, Kind: n.Kind, Schema: n.Schema, Path: n.Path, Format: n.Format,
+		UID: n.UID, Kind: n.Kind, Schema: n.Schema, Options: n.Options, Path: n.Path, Format: n.Format,
 		Follow: n.Follow, Count: n.Count, Rate: n.Rate, Subtask: in.subtask, Parallelism: n.Parallelism,
 	}
 	if gen != nil {
@@ -285,7 +285,7 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 func (j *Job) openSink(in *instance) error {
 	n := in.node
 	sink, err := connectors.NewSink(connectors.SinkConfig{
-		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Path: n.Path, Format: n.Format, Stdout: j.stdout,
+		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
 	})
 	if err != nil {
 		return err
