@@ -38,10 +38,13 @@ type Pipeline struct {
 	Dir  string // its directory: relative paths resolve against it
 	Raw  []byte // the file's bytes as read
 
-	Name            string
-	Parallelism     int // resolved default (number of CPUs when absent)
-	MaxParallelism  int // default 128
-	StateBackend    string
+	Name           string
+	Parallelism    int // resolved default (number of CPUs when absent)
+	MaxParallelism int // default 128
+	StateBackend   string
+	// Memory is the job's memory budget in bytes (default DefaultMemory; run --memory
+	// overrides it).
+	Memory          int64
 	FunctionTimeout time.Duration // default 5s
 	SavepointDir    string        // absolute; "" when not set in the file
 	// CheckpointInterval is checkpoint.interval; 0 means no periodic checkpoints.

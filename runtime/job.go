@@ -77,6 +77,9 @@ type Config struct {
 	Progress func(label string, total int64) Progress
 	// OnSourcesStarted, when set, is called as the sources start reading.
 	OnSourcesStarted func(time.Time)
+	// Memory divides the job's memory budget (zero: SplitMemory of the pipeline's memory:).
+	// The backend must have been opened with Memory.Backend.
+	Memory MemoryBudget
 }
 
 // Job is a planned, runnable job.
@@ -121,6 +124,8 @@ type Job struct {
 
 	stateMu        sync.Mutex
 	sourcesStarted time.Time
+
+	cacheBytes int64 // the memory budget of each state cache
 }
 
 // New plans a job: restores the savepoint into the backend (when given), builds every
@@ -140,6 +145,10 @@ func New(cfg Config) (*Job, error) {
 	if j.log == nil {
 		j.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if j.cfg.Memory.Total == 0 {
+		j.cfg.Memory = SplitMemory(j.p.Memory, j.p.StateBackend)
+	}
+	j.cacheBytes = j.cfg.Memory.Cache / int64(max(countCaches(j.p), 1))
 	if j.prog == nil {
 		prog, err := j.p.Compile()
 		if err != nil {

@@ -40,6 +40,7 @@ type runOptions struct {
 	stateDir           string
 	fresh              bool
 	checkpointInterval time.Duration
+	memory             int64 // --memory in bytes; 0: the pipeline's memory:
 	metricsAddr        string
 	logFormat          string
 	resolveAs          string
@@ -56,6 +57,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "state-dir", Usage: "the job's state directory (default $PIPECTL_HOME/state/<name>)"},
 		&cli.BoolFlag{Name: "fresh", Usage: "discard checkpoints in the state directory and start empty"},
 		&cli.DurationFlag{Name: "checkpoint-interval", Usage: "take periodic checkpoints"},
+		&cli.StringFlag{Name: "memory", Usage: "the job's memory budget, e.g. 256MiB (overrides memory: in the pipeline file)"},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics and /job on this address"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
 		// --resolve-as reads the pipeline from FILE but resolves its relative paths as if it
@@ -75,6 +77,12 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, usagef("--log-format must be text or json, not %q", o.logFormat)
+	}
+	if s := c.String("memory"); s != "" {
+		var err error
+		if o.memory, err = pipeline.ParseMemory(s); err != nil {
+			return o, usagef("--memory: %v", err)
+		}
 	}
 	return o, nil
 }
@@ -241,7 +249,8 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	}
 	dbDir := filepath.Join(stateDir, "db-"+id)
 	go removeStaleDatabases(stateDir, dbDir)
-	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true})
+	budget := memoryBudget(gs, p, o.memory)
+	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true, Memory: budget.Backend})
 	if err != nil {
 		return err
 	}
@@ -256,7 +265,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	cfg := runtime.Config{
 		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
 		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
-		CheckpointDir: cpDir, CheckpointInterval: interval,
+		CheckpointDir: cpDir, CheckpointInterval: interval, Memory: budget,
 		Progress: func(label string, total int64) runtime.Progress {
 			return progress.New(gs.Stderr, label, total)
 		},
@@ -428,6 +437,20 @@ func marshal(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil
+	}
+	return b
+}
+
+// memoryBudget divides the job's memory budget (--memory, else memory: in the file) and sets
+// the Go runtime's soft memory limit from it unless GOMEMLIMIT is set.
+func memoryBudget(gs *GlobalState, p *pipeline.Pipeline, flag int64) runtime.MemoryBudget {
+	total := p.Memory
+	if flag > 0 {
+		total = flag
+	}
+	b := runtime.SplitMemory(total, p.StateBackend)
+	if _, set := gs.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(b.GoLimit)
 	}
 	return b
 }
