@@ -119,6 +119,10 @@ type Job struct {
 	lastCheckpointMs atomic.Int64
 	lastSavepointMs  atomic.Int64
 
+	pressure   pressureSampler                    // backpressure per subtask
+	sizes      stateSizes                         // state sizes for Status
+	onSnapshot atomic.Pointer[func(SnapshotInfo)] // see OnSnapshot
+
 	restored       *RestoreSummary
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
 
@@ -263,6 +267,7 @@ func (j *Job) finalSavepoint() error {
 		return fmt.Errorf("final savepoint: %w", err)
 	}
 	j.final = res
+	j.snapshotDone("final", res)
 	return nil
 }
 
@@ -328,6 +333,11 @@ type OperatorCount struct {
 	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
 	// time yet).
 	WatermarkMs int64 `json:"watermark_ms,omitempty"`
+	// Backpressure is the fraction (0–1) of the last second its busiest subtask spent
+	// waiting to hand records downstream (sinks: 0).
+	Backpressure float64 `json:"backpressure"`
+	// States are its keyed states (keyed operators only).
+	States []StateSize `json:"states,omitempty"`
 }
 
 // Status returns the job's status and counters.
@@ -340,8 +350,9 @@ func (j *Job) Status() Status {
 	if t := j.SourcesStarted(); !t.IsZero() {
 		st.SourcesStarted = t.UnixMilli()
 	}
+	pressure, sizes := j.backpressureByUID(), j.stateSizesByUID()
 	for _, n := range j.p.Order {
-		c := OperatorCount{UID: n.UID}
+		c := OperatorCount{UID: n.UID, Backpressure: pressure[n.UID], States: sizes[n.UID]}
 		for i, in := range j.instancesOf(n.UID) {
 			c.In += in.recordsIn.Load()
 			c.Out += in.recordsOut.Load()

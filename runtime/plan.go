@@ -83,6 +83,7 @@ func (j *Job) plan() error {
 				if err != nil {
 					return err
 				}
+				in.blocked = &st.blocked
 				instances[instanceKey{n.UID, i}] = in
 				st.instances = append(st.instances, in)
 				j.coord.total++
@@ -165,7 +166,7 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 	x := &exchange{
 		job: j, targets: cg.inboxes, from: offset + from.subtask, input: input,
 		fixed: from.subtask % cg.parallelism, maxPar: j.maxPar,
-		buffers: make([][]element, cg.parallelism),
+		buffers: make([][]element, cg.parallelism), blocked: from.blocked,
 	}
 	if c.Keyed() {
 		kb := c.KeyBy[0]

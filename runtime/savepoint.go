@@ -87,6 +87,7 @@ func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, e
 		res.SourcesStopped = b.sourcesStopped.UnixMilli()
 	}
 	b.mu.Unlock()
+	j.snapshotDone(trigger, res)
 	return res, nil
 }
 
@@ -148,6 +149,7 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 	if err != nil {
 		return nil, err
 	}
+	j.noteSnapshot(meta)
 	for _, o := range meta.Operators {
 		for _, s := range o.States {
 			res.Bytes += s.Bytes

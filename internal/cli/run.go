@@ -289,6 +289,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	closeJob = jb.Close
+	job.OnSnapshot(func(s runtime.SnapshotInfo) { recordSnapshot(jb, job, s) })
 	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir}
 	srv, err := jobs.Serve(jb.SocketPath(), ctl)
 	if err != nil {
