@@ -77,6 +77,9 @@ type Config struct {
 	Progress func(label string, total int64) Progress
 	// OnSourcesStarted, when set, is called as the sources start reading.
 	OnSourcesStarted func(time.Time)
+	// Connectors, when set, makes the connector of every source and sink in place of its
+	// kind's (pipectl test: listed records in, captured records out, nothing connects).
+	Connectors ConnectorFactory
 }
 
 // Job is a planned, runnable job.

@@ -136,6 +136,7 @@ func newApp(gs *GlobalState) *cli.App {
 			checkCompatCommand(gs),
 			inspectCommand(gs),
 			dumpCommand(gs),
+			testCommand(gs),
 		},
 	}
 	for _, c := range app.Commands {
