@@ -79,7 +79,7 @@ type (
 	}
 	junitProblem struct {
 		Message string `xml:"message,attr"`
-		Text    string `xml:",chardata"`
+		Text    string `xml:",cdata"`
 	}
 )
 

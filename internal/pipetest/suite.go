@@ -169,7 +169,7 @@ func runOne(p *pipeline.Pipeline, b *binder, t *Test, opts Options) Result {
 		return fail(fmt.Sprintf("%s:%d: %v", b.file, t.Line, err))
 	}
 	if len(diff) > 0 {
-		return fail(fmt.Sprintf("%s:%d: the pipeline's output differs from the expected (- expected, + actual)", b.file, t.Line), diff...)
+		return fail(fmt.Sprintf("%s:%d: the run differs from what the test expects (- expected, + actual)", b.file, t.Line), diff...)
 	}
 	r.Passed = true
 	r.Elapsed = time.Since(start)
