@@ -66,7 +66,10 @@ func (b *binder) bind(t *Test) (*boundTest, error) {
 		}
 		n := b.p.Nodes[s.Source]
 		if n == nil || n.Role != pipeline.RoleSource {
-			return nil, b.errAt(s.Record, "input: %q is not a source of the pipeline%s", s.Source, b.hint(s.Source, b.p.Sources))
+			return nil, b.errAt(s.At, "input: %q is not a source of the pipeline%s", s.Source, b.hint(s.Source, b.p.Sources))
+		}
+		if s.Record == nil {
+			continue
 		}
 		v, err := b.value(s.Record, n.Schema, fmt.Sprintf("input of source %q", s.Source))
 		if err != nil {
@@ -125,6 +128,9 @@ func (b *binder) entries(es []Entry, what string) ([]boundEntry, error) {
 		}
 		if d == nil {
 			return nil, b.errAt(e.At, "%s: %q has no state %q (its states: %s)", what, e.UID, e.State, strings.Join(names, ", "))
+		}
+		if e.Key == nil {
+			continue
 		}
 		where := fmt.Sprintf("%s of %s.%s", what, e.UID, e.State)
 		key, err := b.value(e.Key, n.KeyType(), "key of "+where)

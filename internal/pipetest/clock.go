@@ -6,7 +6,7 @@ import (
 )
 
 // fakeClock is a test's processing time (runtime.Clock): it starts at the test's `now:` and
-// moves only with `advance:` steps.
+// moves only with `advance:` steps (see advance in run.go).
 type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -49,11 +49,27 @@ func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
 	}
 }
 
-// Advance moves the clock on by d and runs the callbacks that fell due (each only signals a
-// subtask, which fires its timers before the runner's next barrier passes it).
-func (c *fakeClock) Advance(d time.Duration) {
+// nextDue returns the earliest pending callback time that is not after limit.
+func (c *fakeClock) nextDue(limit time.Time) (time.Time, bool) {
 	c.mu.Lock()
-	c.now = c.now.Add(d)
+	defer c.mu.Unlock()
+	var next time.Time
+	found := false
+	for _, tm := range c.timers {
+		if !tm.stopped && !tm.at.After(limit) && (!found || tm.at.Before(next)) {
+			next, found = tm.at, true
+		}
+	}
+	return next, found
+}
+
+// set moves the clock to t (never back) and runs the callbacks that fell due. Each only
+// signals a subtask, which fires its timers before the runner's next barrier passes it.
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	if t.After(c.now) {
+		c.now = t
+	}
 	var due []func()
 	kept := c.timers[:0]
 	for _, tm := range c.timers {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -57,12 +58,16 @@ type Test struct {
 
 // Step is one input step: a record of a source, or an advance of processing time.
 type Step struct {
-	Source  string // "" for an advance
+	Source string // "" for an advance
+	// Record is the record; nil for a source listed without records (a step that feeds
+	// nothing).
 	Record  *yaml.Node
+	At      *yaml.Node // the record, or the source's key
 	Advance time.Duration
 }
 
-// Entry is one key of a keyed state (initial or expected).
+// Entry is one key of a keyed state (initial or expected); Key and Value are nil for a
+// state listed without entries.
 type Entry struct {
 	UID, State string
 	Key, Value *yaml.Node
@@ -75,6 +80,9 @@ type SinkExpect struct {
 	At      *yaml.Node // the sink's key
 	Records []*yaml.Node
 }
+
+// yamlLine matches the position of a YAML syntax error: "line 3: did not find …".
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // parser reads one test file.
 type parser struct{ file string }
@@ -101,7 +109,11 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	p := &parser{file: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &ReadError{fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return nil, &ReadError{fmt.Errorf("%s:%s: invalid YAML: %s", path, m[1], m[2])}
+		}
+		return nil, &ReadError{fmt.Errorf("%s: invalid YAML: %s", path, msg)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, &ReadError{fmt.Errorf("%s: the file is empty (a test file has `pipeline:` and `tests:`)", path)}
@@ -366,7 +378,7 @@ func (p *parser) input(n *yaml.Node) ([]Step, error) {
 				steps = append(steps, s)
 				continue
 			}
-			steps = append(steps, Step{Source: k.Value, Record: v})
+			steps = append(steps, Step{Source: k.Value, Record: v, At: v})
 		}
 		return steps, nil
 	}
@@ -379,6 +391,10 @@ func (p *parser) input(n *yaml.Node) ([]Step, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(items) == 0 {
+			// No record, but the uid must still be a source.
+			steps = append(steps, Step{Source: e[0].Value, At: e[0]})
+		}
 		for _, item := range items {
 			if item.Kind == yaml.MappingNode && len(item.Content) == 2 && item.Content[0].Value == "advance" {
 				s, err := p.advance(deref(item.Content[1]))
@@ -388,7 +404,7 @@ func (p *parser) input(n *yaml.Node) ([]Step, error) {
 				steps = append(steps, s)
 				continue
 			}
-			steps = append(steps, Step{Source: e[0].Value, Record: item})
+			steps = append(steps, Step{Source: e[0].Value, Record: item, At: item})
 		}
 	}
 	return steps, nil
@@ -426,6 +442,10 @@ func (p *parser) entries(n *yaml.Node, what string) ([]Entry, error) {
 			items, err := p.seq(s[1], where)
 			if err != nil {
 				return nil, err
+			}
+			if len(items) == 0 {
+				// No entry, but uid and state must still exist.
+				out = append(out, Entry{UID: u[0].Value, State: s[0].Value, At: s[0]})
 			}
 			for _, item := range items {
 				kv, err := p.mapping(item, "an entry of "+where, []string{"key", "value"}, "key", "value")

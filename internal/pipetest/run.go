@@ -94,7 +94,9 @@ func feedSteps(job *runtime.Job, h *harness, clock *fakeClock, steps []boundStep
 	}
 	for _, s := range steps {
 		if s.source == "" {
-			clock.Advance(s.advance)
+			if err := advance(job, clock, s.advance, poke); err != nil {
+				return err
+			}
 		} else if err := h.feeds[s.source].do(feedCmd{emit: true, record: s.record}, job.Done()); err != nil {
 			return err
 		}
@@ -102,6 +104,25 @@ func feedSteps(job *runtime.Job, h *harness, clock *fakeClock, steps []boundStep
 			return err
 		}
 	}
+	return nil
+}
+
+// advance moves processing time on by d. It stops at each wake-up of a processing-time timer
+// that falls due on the way and lets the job fire it, so every timer fires at its own time
+// and sees the state as it was then (a TTL that expires later has not expired yet).
+func advance(job *runtime.Job, clock *fakeClock, d time.Duration, poke func()) error {
+	target := clock.Now().Add(d)
+	for {
+		next, ok := clock.nextDue(target)
+		if !ok {
+			break
+		}
+		clock.set(next)
+		if err := job.Sync(poke); err != nil {
+			return err
+		}
+	}
+	clock.set(target)
 	return nil
 }
 

@@ -100,6 +100,9 @@ func Find(args []string, opts Options) ([]string, error) {
 // RunFile runs the selected tests of one test file (a path relative to Options.Dir, or
 // absolute).
 func RunFile(path string, opts Options) FileResult {
+	if opts.Dir == "" {
+		opts.Dir, _ = os.Getwd()
+	}
 	res := FileResult{File: path}
 	f, err := ReadFile(path, opts.abs(path))
 	if err != nil {
@@ -125,7 +128,7 @@ func RunFile(path string, opts Options) FileResult {
 	if err != nil {
 		var re *pipeline.ReadError
 		if errors.As(err, &re) {
-			res.Err = &ReadError{fmt.Errorf("%s: pipeline: %w", path, err)}
+			res.Err = &ReadError{fmt.Errorf("%s: pipeline: %s", path, opts.rel(err.Error()))}
 			return res
 		}
 		for _, t := range tests {
@@ -162,7 +165,7 @@ func runOne(p *pipeline.Pipeline, b *binder, t *Test, opts Options) Result {
 	}
 	out, err := run(p, prog, bt, timeout)
 	if err != nil {
-		return fail(fmt.Sprintf("%s:%d: %v", b.file, t.Line, err))
+		return fail(opts.rel(fmt.Sprintf("%s:%d: %v", b.file, t.Line, err)))
 	}
 	diff, err := judge(bt, out)
 	if err != nil {
@@ -210,24 +213,16 @@ func (o Options) abs(p string) string {
 	return filepath.Join(o.Dir, p)
 }
 
-// relLines splits a multi-line message and makes absolute paths at line starts relative to
-// the working directory.
+// relLines splits a multi-line message into lines, with the paths under the working
+// directory made relative to it.
 func (o Options) relLines(msg string) []string {
-	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
+	return strings.Split(o.rel(strings.TrimRight(msg, "\n")), "\n")
+}
+
+// rel makes the paths under the working directory in a message relative to it.
+func (o Options) rel(msg string) string {
 	if o.Dir == "" {
-		return lines
+		return msg
 	}
-	for i, l := range lines {
-		if !filepath.IsAbs(l) {
-			continue
-		}
-		file, rest, ok := strings.Cut(l, ":")
-		if !ok {
-			continue
-		}
-		if rel, err := filepath.Rel(o.Dir, file); err == nil && !strings.HasPrefix(rel, "..") {
-			lines[i] = rel + ":" + rest
-		}
-	}
-	return lines
+	return strings.ReplaceAll(msg, filepath.Clean(o.Dir)+string(filepath.Separator), "")
 }
