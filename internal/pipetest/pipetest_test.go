@@ -321,7 +321,7 @@ func TestReadErrors(t *testing.T) {
 		{"unknown top-level key", "pipeline: PIPELINES/alarm.yaml\ntest: []\n", `x_test.yaml:2:1: unknown key "test" in a test file (did you mean "tests"?)`},
 		{"unknown test key", "pipeline: p.yaml\ntests:\n  - name: a\n    expected: {}\n", `x_test.yaml:4:5: unknown key "expected" in a test (did you mean "expect"?)`},
 		{"unknown expect key", "pipeline: p.yaml\ntests:\n  - name: a\n    expect: {outputs: {}}\n", `x_test.yaml:4:14: unknown key "outputs" in expect (did you mean "output"?)`},
-		{"missing expect", "pipeline: p.yaml\ntests:\n  - name: a\n", "x_test.yaml:3:5: a test needs `expect:`"},
+		{"missing name", "pipeline: p.yaml\ntests:\n  - expect: {}\n", "x_test.yaml:3:5: a test needs `name:`"},
 		{"no tests", "pipeline: p.yaml\ntests: []\n", "x_test.yaml:2:8: tests is empty"},
 		{"duplicate name", "pipeline: p.yaml\ntests:\n  - {name: a, expect: {}}\n  - {name: a, expect: {}}\n", `x_test.yaml:4:5: a second test named "a" (the first is at line 3)`},
 		{"bad advance", "pipeline: p.yaml\ntests:\n  - name: a\n    input: {s: [advance: 5]}\n    expect: {}\n", `x_test.yaml:4:26: advance: "5" needs a unit`},
