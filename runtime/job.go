@@ -80,6 +80,9 @@ type Config struct {
 	// Memory divides the job's memory budget (zero: SplitMemory of the pipeline's memory:).
 	// The backend must have been opened with Memory.Backend.
 	Memory MemoryBudget
+	// Connectors, when set, makes the connector of every source and sink in place of its
+	// kind's (pipectl test: listed records in, captured records out, nothing connects).
+	Connectors ConnectorFactory
 }
 
 // Job is a planned, runnable job.

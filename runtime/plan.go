@@ -255,6 +255,11 @@ func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (o
 // openSource opens the connector of a source instance and restores its position.
 func (j *Job) openSource(in *instance, gen *script.Func) error {
 	n := in.node
+	if j.cfg.Connectors != nil {
+		src, err := j.cfg.Connectors.Source(n, in.subtask)
+		in.source = src
+		return err
+	}
 	cfg := connectors.SourceConfig{
 		UID: n.UID, Kind: n.Kind, Schema: n.Schema, Options: n.Options, Path: n.Path, Format: n.Format,
 		Follow: n.Follow, Count: n.Count, Rate: n.Rate, Subtask: in.subtask, Parallelism: n.Parallelism,
@@ -285,9 +290,17 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 // openSink opens the connector of a sink instance and cuts it back to the restored state.
 func (j *Job) openSink(in *instance) error {
 	n := in.node
-	sink, err := connectors.NewSink(connectors.SinkConfig{
-		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
-	})
+	var (
+		sink connectors.Sink
+		err  error
+	)
+	if j.cfg.Connectors != nil {
+		sink, err = j.cfg.Connectors.Sink(n, in.subtask)
+	} else {
+		sink, err = connectors.NewSink(connectors.SinkConfig{
+			UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
+		})
+	}
 	if err != nil {
 		return err
 	}

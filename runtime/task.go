@@ -148,6 +148,9 @@ func (st *subtask) run() error {
 			}
 			pending = append(a.queued, pending...)
 			a.queued = nil
+			if err := st.beforeBarrier(b); err != nil {
+				return err
+			}
 			if err := st.head.barrier(b); err != nil {
 				return err
 			}

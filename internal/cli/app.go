@@ -138,6 +138,7 @@ func newApp(gs *GlobalState) *cli.App {
 			dumpCommand(gs),
 			schemaCommand(gs),
 			uiCommand(gs),
+			testCommand(gs),
 		},
 	}
 	for _, c := range app.Commands {
