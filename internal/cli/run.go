@@ -76,6 +76,11 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, usagef("--log-format must be text or json, not %q", o.logFormat)
 	}
+	// SP=$(pipectl stop …) yields "" when the stop failed: starting from empty state instead
+	// would empty every file sink.
+	if c.IsSet("from-savepoint") && strings.TrimSpace(o.fromSavepoint) == "" {
+		return o, usagef("--from-savepoint needs a savepoint path, got an empty one")
+	}
 	return o, nil
 }
 
@@ -98,6 +103,14 @@ func runCommand(gs *GlobalState) *cli.Command {
 			if err != nil {
 				return err
 			}
+			var sp *savepoints.Savepoint
+			if o.fromSavepoint != "" {
+				// An unreadable savepoint is refused before detaching, so -d exits as the
+				// foreground does.
+				if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
+					return err
+				}
+			}
 			if o.detach {
 				if _, ok := gs.LookupEnv(envDetached); !ok {
 					id, err := detach(gs, gs.Args[2:])
@@ -108,11 +121,7 @@ func runCommand(gs *GlobalState) *cli.Command {
 					return nil
 				}
 			}
-			var sp *savepoints.Savepoint
-			if o.fromSavepoint != "" {
-				if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
-					return err
-				}
+			if sp != nil {
 				if err := checkRestorable(gs, sp, p, o.allowNonRestored); err != nil {
 					return err
 				}
@@ -225,10 +234,13 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	cpDir := filepath.Join(stateDir, "checkpoints")
-	if o.fresh || sp != nil {
+	var stale *staleCheckpoints
+	if o.fresh {
 		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
 			return err
 		}
+	} else if sp != nil {
+		stale = findStaleCheckpoints(cpDir)
 	} else if cp, err := runtime.LatestCheckpoint(cpDir); err != nil {
 		return err
 	} else if cp != nil {
@@ -280,7 +292,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	closeJob = jb.Close
-	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir}
+	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir, onSavepoint: stale.prune}
 	srv, err := jobs.Serve(jb.SocketPath(), ctl)
 	if err != nil {
 		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
