@@ -27,9 +27,9 @@ var errWriterDone = errors.New("savepoint writer already committed or aborted")
 // Commit. Abort (or a failed Commit) removes the temporary directory. State may be called
 // from several goroutines; Commit must come after every StateWriter's last Add.
 type Writer struct {
-	dir  string // the savepoint dir (absolute)
-	name string // the final directory name, also the savepoint ID
-	tmp  string // the hidden directory being written
+	dir  string   // the savepoint dir (absolute)
+	name string   // the final directory name, also the savepoint ID
+	tmp  string   // the hidden directory being written
 	lock *os.File // holds tmp's flock: a live writer's directory is never taken for stale
 
 	mu     sync.Mutex
