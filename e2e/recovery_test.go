@@ -73,3 +73,44 @@ func TestFromSavepointEmptyOrMissing(t *testing.T) {
 		t.Errorf("refused runs left jobs: %+v", jobs)
 	}
 }
+
+// TestFileSinkOwnedByOneJob: a second job writing the same file sink path (another pipeline
+// name, its own state directory) is refused, naming the job that holds it, and the first
+// job's output is left alone; once that job is gone the path is free again.
+func TestFileSinkOwnedByOneJob(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("first.yaml", strings.NewReplacer("NAME", "first", "FOLLOW", "true").Replace(sinkPipeline))
+	h.write("second.yaml", strings.NewReplacer("NAME", "second", "FOLLOW", "false").Replace(sinkPipeline))
+	h.write("in.jsonl", `{"n": 1}`+"\n")
+	id := h.detach("run", "-d", "first.yaml")
+	eventually(t, 10*time.Second, "the first record in the sink", func() bool { return h.read("out.jsonl") != "" })
+	before := h.read("out.jsonl")
+
+	res := h.mustRun(1, "run", "second.yaml", "--state-dir", "other-state")
+	if !strings.Contains(res.stderr, "out.jsonl") || !strings.Contains(res.stderr, id) || !strings.Contains(res.stderr, "(first)") {
+		t.Errorf("the refusal does not name the sink and the job holding it:\n%s", res.stderr)
+	}
+	if got := h.read("out.jsonl"); got != before {
+		t.Errorf("the refused job changed the sink: %q, was %q", got, before)
+	}
+	h.mustRun(0, "cancel", id)
+	info, _ := h.jobInfo(id)
+	eventually(t, 10*time.Second, "the first job's process gone", func() bool { return !processAlive(info.PID) })
+	h.mustRun(0, "run", "second.yaml", "--state-dir", "other-state")
+}
+
+// sinkPipeline reads in.jsonl into out.jsonl; NAME is its name, FOLLOW its follow: value.
+const sinkPipeline = `name: NAME
+sources:
+  - uid: in
+    kind: file
+    path: in.jsonl
+    follow: FOLLOW
+    schema: {n: int}
+sinks:
+  - uid: out
+    kind: file
+    path: out.jsonl
+    input: in
+`

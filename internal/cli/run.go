@@ -199,12 +199,18 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
+	releaseSinks, err := jobs.ClaimSinkFiles(h, fileSinkPaths(p), id, p.Name)
+	if err != nil {
+		release()
+		return err
+	}
 	// The job ends in this order: the state directory is released, then the job lock (from
 	// then on the job counts as exited: stop and upgrade go on, and the next job may claim the
 	// state directory at once), and only then the live database is closed and removed. Each
 	// job has its own database directory, so the next one never waits for that.
 	var closeBackend, closeJob func() error
 	defer func() {
+		releaseSinks()
 		release()
 		if closeJob != nil {
 			closeJob()
@@ -344,6 +350,17 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		}
 	}
 	return err
+}
+
+// fileSinkPaths lists the paths of the pipeline's file sinks.
+func fileSinkPaths(p *pipeline.Pipeline) []string {
+	var paths []string
+	for _, n := range p.Sinks {
+		if n.Kind == "file" {
+			paths = append(paths, n.Path)
+		}
+	}
+	return paths
 }
 
 // finishJob records the job's final status and reports it.
