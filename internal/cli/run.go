@@ -84,6 +84,11 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 			return o, usagef("--memory: %v", err)
 		}
 	}
+	// SP=$(pipectl stop …) yields "" when the stop failed: starting from empty state instead
+	// would empty every file sink.
+	if c.IsSet("from-savepoint") && strings.TrimSpace(o.fromSavepoint) == "" {
+		return o, usagef("--from-savepoint needs a savepoint path, got an empty one")
+	}
 	return o, nil
 }
 
@@ -106,6 +111,14 @@ func runCommand(gs *GlobalState) *cli.Command {
 			if err != nil {
 				return err
 			}
+			var sp *savepoints.Savepoint
+			if o.fromSavepoint != "" {
+				// An unreadable savepoint is refused before detaching, so -d exits as the
+				// foreground does.
+				if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
+					return err
+				}
+			}
 			if o.detach {
 				if _, ok := gs.LookupEnv(envDetached); !ok {
 					id, err := detach(gs, gs.Args[2:])
@@ -116,11 +129,7 @@ func runCommand(gs *GlobalState) *cli.Command {
 					return nil
 				}
 			}
-			var sp *savepoints.Savepoint
-			if o.fromSavepoint != "" {
-				if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
-					return err
-				}
+			if sp != nil {
 				if err := checkRestorable(gs, sp, p, o.allowNonRestored); err != nil {
 					return err
 				}
@@ -198,12 +207,18 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
+	releaseSinks, err := jobs.ClaimSinkFiles(h, fileSinkPaths(p), id, p.Name)
+	if err != nil {
+		release()
+		return err
+	}
 	// The job ends in this order: the state directory is released, then the job lock (from
 	// then on the job counts as exited: stop and upgrade go on, and the next job may claim the
 	// state directory at once), and only then the live database is closed and removed. Each
 	// job has its own database directory, so the next one never waits for that.
 	var closeBackend, closeJob func() error
 	defer func() {
+		releaseSinks()
 		release()
 		if closeJob != nil {
 			closeJob()
@@ -233,10 +248,13 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	cpDir := filepath.Join(stateDir, "checkpoints")
-	if o.fresh || sp != nil {
+	var stale *staleCheckpoints
+	if o.fresh {
 		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
 			return err
 		}
+	} else if sp != nil {
+		stale = findStaleCheckpoints(cpDir)
 	} else if cp, err := runtime.LatestCheckpoint(cpDir); err != nil {
 		return err
 	} else if cp != nil {
@@ -290,7 +308,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	}
 	closeJob = jb.Close
 	job.OnSnapshot(func(s runtime.SnapshotInfo) { recordSnapshot(jb, job, s) })
-	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir}
+	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir, onSavepoint: stale.prune}
 	srv, err := jobs.Serve(jb.SocketPath(), ctl)
 	if err != nil {
 		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
@@ -342,6 +360,17 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		}
 	}
 	return err
+}
+
+// fileSinkPaths lists the paths of the pipeline's file sinks.
+func fileSinkPaths(p *pipeline.Pipeline) []string {
+	var paths []string
+	for _, n := range p.Sinks {
+		if n.Kind == "file" {
+			paths = append(paths, n.Path)
+		}
+	}
+	return paths
 }
 
 // finishJob records the job's final status and reports it.
