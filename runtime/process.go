@@ -156,7 +156,7 @@ func (o *processOp) stateObject(in *instance, s *keyedState) *goja.Object {
 		}
 		key := func(k goja.Value) string {
 			if s.desc.MapKey != nil && s.desc.MapKey.Kind == schema.Int {
-				n, err := s.desc.MapKey.Convert(in.rt.FromJS(k))
+				n, err := in.rt.FromJSAs(k, s.desc.MapKey)
 				if err != nil {
 					throw(fmt.Errorf("map key: %w", err))
 				}
