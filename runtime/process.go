@@ -26,6 +26,11 @@ func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
 	o := &processOp{fn: fn, out: in.node.OutType}
 	vm := in.rt.VM()
 	o.ctx = vm.NewObject()
+	// key is set from Go before every call: JS must not turn it into an accessor whose setter
+	// would run outside any call's timeout.
+	if err := o.ctx.DefineDataProperty("key", goja.Undefined(), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		return nil, err
+	}
 	states := vm.NewObject()
 	for _, s := range in.states {
 		if s.desc.Kind == pipeline.StateInternal {

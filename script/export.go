@@ -136,3 +136,44 @@ func (w *jsList) export(x *exporter) any {
 	}
 	return out
 }
+
+// Elems reads the n elements of an array a function returned (its pair, say), guarded like
+// FromJS. ok is false when v is not an array of n elements.
+func (r *Runtime) Elems(v goja.Value, n int) (elems []goja.Value, ok bool, err error) {
+	obj, isObj := v.(*goja.Object)
+	if !isObj || obj.ClassName() != "Array" {
+		return nil, false, nil
+	}
+	err = r.reading(func() error {
+		if obj.Get("length").ToInteger() != int64(n) {
+			return nil
+		}
+		elems, ok = make([]goja.Value, n), true
+		for i := range elems {
+			elems[i] = obj.Get(strconv.Itoa(i))
+		}
+		return nil
+	})
+	return elems, ok, err
+}
+
+// Describe says what a value is for a message, without running any JS: a primitive as its
+// string, an object by its kind.
+func Describe(v goja.Value) string {
+	switch name := typeName(v); name {
+	case "object", "array":
+		if _, ok := goja.AssertFunction(v); ok {
+			return "a function"
+		}
+		return "an " + name
+	case "string":
+		return strconv.Quote(truncate(v.String(), maxGot))
+	case "number", "boolean", "bigint":
+		return v.String()
+	default:
+		return name
+	}
+}
+
+// maxGot is the length at which Describe cuts a string.
+const maxGot = 60
