@@ -19,9 +19,10 @@ type group struct {
 }
 
 // chained reports whether n runs in its input's goroutine: one input, not keyed, not a
-// union, not a window_all (which has timers of its own), same parallelism.
+// union, not a window_all (which has timers of its own), not a sink routed by key, same
+// parallelism.
 func chained(p *pipeline.Pipeline, n *pipeline.Node) bool {
-	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" || n.Kind == "window_all" {
+	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" || n.Kind == "window_all" || routeFields(n) != nil {
 		return false
 	}
 	return streamNode(p, n.Inputs[0]).Parallelism == n.Parallelism
@@ -178,6 +179,8 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 			fn = from.rt.Func(kb.Fn.Index, c.FunctionTimeout)
 		}
 		x.keys = newKeySelector(c.UID, kb, from.rt, fn)
+	} else if fields := routeFields(c); fields != nil {
+		x.keys = sinkRoute(c, fields)
 	}
 	return x, nil
 }
