@@ -18,7 +18,7 @@ const (
 )
 
 var topKeys = []string{"name", "parallelism", "max_parallelism", "state_backend", "memory", "function_timeout",
-	"savepoint_dir", "checkpoint", "params", "script", "sources", "operators", "sinks"}
+	"savepoint_dir", "checkpoint", "restart", "params", "script", "sources", "operators", "sinks"}
 
 var (
 	nameRE  = regexp.MustCompile(`^[a-z0-9_.-]+$`)
@@ -78,6 +78,9 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 			}
 		}
 	}
+	if e, ok := m["restart"]; ok {
+		l.restart(e)
+	}
 	if e, ok := m["params"]; ok {
 		l.params(e.val)
 	}
@@ -90,6 +93,7 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 	l.items(m, "sources", RoleSource)
 	l.items(m, "operators", RoleOperator)
 	l.items(m, "sinks", RoleSink)
+	l.checkPreviousUIDs()
 	return nil
 }
 

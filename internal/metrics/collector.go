@@ -26,6 +26,8 @@ var (
 		"Fraction of the last second an operator's busiest subtask waited to hand records downstream.", []string{"uid"}, nil)
 	descStateBytes = prometheus.NewDesc("pipectl_state_bytes",
 		"Encoded size of a keyed state in the latest checkpoint or savepoint (0: none yet).", []string{"uid", "state"}, nil)
+	descRestarts = prometheus.NewDesc("pipectl_restarts_total",
+		"Restarts of the job after a failure (restart: in the pipeline file).", nil, nil)
 	descJobInfo = prometheus.NewDesc("pipectl_job_info",
 		"Always 1; labels identify the job.", []string{"id", "name"}, nil)
 )
@@ -36,7 +38,7 @@ type jobCollector struct{ src Source }
 // Describe implements prometheus.Collector.
 func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descSkipped,
-		descStateEntries, descLastCheckpoint, descLastSavepoint, descWatermarkLag, descJobInfo,
+		descStateEntries, descLastCheckpoint, descLastSavepoint, descWatermarkLag, descRestarts, descJobInfo,
 		descBackpressure, descStateBytes} {
 		ch <- d
 	}
@@ -61,6 +63,7 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(st.Skipped))
 	ch <- prometheus.MustNewConstMetric(descLastCheckpoint, prometheus.GaugeValue, msToSeconds(st.LastCheckpointMs))
 	ch <- prometheus.MustNewConstMetric(descLastSavepoint, prometheus.GaugeValue, msToSeconds(st.LastSavepointMs))
+	ch <- prometheus.MustNewConstMetric(descRestarts, prometheus.CounterValue, float64(st.Restarts))
 	for _, s := range c.src.StateEntries() {
 		ch <- prometheus.MustNewConstMetric(descStateEntries, prometheus.GaugeValue, float64(s.Entries), s.UID, s.State)
 	}
