@@ -132,8 +132,8 @@ type Job struct {
 	stateMu        sync.Mutex
 	sourcesStarted time.Time
 
-	cacheBytes int64 // the memory budget of each state cache
-	rs restartState // restarts after failures (restart.go)
+	cacheBytes int64        // the memory budget of each state cache
+	rs         restartState // restarts after failures (restart.go)
 }
 
 // New plans a job: restores the savepoint into the backend (when given), builds every
