@@ -97,7 +97,7 @@ func upgrade(gs *GlobalState, c *cli.Context) error {
 		return err
 	}
 	if o.detach {
-		id, err := detach(gs, gs.Args[2:])
+		id, err := detach(gs, gs.Args[2:], sp != nil)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func reportCompat(gs *GlobalState, old *savepoints.Metadata, p *pipeline.Pipelin
 // start, the old pipeline is restarted from the same savepoint.
 func startDetachedUpgrade(gs *GlobalState, file string, o runOptions, stopped int64, old jobs.Info, sp string) error {
 	args := append([]string{file}, runArgs(o)...)
-	id, err := detach(gs, args)
+	id, err := detach(gs, args, true)
 	if err != nil {
 		return restartOld(gs, old, sp, err)
 	}
@@ -170,7 +170,7 @@ func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
 	if old.StateDir != "" {
 		args = append(args, "--state-dir", old.StateDir)
 	}
-	id, err := detach(gs, args)
+	id, err := detach(gs, args, true)
 	if err != nil {
 		return fmt.Errorf("the new pipeline failed to start (%v), and restarting the old one failed too (%v); restart it with: pipectl run -d --from-savepoint %s %s", cause, err, sp, old.Pipeline)
 	}
