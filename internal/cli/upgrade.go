@@ -177,19 +177,23 @@ func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
 	return fmt.Errorf("the new pipeline failed to start (%v); the old pipeline was restarted from %s as job %s", cause, sp, id)
 }
 
-// waitSourcesStarted polls a job until its sources started reading (Unix ms; 0 on timeout).
+// waitSourcesStarted polls a job until its sources started reading (Unix ms; 0 on timeout,
+// or at once when the job has already ended: a bounded one may finish first).
 func waitSourcesStarted(gs *GlobalState, id string) int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if resp, err := call(gs, id, jobs.Request{Op: jobs.OpStatus}, time.Second); err == nil {
+		resp, err := call(gs, id, jobs.Request{Op: jobs.OpStatus}, time.Second)
+		if err == nil {
 			var st runtime.Status
 			unmarshal(resp.Data, &st)
 			if st.SourcesStarted > 0 {
 				return st.SourcesStarted
 			}
+		} else if errors.Is(err, jobs.ErrNotRunning) {
+			return 0
 		}
 		select {
 		case <-ctx.Done():
