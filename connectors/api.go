@@ -49,6 +49,16 @@ type BadRecord struct {
 	File   string
 	Line   int64
 	Offset int64 // byte offset of the line's start
+	// Kafka is where a Kafka source read the record (nil for other sources); its dead
+	// letter adds "topic", "partition" and "offset".
+	Kafka *KafkaPosition
+}
+
+// KafkaPosition is the place of one record in a Kafka cluster.
+type KafkaPosition struct {
+	Topic     string
+	Partition int32
+	Offset    int64
 }
 
 // Source is a running source instance (one per subtask).
@@ -126,6 +136,22 @@ type Sink interface {
 	Close() error
 }
 
+// SnapshotListener is implemented by sources and sinks that act once a snapshot is durable
+// (Flink's notifyCheckpointComplete): a Kafka sink commits the transaction it pre-committed
+// for the snapshot, a Kafka source commits offsets to its group. The runtime calls it after
+// the snapshot (checkpoint or savepoint) is complete on disk, with o the offsets this very
+// instance returned for it (Offsets or Committed), from a goroutine of its own.
+type SnapshotListener interface {
+	SnapshotComplete(o Offsets) error
+}
+
+// Discarder is implemented by sinks that hold output back until a snapshot covers it: the
+// runtime calls Discard before Close when the job is canceled, so that nothing held back is
+// ever published.
+type Discarder interface {
+	Discard() error
+}
+
 // SinkConfig configures a sink.
 type SinkConfig struct {
 	UID  string
@@ -135,6 +161,15 @@ type SinkConfig struct {
 	Options Options
 	Path    string // file: absolute path
 	Format  string // jsonl
+	// Pipeline is the pipeline's name; Subtask and Parallelism say which of the sink's
+	// subtasks this instance is.
+	Pipeline             string
+	Subtask, Parallelism int
+	// Key returns the record's key selected by a `key` option (a path or a function); nil
+	// when the sink has none.
+	Key func(rec any) (any, error)
+	// Logf logs a message to the job's log (nil: discarded).
+	Logf func(format string, args ...any)
 	// Stdout is where the stdout sink writes (the process's stdout, or jobs/<id>/stdout.jsonl
 	// for a detached job). Shared by all stdout sinks of a job; writes are serialized.
 	Stdout *SharedWriter

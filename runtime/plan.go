@@ -186,7 +186,7 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
 	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
 	in.deadLetter = func(uid, msg string, record any) error {
-		return j.writeDeadLetter(uid, msg, record, "", 0)
+		return j.writeDeadLetter(uid, msg, record, "", 0, nil)
 	}
 	fn := func(c *pipeline.Code) *script.Func {
 		if c == nil {
@@ -284,9 +284,19 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 // openSink opens the connector of a sink instance and cuts it back to the restored state.
 func (j *Job) openSink(in *instance) error {
 	n := in.node
-	sink, err := connectors.NewSink(connectors.SinkConfig{
+	cfg := connectors.SinkConfig{
 		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
-	})
+		Pipeline: j.p.Name, Subtask: in.subtask, Parallelism: n.Parallelism,
+		Logf: func(format string, args ...any) { j.log.Warn(fmt.Sprintf(format, args...)) },
+	}
+	if kb, ok := n.Options["key"].(pipeline.KeyBy); ok {
+		var fn *script.Func
+		if kb.Fn != nil {
+			fn = in.rt.Func(kb.Fn.Index, n.FunctionTimeout)
+		}
+		cfg.Key = newKeySelector(n.UID, kb, in.rt, fn).keyOf
+	}
+	sink, err := connectors.NewSink(cfg)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,41 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/pipectl/pipectl/connectors"
+)
+
+// kafkaSink checks what the connector registry cannot: an exactly_once Kafka sink needs the
+// pipeline's checkpoint: (its transactions commit when a checkpoint completes), and its
+// transaction_timeout must exceed the checkpoint interval.
+func (l *loader) kafkaSink(node *Node, what string) {
+	if node.Kind != "kafka" || node.Options.String("delivery", "") != "exactly_once" {
+		return
+	}
+	interval := l.p.CheckpointInterval
+	if interval <= 0 {
+		l.errorf(node.Keys["delivery"], CodeValue, "%s: delivery exactly_once needs checkpoint: {interval: …} in the pipeline file: its transactions are committed when a checkpoint completes", what)
+		return
+	}
+	timeout := node.Options.Duration("transaction_timeout", connectors.DefaultTransactionTimeout)
+	if timeout <= interval {
+		pos, ok := node.Keys["transaction_timeout"]
+		if !ok {
+			pos = node.Keys["delivery"]
+		}
+		l.errorf(pos, CodeValue, "%s: transaction_timeout %s must exceed the checkpoint interval %s", what, fmtDuration(timeout), fmtDuration(interval))
+	}
+}
+
+// fmtDuration renders a duration without zero units ("15m", not "15m0s").
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if len(s) > 4 && s[len(s)-4:] == "m0s" {
+		s = s[:len(s)-2]
+	}
+	if len(s) > 4 && s[len(s)-4:] == "h0m" {
+		s = s[:len(s)-2]
+	}
+	return s
+}
