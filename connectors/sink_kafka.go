@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -39,6 +41,17 @@ func init() {
 		Check:   checkKafkaAuth,
 		NewSink: func(cfg SinkConfig) (Sink, error) { return newKafkaSink(cfg) },
 	})
+}
+
+// crashBeforeCommitEnv names the environment variable that, when set, makes the process kill
+// itself (SIGKILL) right before an exactly_once Kafka sink commits the transaction of a
+// complete snapshot: the crash window that a restore must close by committing it.
+const crashBeforeCommitEnv = "PIPECTL_KAFKA_CRASH_BEFORE_COMMIT"
+
+func init() {
+	if os.Getenv(crashBeforeCommitEnv) != "" {
+		KafkaFaultBeforeCommit = func() { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	}
 }
 
 // DefaultTransactionTimeout is a Kafka sink's transaction_timeout when it sets none.
