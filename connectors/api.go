@@ -42,6 +42,18 @@ type SourceContext interface {
 	Logf(format string, args ...any)
 }
 
+// SplitContext is implemented by the runtime's SourceContext for sources that read several
+// splits (the partitions of a Kafka source): event time and watermarks are then tracked per
+// split, and the subtask's watermark is the lowest over its splits that are not idle.
+type SplitContext interface {
+	// EmitFrom is Emit for a record of split, with the connector's timestamp ts (epoch ms):
+	// the record's event time with `timestamp: kafka`, else unused.
+	EmitFrom(rec any, split string, ts int64) error
+	// MarkIdle declares the subtask idle (it owns no split), so that it never holds the
+	// watermark back; its next record makes it active again.
+	MarkIdle() error
+}
+
 // BadRecord is a record that could not be decoded.
 type BadRecord struct {
 	Err    error

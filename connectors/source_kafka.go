@@ -283,6 +283,11 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		return err
 	}
 	s.consume(cl, s.mine(all), nil)
+	if sc, ok := ctx.(SplitContext); ok && len(s.mine(all)) == 0 {
+		if err := sc.MarkIdle(); err != nil { // no partition: never hold the watermark back
+			return err
+		}
+	}
 	nextDiscovery := time.Now().Add(s.o.Duration("discovery_interval", 10*time.Second))
 	for {
 		if s.Bounded() && s.allDone() {
@@ -604,7 +609,7 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 					return n, fmt.Errorf("topic %s partition %d offset %d: %w", tp.topic, tp.partition, r.Offset, err)
 				}
 			} else {
-				if err := ctx.Emit(rec); err != nil {
+				if err := emitFrom(ctx, rec, tp, r); err != nil {
 					return n, err
 				}
 				n++
@@ -613,6 +618,15 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 		s.setNext(p, r.Offset+1)
 	}
 	return n, nil
+}
+
+// emitFrom emits a record of partition tp with its Kafka timestamp, through SplitContext
+// when the runtime offers it (per-partition watermarks).
+func emitFrom(ctx SourceContext, rec any, tp topicPartition, r *kgo.Record) error {
+	if sc, ok := ctx.(SplitContext); ok {
+		return sc.EmitFrom(rec, tp.String(), r.Timestamp.UnixMilli())
+	}
+	return ctx.Emit(rec)
 }
 
 // setNext moves a partition's next offset.

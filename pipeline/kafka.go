@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"strings"
 	"time"
 
 	"github.com/pipectl/pipectl/connectors"
+	"gopkg.in/yaml.v3"
 )
 
 // kafkaSink checks what the connector registry cannot: an exactly_once Kafka sink needs the
@@ -38,4 +40,18 @@ func fmtDuration(d time.Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
+}
+
+// kafkaTimestamp reads `timestamp: kafka` (the records' Kafka timestamps), which only a kafka
+// source takes; it reports whether the value was that word.
+func (l *loader) kafkaTimestamp(node *Node, n *yaml.Node, what string) bool {
+	if n.Kind != yaml.ScalarNode || strings.TrimSpace(n.Value) != "kafka" {
+		return false
+	}
+	if node.Kind != "kafka" {
+		l.errorf(posOf(n), CodeValue, "%s: timestamp: kafka is for kafka sources; a %s source takes a function e => … returning epoch milliseconds", what, node.Kind)
+		return true
+	}
+	node.ConnectorTime = true
+	return true
 }

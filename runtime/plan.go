@@ -92,6 +92,8 @@ func (j *Job) plan() error {
 				s := &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64), deadline: flushDeadline{t: &j.tick}}
 				if ts := g.head.Timestamp; ts != nil {
 					s.time = newSourceTime(st.head, rt.Func(ts.Index, g.head.FunctionTimeout))
+				} else if g.head.ConnectorTime {
+					s.time = newSourceTime(st.head, nil)
 				}
 				j.sources = append(j.sources, s)
 			} else {
