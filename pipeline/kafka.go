@@ -33,11 +33,11 @@ func (l *loader) kafkaSink(node *Node, what string) {
 // fmtDuration renders a duration without zero units ("15m", not "15m0s").
 func fmtDuration(d time.Duration) string {
 	s := d.String()
-	if len(s) > 4 && s[len(s)-4:] == "m0s" {
-		s = s[:len(s)-2]
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
-	if len(s) > 4 && s[len(s)-4:] == "h0m" {
-		s = s[:len(s)-2]
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }
