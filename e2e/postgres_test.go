@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -83,6 +84,21 @@ func TestPostgresSink(t *testing.T) {
 		h.mustRun(0, "run", "p.yaml")
 		if got := sums(t, dsn); !slices.Equal(got, want) {
 			t.Errorf("table:\n got %q\nwant %q", got, want)
+		}
+	})
+
+	t.Run("the example, its dsn from PG_DSN", func(t *testing.T) {
+		h := newHarness(t)
+		dsn := c.CreateDB(t)
+		cmd := h.command(context.Background(), "run", filepath.Join(repoRoot, "examples", "room-states-postgres.yaml"))
+		cmd.Env = append(cmd.Env, "PG_DSN="+dsn)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("pipectl run examples/room-states-postgres.yaml: %v\n%s", err, out)
+		}
+		got := pgtest.Rows(t, dsn, "SELECT room, active, since, motions, last_motion FROM room_states ORDER BY room")
+		want := []string{"1\tf\t10000\t3\t11000", "2\tt\t3000\t2\t12000", "3\tf\t12500\t1\t12500"}
+		if !slices.Equal(got, want) {
+			t.Errorf("room_states:\n got %q\nwant %q", got, want)
 		}
 	})
 
