@@ -135,6 +135,8 @@ type SinkConfig struct {
 	Options Options
 	Path    string // file: absolute path
 	Format  string // jsonl
+	// Logf logs a warning to the job's log (a postgres sink's retries); nil: discarded.
+	Logf func(format string, args ...any)
 	// Stdout is where the stdout sink writes (the process's stdout, or jobs/<id>/stdout.jsonl
 	// for a detached job). Shared by all stdout sinks of a job; writes are serialized.
 	Stdout *SharedWriter

@@ -289,6 +289,9 @@ func (j *Job) openSink(in *instance) error {
 	n := in.node
 	sink, err := connectors.NewSink(connectors.SinkConfig{
 		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
+		Logf: func(format string, args ...any) {
+			j.log.Warn(fmt.Sprintf(format, args...), "sink", n.UID, "subtask", in.subtask)
+		},
 	})
 	if err != nil {
 		return err
