@@ -313,7 +313,9 @@ func (j *Job) newSink(in *instance) (connectors.Sink, error) {
 	cfg := connectors.SinkConfig{
 		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
 		Pipeline: j.p.Name, Subtask: in.subtask, Parallelism: n.Parallelism,
-		Logf: func(format string, args ...any) { j.log.Warn(fmt.Sprintf(format, args...)) },
+		Logf: func(format string, args ...any) {
+			j.log.Warn(fmt.Sprintf(format, args...), "sink", n.UID, "subtask", in.subtask)
+		},
 	}
 	if kb, ok := n.Options["key"].(pipeline.KeyBy); ok {
 		var fn *script.Func
