@@ -1,6 +1,8 @@
-// Package connectors holds pipectl's sources (file, generator, stdin) and sinks (stdout,
-// file), and the dead-letter writer. Each connector knows nothing of the runtime beyond the
-// small interfaces below: a source emits canonical records (package schema) through a
+// Package connectors holds pipectl's sources and sinks, and the dead-letter writer. Each
+// kind lives in one file that registers its Spec (options with types and docs, replay and
+// offsets, constructor) with Register; the pipeline loader, the reference docs and the JSON
+// Schema of the pipeline file all read those registrations. A connector knows nothing of the
+// runtime beyond the small interfaces below: a source emits canonical records (package schema) through a
 // SourceContext and reports its position as offsets; a sink writes records and reports the
 // length it has committed.
 package connectors
@@ -69,8 +71,10 @@ type Source interface {
 // SourceConfig configures a source.
 type SourceConfig struct {
 	UID    string
-	Kind   string // file | generator | stdin
+	Kind   string // a registered source kind
 	Schema *schema.Type
+	// Options are the kind's options as the pipeline file sets them (see Spec.Keys).
+	Options Options
 	// file
 	Path   string // absolute glob
 	Format string // jsonl | csv
@@ -94,20 +98,11 @@ func NewSource(cfg SourceConfig) (Source, error) {
 	if cfg.Subtask < 0 || cfg.Subtask >= cfg.Parallelism {
 		return nil, fmt.Errorf("source %q: subtask %d out of range for parallelism %d", cfg.UID, cfg.Subtask, cfg.Parallelism)
 	}
-	var (
-		src Source
-		err error
-	)
-	switch cfg.Kind {
-	case "file":
-		src, err = newFileSource(cfg)
-	case "generator":
-		src, err = newGeneratorSource(cfg)
-	case "stdin":
-		src, err = newStdinSource(cfg)
-	default:
-		err = fmt.Errorf("unknown kind %q", cfg.Kind)
+	spec, ok := Lookup(RoleSource, cfg.Kind)
+	if !ok {
+		return nil, fmt.Errorf("source %q: unknown kind %q", cfg.UID, cfg.Kind)
 	}
+	src, err := spec.NewSource(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %w", cfg.UID, err)
 	}
@@ -133,11 +128,13 @@ type Sink interface {
 
 // SinkConfig configures a sink.
 type SinkConfig struct {
-	UID    string
-	Kind   string // stdout | file
-	Type   *schema.Type
-	Path   string // file: absolute path
-	Format string // jsonl
+	UID  string
+	Kind string // a registered sink kind
+	Type *schema.Type
+	// Options are the kind's options as the pipeline file sets them (see Spec.Keys).
+	Options Options
+	Path    string // file: absolute path
+	Format  string // jsonl
 	// Stdout is where the stdout sink writes (the process's stdout, or jobs/<id>/stdout.jsonl
 	// for a detached job). Shared by all stdout sinks of a job; writes are serialized.
 	Stdout *SharedWriter
@@ -148,18 +145,11 @@ func NewSink(cfg SinkConfig) (Sink, error) {
 	if cfg.Format != "" && cfg.Format != "jsonl" {
 		return nil, fmt.Errorf("sink %q: unknown format %q (want jsonl)", cfg.UID, cfg.Format)
 	}
-	var (
-		snk Sink
-		err error
-	)
-	switch cfg.Kind {
-	case "stdout":
-		snk, err = newStdoutSink(cfg)
-	case "file":
-		snk, err = newFileSink(cfg)
-	default:
-		err = fmt.Errorf("unknown kind %q", cfg.Kind)
+	spec, ok := Lookup(RoleSink, cfg.Kind)
+	if !ok {
+		return nil, fmt.Errorf("sink %q: unknown kind %q", cfg.UID, cfg.Kind)
 	}
+	snk, err := spec.NewSink(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sink %q: %w", cfg.UID, err)
 	}

@@ -14,6 +14,20 @@ import (
 	"time"
 )
 
+func init() {
+	Register(Spec{
+		Kind: "file", Role: RoleSource, Replayable: true,
+		Summary: "Reads the files a path or glob matches, one after another in lexical order; with follow, keeps reading appended lines and new files.",
+		Offsets: "the byte offset reached in each file, keyed by its absolute path",
+		Keys: []Key{
+			{Name: "path", Type: TypePath, Required: true, Doc: "a file or a glob (*, ?, [...]), relative to the pipeline file"},
+			{Name: "format", Type: TypeEnum, Enum: []string{"jsonl", "csv"}, Default: "jsonl", Doc: "jsonl: one JSON object a line; csv: a header line, then one record a line"},
+			{Name: "follow", Type: TypeBool, Default: "false", Doc: "keep watching the files for appended lines and the glob for new files, like tail -F"},
+		},
+		NewSource: func(cfg SourceConfig) (Source, error) { return newFileSource(cfg) },
+	})
+}
+
 // pollInterval is how often a follow source looks for appended lines and new files.
 const pollInterval = 100 * time.Millisecond
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"time"
 
+	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/schema"
 )
 
@@ -123,6 +124,11 @@ type Node struct {
 
 	Inputs      []string // upstream uids (operators and sinks)
 	Parallelism int      // resolved: own value, else the pipeline's (1 for sources and sinks)
+
+	// Options are a source's or sink's kind-specific options, decoded as its connector
+	// declares them (connectors.Spec.Keys). The fields below them are the ones the runtime
+	// reads of the built-in kinds.
+	Options connectors.Options
 
 	// Sources.
 	Schema            *schema.Type

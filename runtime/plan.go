@@ -260,7 +260,7 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 		return err
 	}
 	cfg := connectors.SourceConfig{
-		UID: n.UID, Kind: n.Kind, Schema: n.Schema, Path: n.Path, Format: n.Format,
+		UID: n.UID, Kind: n.Kind, Schema: n.Schema, Options: n.Options, Path: n.Path, Format: n.Format,
 		Follow: n.Follow, Count: n.Count, Rate: n.Rate, Subtask: in.subtask, Parallelism: n.Parallelism,
 	}
 	if gen != nil {
@@ -289,17 +289,17 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 // openSink opens the connector of a sink instance and cuts it back to the restored state.
 func (j *Job) openSink(in *instance) error {
 	n := in.node
-	var (
-		sink connectors.Sink
-		err  error
-	)
 	if j.cfg.Connectors != nil {
-		sink, err = j.cfg.Connectors.Sink(n, in.subtask)
-	} else {
-		sink, err = connectors.NewSink(connectors.SinkConfig{
-			UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Path: n.Path, Format: n.Format, Stdout: j.stdout,
-		})
+		sink, err := j.cfg.Connectors.Sink(n, in.subtask)
+		if err != nil {
+			return err
+		}
+		in.sink, in.op = sink, &sinkOp{sink: sink}
+		return nil
 	}
+	sink, err := connectors.NewSink(connectors.SinkConfig{
+		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
+	})
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,7 @@ func newApp(gs *GlobalState) *cli.App {
 			inspectCommand(gs),
 			dumpCommand(gs),
 			testCommand(gs),
+			schemaCommand(gs),
 		},
 	}
 	for _, c := range app.Commands {
