@@ -9,6 +9,7 @@ type subtask struct {
 	head      *instance
 	instances []*instance
 	wake      *wakeup // processing-time timers of its instances
+	blocked   blockTimer
 }
 
 // aligner tracks, per sender, barriers, watermarks and ends of stream.
