@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,3 +115,44 @@ sinks:
     path: out.jsonl
     input: in
 `
+
+// TestFollowSurvivesRotation: `mv a.jsonl a.jsonl.1` and a new a.jsonl lose no record of a
+// follow source (the rotated file is finished, the new one read from its start), and the
+// savepoint's offsets, shown by inspect as byte offsets per absolute path, restore past it.
+func TestFollowSurvivesRotation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("p.yaml", strings.NewReplacer("NAME", "rotating", "FOLLOW", "true").Replace(sinkPipeline))
+	h.write("in.jsonl", "{\"n\": 1}\n{\"n\": 2}\n{\"n\": 3}\n")
+	id := h.detach("run", "-d", "p.yaml")
+	eventually(t, 10*time.Second, "three records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) == 3 })
+	h.appendLines("in.jsonl", `{"n": 4}`, `{"n": 5}`, `{"n": 6}`)
+	if err := os.Rename(h.path("in.jsonl"), h.path("in.jsonl.1")); err != nil {
+		t.Fatal(err)
+	}
+	h.write("in.jsonl", "{\"n\": 7}\n")
+	want := "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n"
+	eventually(t, 10*time.Second, "seven records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) >= 7 })
+	sp := strings.TrimSpace(h.mustRun(0, "stop", id).stdout)
+	if got := h.read("out.jsonl"); got != want {
+		t.Fatalf("after a rotation the sink holds\n%s\nwant\n%s", got, want)
+	}
+	var doc struct {
+		Operators []struct {
+			UID     string           `json:"uid"`
+			Offsets map[string]int64 `json:"offsets"`
+		} `json:"operators"`
+	}
+	if err := json.Unmarshal([]byte(h.mustRun(0, "inspect", sp, "--output", "json").stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Operators[0].Offsets; len(got) != 1 || got[h.path("in.jsonl")] != 9 {
+		t.Errorf("inspect offsets %v, want {%q: 9}", got, h.path("in.jsonl"))
+	}
+	h.appendLines("in.jsonl", `{"n": 8}`)
+	id = h.detach("run", "-d", "p.yaml", "--from-savepoint", sp)
+	eventually(t, 10*time.Second, "the record after the savepoint", func() bool {
+		return h.read("out.jsonl") == want+"{\"n\":8}\n"
+	})
+	h.mustRun(0, "cancel", id)
+}
