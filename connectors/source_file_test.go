@@ -387,7 +387,7 @@ func TestFileSourceConfigErrors(t *testing.T) {
 		{"bad glob", SourceConfig{Kind: "file", Path: "/x/[", Format: "jsonl", Schema: typ}, "syntax error in pattern"},
 		{"format", SourceConfig{Kind: "file", Path: "/x", Format: "xml", Schema: typ}, `unknown format "xml"`},
 		{"csv needs a record", SourceConfig{Kind: "file", Path: "/x", Format: "csv", Schema: mustType(t, "int")}, "needs a record schema"},
-		{"kind", SourceConfig{Kind: "kafka"}, `unknown kind "kafka"`},
+		{"kind", SourceConfig{Kind: "mqtt"}, `unknown kind "mqtt"`},
 		{"subtask", SourceConfig{Kind: "generator", Subtask: 2, Parallelism: 2}, "subtask 2 out of range"},
 		{"stdin parallel", SourceConfig{Kind: "stdin", Format: "jsonl", Schema: typ, Parallelism: 2}, "stdin cannot be read by 2 subtasks"},
 	}

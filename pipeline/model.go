@@ -139,13 +139,16 @@ type Node struct {
 	Options connectors.Options
 
 	// Sources.
-	Schema            *schema.Type
-	Path              string // file source: absolute glob; file sink: absolute path
-	Format            string // jsonl | csv
-	Follow            bool
-	Count             int64 // generator: -1 when unbounded
-	Rate              float64
-	Timestamp         *Code
+	Schema    *schema.Type
+	Path      string // file source: absolute glob; file sink: absolute path
+	Format    string // jsonl | csv
+	Follow    bool
+	Count     int64 // generator: -1 when unbounded
+	Rate      float64
+	Timestamp *Code
+	// ConnectorTime is `timestamp: kafka`: event time is the time the connector reads with
+	// each record (Kafka's record timestamps); Timestamp is nil then.
+	ConnectorTime     bool
 	MaxOutOfOrderness time.Duration
 	IdleTimeout       time.Duration
 

@@ -203,4 +203,5 @@ func (l *loader) sink(node *Node, a *aux, m map[string]entry, what string) {
 	l.options(node, spec, m, what)
 	node.Format = node.Options.String("format", node.Format)
 	node.Path = node.Options.String("path", "")
+	l.kafkaSink(node, what)
 }

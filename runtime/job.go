@@ -245,10 +245,18 @@ func (j *Job) runOnce(ctx context.Context) error {
 		<-finished
 	}
 	<-cpDone // a checkpoint in progress completes before the job ends
+	if j.err == nil && !j.stopped.Load() && j.cfg.CheckpointInterval > 0 && j.cfg.CheckpointDir != "" && j.hasListeners() {
+		if err := j.finalCheckpoint(); err != nil {
+			j.fail(err)
+		}
+	}
 	if j.err == nil && j.cfg.FinalSavepointDir != "" {
 		if err := j.finalSavepoint(); err != nil {
 			j.fail(err)
 		}
+	}
+	if errors.Is(j.err, ErrCanceled) {
+		j.discardSinks()
 	}
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
@@ -275,7 +283,7 @@ func (j *Job) finalSavepoint() error {
 	}
 	j.final = res
 	j.snapshotDone("final", res)
-	return nil
+	return j.notifyComplete(b)
 }
 
 // FinalSavepoint is the savepoint written at the end of Run (nil when none was).
@@ -455,8 +463,9 @@ func (j *Job) countSkipped(uid string, err error) {
 	j.log.Warn("record skipped", "uid", uid, "error", err.Error())
 }
 
-// writeDeadLetter writes a failed record to the dead-letter file of uid.
-func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64) error {
+// writeDeadLetter writes a failed record to the dead-letter file of uid (kafka: where a
+// Kafka source read it, else nil).
+func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, kafka *connectors.KafkaPosition) error {
 	j.deadMu.Lock()
 	defer j.deadMu.Unlock()
 	d := j.deadLetters[uid]
@@ -468,7 +477,7 @@ func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int
 		}
 		j.deadLetters[uid] = d
 	}
-	return d.Write(uid, msg, record, file, line)
+	return d.WriteAt(uid, msg, record, file, line, kafka)
 }
 
 // sourceStoppedForBarrier notes when the first source stopped for a stop barrier: the start

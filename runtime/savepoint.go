@@ -90,6 +90,9 @@ func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, e
 	if err != nil {
 		return nil, err
 	}
+	if err := j.notifyComplete(b); err != nil {
+		j.fail(err)
+	}
 	res.Pause = pause
 	res.Duration = j.now().Sub(b.started).Milliseconds()
 	b.mu.Lock()
