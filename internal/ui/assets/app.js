@@ -98,14 +98,22 @@
     refresh();
   }
 
+  let jobsShown = "";      // the jobs, statuses and selection the list shows
   function renderJobs(list) {
     const tbody = $("jobs").tBodies[0];
-    tbody.replaceChildren();
     $("no-jobs").hidden = list.length > 0;
     if (!selected && list.length) {
       const running = list.find((j) => j.status === "RUNNING");
       selected = (running || list[0]).id;
     }
+    // Rows are rebuilt only when a job or a status changes (keeping focus); uptimes tick.
+    const shown = selected + " " + list.map((j) => j.id + ":" + j.status).join(" ");
+    if (shown === jobsShown) {
+      list.forEach((j, i) => { tbody.rows[i].querySelector(".uptime").textContent = fmtDuration(j.uptime_s); });
+      return;
+    }
+    jobsShown = shown;
+    tbody.replaceChildren();
     for (const j of list) {
       const tr = el("tr", { "data-id": j.id, "data-status": j.status, tabindex: "0", title: j.id });
       if (j.id === selected) tr.className = "selected";
@@ -209,7 +217,8 @@
     }
   }
 
-  // The graph: one column per topological layer, sources on the left, sinks on the right.
+  // The graph: one column per topological layer, sources on the left, sinks on the right;
+  // in a narrow window one row per layer, sources at the top.
   const NODE_W = 190, NODE_H = 78, GAP_X = 70, GAP_Y = 22, PAD = 12;
   function renderGraph(d) {
     const g = $("graph");
@@ -218,20 +227,23 @@
     if (!d.graph) return;
     const layers = [];
     for (const n of d.graph.nodes) (layers[n.layer] = layers[n.layer] || []).push(n);
+    const across = Math.max(...layers.map((l) => l.length));
+    const horizontal = layers.length * (NODE_W + GAP_X) <= g.parentElement.clientWidth * 1.4;
+    // Layer i sits at depth i; a node's place within its layer is centred across it.
+    const step = horizontal ? [NODE_W + GAP_X, NODE_H + GAP_Y] : [NODE_W + GAP_Y, NODE_H + GAP_X];
     const pos = {};
-    let rows = 0;
-    layers.forEach((col, x) => {
-      rows = Math.max(rows, col.length);
-      col.forEach((n, y) => { pos[n.uid] = { x: PAD + x * (NODE_W + GAP_X), y: PAD + y * (NODE_H + GAP_Y) }; });
+    layers.forEach((layer, depth) => {
+      const off = (across - layer.length) / 2;
+      layer.forEach((n, i) => {
+        const along = depth, side = i + off;
+        pos[n.uid] = horizontal
+          ? { x: PAD + along * step[0], y: PAD + side * step[1] }
+          : { x: PAD + side * step[0], y: PAD + along * step[1] };
+      });
     });
-    // Centre shorter columns.
-    const height = PAD * 2 + rows * NODE_H + Math.max(0, rows - 1) * GAP_Y;
-    layers.forEach((col) => {
-      const h = col.length * NODE_H + (col.length - 1) * GAP_Y;
-      const off = (height - PAD * 2 - h) / 2;
-      col.forEach((n) => { pos[n.uid].y += off; });
-    });
-    const width = PAD * 2 + layers.length * NODE_W + Math.max(0, layers.length - 1) * GAP_X;
+    const cols = horizontal ? layers.length : across, rows = horizontal ? across : layers.length;
+    const width = PAD * 2 + cols * step[0] - (step[0] - NODE_W);
+    const height = PAD * 2 + rows * step[1] - (step[1] - NODE_H);
     g.setAttribute("viewBox", "0 0 " + width + " " + height);
     g.setAttribute("width", width);
     g.setAttribute("height", height);
@@ -243,9 +255,16 @@
     for (const e of d.graph.edges) {
       const a = pos[e.from], b = pos[e.to];
       if (!a || !b) continue;
-      const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2, mx = (x1 + x2) / 2;
+      let d;
+      if (horizontal) {
+        const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2, mx = (x1 + x2) / 2;
+        d = "M " + x1 + " " + y1 + " C " + mx + " " + y1 + ", " + mx + " " + y2 + ", " + x2 + " " + y2;
+      } else {
+        const x1 = a.x + NODE_W / 2, y1 = a.y + NODE_H, x2 = b.x + NODE_W / 2, y2 = b.y, my = (y1 + y2) / 2;
+        d = "M " + x1 + " " + y1 + " C " + x1 + " " + my + ", " + x2 + " " + my + ", " + x2 + " " + y2;
+      }
       const path = svg("path", {
-        d: "M " + x1 + " " + y1 + " C " + mx + " " + y1 + ", " + mx + " " + y2 + ", " + x2 + " " + y2,
+        d: d,
         class: "edge" + (e.late ? " late" : ""), "marker-end": "url(#arrow)", "data-from": e.from, "data-to": e.to,
       });
       if (e.late) path.append(svg("title", {}, "late records"));
