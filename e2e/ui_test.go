@@ -187,6 +187,30 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	saveScreenshot(t, "dashboard.png", shot)
 
+	// The token left the address bar; a reload still gets in, with the one the tab keeps.
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || strings.Contains(loc, token) {
+		t.Errorf("the address still shows the token: %s (%v)", loc, err)
+	}
+	browser("reload", chromedp.Reload())
+	browser("the job after a reload", chromedp.WaitVisible(row))
+
+	// The compatibility check of a new version against the running job.
+	// celsius gains a required field, so the state of max-per-room (its input) cannot be kept.
+	h.write("temps-v2.yaml", strings.NewReplacer(
+		"output: {room: int, c: float}", "output: {room: int, c: float, f: float}",
+		"c: r.tenths / 10})", "c: r.tenths / 10, f: r.tenths * 0.18 + 32})").Replace(dashboardPipeline))
+	browser("ask for a compat report", chromedp.Steps(
+		chromedp.SetValue(`#compat-file`, "temps-v2.yaml"),
+		chromedp.Click(`#compat-form button[type=submit]`)))
+	verdict, err := chromedp.Run(ctx, chromedp.Poll[string](
+		`(() => { const v = document.getElementById("compat-verdict").textContent; return v !== "checking…" && v })()`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	report, _ := chromedp.Run(ctx, chromedp.Text(`#compat-report`))
+	if err != nil || verdict != "incompatible" || !strings.Contains(report, "max-per-room") || !strings.Contains(report, "1 incompatible") {
+		t.Errorf("compat verdict %q (%v), report:\n%s", verdict, err, report)
+	}
+
 	// A narrow window (a phone) scrolls down, not sideways.
 	browser("narrow window", chromedp.EmulateViewport(390, 844))
 	browser("the graph drawn top to bottom", chromedp.Poll[chromedp.Void](
