@@ -63,7 +63,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	h := newHarness(t)
 	h.write("temps.yaml", dashboardPipeline)
-	id := h.detach("run", "-d", "temps.yaml", "--checkpoint-interval", "1s")
+	id := h.detach("run", "-d", "temps.yaml", "--checkpoint-interval", "2s")
 
 	const token = "e2e-secret"
 	ui := h.start("ui", "--addr", "127.0.0.1:0", "--auth-token", token)

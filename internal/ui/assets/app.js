@@ -83,14 +83,14 @@
   // State.
   let selected = decodeURIComponent((location.hash.match(/job=([0-9a-f]+)/) || [])[1] || "");
   let detail = null;       // last GET /api/jobs/{id}
-  let prev = null;         // {id, t, ops: {uid: {in, out}}} for the rates
+  let samples = [];        // recent {id, t, ops: {uid: {in, out}}} of the selected job
   let rates = {};          // uid -> {in, out} per second
   let busy = false;
 
   function select(id) {
     if (id === selected) return;
     selected = id;
-    detail = null; prev = null; rates = {};
+    detail = null; samples = []; rates = {};
     history.replaceState(null, "", location.pathname + location.search + "#job=" + id);
     $("action-result").textContent = "";
     $("compat-report").hidden = true;
@@ -115,10 +115,13 @@
     jobsShown = shown;
     tbody.replaceChildren();
     for (const j of list) {
-      const tr = el("tr", { "data-id": j.id, "data-status": j.status, tabindex: "0", title: j.id });
+      const tr = el("tr", { "data-id": j.id, "data-status": j.status, tabindex: "0" });
       if (j.id === selected) tr.className = "selected";
-      tr.append(el("td", { class: "name" }, j.name), statusCell(j.status),
-        el("td", { class: "uptime" }, fmtDuration(j.uptime_s)), el("td", {}, fmtShortTime(j.started)));
+      const name = el("td", { class: "name" }, j.name);
+      name.append(el("div", { class: "id mono muted" }, j.id));
+      const when = el("td");
+      when.append(el("div", { class: "uptime" }, fmtDuration(j.uptime_s)), el("div", { class: "started muted" }, fmtShortTime(j.started)));
+      tr.append(name, statusCell(j.status), when);
       tr.addEventListener("click", () => select(j.id));
       tr.addEventListener("keydown", (e) => { if (e.key === "Enter") select(j.id); });
       tbody.append(tr);
@@ -130,20 +133,24 @@
     return td;
   }
 
+  // Rates are measured over the last few seconds of samples, timed by the server when the
+  // job answered, so that neither the network nor batching makes them jump.
+  const RATE_WINDOW_MS = 5000;
   function computeRates(d) {
-    if (!d.live) { rates = {}; prev = null; return; }
-    const now = performance.now();
+    if (!d.live) { rates = {}; samples = []; return; }
     const ops = {};
     for (const o of d.live.operators) ops[o.uid] = { in: o.records_in, out: o.records_out };
-    if (prev && prev.id === d.id && now > prev.t) {
-      const dt = (now - prev.t) / 1000;
-      rates = {};
-      for (const uid in ops) {
-        const p = prev.ops[uid];
-        if (p) rates[uid] = { in: Math.max(0, ops[uid].in - p.in) / dt, out: Math.max(0, ops[uid].out - p.out) / dt };
-      }
+    samples = samples.filter((s) => s.id === d.id && s.t < d.live_at_ms);
+    samples.push({ id: d.id, t: d.live_at_ms, ops: ops });
+    while (samples.length > 2 && d.live_at_ms - samples[1].t >= RATE_WINDOW_MS) samples.shift();
+    const first = samples[0];
+    if (samples.length < 2) return;
+    const dt = (d.live_at_ms - first.t) / 1000;
+    rates = {};
+    for (const uid in ops) {
+      const p = first.ops[uid];
+      if (p) rates[uid] = { in: Math.max(0, ops[uid].in - p.in) / dt, out: Math.max(0, ops[uid].out - p.out) / dt };
     }
-    prev = { id: d.id, t: now, ops: ops };
   }
 
   function liveOf(uid) {
