@@ -250,3 +250,13 @@ func saveScreenshot(t *testing.T, name string, png []byte) {
 		t.Logf("screenshot: %s", p)
 	}
 }
+
+func TestUIRefusesOpenAddressWithoutToken(t *testing.T) {
+	h := newHarness(t)
+	for _, addr := range []string{"0.0.0.0:0", ":0"} {
+		res := h.mustRun(2, "ui", "--addr", addr)
+		if res.stdout != "" || !strings.Contains(res.stderr, "--auth-token") {
+			t.Errorf("ui --addr %s: stdout %q, stderr %q; want nothing on stdout and a word about --auth-token", addr, res.stdout, res.stderr)
+		}
+	}
+}
