@@ -3,6 +3,8 @@ module github.com/pipectl/pipectl
 go 1.26.8
 
 require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.24.0
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/dgraph-io/ristretto/v2 v2.2.0
 	github.com/dop251/goja v0.0.0-20260917113740-793a2a65c13b
