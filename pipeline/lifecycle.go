@@ -11,7 +11,6 @@ import (
 type Restart struct {
 	Attempts int
 	Delay    time.Duration
-	Pos      Pos // the `restart` key; zero when absent
 }
 
 // maxRestartAttempts bounds restart.attempts.
@@ -25,7 +24,6 @@ func (l *loader) restart(e entry) {
 	}
 	l.require(m, posOf(e.val), "restart", "attempts", "delay")
 	r := &l.p.Restart
-	r.Pos = posOf(e.key)
 	if a, ok := m["attempts"]; ok {
 		r.Attempts = int(l.integer(a.val, "restart.attempts", 0, maxRestartAttempts))
 	}
