@@ -75,7 +75,8 @@ type Config struct {
 	// Progress, when set, makes a progress indicator for long work (restores, savepoints);
 	// nil shows none.
 	Progress func(label string, total int64) Progress
-	// OnSourcesStarted, when set, is called as the sources start reading.
+	// OnSourcesStarted, when set, is called as the sources start reading (once: not again
+	// after a restart).
 	OnSourcesStarted func(time.Time)
 	// Memory divides the job's memory budget (zero: SplitMemory of the pipeline's memory:).
 	// The backend must have been opened with Memory.Backend.
@@ -218,7 +219,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 	j.sourcesStarted = j.now()
 	j.rs.attemptStart = j.sourcesStarted
 	j.stateMu.Unlock()
-	if j.cfg.OnSourcesStarted != nil {
+	if j.cfg.OnSourcesStarted != nil && j.rs.restarts == 0 { // restarts: written by this goroutine only
 		j.cfg.OnSourcesStarted(j.sourcesStarted)
 	}
 	for _, s := range j.sources {
