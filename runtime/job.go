@@ -99,6 +99,7 @@ type Job struct {
 	deadMu      sync.Mutex
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
+	drops       drops // records skipped or dead-lettered, per uid
 	lateDropped atomic.Int64 // late records of windows without late_output
 
 	done     chan struct{}
@@ -233,6 +234,7 @@ func (j *Job) Run(ctx context.Context) error {
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
 	}
+	j.logSummary()
 	j.failOnce.Do(func() { close(j.done) })
 	return j.err
 }
@@ -399,11 +401,13 @@ func (j *Job) deliver(ib *inbox, m message) error {
 // countSkipped counts and logs a record skipped by on_error: skip.
 func (j *Job) countSkipped(uid string, err error) {
 	j.skipped.Add(1)
+	j.drops.add(uid, false)
 	j.log.Warn("record skipped", "uid", uid, "error", err.Error())
 }
 
-// writeDeadLetter writes a failed record to the dead-letter file of uid.
-func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64) error {
+// writeDeadLetter writes a failed record to the dead-letter file of uid, and logs it with
+// where (which record, or its position in the input).
+func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, where string) error {
 	j.deadMu.Lock()
 	defer j.deadMu.Unlock()
 	d := j.deadLetters[uid]
@@ -415,6 +419,8 @@ func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int
 		}
 		j.deadLetters[uid] = d
 	}
+	j.drops.add(uid, true)
+	j.log.Warn("record dead-lettered", "uid", uid, "error", msg, "at", where, "dead_letter", j.p.Nodes[uid].DeadLetter)
 	return d.Write(uid, msg, record, file, line)
 }
 

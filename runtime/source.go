@@ -64,7 +64,7 @@ func (s *sourceTask) Bad(b connectors.BadRecord) error {
 		s.job.countSkipped(n.UID, b.Err)
 		return nil
 	case "dead_letter":
-		return s.job.writeDeadLetter(n.UID, b.Err.Error(), b.Record, b.File, b.Line)
+		return s.job.writeDeadLetter(n.UID, b.Err.Error(), b.Record, b.File, b.Line, sprintf("%s:%d", b.File, b.Line))
 	}
 	return b.Err
 }
