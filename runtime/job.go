@@ -99,7 +99,7 @@ type Job struct {
 	deadMu      sync.Mutex
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
-	drops       drops // records skipped or dead-lettered, per uid
+	drops       drops        // records skipped or dead-lettered, per uid
 	lateDropped atomic.Int64 // late records of windows without late_output
 
 	done     chan struct{}
