@@ -2,6 +2,7 @@ package script
 
 import (
 	"errors"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,21 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 				t.Errorf("next call: %v", err)
 			}
 		})
+	}
+}
+
+// A function that keeps allocating is stopped once the live heap outgrows the process's
+// memory limit (the job's budget), long before its timeout.
+func TestMemoryHogIsStopped(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
+	r := newRuntime(t, nil, nil, fn(`() => { const a = []; for (let i = 0; ; i++) a.push("x".repeat(100000) + i) }`))
+	start := time.Now()
+	_, err := r.Func(0, time.Minute).Call()
+	var e *Error
+	if !errors.As(err, &e) || e.Timeout || !strings.Contains(e.Msg, "grew beyond the memory limit (64 MiB)") {
+		t.Fatalf("got %v, want the call stopped for memory", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("stopped after %v", d)
 	}
 }
