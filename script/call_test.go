@@ -65,7 +65,7 @@ func TestExceptionsArePositionedInTheFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fns[tc.fn].Name, func(t *testing.T) {
-			_, err := r.Func(tc.fn, time.Second).Call(r.ToJS(map[string]any{"n": int64(1)}))
+			_, err := r.Func(tc.fn, 10*time.Second).Call(r.ToJS(map[string]any{"n": int64(1)})) // deep recursion is slow under -race
 			var e *Error
 			if !errors.As(err, &e) || e.Timeout {
 				t.Fatalf("got %v, want an *Error that is no timeout", err)
