@@ -106,6 +106,7 @@ type Job struct {
 	deadMu      sync.Mutex
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
+	drops       drops        // records skipped or dead-lettered, per uid
 	lateDropped atomic.Int64 // late records of windows without late_output
 
 	done     chan struct{}
@@ -262,6 +263,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
 	}
+	j.logSummary()
 	j.failOnce.Do(func() { close(j.done) })
 	return j.err
 }
@@ -461,12 +463,14 @@ func (j *Job) deliver(ib *inbox, m message) error {
 // countSkipped counts and logs a record skipped by on_error: skip.
 func (j *Job) countSkipped(uid string, err error) {
 	j.skipped.Add(1)
+	j.drops.add(uid, false)
 	j.log.Warn("record skipped", "uid", uid, "error", err.Error())
 }
 
 // writeDeadLetter writes a failed record to the dead-letter file of uid (kafka: where a
-// Kafka source read it, else nil).
-func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, kafka *connectors.KafkaPosition) error {
+// Kafka source read it, else nil), and logs it with where (which record, or its position in
+// the input).
+func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, kafka *connectors.KafkaPosition, where string) error {
 	j.deadMu.Lock()
 	defer j.deadMu.Unlock()
 	d := j.deadLetters[uid]
@@ -478,6 +482,8 @@ func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int
 		}
 		j.deadLetters[uid] = d
 	}
+	j.drops.add(uid, true)
+	j.log.Warn("record dead-lettered", "uid", uid, "error", msg, "at", where, "dead_letter", j.p.Nodes[uid].DeadLetter)
 	return d.WriteAt(uid, msg, record, file, line, kafka)
 }
 
