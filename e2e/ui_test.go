@@ -225,6 +225,30 @@ func TestDashboardInChromium(t *testing.T) {
 		saveScreenshot(t, "dashboard-narrow.png", narrow)
 	}
 
+	// Stop with a savepoint: the job ends STOPPED and keeps its history on the page.
+	browser("click Stop", chromedp.Click(`#btn-stop`))
+	stopped, err := chromedp.Run(ctx, chromedp.Poll[string](fmt.Sprintf(
+		`(() => { const p = document.querySelector("#action-result").dataset.path; return p !== %q && p })()`, path),
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+	if err != nil {
+		t.Fatalf("no stop savepoint on the page: %v", err)
+	}
+	if msg := <-dialogs; !strings.Contains(msg, "Stop") {
+		t.Errorf("the stop confirmation asked %q", msg)
+	}
+	browser("the job listed as STOPPED", chromedp.WaitVisible(row+`[data-status="STOPPED"]`))
+	browser("the stop savepoint listed", chromedp.WaitVisible(fmt.Sprintf(`#savepoints tr[data-path="%s"]`, stopped)))
+	if st := h.waitEnded(id); st != "STOPPED" {
+		t.Errorf("job status %s after Stop, want STOPPED", st)
+	}
+	if _, err := os.Stat(filepath.Join(stopped, "_metadata.json")); err != nil {
+		t.Errorf("the stop savepoint is not on disk: %v", err)
+	}
+	buttons, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`["btn-savepoint", "btn-stop", "btn-cancel"].every(b => document.getElementById(b).disabled)`))
+	if err != nil || !buttons {
+		t.Errorf("the actions of a stopped job are not disabled (%v)", err)
+	}
+
 	ui.signal(t, syscall.SIGINT)
 	if code := ui.wait(t, 10*time.Second); code != 0 {
 		t.Errorf("pipectl ui exit %d after SIGINT", code)

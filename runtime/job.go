@@ -355,8 +355,9 @@ type OperatorCount struct {
 	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
 	// time yet).
 	WatermarkMs int64 `json:"watermark_ms,omitempty"`
-	// Backpressure is the fraction (0–1) of the last second its busiest subtask spent
-	// waiting to hand records downstream (sinks: 0).
+	// Backpressure is the fraction (0–1) of the time its busiest subtask spent waiting to
+	// hand records downstream, measured between two Status calls at least a second apart
+	// (sinks: 0).
 	Backpressure float64 `json:"backpressure"`
 	// States are its keyed states (keyed operators only).
 	States []StateSize `json:"states,omitempty"`

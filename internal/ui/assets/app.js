@@ -230,7 +230,8 @@
   function renderGraph(d) {
     const g = $("graph");
     g.replaceChildren();
-    $("graph-note").textContent = d.graph_error || (d.live ? "" : "Counters appear while the job runs.");
+    $("graph-note").textContent = d.graph_error ||
+      (d.live ? "" : d.status === "RUNNING" ? "Waiting for the job's figures…" : "The job is not running: no live figures.");
     if (!d.graph) return;
     const layers = [];
     for (const n of d.graph.nodes) (layers[n.layer] = layers[n.layer] || []).push(n);
