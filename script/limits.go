@@ -8,8 +8,8 @@ import (
 
 // boundBuiltins wraps the builtins that build a string or walk an array in one step of goja,
 // where neither the watchdog nor the memory check can stop them ("x".repeat(2**31-1) asks
-// for 2 GiB at once; new Array(2**32-1).join() loops four billion times): past MaxStringLen
-// characters or MaxArrayLen elements they throw a RangeError instead.
+// for 2 GiB at once; new Array(2**32-1).forEach(f) loops four billion times over holes):
+// past MaxStringLen characters or MaxArrayLen elements they throw a RangeError instead.
 var boundBuiltins = goja.MustCompile(boundsFile, `(function (maxString, maxArray) {
 	const wrap = (proto, name, check) => {
 		const orig = proto[name];
@@ -28,7 +28,13 @@ var boundBuiltins = goja.MustCompile(boundsFile, `(function (maxString, maxArray
 	wrap(String.prototype, "repeat", (s, [n]) => str(String(s).length * Math.trunc(Number(n))));
 	wrap(String.prototype, "padStart", (s, [n]) => str(Number(n)));
 	wrap(String.prototype, "padEnd", (s, [n]) => str(Number(n)));
-	for (const name of ["join", "fill", "toLocaleString"]) wrap(Array.prototype, name, arr);
+	for (const name of ["join", "fill", "toLocaleString", "forEach", "map", "filter", "reduce",
+		"reduceRight", "some", "every", "find", "findIndex", "findLast", "findLastIndex", "indexOf",
+		"lastIndexOf", "includes", "reverse", "sort", "toSorted", "toReversed", "flat", "flatMap",
+		"copyWithin", "slice", "splice", "toSpliced", "with", "concat"]) {
+		if (Array.prototype[name]) wrap(Array.prototype, name, arr);
+	}
+	wrap(Array, "from", (_, [src]) => { if (src != null) arr(Object(src)) });
 })`, true)
 
 // boundsFile is the file name of boundBuiltins in stack traces.
