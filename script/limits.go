@@ -35,6 +35,21 @@ var boundBuiltins = goja.MustCompile(boundsFile, `(function (maxString, maxArray
 		if (Array.prototype[name]) wrap(Array.prototype, name, arr);
 	}
 	wrap(Array, "from", (_, [src]) => { if (src != null) arr(Object(src)) });
+	// JSON.stringify walks an array's length in one step too: a replacer sees every value
+	// before it is written and checks the arrays (around the user's own replacer function).
+	const stringify = JSON.stringify;
+	Object.defineProperty(JSON, "stringify", {
+		value: {stringify(value, replacer, space) {
+			const user = typeof replacer === "function" ? replacer : null;
+			if (replacer != null && !user) return stringify(value, replacer, space);
+			return stringify(value, function (k, v) {
+				if (user) v = user.call(this, k, v);
+				if (Array.isArray(v)) arr(v);
+				return v;
+			}, space);
+		}}.stringify,
+		writable: true, enumerable: false, configurable: true,
+	});
 })`, true)
 
 // boundsFile is the file name of boundBuiltins in stack traces.
