@@ -201,7 +201,7 @@ func TestPanickingHostCallbackIsAnErrorAndLeavesNoTimeoutBehind(t *testing.T) {
 
 func TestEndlessScriptFailsNewRuntime(t *testing.T) {
 	defer func(d time.Duration) { loadTimeout = d }(loadTimeout)
-	loadTimeout = 50 * time.Millisecond
+	loadTimeout = 300 * time.Millisecond
 	script := Source{Name: "script", File: "p.yaml", Line: 3, Col: 3, Code: "let n = 0\nwhile (true) n++\n"}
 	p, err := Compile(&script, nil, []Source{fn("() => n")})
 	if err != nil {

@@ -36,6 +36,9 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 		{"padStart 2^31", `() => "x".padStart(2**31)`, "string", false, "RangeError: Invalid string length"},
 		{"join of 2^32-1", `() => new Array(4294967295).join()`, "string", false, "RangeError: Array too long"},
 		{"fill of 2^32-1", `() => new Array(4294967295).fill(0)`, "list<int>", false, "RangeError: Array too long"},
+		{"forEach of 2^32-1", `() => new Array(4294967295).forEach(x => x)`, "any", false, "RangeError: Array too long"},
+		{"JSON.stringify of 2^32-1", `() => JSON.stringify({a: new Array(4294967295)})`, "any", false, "RangeError: Array too long"},
+		{"Array.from length 2^32-1", `() => Array.from({length: 4294967295})`, "any", false, "RangeError: Array too long"},
 		{"new Array(2^32-1)", `() => new Array(4294967295)`, "list<int>", false, "an array of 4294967295 elements"},
 		{"sparse a[1e8]", `() => { const a = []; a[1e8] = 1; return a }`, "any", false, "an array of 100000001 elements"},
 		{"record list grown to 1e9", `() => { const a = []; a[1e9] = 1; return {a} }`, "{a: list<int>}", false, "an array of 1000000001 elements"},
@@ -98,5 +101,20 @@ func TestMemoryHogIsStopped(t *testing.T) {
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("stopped after %v", d)
+	}
+}
+
+func TestConsoleLogOfAHugeArrayThrows(t *testing.T) {
+	p, err := Compile(nil, nil, []Source{fn("() => console.log([new Array(4294967295)])")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.NewRuntime(func(string) { t.Error("logged") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Func(0, 5*time.Second).Call(); err == nil || !strings.Contains(err.Error(), "RangeError: Array too long") {
+		t.Errorf("got %v, want a RangeError", err)
 	}
 }
