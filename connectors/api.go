@@ -42,6 +42,18 @@ type SourceContext interface {
 	Logf(format string, args ...any)
 }
 
+// SplitContext is implemented by the runtime's SourceContext for sources that read several
+// splits (the partitions of a Kafka source): event time and watermarks are then tracked per
+// split, and the subtask's watermark is the lowest over its splits that are not idle.
+type SplitContext interface {
+	// EmitFrom is Emit for a record of split, with the connector's timestamp ts (epoch ms):
+	// the record's event time with `timestamp: kafka`, else unused.
+	EmitFrom(rec any, split string, ts int64) error
+	// MarkIdle declares the subtask idle (it owns no split), so that it never holds the
+	// watermark back; its next record makes it active again.
+	MarkIdle() error
+}
+
 // BadRecord is a record that could not be decoded.
 type BadRecord struct {
 	Err    error
@@ -49,6 +61,16 @@ type BadRecord struct {
 	File   string
 	Line   int64
 	Offset int64 // byte offset of the line's start
+	// Kafka is where a Kafka source read the record (nil for other sources); its dead
+	// letter adds "topic", "partition" and "offset".
+	Kafka *KafkaPosition
+}
+
+// KafkaPosition is the place of one record in a Kafka cluster.
+type KafkaPosition struct {
+	Topic     string
+	Partition int32
+	Offset    int64
 }
 
 // Source is a running source instance (one per subtask).
@@ -126,6 +148,22 @@ type Sink interface {
 	Close() error
 }
 
+// SnapshotListener is implemented by sources and sinks that act once a snapshot is durable
+// (Flink's notifyCheckpointComplete): a Kafka sink commits the transaction it pre-committed
+// for the snapshot, a Kafka source commits offsets to its group. The runtime calls it after
+// the snapshot (checkpoint or savepoint) is complete on disk, with o the offsets this very
+// instance returned for it (Offsets or Committed), from a goroutine of its own.
+type SnapshotListener interface {
+	SnapshotComplete(o Offsets) error
+}
+
+// Discarder is implemented by sinks that hold output back until a snapshot covers it: the
+// runtime calls Discard before Close when the job is canceled, so that nothing held back is
+// ever published.
+type Discarder interface {
+	Discard() error
+}
+
 // SinkConfig configures a sink.
 type SinkConfig struct {
 	UID  string
@@ -135,7 +173,14 @@ type SinkConfig struct {
 	Options Options
 	Path    string // file: absolute path
 	Format  string // jsonl
-	// Logf logs a warning to the job's log (a postgres sink's retries); nil: discarded.
+	// Pipeline is the pipeline's name; Subtask and Parallelism say which of the sink's
+	// subtasks this instance is.
+	Pipeline             string
+	Subtask, Parallelism int
+	// Key returns the record's key selected by a `key` option (a path or a function); nil
+	// when the sink has none.
+	Key func(rec any) (any, error)
+	// Logf logs a message to the job's log (nil: discarded).
 	Logf func(format string, args ...any)
 	// Stdout is where the stdout sink writes (the process's stdout, or jobs/<id>/stdout.jsonl
 	// for a detached job). Shared by all stdout sinks of a job; writes are serialized.
@@ -154,6 +199,13 @@ func NewSink(cfg SinkConfig) (Sink, error) {
 	snk, err := spec.NewSink(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sink %q: %w", cfg.UID, err)
+	}
+	fault, err := sinkFaultFor(cfg.UID)
+	if err != nil {
+		return nil, err
+	}
+	if fault != nil {
+		snk = newFaultySink(snk, fault)
 	}
 	return snk, nil
 }

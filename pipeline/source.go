@@ -13,7 +13,9 @@ func (l *loader) source(node *Node, m map[string]entry, what string) {
 		node.Schema = l.typ(e.val, what+": schema")
 	}
 	if e, ok := m["timestamp"]; ok {
-		node.Timestamp = l.fn(e.val, node.UID+".timestamp")
+		if !l.kafkaTimestamp(node, e.val, what) {
+			node.Timestamp = l.fn(e.val, node.UID+".timestamp")
+		}
 	}
 	if e, ok := m["watermark"]; ok {
 		if wm := l.fields(e.val, what+": watermark", []string{"max_out_of_orderness", "idle_timeout"}, nil); wm != nil {
@@ -24,7 +26,7 @@ func (l *loader) source(node *Node, m map[string]entry, what string) {
 				node.IdleTimeout = l.duration(d.val, "idle_timeout", false)
 			}
 		}
-		if node.Timestamp == nil {
+		if node.Timestamp == nil && !node.ConnectorTime {
 			l.errorf(posOf(e.key), CodeMissingKey, "%s: watermark needs timestamp: (a function returning the event time in epoch milliseconds)", what)
 		}
 	}

@@ -29,7 +29,7 @@ func (l *loader) types() {
 		if n.Role == RoleSource {
 			n.OutType = n.Schema
 			domains[n] = processingTime
-			if n.Timestamp != nil {
+			if n.Timestamp != nil || n.ConnectorTime {
 				domains[n] = eventTime
 			}
 			continue

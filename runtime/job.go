@@ -75,8 +75,15 @@ type Config struct {
 	// Progress, when set, makes a progress indicator for long work (restores, savepoints);
 	// nil shows none.
 	Progress func(label string, total int64) Progress
-	// OnSourcesStarted, when set, is called as the sources start reading.
+	// OnSourcesStarted, when set, is called as the sources start reading (once: not again
+	// after a restart).
 	OnSourcesStarted func(time.Time)
+	// Memory divides the job's memory budget (zero: SplitMemory of the pipeline's memory:).
+	// The backend must have been opened with Memory.Backend.
+	Memory MemoryBudget
+	// Connectors, when set, makes the connector of every source and sink in place of its
+	// kind's (pipectl test: listed records in, captured records out, nothing connects).
+	Connectors ConnectorFactory
 }
 
 // Job is a planned, runnable job.
@@ -99,6 +106,7 @@ type Job struct {
 	deadMu      sync.Mutex
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
+	drops       drops        // records skipped or dead-lettered, per uid
 	lateDropped atomic.Int64 // late records of windows without late_output
 
 	done     chan struct{}
@@ -116,11 +124,18 @@ type Job struct {
 	lastCheckpointMs atomic.Int64
 	lastSavepointMs  atomic.Int64
 
+	pressure   pressureSampler                    // backpressure per subtask
+	sizes      stateSizes                         // state sizes for Status
+	onSnapshot atomic.Pointer[func(SnapshotInfo)] // see OnSnapshot
+
 	restored       *RestoreSummary
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
 
 	stateMu        sync.Mutex
 	sourcesStarted time.Time
+
+	cacheBytes int64        // the memory budget of each state cache
+	rs         restartState // restarts after failures (restart.go)
 }
 
 // New plans a job: restores the savepoint into the backend (when given), builds every
@@ -131,6 +146,7 @@ func New(cfg Config) (*Job, error) {
 		log: cfg.Log, maxPar: cfg.Pipeline.MaxParallelism, now: cfg.Now,
 		done: make(chan struct{}), deadLetters: map[string]*connectors.DeadLetter{},
 	}
+	j.rs.interrupt = make(chan struct{})
 	if j.now == nil {
 		j.now = time.Now
 		if cfg.Clock != nil {
@@ -140,6 +156,10 @@ func New(cfg Config) (*Job, error) {
 	if j.log == nil {
 		j.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if j.cfg.Memory.Total == 0 {
+		j.cfg.Memory = SplitMemory(j.p.Memory, j.p.StateBackend)
+	}
+	j.cacheBytes = j.cfg.Memory.Cache / int64(max(countCaches(j.p), 1))
 	if j.prog == nil {
 		prog, err := j.p.Compile()
 		if err != nil {
@@ -176,9 +196,10 @@ func (j *Job) Restored() *RestoreSummary { return j.restored }
 // nowMs is the processing time in Unix milliseconds.
 func (j *Job) nowMs() int64 { return j.now().UnixMilli() }
 
-// Run runs the job until its bounded sources are exhausted and all in-flight work is done,
-// it is stopped (nil), canceled (ErrCanceled), or fails (the first error).
-func (j *Job) Run(ctx context.Context) error {
+// runOnce runs one attempt of the job until its bounded sources are exhausted and all
+// in-flight work is done, it is stopped (nil), canceled (ErrCanceled), or fails (the first
+// error).
+func (j *Job) runOnce(ctx context.Context) error {
 	var wg sync.WaitGroup
 	start := func(f func() error) {
 		wg.Add(1)
@@ -197,8 +218,9 @@ func (j *Job) Run(ctx context.Context) error {
 	}
 	j.stateMu.Lock()
 	j.sourcesStarted = j.now()
+	j.rs.attemptStart = j.sourcesStarted
 	j.stateMu.Unlock()
-	if j.cfg.OnSourcesStarted != nil {
+	if j.cfg.OnSourcesStarted != nil && j.rs.restarts == 0 { // restarts: written by this goroutine only
 		j.cfg.OnSourcesStarted(j.sourcesStarted)
 	}
 	for _, s := range j.sources {
@@ -225,14 +247,23 @@ func (j *Job) Run(ctx context.Context) error {
 		<-finished
 	}
 	<-cpDone // a checkpoint in progress completes before the job ends
+	if j.err == nil && !j.stopped.Load() && j.cfg.CheckpointInterval > 0 && j.cfg.CheckpointDir != "" && j.hasListeners() {
+		if err := j.finalCheckpoint(); err != nil {
+			j.fail(err)
+		}
+	}
 	if j.err == nil && j.cfg.FinalSavepointDir != "" {
 		if err := j.finalSavepoint(); err != nil {
 			j.fail(err)
 		}
 	}
+	if errors.Is(j.err, ErrCanceled) {
+		j.discardSinks()
+	}
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
 	}
+	j.logSummary()
 	j.failOnce.Do(func() { close(j.done) })
 	return j.err
 }
@@ -254,7 +285,8 @@ func (j *Job) finalSavepoint() error {
 		return fmt.Errorf("final savepoint: %w", err)
 	}
 	j.final = res
-	return nil
+	j.snapshotDone("final", res)
+	return j.notifyComplete(b)
 }
 
 // FinalSavepoint is the savepoint written at the end of Run (nil when none was).
@@ -279,6 +311,8 @@ type Status struct {
 	// savepoint (0: none yet).
 	LastCheckpointMs int64 `json:"last_checkpoint_ms"`
 	LastSavepointMs  int64 `json:"last_savepoint_ms"`
+	// Restarts is how often the job restarted after a failure (restart:).
+	Restarts int64 `json:"restarts"`
 }
 
 // StateCount is the number of entries of one state.
@@ -291,6 +325,8 @@ type StateCount struct {
 // StateEntries counts the entries of every keyed state (it reads the backend: call it at
 // scrape time, not per record).
 func (j *Job) StateEntries() []StateCount {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
 	var out []StateCount
 	for _, n := range j.p.Order {
 		if !n.Keyed() {
@@ -319,20 +355,29 @@ type OperatorCount struct {
 	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
 	// time yet).
 	WatermarkMs int64 `json:"watermark_ms,omitempty"`
+	// Backpressure is the fraction (0–1) of the last second its busiest subtask spent
+	// waiting to hand records downstream (sinks: 0).
+	Backpressure float64 `json:"backpressure"`
+	// States are its keyed states (keyed operators only).
+	States []StateSize `json:"states,omitempty"`
 }
 
 // Status returns the job's status and counters.
 func (j *Job) Status() Status {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
 	st := Status{ID: j.id, Name: j.p.Name, Skipped: j.skipped.Load(),
-		LastCheckpointMs: j.lastCheckpointMs.Load(), LastSavepointMs: j.lastSavepointMs.Load()}
+		LastCheckpointMs: j.lastCheckpointMs.Load(), LastSavepointMs: j.lastSavepointMs.Load(),
+		Restarts: j.rs.restarts}
 	if j.restored != nil {
 		st.Restored = j.restored.Path
 	}
 	if t := j.SourcesStarted(); !t.IsZero() {
 		st.SourcesStarted = t.UnixMilli()
 	}
+	pressure, sizes := j.backpressureByUID(), j.stateSizesByUID()
 	for _, n := range j.p.Order {
-		c := OperatorCount{UID: n.UID}
+		c := OperatorCount{UID: n.UID, Backpressure: pressure[n.UID], States: sizes[n.UID]}
 		for i, in := range j.instancesOf(n.UID) {
 			c.In += in.recordsIn.Load()
 			c.Out += in.recordsOut.Load()
@@ -371,11 +416,25 @@ func (j *Job) fail(err error) {
 	})
 }
 
-// Cancel stops the job at once, without a savepoint.
-func (j *Job) Cancel() { j.fail(ErrCanceled) }
+// Cancel stops the job at once, without a savepoint (and without a restart).
+func (j *Job) Cancel() {
+	j.rs.canceled.Store(true)
+	j.stopRestarting()
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	j.fail(ErrCanceled)
+}
 
 // Stop stops the job cleanly: sources stop, records in flight are processed, sinks flush.
 func (j *Job) Stop() {
+	j.stopRestarting()
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	j.stop()
+}
+
+// stop is Stop for callers that hold attemptMu.
+func (j *Job) stop() {
 	j.signaled.Store(true)
 	j.stopped.Store(true)
 	for _, s := range j.sources {
@@ -383,8 +442,13 @@ func (j *Job) Stop() {
 	}
 }
 
-// Done is closed when the job has ended.
-func (j *Job) Done() <-chan struct{} { return j.done }
+// Done is closed when the job's current attempt has ended: the job has ended, unless its
+// restart policy restarts it (Run then returns later).
+func (j *Job) Done() <-chan struct{} {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	return j.done
+}
 
 // deliver sends a message to an inbox unless the job has failed.
 func (j *Job) deliver(ib *inbox, m message) error {
@@ -399,11 +463,14 @@ func (j *Job) deliver(ib *inbox, m message) error {
 // countSkipped counts and logs a record skipped by on_error: skip.
 func (j *Job) countSkipped(uid string, err error) {
 	j.skipped.Add(1)
+	j.drops.add(uid, false)
 	j.log.Warn("record skipped", "uid", uid, "error", err.Error())
 }
 
-// writeDeadLetter writes a failed record to the dead-letter file of uid.
-func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64) error {
+// writeDeadLetter writes a failed record to the dead-letter file of uid (kafka: where a
+// Kafka source read it, else nil), and logs it with where (which record, or its position in
+// the input).
+func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, kafka *connectors.KafkaPosition, where string) error {
 	j.deadMu.Lock()
 	defer j.deadMu.Unlock()
 	d := j.deadLetters[uid]
@@ -415,7 +482,9 @@ func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int
 		}
 		j.deadLetters[uid] = d
 	}
-	return d.Write(uid, msg, record, file, line)
+	j.drops.add(uid, true)
+	j.log.Warn("record dead-lettered", "uid", uid, "error", msg, "at", where, "dead_letter", j.p.Nodes[uid].DeadLetter)
+	return d.WriteAt(uid, msg, record, file, line, kafka)
 }
 
 // sourceStoppedForBarrier notes when the first source stopped for a stop barrier: the start

@@ -68,13 +68,27 @@ func prefixPath(err error, seg string) error {
 	return err
 }
 
-// rootPath finishes the path of a *ValueError at the entry point.
+// rootPath finishes the path of a *ValueError at the entry point, eliding the middle of a
+// path longer than maxPath (a value nested a thousand levels deep).
 func rootPath(err error) error {
 	if ve, ok := err.(*ValueError); ok {
 		ve.Path = "$" + ve.Path
+		if len(ve.Path) > maxPath {
+			i, j := maxPath/2, len(ve.Path)-maxPath/2
+			for i > 0 && !utf8.RuneStart(ve.Path[i]) {
+				i--
+			}
+			for j < len(ve.Path) && !utf8.RuneStart(ve.Path[j]) {
+				j++
+			}
+			ve.Path = ve.Path[:i] + "…" + ve.Path[j:]
+		}
 	}
 	return err
 }
+
+// maxPath is the length at which the path of a ValueError is cut in its middle.
+const maxPath = 200
 
 // fieldSeg, indexSeg and keySeg are the path segments of a record field, a tuple or list
 // position and a map key.
@@ -89,6 +103,8 @@ func shortJSON(v any) string {
 	switch x := v.(type) {
 	case nil:
 		s = "null"
+	case Foreign:
+		return string(x) // says what it is, shortly
 	case float64:
 		s = strconv.FormatFloat(x, 'g', -1, 64)
 	case float32:
@@ -96,10 +112,9 @@ func shortJSON(v any) string {
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
-			s = fmt.Sprintf("%v (%T)", v, v)
-		} else {
-			s = string(b)
+			return "a value with no JSON form" // never Go's own notation of it
 		}
+		s = string(b)
 	}
 	if len(s) > maxGot {
 		cut := maxGot
@@ -110,3 +125,8 @@ func shortJSON(v any) string {
 	}
 	return s
 }
+
+// Foreign stands, in a generic value, for something that has no value in Go: a JS function,
+// a symbol, a cycle, a value beyond a size limit. It says what it is ("a function"); Convert
+// rejects it at its path like any value of the wrong type.
+type Foreign string
