@@ -218,6 +218,9 @@ sinks:
 		c.CreateRole(t, "writer", "the-right-one")
 		const secret = "N0t-The-Passw0rd"
 		h.pgPipeline(c.UserDSN("writer", secret, db), "sums", "", count, 1_000_000)
+		if res := h.mustRun(0, "validate", "p.yaml"); res.stdout != "ok\n" { // validate never connects
+			t.Errorf("validate: %q", res.stdout)
+		}
 		res := h.mustRun(1, "run", "p.yaml")
 		if strings.Contains(res.stderr+res.stdout, secret) {
 			t.Errorf("the output shows the password:\n%s", res.stderr)
