@@ -98,8 +98,6 @@ func fieldOf(t *schema.Type, name string) *schema.Field {
 // with key, COPY into a session-local staging table and one INSERT … SELECT … ON CONFLICT
 // DO UPDATE; without key, COPY straight into the table.
 type postgresSink struct {
-	uid     string
-	t       *schema.Type
 	cfg     *pgx.ConnConfig
 	secrets []string // the password, as it may appear in messages
 	where   string   // "host H, database D, table T": the context of every error
@@ -139,7 +137,7 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 		return nil, err
 	}
 	s := &postgresSink{
-		uid: cfg.UID, t: cfg.Type, cfg: pc, secrets: dsnSecrets(dsn, pc), table: table,
+		cfg: pc, secrets: dsnSecrets(dsn, pc), table: table,
 		cols: columnsOf(cfg.Type), batch: int(o.Int("batch_size", pgDefaultBatch)),
 		retry: o.Duration("retry_timeout", pgDefaultRetry), create: o.Bool("create_table", false),
 		logf: cfg.Logf,
@@ -160,6 +158,7 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 		s.upsert = upsertSQL(table, s.cols, s.keys)
 	}
 	if err := s.open(); err != nil {
+		s.disconnect()
 		return nil, err
 	}
 	return s, nil

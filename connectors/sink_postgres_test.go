@@ -221,6 +221,9 @@ func TestPostgresSink(t *testing.T) {
 				t.Errorf("error lacks %q:\n%v", want, err)
 			}
 		}
+		if IsRetryable(err) {
+			t.Errorf("a table that does not fit is retryable by a restart: %v", err)
+		}
 		assertRows(t, dsn, `SELECT count(*) FROM rooms`, []string{"0"})
 	})
 
@@ -266,6 +269,9 @@ func TestPostgresSink(t *testing.T) {
 		}
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("a wrong password was retried for %v: it cannot get better", d)
+		}
+		if IsRetryable(err) {
+			t.Errorf("a wrong password is retryable by a restart: %v", err)
 		}
 	})
 
@@ -326,6 +332,9 @@ func TestPostgresSink(t *testing.T) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error lacks %q: %v", want, err)
 			}
+		}
+		if !IsRetryable(err) {
+			t.Errorf("a server that stayed away is not retryable by a restart: %v", err)
 		}
 		if strings.Contains(err.Error(), "Secr3tPass") {
 			t.Errorf("the error shows the password: %v", err)

@@ -102,6 +102,43 @@ func TestPostgresSink(t *testing.T) {
 		}
 	})
 
+	t.Run("records reach the sink's subtasks by key", func(t *testing.T) {
+		// Both source subtasks produce every key; a trigger logs which connection (sink
+		// subtask) writes each row. Routed by key, each key has one writer.
+		h := newHarness(t)
+		dsn := c.CreateDB(t)
+		pgtest.MustExec(t, dsn, `CREATE TABLE routed (k bigint PRIMARY KEY, id bigint NOT NULL);
+			CREATE TABLE writes (k bigint, pid int);
+			CREATE FUNCTION log_write() RETURNS trigger LANGUAGE plpgsql AS
+				$$ BEGIN INSERT INTO writes VALUES (NEW.k, pg_backend_pid()); RETURN NEW; END $$;
+			CREATE TRIGGER log_write BEFORE INSERT OR UPDATE ON routed FOR EACH ROW EXECUTE FUNCTION log_write();`)
+		h.write("p.yaml", `name: routed
+sources:
+  - uid: numbers
+    kind: generator
+    parallelism: 2
+    count: 2000
+    schema: {id: int, k: int}
+    fn: "i => ({id: i, k: i % 7})"
+sinks:
+  - uid: table
+    kind: postgres
+    input: numbers
+    parallelism: 2
+    dsn: "`+dsn+`"
+    table: routed
+    key: [k]
+    batch_size: 10
+`)
+		h.mustRun(0, "run", "p.yaml")
+		if got := pgtest.Rows(t, dsn, "SELECT k FROM writes GROUP BY k HAVING count(DISTINCT pid) > 1 ORDER BY k"); len(got) > 0 {
+			t.Errorf("keys written by both sink subtasks: %q", got)
+		}
+		if got := pgtest.Rows(t, dsn, "SELECT count(DISTINCT pid), count(DISTINCT k) FROM writes"); !slices.Equal(got, []string{"2\t7"}) {
+			t.Errorf("writers, keys = %q, want both subtasks writing the 7 keys", got)
+		}
+	})
+
 	t.Run("kill -9 mid-run, run again", func(t *testing.T) {
 		h := newHarness(t)
 		dsn := c.CreateDB(t)
@@ -181,6 +218,9 @@ func TestPostgresSink(t *testing.T) {
 		c.CreateRole(t, "writer", "the-right-one")
 		const secret = "N0t-The-Passw0rd"
 		h.pgPipeline(c.UserDSN("writer", secret, db), "sums", "", count, 1_000_000)
+		if res := h.mustRun(0, "validate", "p.yaml"); res.stdout != "ok\n" { // validate never connects
+			t.Errorf("validate: %q", res.stdout)
+		}
 		res := h.mustRun(1, "run", "p.yaml")
 		if strings.Contains(res.stderr+res.stdout, secret) {
 			t.Errorf("the output shows the password:\n%s", res.stderr)

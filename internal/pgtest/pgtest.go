@@ -78,6 +78,7 @@ func Start(tb testing.TB) *Cluster {
 	return c
 }
 
+// errNotInstalled is what StartCluster wraps when there are no server binaries: Start skips.
 var errNotInstalled = errors.New("PostgreSQL is not installed")
 
 // StartCluster starts a cluster; the caller must Stop it. The error wraps a "not installed"
@@ -209,7 +210,8 @@ func (c *Cluster) CreateDB(tb testing.TB) string {
 	return c.DSN(name)
 }
 
-// CreateRole creates a login role that must authenticate with password (over TCP).
+// CreateRole creates a login role that must authenticate with password (over TCP); it is a
+// superuser, so that it may create tables in any test database.
 func (c *Cluster) CreateRole(tb testing.TB, name, password string) {
 	tb.Helper()
 	sql := fmt.Sprintf("CREATE ROLE %s LOGIN SUPERUSER PASSWORD '%s' IN ROLE pgtest_password", pgx.Identifier{name}.Sanitize(), strings.ReplaceAll(password, "'", "''"))
