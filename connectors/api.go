@@ -1,6 +1,8 @@
-// Package connectors holds pipectl's sources (file, generator, stdin) and sinks (stdout,
-// file), and the dead-letter writer. Each connector knows nothing of the runtime beyond the
-// small interfaces below: a source emits canonical records (package schema) through a
+// Package connectors holds pipectl's sources and sinks, and the dead-letter writer. Each
+// kind lives in one file that registers its Spec (options with types and docs, replay and
+// offsets, constructor) with Register; the pipeline loader, the reference docs and the JSON
+// Schema of the pipeline file all read those registrations. A connector knows nothing of the
+// runtime beyond the small interfaces below: a source emits canonical records (package schema) through a
 // SourceContext and reports its position as offsets; a sink writes records and reports the
 // length it has committed.
 package connectors
@@ -40,6 +42,18 @@ type SourceContext interface {
 	Logf(format string, args ...any)
 }
 
+// SplitContext is implemented by the runtime's SourceContext for sources that read several
+// splits (the partitions of a Kafka source): event time and watermarks are then tracked per
+// split, and the subtask's watermark is the lowest over its splits that are not idle.
+type SplitContext interface {
+	// EmitFrom is Emit for a record of split, with the connector's timestamp ts (epoch ms):
+	// the record's event time with `timestamp: kafka`, else unused.
+	EmitFrom(rec any, split string, ts int64) error
+	// MarkIdle declares the subtask idle (it owns no split), so that it never holds the
+	// watermark back; its next record makes it active again.
+	MarkIdle() error
+}
+
 // BadRecord is a record that could not be decoded.
 type BadRecord struct {
 	Err    error
@@ -47,6 +61,16 @@ type BadRecord struct {
 	File   string
 	Line   int64
 	Offset int64 // byte offset of the line's start
+	// Kafka is where a Kafka source read the record (nil for other sources); its dead
+	// letter adds "topic", "partition" and "offset".
+	Kafka *KafkaPosition
+}
+
+// KafkaPosition is the place of one record in a Kafka cluster.
+type KafkaPosition struct {
+	Topic     string
+	Partition int32
+	Offset    int64
 }
 
 // Source is a running source instance (one per subtask).
@@ -69,8 +93,10 @@ type Source interface {
 // SourceConfig configures a source.
 type SourceConfig struct {
 	UID    string
-	Kind   string // file | generator | stdin
+	Kind   string // a registered source kind
 	Schema *schema.Type
+	// Options are the kind's options as the pipeline file sets them (see Spec.Keys).
+	Options Options
 	// file
 	Path   string // absolute glob
 	Format string // jsonl | csv
@@ -94,20 +120,11 @@ func NewSource(cfg SourceConfig) (Source, error) {
 	if cfg.Subtask < 0 || cfg.Subtask >= cfg.Parallelism {
 		return nil, fmt.Errorf("source %q: subtask %d out of range for parallelism %d", cfg.UID, cfg.Subtask, cfg.Parallelism)
 	}
-	var (
-		src Source
-		err error
-	)
-	switch cfg.Kind {
-	case "file":
-		src, err = newFileSource(cfg)
-	case "generator":
-		src, err = newGeneratorSource(cfg)
-	case "stdin":
-		src, err = newStdinSource(cfg)
-	default:
-		err = fmt.Errorf("unknown kind %q", cfg.Kind)
+	spec, ok := Lookup(RoleSource, cfg.Kind)
+	if !ok {
+		return nil, fmt.Errorf("source %q: unknown kind %q", cfg.UID, cfg.Kind)
 	}
+	src, err := spec.NewSource(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %w", cfg.UID, err)
 	}
@@ -131,13 +148,40 @@ type Sink interface {
 	Close() error
 }
 
+// SnapshotListener is implemented by sources and sinks that act once a snapshot is durable
+// (Flink's notifyCheckpointComplete): a Kafka sink commits the transaction it pre-committed
+// for the snapshot, a Kafka source commits offsets to its group. The runtime calls it after
+// the snapshot (checkpoint or savepoint) is complete on disk, with o the offsets this very
+// instance returned for it (Offsets or Committed), from a goroutine of its own.
+type SnapshotListener interface {
+	SnapshotComplete(o Offsets) error
+}
+
+// Discarder is implemented by sinks that hold output back until a snapshot covers it: the
+// runtime calls Discard before Close when the job is canceled, so that nothing held back is
+// ever published.
+type Discarder interface {
+	Discard() error
+}
+
 // SinkConfig configures a sink.
 type SinkConfig struct {
-	UID    string
-	Kind   string // stdout | file
-	Type   *schema.Type
-	Path   string // file: absolute path
-	Format string // jsonl
+	UID  string
+	Kind string // a registered sink kind
+	Type *schema.Type
+	// Options are the kind's options as the pipeline file sets them (see Spec.Keys).
+	Options Options
+	Path    string // file: absolute path
+	Format  string // jsonl
+	// Pipeline is the pipeline's name; Subtask and Parallelism say which of the sink's
+	// subtasks this instance is.
+	Pipeline             string
+	Subtask, Parallelism int
+	// Key returns the record's key selected by a `key` option (a path or a function); nil
+	// when the sink has none.
+	Key func(rec any) (any, error)
+	// Logf logs a message to the job's log (nil: discarded).
+	Logf func(format string, args ...any)
 	// Stdout is where the stdout sink writes (the process's stdout, or jobs/<id>/stdout.jsonl
 	// for a detached job). Shared by all stdout sinks of a job; writes are serialized.
 	Stdout *SharedWriter
@@ -148,18 +192,11 @@ func NewSink(cfg SinkConfig) (Sink, error) {
 	if cfg.Format != "" && cfg.Format != "jsonl" {
 		return nil, fmt.Errorf("sink %q: unknown format %q (want jsonl)", cfg.UID, cfg.Format)
 	}
-	var (
-		snk Sink
-		err error
-	)
-	switch cfg.Kind {
-	case "stdout":
-		snk, err = newStdoutSink(cfg)
-	case "file":
-		snk, err = newFileSink(cfg)
-	default:
-		err = fmt.Errorf("unknown kind %q", cfg.Kind)
+	spec, ok := Lookup(RoleSink, cfg.Kind)
+	if !ok {
+		return nil, fmt.Errorf("sink %q: unknown kind %q", cfg.UID, cfg.Kind)
 	}
+	snk, err := spec.NewSink(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sink %q: %w", cfg.UID, err)
 	}

@@ -37,6 +37,12 @@ func OpenDeadLetter(path string) (*DeadLetter, error) {
 // A source passes the raw line as a string for record; an operator passes the input value,
 // which is marshalled as JSON (bytes as base64).
 func (d *DeadLetter) Write(uid string, errMsg string, record any, file string, line int64) error {
+	return d.WriteAt(uid, errMsg, record, file, line, nil)
+}
+
+// WriteAt is Write for a record of a Kafka source (kafka not nil): the object adds "topic",
+// "partition" and "offset".
+func (d *DeadLetter) WriteAt(uid string, errMsg string, record any, file string, line int64, kafka *KafkaPosition) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := append(d.buf[:0], `{"uid":`...)
@@ -55,6 +61,14 @@ func (d *DeadLetter) Write(uid string, errMsg string, record any, file string, l
 	if line != 0 {
 		b = append(b, `,"line":`...)
 		b = strconv.AppendInt(b, line, 10)
+	}
+	if kafka != nil {
+		b = append(b, `,"topic":`...)
+		b = appendJSONString(b, kafka.Topic)
+		b = append(b, `,"partition":`...)
+		b = strconv.AppendInt(b, int64(kafka.Partition), 10)
+		b = append(b, `,"offset":`...)
+		b = strconv.AppendInt(b, kafka.Offset, 10)
 	}
 	b = append(b, "}\n"...)
 	d.buf = b

@@ -10,6 +10,19 @@ import (
 	"github.com/pipectl/pipectl/schema"
 )
 
+func init() {
+	Register(Spec{
+		Kind: "file", Role: RoleSink,
+		Summary: "Appends JSON lines to a file, exactly once across restores: a restore cuts the file back to the length its snapshot recorded.",
+		Offsets: "the file's committed length",
+		Keys: []Key{
+			{Name: "path", Type: TypePath, Required: true, Doc: "the output file, relative to the pipeline file; one live job owns it"},
+			{Name: "format", Type: TypeEnum, Enum: []string{"jsonl"}, Default: "jsonl", Doc: "one JSON object a line, fields in schema order"},
+		},
+		NewSink: func(cfg SinkConfig) (Sink, error) { return newFileSink(cfg) },
+	})
+}
+
 // fileSink appends records as JSON lines to a file it owns. Its committed state is the file's
 // length: Restore cuts the file back to it, so every record of the job's history is in the file
 // exactly once.

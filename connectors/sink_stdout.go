@@ -7,6 +7,17 @@ import (
 	"github.com/pipectl/pipectl/schema"
 )
 
+func init() {
+	Register(Spec{
+		Kind: "stdout", Role: RoleSink,
+		Summary: "Writes JSON lines to standard output (a detached job: to its stdout.jsonl). At least once.",
+		Keys: []Key{
+			{Name: "format", Type: TypeEnum, Enum: []string{"jsonl"}, Default: "jsonl", Doc: "one JSON object a line, fields in schema order"},
+		},
+		NewSink: func(cfg SinkConfig) (Sink, error) { return newStdoutSink(cfg) },
+	})
+}
+
 // stdoutSink writes records as JSON lines, fields in schema order, onto the job's shared
 // stdout writer. Delivery is at least once: a restored job writes again what followed its
 // savepoint.

@@ -153,7 +153,7 @@ func TestSinkConfigErrors(t *testing.T) {
 		cfg  SinkConfig
 		want string
 	}{
-		{"kind", SinkConfig{Kind: "kafka", Type: typ}, `unknown kind "kafka"`},
+		{"kind", SinkConfig{Kind: "mqtt", Type: typ}, `unknown kind "mqtt"`},
 		{"format", SinkConfig{Kind: "file", Format: "csv", Type: typ}, `unknown format "csv"`},
 		{"relative", SinkConfig{Kind: "file", Path: "out.jsonl", Type: typ}, "not absolute"},
 		{"no writer", SinkConfig{Kind: "stdout", Type: typ}, "no stdout writer"},

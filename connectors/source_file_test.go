@@ -25,7 +25,7 @@ func runFile(t *testing.T, cfg SourceConfig, files map[string]string, restore Of
 			return nil, dir, err
 		}
 		// Before Run, Offsets are the restored ones of matched files.
-		for p, off := range src.Offsets() {
+		for p, off := range positions(src.Offsets()) {
 			if want, ok := restore[filepath.Base(p)]; !ok || off != want {
 				t.Errorf("offsets after Restore: %s at %d, restored %v", p, off, restore)
 			}
@@ -120,7 +120,7 @@ func TestFileSourceParallelSplit(t *testing.T) {
 			for _, r := range tt.want {
 				want[filepath.Join(dir, fmt.Sprintf("%d.jsonl", r.(map[string]any)["room"]))] = 36
 			}
-			if got := ctx.src.Offsets(); !reflect.DeepEqual(got, want) {
+			if got := positions(ctx.src.Offsets()); !reflect.DeepEqual(got, want) {
 				t.Errorf("offsets: got %v, want %v", got, want)
 			}
 		})
@@ -288,7 +288,7 @@ func TestFileSourceRestore(t *testing.T) {
 			if got := ctx.records(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("records: got %v, want %v", got, tt.want)
 			}
-			if got, want := ctx.src.Offsets(), prefixOffsets(dir, tt.wantOffsets); !reflect.DeepEqual(got, want) {
+			if got, want := positions(ctx.src.Offsets()), prefixOffsets(dir, tt.wantOffsets); !reflect.DeepEqual(got, want) {
 				t.Errorf("offsets: got %v, want %v", got, want)
 			}
 		})
@@ -387,7 +387,7 @@ func TestFileSourceConfigErrors(t *testing.T) {
 		{"bad glob", SourceConfig{Kind: "file", Path: "/x/[", Format: "jsonl", Schema: typ}, "syntax error in pattern"},
 		{"format", SourceConfig{Kind: "file", Path: "/x", Format: "xml", Schema: typ}, `unknown format "xml"`},
 		{"csv needs a record", SourceConfig{Kind: "file", Path: "/x", Format: "csv", Schema: mustType(t, "int")}, "needs a record schema"},
-		{"kind", SourceConfig{Kind: "kafka"}, `unknown kind "kafka"`},
+		{"kind", SourceConfig{Kind: "mqtt"}, `unknown kind "mqtt"`},
 		{"subtask", SourceConfig{Kind: "generator", Subtask: 2, Parallelism: 2}, "subtask 2 out of range"},
 		{"stdin parallel", SourceConfig{Kind: "stdin", Format: "jsonl", Schema: typ, Parallelism: 2}, "stdin cannot be read by 2 subtasks"},
 	}

@@ -7,6 +7,20 @@ import (
 	"time"
 )
 
+func init() {
+	Register(Spec{
+		Kind: "generator", Role: RoleSource, Replayable: true,
+		Summary: "Emits fn(i) for i = 0, 1, 2, …: deterministic test and demo input.",
+		Offsets: "the next index",
+		Keys: []Key{
+			{Name: "fn", Type: TypeFunction, Required: true, Doc: "i => event: the i-th event (deterministic)"},
+			{Name: "count", Type: TypeInt, Doc: "the number of events; omit for an unbounded source"},
+			{Name: "rate", Type: TypeNumber, Doc: "events per second; omit to go as fast as possible"},
+		},
+		NewSource: func(cfg SourceConfig) (Source, error) { return newGeneratorSource(cfg) },
+	})
+}
+
 // generatorSource emits Gen(i) for its share of the indexes i = 0, 1, 2, …: those with
 // i % Parallelism == Subtask, in increasing order, below Count unless Count is -1.
 // With a Rate, index i is due (i - first)/Rate seconds after Run starts, first being the index

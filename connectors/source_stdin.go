@@ -5,6 +5,18 @@ import (
 	"os"
 )
 
+func init() {
+	Register(Spec{
+		Kind: "stdin", Role: RoleSource,
+		Summary: "Reads records from standard input; the job ends at the end of input. Not replayable.",
+		Offsets: "none",
+		Keys: []Key{
+			{Name: "format", Type: TypeEnum, Enum: []string{"jsonl", "csv"}, Default: "jsonl", Doc: "jsonl: one JSON object a line; csv: a header line, then one record a line"},
+		},
+		NewSource: func(cfg SourceConfig) (Source, error) { return newStdinSource(cfg) },
+	})
+}
+
 // stdinName names standard input in errors and bad records.
 const stdinName = "<stdin>"
 

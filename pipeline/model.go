@@ -3,6 +3,7 @@ package pipeline
 import (
 	"time"
 
+	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/schema"
 )
 
@@ -37,10 +38,13 @@ type Pipeline struct {
 	Dir  string // its directory: relative paths resolve against it
 	Raw  []byte // the file's bytes as read
 
-	Name            string
-	Parallelism     int // resolved default (number of CPUs when absent)
-	MaxParallelism  int // default 128
-	StateBackend    string
+	Name           string
+	Parallelism    int // resolved default (number of CPUs when absent)
+	MaxParallelism int // default 128
+	StateBackend   string
+	// Memory is the job's memory budget in bytes (default DefaultMemory; run --memory
+	// overrides it).
+	Memory          int64
 	FunctionTimeout time.Duration // default 5s
 	SavepointDir    string        // absolute; "" when not set in the file
 	// CheckpointInterval is checkpoint.interval; 0 means no periodic checkpoints.
@@ -129,14 +133,22 @@ type Node struct {
 	// order a restore looks for them (after its own uid).
 	PreviousUIDs []string
 
+	// Options are a source's or sink's kind-specific options, decoded as its connector
+	// declares them (connectors.Spec.Keys). The fields below them are the ones the runtime
+	// reads of the built-in kinds.
+	Options connectors.Options
+
 	// Sources.
-	Schema            *schema.Type
-	Path              string // file source: absolute glob; file sink: absolute path
-	Format            string // jsonl | csv
-	Follow            bool
-	Count             int64 // generator: -1 when unbounded
-	Rate              float64
-	Timestamp         *Code
+	Schema    *schema.Type
+	Path      string // file source: absolute glob; file sink: absolute path
+	Format    string // jsonl | csv
+	Follow    bool
+	Count     int64 // generator: -1 when unbounded
+	Rate      float64
+	Timestamp *Code
+	// ConnectorTime is `timestamp: kafka`: event time is the time the connector reads with
+	// each record (Kafka's record timestamps); Timestamp is nil then.
+	ConnectorTime     bool
 	MaxOutOfOrderness time.Duration
 	IdleTimeout       time.Duration
 

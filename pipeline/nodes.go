@@ -2,9 +2,10 @@ package pipeline
 
 import (
 	"fmt"
-	"github.com/pipectl/pipectl/internal/suggest"
 	"strings"
 
+	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/internal/suggest"
 	"github.com/pipectl/pipectl/schema"
 	"gopkg.in/yaml.v3"
 )
@@ -198,12 +199,9 @@ func (l *loader) sink(node *Node, a *aux, m map[string]entry, what string) {
 	if e, ok := m["input"]; ok {
 		l.inputs(node, a, e.val, nil, 1)
 	}
-	if e, ok := m["format"]; ok {
-		node.Format = l.oneOf(e.val, what+": format", "jsonl")
-	}
-	if e, ok := m["path"]; ok {
-		if p := l.str(e.val, what+": path"); p != "" {
-			node.Path = l.resolvePath(p)
-		}
-	}
+	spec, _ := connectors.Lookup(connectors.RoleSink, node.Kind)
+	l.options(node, spec, m, what)
+	node.Format = node.Options.String("format", node.Format)
+	node.Path = node.Options.String("path", "")
+	l.kafkaSink(node, what)
 }

@@ -1,19 +1,21 @@
 package pipeline
 
 import (
-	"math"
+	"github.com/pipectl/pipectl/connectors"
 
 	"github.com/pipectl/pipectl/schema"
 )
 
-// source reads a source's keys.
+// source reads a source's keys: the ones every source takes here, its kind's options through
+// the connector registry.
 func (l *loader) source(node *Node, m map[string]entry, what string) {
-	node.Count = -1
 	if e, ok := m["schema"]; ok {
 		node.Schema = l.typ(e.val, what+": schema")
 	}
 	if e, ok := m["timestamp"]; ok {
-		node.Timestamp = l.fn(e.val, node.UID+".timestamp")
+		if !l.kafkaTimestamp(node, e.val, what) {
+			node.Timestamp = l.fn(e.val, node.UID+".timestamp")
+		}
 	}
 	if e, ok := m["watermark"]; ok {
 		if wm := l.fields(e.val, what+": watermark", []string{"max_out_of_orderness", "idle_timeout"}, nil); wm != nil {
@@ -24,36 +26,21 @@ func (l *loader) source(node *Node, m map[string]entry, what string) {
 				node.IdleTimeout = l.duration(d.val, "idle_timeout", false)
 			}
 		}
-		if node.Timestamp == nil {
+		if node.Timestamp == nil && !node.ConnectorTime {
 			l.errorf(posOf(e.key), CodeMissingKey, "%s: watermark needs timestamp: (a function returning the event time in epoch milliseconds)", what)
 		}
 	}
 	l.errorPolicy(node, m, what)
-	if e, ok := m["format"]; ok {
-		node.Format = l.oneOf(e.val, what+": format", "jsonl", "csv")
-	}
-	switch node.Kind {
-	case "file":
-		if e, ok := m["path"]; ok {
-			if p := l.str(e.val, what+": path"); p != "" {
-				node.Path = l.resolvePath(p)
-			}
-		}
-		if e, ok := m["follow"]; ok {
-			node.Follow = l.boolean(e.val, what+": follow")
-		}
-	case "generator":
-		if e, ok := m["fn"]; ok {
-			node.Fn = l.fn(e.val, node.UID+".fn")
-		}
-		if e, ok := m["count"]; ok {
-			node.Count = l.integer(e.val, what+": count", 0, math.MaxInt64)
-		}
-		if e, ok := m["rate"]; ok {
-			node.Rate = l.positive(e.val, what+": rate")
-		}
-	case "stdin":
-		l.warnf(node.Pos, CodeReplay, "%s: stdin is not replayable: a job restored from a savepoint cannot re-read it", what)
+	spec, _ := connectors.Lookup(connectors.RoleSource, node.Kind)
+	l.options(node, spec, m, what)
+	node.Format = node.Options.String("format", node.Format)
+	node.Path = node.Options.String("path", "")
+	node.Follow = node.Options.Bool("follow", false)
+	node.Count = node.Options.Int("count", -1)
+	node.Rate = node.Options.Number("rate", 0)
+	node.Fn, _ = node.Options["fn"].(*Code)
+	if !spec.Replayable {
+		l.warnf(node.Pos, CodeReplay, "%s: %s is not replayable: a job restored from a savepoint cannot re-read it", what, node.Kind)
 	}
 	if node.Format == "csv" && node.Schema != nil && !csvSchema(node.Schema) {
 		l.errorf(node.Keys["schema"], CodeType, "%s: format csv needs a record schema of scalar fields (bool, int, float, string, bytes, optional ones), got %s", what, node.Schema)

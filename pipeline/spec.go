@@ -3,6 +3,8 @@ package pipeline
 import (
 	"maps"
 	"slices"
+
+	"github.com/pipectl/pipectl/connectors"
 )
 
 // kindSpec lists the keys one kind of source, operator or sink takes.
@@ -20,10 +22,27 @@ var (
 	sinkCommon     = []string{"uid", "kind", "input", "parallelism", "previous_uids"}
 )
 
-var sourceKinds = map[string]kindSpec{
-	"file":      {keys: []string{"path", "format", "follow"}, required: []string{"path", "schema"}},
-	"generator": {keys: []string{"fn", "count", "rate"}, required: []string{"fn", "schema"}},
-	"stdin":     {keys: []string{"format"}, required: []string{"schema"}},
+// sourceKinds and sinkKinds come from the connectors' registrations: a connector declares
+// its options once, in its own file.
+var (
+	sourceKinds = connectorKinds(connectors.RoleSource, "schema")
+	sinkKinds   = connectorKinds(connectors.RoleSink)
+)
+
+// connectorKinds is the kindSpec of every registered connector kind of a role; extra lists
+// keys every kind of the role requires.
+func connectorKinds(role connectors.Role, extra ...string) map[string]kindSpec {
+	kinds := map[string]kindSpec{}
+	for _, c := range connectors.Kinds(role) {
+		ks := kindSpec{keys: c.KeyNames(), required: slices.Clone(extra)}
+		for _, k := range c.Keys {
+			if k.Required {
+				ks.required = append(ks.required, k.Name)
+			}
+		}
+		kinds[c.Kind] = ks
+	}
+	return kinds
 }
 
 var (
@@ -52,11 +71,6 @@ var operatorKinds = map[string]kindSpec{
 	"window_all":          {keys: append([]string{"input"}, windowKeys...), required: []string{"input", "window"}, js: true},
 	"window_join":         {keys: joinKeys, required: joinReq, js: true},
 	"co_group":            {keys: joinKeys, required: joinReq, js: true},
-}
-
-var sinkKinds = map[string]kindSpec{
-	"stdout": {keys: []string{"format"}},
-	"file":   {keys: []string{"path", "format"}, required: []string{"path"}},
 }
 
 // allowedKeys is every key an item of the given role and spec takes.

@@ -1,12 +1,14 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"strings"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/script"
 )
 
@@ -39,6 +41,12 @@ type sourceTime struct {
 	since    int   // records since the last watermark
 	lastSeen int64 // processing time of the last record (at first: of the start)
 	idle     bool
+
+	// splits track event time per split (Kafka partition) of a source that says where each
+	// record comes from (connectors.SplitContext): the watermark then follows the lowest
+	// split that is not idle. nil for other sources.
+	splits map[string]*splitTime
+	clock  func() int64 // processing time in ms
 }
 
 // watermarkStep is the advance (ms of event time) after which a watermark goes out at once.
@@ -49,7 +57,10 @@ func newSourceTime(in *instance, fn *script.Func) *sourceTime {
 	t := &sourceTime{
 		uid: n.UID, fn: fn, rt: in.rt, outOfOrder: n.MaxOutOfOrderness.Milliseconds(),
 		idleTimeout: n.IdleTimeout.Milliseconds(), step: watermarkStep,
-		maxTs: noTimestamp, sent: noTimestamp, lastSeen: in.job.clockMs(),
+		maxTs: noTimestamp, sent: noTimestamp, lastSeen: in.job.clockMs(), clock: in.job.clockMs,
+	}
+	if n.Timestamp == nil {
+		return t // the connector's own time (timestamp: kafka)
 	}
 	if m := fieldArrow.FindStringSubmatch(n.Timestamp.Text); m != nil && m[1] == m[2] {
 		t.path = pathSteps(strings.Split(strings.TrimPrefix(m[3], "."), "."))
@@ -75,23 +86,30 @@ func (t *sourceTime) timestamp(v any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch x := t.rt.FromJS(res).(type) {
-	case int64:
-		return x, nil
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int64(x), nil
-		}
+	ts, err := t.rt.FromJSAs(res, intType)
+	var ve *schema.ValueError
+	if errors.As(err, &ve) {
+		return 0, fmt.Errorf("timestamp: expected epoch milliseconds (an integer), got %s", ve.Got)
 	}
-	return 0, fmt.Errorf("timestamp: expected epoch milliseconds (an integer), got %s", res.String())
+	if err != nil {
+		return 0, err
+	}
+	return ts.(int64), nil
 }
+
+// intType is the type of a timestamp.
+var intType = schema.MustParse("int")
 
 // current is the watermark the records seen so far allow.
 func (t *sourceTime) current() int64 {
-	if t.maxTs == noTimestamp {
+	maxTs := t.maxTs
+	if t.splits != nil {
+		maxTs = t.splitsLow()
+	}
+	if maxTs == noTimestamp {
 		return noTimestamp
 	}
-	return t.maxTs - t.outOfOrder - 1
+	return maxTs - t.outOfOrder - 1
 }
 
 // emit assigns v its timestamp, emits it and, when due, the watermark.
@@ -101,6 +119,12 @@ func (s *sourceTask) emitTimed(v any) error {
 	if err != nil {
 		return s.Bad(connectors.BadRecord{Err: fmt.Errorf("source %q: %w", t.uid, err), Record: recordText(s.inst, v)})
 	}
+	return s.emitAt(v, ts)
+}
+
+// emitAt emits v with event time ts and, when due, the watermark.
+func (s *sourceTask) emitAt(v any, ts int64) error {
+	t := s.time
 	if t.idleTimeout > 0 {
 		t.lastSeen = s.job.clockMs()
 	}

@@ -78,6 +78,12 @@ type Config struct {
 	// OnSourcesStarted, when set, is called as the sources start reading (once: not again
 	// after a restart).
 	OnSourcesStarted func(time.Time)
+	// Memory divides the job's memory budget (zero: SplitMemory of the pipeline's memory:).
+	// The backend must have been opened with Memory.Backend.
+	Memory MemoryBudget
+	// Connectors, when set, makes the connector of every source and sink in place of its
+	// kind's (pipectl test: listed records in, captured records out, nothing connects).
+	Connectors ConnectorFactory
 }
 
 // Job is a planned, runnable job.
@@ -117,13 +123,18 @@ type Job struct {
 	lastCheckpointMs atomic.Int64
 	lastSavepointMs  atomic.Int64
 
+	pressure   pressureSampler                    // backpressure per subtask
+	sizes      stateSizes                         // state sizes for Status
+	onSnapshot atomic.Pointer[func(SnapshotInfo)] // see OnSnapshot
+
 	restored       *RestoreSummary
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
 
 	stateMu        sync.Mutex
 	sourcesStarted time.Time
 
-	rs restartState // restarts after failures (restart.go)
+	cacheBytes int64        // the memory budget of each state cache
+	rs         restartState // restarts after failures (restart.go)
 }
 
 // New plans a job: restores the savepoint into the backend (when given), builds every
@@ -144,6 +155,10 @@ func New(cfg Config) (*Job, error) {
 	if j.log == nil {
 		j.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if j.cfg.Memory.Total == 0 {
+		j.cfg.Memory = SplitMemory(j.p.Memory, j.p.StateBackend)
+	}
+	j.cacheBytes = j.cfg.Memory.Cache / int64(max(countCaches(j.p), 1))
 	if j.prog == nil {
 		prog, err := j.p.Compile()
 		if err != nil {
@@ -231,10 +246,18 @@ func (j *Job) runOnce(ctx context.Context) error {
 		<-finished
 	}
 	<-cpDone // a checkpoint in progress completes before the job ends
+	if j.err == nil && !j.stopped.Load() && j.cfg.CheckpointInterval > 0 && j.cfg.CheckpointDir != "" && j.hasListeners() {
+		if err := j.finalCheckpoint(); err != nil {
+			j.fail(err)
+		}
+	}
 	if j.err == nil && j.cfg.FinalSavepointDir != "" {
 		if err := j.finalSavepoint(); err != nil {
 			j.fail(err)
 		}
+	}
+	if errors.Is(j.err, ErrCanceled) {
+		j.discardSinks()
 	}
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
@@ -260,7 +283,8 @@ func (j *Job) finalSavepoint() error {
 		return fmt.Errorf("final savepoint: %w", err)
 	}
 	j.final = res
-	return nil
+	j.snapshotDone("final", res)
+	return j.notifyComplete(b)
 }
 
 // FinalSavepoint is the savepoint written at the end of Run (nil when none was).
@@ -329,6 +353,11 @@ type OperatorCount struct {
 	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
 	// time yet).
 	WatermarkMs int64 `json:"watermark_ms,omitempty"`
+	// Backpressure is the fraction (0–1) of the last second its busiest subtask spent
+	// waiting to hand records downstream (sinks: 0).
+	Backpressure float64 `json:"backpressure"`
+	// States are its keyed states (keyed operators only).
+	States []StateSize `json:"states,omitempty"`
 }
 
 // Status returns the job's status and counters.
@@ -344,8 +373,9 @@ func (j *Job) Status() Status {
 	if t := j.SourcesStarted(); !t.IsZero() {
 		st.SourcesStarted = t.UnixMilli()
 	}
+	pressure, sizes := j.backpressureByUID(), j.stateSizesByUID()
 	for _, n := range j.p.Order {
-		c := OperatorCount{UID: n.UID}
+		c := OperatorCount{UID: n.UID, Backpressure: pressure[n.UID], States: sizes[n.UID]}
 		for i, in := range j.instancesOf(n.UID) {
 			c.In += in.recordsIn.Load()
 			c.Out += in.recordsOut.Load()
@@ -434,8 +464,9 @@ func (j *Job) countSkipped(uid string, err error) {
 	j.log.Warn("record skipped", "uid", uid, "error", err.Error())
 }
 
-// writeDeadLetter writes a failed record to the dead-letter file of uid.
-func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64) error {
+// writeDeadLetter writes a failed record to the dead-letter file of uid (kafka: where a
+// Kafka source read it, else nil).
+func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, kafka *connectors.KafkaPosition) error {
 	j.deadMu.Lock()
 	defer j.deadMu.Unlock()
 	d := j.deadLetters[uid]
@@ -447,7 +478,7 @@ func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int
 		}
 		j.deadLetters[uid] = d
 	}
-	return d.Write(uid, msg, record, file, line)
+	return d.WriteAt(uid, msg, record, file, line, kafka)
 }
 
 // sourceStoppedForBarrier notes when the first source stopped for a stop barrier: the start

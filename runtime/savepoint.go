@@ -90,6 +90,9 @@ func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, e
 	if err != nil {
 		return nil, err
 	}
+	if err := j.notifyComplete(b); err != nil {
+		j.fail(err)
+	}
 	res.Pause = pause
 	res.Duration = j.now().Sub(b.started).Milliseconds()
 	b.mu.Lock()
@@ -97,6 +100,7 @@ func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, e
 		res.SourcesStopped = b.sourcesStopped.UnixMilli()
 	}
 	b.mu.Unlock()
+	j.snapshotDone(trigger, res)
 	return res, nil
 }
 
@@ -158,6 +162,7 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 	if err != nil {
 		return nil, err
 	}
+	j.noteSnapshot(meta)
 	for _, o := range meta.Operators {
 		for _, s := range o.States {
 			res.Bytes += s.Bytes

@@ -22,6 +22,17 @@ type sourceTask struct {
 
 // Emit implements connectors.SourceContext.
 func (s *sourceTask) Emit(v any) error {
+	if err := s.beforeEmit(); err != nil {
+		return err
+	}
+	if s.time != nil {
+		return s.emitTimed(v)
+	}
+	return s.inst.emit(v, noTimestamp)
+}
+
+// beforeEmit runs queued barriers and stops, and flushes batches that are due.
+func (s *sourceTask) beforeEmit() error {
 	if s.hasCtl.Load() || s.stopping.Load() {
 		if err := s.control(); err != nil {
 			return err
@@ -33,10 +44,7 @@ func (s *sourceTask) Emit(v any) error {
 		}
 		s.deadline.flushed()
 	}
-	if s.time != nil {
-		return s.emitTimed(v)
-	}
-	return s.inst.emit(v, noTimestamp)
+	return nil
 }
 
 // Idle implements connectors.SourceContext: flushes partly filled batches and handles
@@ -64,7 +72,7 @@ func (s *sourceTask) Bad(b connectors.BadRecord) error {
 		s.job.countSkipped(n.UID, b.Err)
 		return nil
 	case "dead_letter":
-		return s.job.writeDeadLetter(n.UID, b.Err.Error(), b.Record, b.File, b.Line)
+		return s.job.writeDeadLetter(n.UID, b.Err.Error(), b.Record, b.File, b.Line, b.Kafka)
 	}
 	return b.Err
 }

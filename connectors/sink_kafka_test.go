@@ -1,0 +1,200 @@
+package connectors
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// newTestKafkaSink makes subtask i of a kafka sink of {id: int} records into the topic "out";
+// its log lines go to logs when given.
+func newTestKafkaSink(t *testing.T, brokers, delivery string, subtask int, logs ...*[]string) *kafkaSink {
+	t.Helper()
+	o := Options{"brokers": []string{brokers}, "topic": "out", "delivery": delivery,
+		"transactional_id": "test", "connect_timeout": 5 * time.Second}
+	s, err := newKafkaSink(SinkConfig{UID: "snk", Kind: "kafka", Type: mustType(t, "{id: int}"), Options: o,
+		Pipeline: "p", Subtask: subtask, Parallelism: 2,
+		Key:  func(rec any) (any, error) { return rec.(map[string]any)["id"], nil },
+		Logf: func(format string, args ...any) {
+			for _, l := range logs {
+				*l = append(*l, fmt.Sprintf(format, args...))
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// writeIDs writes {id: i} records.
+func writeIDs(t *testing.T, s Sink, ids ...int64) {
+	t.Helper()
+	for _, id := range ids {
+		if err := s.Write(map[string]any{"id": id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestKafkaSinkAtLeastOnce checks the idempotent producer: records and keys arrive once
+// Committed returns.
+func TestKafkaSinkAtLeastOnce(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"out": 1})
+	s := newTestKafkaSink(t, brokers, "at_least_once", 0)
+	writeIDs(t, s, 1, 2)
+	if o, err := s.Committed(); err != nil || o != nil {
+		t.Fatalf("Committed: %v, %v", o, err)
+	}
+	if got := readCommittedValues(t, brokers, "out"); !reflect.DeepEqual(got, []string{`{"id":1}`, `{"id":2}`}) {
+		t.Errorf("topic holds %q", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKafkaSinkTwoPhaseCommit checks exactly_once: records are invisible to read_committed
+// consumers until the snapshot that pre-committed them completes; records written after the
+// pre-commit wait for the next transaction.
+func TestKafkaSinkTwoPhaseCommit(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"out": 1})
+	s := newTestKafkaSink(t, brokers, "exactly_once", 0)
+	defer s.Close()
+	writeIDs(t, s, 1, 2)
+	o, err := s.Committed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o["test-0/records"] != 2 || o["test-0/producer_id"] < 0 {
+		t.Fatalf("snapshot part %v, want test-0 with 2 records", o)
+	}
+	writeIDs(t, s, 3) // after the barrier: held back
+	if got := readCommittedValues(t, brokers, "out"); len(got) != 0 {
+		t.Fatalf("visible before the snapshot completed: %q", got)
+	}
+	if err := s.SnapshotComplete(o); err != nil {
+		t.Fatal(err)
+	}
+	if got := readCommittedValues(t, brokers, "out"); !reflect.DeepEqual(got, []string{`{"id":1}`, `{"id":2}`}) {
+		t.Fatalf("after completion the topic holds %q, want ids 1 and 2", got)
+	}
+	o2, err := s.Committed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SnapshotComplete(o); err != nil { // a stale notification commits nothing
+		t.Fatal(err)
+	}
+	if got := readCommittedValues(t, brokers, "out"); len(got) != 2 {
+		t.Fatalf("a stale notification committed: %q", got)
+	}
+	if err := s.SnapshotComplete(o2); err != nil {
+		t.Fatal(err)
+	}
+	if got := readCommittedValues(t, brokers, "out"); len(got) != 3 {
+		t.Fatalf("after the second snapshot the topic holds %q, want 3 records", got)
+	}
+}
+
+// TestKafkaSinkRestoreCommitsRecorded checks the crash window: a snapshot completed but its
+// transaction was never committed; a restore from it commits it under the recorded producer
+// id and epoch before anything else, and aborts the other transaction left open.
+func TestKafkaSinkRestoreCommitsRecorded(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"out": 1})
+	a0, a1 := newTestKafkaSink(t, brokers, "exactly_once", 0), newTestKafkaSink(t, brokers, "exactly_once", 1)
+	writeIDs(t, a0, 1)
+	writeIDs(t, a1, 2)
+	p0, err := a0.Committed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := a1.Committed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeIDs(t, a0, 3) // held back: never published
+	// The crash: the snapshot of p0 and p1 is durable, nothing is committed; subtask 1 goes on
+	// into a transaction no snapshot covers.
+	if err := a1.SnapshotComplete(Offsets{}); err != nil {
+		t.Fatal(err)
+	}
+	writeIDs(t, a1, 4)
+	a0.cl.Close()
+	a1.cl.Close()
+
+	merged := Offsets{}
+	for _, p := range []Offsets{p0, p1} {
+		for k, v := range p {
+			merged[k] = v
+		}
+	}
+	b0 := newTestKafkaSink(t, brokers, "exactly_once", 0)
+	defer b0.Close()
+	if err := b0.Restore(merged); err != nil {
+		t.Fatal(err)
+	}
+	if got := readCommittedValues(t, brokers, "out"); !reflect.DeepEqual(sortedStrings(got), []string{`{"id":1}`, `{"id":2}`}) {
+		t.Fatalf("after restore the topic holds %q, want ids 1 and 2 (the recorded transactions)", got)
+	}
+	// A second restore of the same snapshot finds them committed: no error (a broker that
+	// detects the retry says so as success, an older one answers with a warning).
+	var logs []string
+	b1 := newTestKafkaSink(t, brokers, "exactly_once", 0, &logs)
+	defer b1.Close()
+	if err := b1.Restore(merged); err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) != 2 || !strings.Contains(logs[0], "test-0") || !strings.Contains(logs[1], "test-1") {
+		t.Errorf("a second restore logs %q, want a line for each recorded transaction", logs)
+	}
+	writeIDs(t, b1, 5)
+	p, err := b1.Committed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b1.SnapshotComplete(p); err != nil {
+		t.Fatal(err)
+	}
+	if got := readCommittedValues(t, brokers, "out"); !reflect.DeepEqual(sortedStrings(got), []string{`{"id":1}`, `{"id":2}`, `{"id":5}`}) {
+		t.Fatalf("the topic holds %q, want ids 1, 2 and 5", got)
+	}
+}
+
+// TestKafkaSinkDiscard checks that a canceled job's transaction, pre-committed or not, is
+// aborted.
+func TestKafkaSinkDiscard(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"out": 1})
+	s := newTestKafkaSink(t, brokers, "exactly_once", 0)
+	writeIDs(t, s, 1)
+	if _, err := s.Committed(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Records after the aborted transaction are readable: it no longer blocks the topic.
+	produceTo(t, brokers, "out", 0, `{"id":9}`)
+	if got := readCommittedValues(t, brokers, "out"); !reflect.DeepEqual(got, []string{`{"id":9}`}) {
+		t.Fatalf("the topic holds %q, want only id 9", got)
+	}
+}
+
+// TestKafkaSinkUnreachable checks that a sink fails within connect_timeout, naming the brokers.
+func TestKafkaSinkUnreachable(t *testing.T) {
+	o := Options{"brokers": []string{"127.0.0.1:1"}, "topic": "out", "connect_timeout": 500 * time.Millisecond}
+	_, err := newKafkaSink(SinkConfig{UID: "snk", Kind: "kafka", Type: mustType(t, "{id: int}"), Options: o})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("error %v, want one naming 127.0.0.1:1", err)
+	}
+}
+
+// sortedStrings returns a sorted copy.
+func sortedStrings(s []string) []string {
+	return slices.Sorted(slices.Values(s))
+}

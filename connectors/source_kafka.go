@@ -1,0 +1,790 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pipectl/pipectl/schema"
+)
+
+func init() {
+	Register(Spec{
+		Kind: "kafka", Role: RoleSource, Replayable: true,
+		Summary: "Reads the partitions of Kafka topics (read_committed), spread over the source's subtasks; a restore resumes every partition at its stored offset.",
+		Offsets: "the next offset of each partition, keyed \"<topic>/<partition>\"",
+		Keys: []Key{
+			kafkaBrokersKey,
+			{Name: "topics", Type: TypeStringList, Doc: "the topics to read (or topic_pattern)"},
+			{Name: "topic_pattern", Type: TypeString, Doc: "a regular expression: every topic whose whole name matches is read; checked again every discovery_interval"},
+			{Name: "discovery_interval", Type: TypeDuration, Default: "10s", Doc: "how often new partitions and matching topics are looked for (unbounded sources)"},
+			{Name: "format", Type: TypeEnum, Enum: []string{"json", "string", "bytes"}, Default: "json", Doc: "json: the value is a JSON object of the schema; string, bytes: the record is {value: …} plus metadata"},
+			{Name: "start", Type: TypeString, Default: "earliest", Doc: "where a source without stored offsets begins: earliest, latest, or an RFC 3339 time"},
+			{Name: "bounded", Type: TypeBool, Default: "false", Doc: "read up to the last stable offsets found at start, then finish"},
+			{Name: "metadata", Type: TypeObject, Doc: "Kafka metadata into declared schema fields", Keys: []Key{
+				{Name: "key", Type: TypeString, Doc: "field for the record key (string or bytes, optional)"},
+				{Name: "topic", Type: TypeString, Doc: "field for the topic (string)"},
+				{Name: "partition", Type: TypeString, Doc: "field for the partition (int)"},
+				{Name: "offset", Type: TypeString, Doc: "field for the offset (int)"},
+				{Name: "timestamp", Type: TypeString, Doc: "field for the Kafka timestamp (int, epoch ms)"},
+				{Name: "headers", Type: TypeString, Doc: "field for the headers (map<string, string>)"},
+			}},
+			{Name: "group", Type: TypeString, Doc: "a consumer group the offsets are committed to after each completed checkpoint or savepoint, for lag monitoring only (never read back)"},
+			{Name: "offset_out_of_range", Type: TypeEnum, Enum: []string{"fail", "earliest", "latest"}, Default: "fail", Doc: "what a stored offset the cluster no longer holds does: fail the job naming both offsets, or go on at the earliest or latest offset"},
+			kafkaConnectTimeoutKey,
+			kafkaTLSKey,
+			kafkaSASLKey,
+		},
+		Check:     checkKafkaSource,
+		NewSource: func(cfg SourceConfig) (Source, error) { return newKafkaSource(cfg) },
+	})
+}
+
+// checkKafkaSource validates the options of a kafka source that go together.
+func checkKafkaSource(o Options) []OptionError {
+	var errs []OptionError
+	_, topics := o["topics"]
+	_, pattern := o["topic_pattern"]
+	switch {
+	case topics && pattern:
+		errs = append(errs, OptionError{Key: "topic_pattern", Msg: "topics and topic_pattern exclude each other"})
+	case !topics && !pattern:
+		errs = append(errs, OptionError{Msg: "a kafka source needs topics or topic_pattern"})
+	}
+	if p, ok := o["topic_pattern"].(string); ok {
+		if _, err := compileTopicPattern(p); err != nil {
+			errs = append(errs, OptionError{Key: "topic_pattern", Msg: err.Error()})
+		}
+	}
+	if s, ok := o["start"].(string); ok {
+		if _, err := parseKafkaStart(s); err != nil {
+			errs = append(errs, OptionError{Key: "start", Msg: err.Error()})
+		}
+	}
+	if d, ok := o["discovery_interval"].(time.Duration); ok && d <= 0 {
+		errs = append(errs, OptionError{Key: "discovery_interval", Msg: "discovery_interval must be positive"})
+	}
+	return append(errs, checkKafkaAuth(o)...)
+}
+
+// compileTopicPattern compiles a topic_pattern that must match a whole topic name.
+func compileTopicPattern(p string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile("^(?:" + p + ")$")
+	if err != nil {
+		return nil, fmt.Errorf("topic_pattern %q: %w", p, err)
+	}
+	return re, nil
+}
+
+// kafkaStart is where a fresh partition begins: earliest (at -2), latest (at -1), or the first
+// offset at or after a time (ms >= 0).
+type kafkaStart struct{ ms int64 }
+
+const (
+	startEarliest = -2
+	startLatest   = -1
+)
+
+// parseKafkaStart parses a start option.
+func parseKafkaStart(s string) (kafkaStart, error) {
+	switch s {
+	case "", "earliest":
+		return kafkaStart{startEarliest}, nil
+	case "latest":
+		return kafkaStart{startLatest}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return kafkaStart{}, fmt.Errorf("start %q: want earliest, latest or an RFC 3339 time (2024-05-01T00:00:00Z)", s)
+	}
+	return kafkaStart{t.UnixMilli()}, nil
+}
+
+// topicPartition names one partition.
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+func (tp topicPartition) String() string { return tp.topic + "/" + strconv.Itoa(int(tp.partition)) }
+
+// parseTopicPartition reads an offsets key "<topic>/<partition>".
+func parseTopicPartition(k string) (topicPartition, bool) {
+	i := strings.LastIndexByte(k, '/')
+	if i < 0 {
+		return topicPartition{}, false
+	}
+	p, err := strconv.ParseInt(k[i+1:], 10, 32)
+	if err != nil {
+		return topicPartition{}, false
+	}
+	return topicPartition{k[:i], int32(p)}, true
+}
+
+// comparePartitions orders partitions by (topic, partition).
+func comparePartitions(a, b topicPartition) int {
+	if c := strings.Compare(a.topic, b.topic); c != 0 {
+		return c
+	}
+	return int(a.partition) - int(b.partition)
+}
+
+// kafkaSource reads one subtask's share of the partitions of its topics.
+//
+// Split: the partitions known at start, sorted by (topic, partition), go to subtask i mod
+// parallelism by their index i; partitions discovered later are appended in that order, so
+// running ones never move.
+//
+// Position: next offset per partition, moved past a record once its Emit returned nil (and
+// past control records, which are never emitted). Restore takes the offsets of all subtasks
+// merged; Offsets reports this subtask's partitions.
+type kafkaSource struct {
+	cfg     SourceConfig
+	o       Options
+	topics  []string
+	pattern *regexp.Regexp
+	start   kafkaStart
+	decode  func(r *kgo.Record) (any, error)
+
+	mu       sync.Mutex
+	restored Offsets // nil: a fresh start
+	known    map[topicPartition]bool
+	count    int                                        // partitions known (the index of the next discovered one)
+	parts    map[topicPartition]*kPart                  // this subtask's partitions; nil before Run
+	commit   func(ctx context.Context, o Offsets) error // group commit (nil without group)
+}
+
+// kPart is the reading state of one partition.
+type kPart struct {
+	next int64
+	stop int64 // bounded: the offset where the partition is done; -1 unbounded
+}
+
+func newKafkaSource(cfg SourceConfig) (*kafkaSource, error) {
+	if cfg.Schema == nil {
+		return nil, errors.New("no schema")
+	}
+	s := &kafkaSource{cfg: cfg, o: cfg.Options, topics: cfg.Options.Strings("topics")}
+	if p, ok := cfg.Options["topic_pattern"].(string); ok {
+		re, err := compileTopicPattern(p)
+		if err != nil {
+			return nil, err
+		}
+		s.pattern = re
+	}
+	if len(s.topics) == 0 && s.pattern == nil {
+		return nil, errors.New("no topics or topic_pattern")
+	}
+	st, err := parseKafkaStart(cfg.Options.String("start", "earliest"))
+	if err != nil {
+		return nil, err
+	}
+	s.start = st
+	if s.decode, err = kafkaDecoder(cfg.Schema, cfg.Options.String("format", "json"), cfg.Options.Object("metadata")); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *kafkaSource) Bounded() bool { return s.o.Bool("bounded", false) }
+
+// Restore keeps the stored offsets; Run resumes every partition of this subtask there (a
+// partition they lack starts at earliest).
+func (s *kafkaSource) Restore(o Offsets) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restored = Offsets{}
+	for k, v := range o {
+		if _, ok := parseTopicPartition(k); !ok {
+			return fmt.Errorf("restore: offset key %q is not <topic>/<partition>", k)
+		}
+		s.restored[k] = v
+	}
+	return nil
+}
+
+// Offsets returns {"<topic>/<partition>": next offset} of this subtask's partitions (before
+// Run: the restored offsets).
+func (s *kafkaSource) Offsets() Offsets {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.parts == nil {
+		return maps.Clone(s.restored)
+	}
+	o := make(Offsets, len(s.parts))
+	for tp, p := range s.parts {
+		o[tp.String()] = p.next
+	}
+	return o
+}
+
+// SnapshotComplete commits the offsets of a durable snapshot to the group, when there is one
+// (for lag monitoring; a failure is logged by the runtime, never fatal).
+func (s *kafkaSource) SnapshotComplete(o Offsets) error {
+	s.mu.Lock()
+	commit := s.commit
+	s.mu.Unlock()
+	if commit == nil || len(o) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return commit(ctx, o)
+}
+
+// pollWait is how long one poll waits for records before the source idles.
+const pollWait = 50 * time.Millisecond
+
+// Run reads this subtask's partitions until they are done (bounded) or the job stops.
+func (s *kafkaSource) Run(ctx SourceContext) error {
+	opts, err := kafkaClientOpts(s.o)
+	if err != nil {
+		return err
+	}
+	reset := kgo.NoResetOffset()
+	switch s.o.String("offset_out_of_range", "fail") {
+	case "earliest":
+		reset = kgo.NewOffset().AtStart()
+	case "latest":
+		reset = kgo.NewOffset().AtEnd()
+	}
+	opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
+		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(pollWait))
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := connectKafka(cl, s.o); err != nil {
+		return err
+	}
+	adm := kadm.NewClient(cl)
+	if g := s.o.String("group", ""); g != "" {
+		s.mu.Lock()
+		s.commit = func(ctx context.Context, o Offsets) error { return commitGroup(ctx, adm, g, o) }
+		s.mu.Unlock()
+	}
+	all, err := s.discover(adm)
+	if err != nil {
+		return err
+	}
+	if err := s.assign(adm, all, s.restored != nil); err != nil {
+		return err
+	}
+	s.consume(cl, s.mine(all), nil)
+	if sc, ok := ctx.(SplitContext); ok && len(s.mine(all)) == 0 {
+		if err := sc.MarkIdle(); err != nil { // no partition: never hold the watermark back
+			return err
+		}
+	}
+	nextDiscovery := time.Now().Add(s.o.Duration("discovery_interval", 10*time.Second))
+	for {
+		if s.Bounded() && s.allDone() {
+			return nil
+		}
+		if !s.Bounded() && time.Now().After(nextDiscovery) {
+			if err := s.rediscover(adm, cl, ctx); err != nil {
+				ctx.Logf("partition discovery: %v (retrying)", err)
+			}
+			nextDiscovery = time.Now().Add(s.o.Duration("discovery_interval", 10*time.Second))
+		}
+		pctx, cancel := context.WithTimeout(context.Background(), pollWait)
+		fetches := cl.PollFetches(pctx)
+		cancel()
+		if err := s.fetchErrors(adm, fetches, ctx); err != nil {
+			return err
+		}
+		n := 0
+		var ferr error
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if ferr == nil {
+				var k int
+				k, ferr = s.emitPartition(ctx, cl, fp)
+				n += k
+			}
+		})
+		if ferr != nil {
+			return ferr
+		}
+		if n == 0 {
+			if err := ctx.Idle(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// discover lists the partitions of the source's topics, sorted by (topic, partition).
+func (s *kafkaSource) discover(adm *kadm.Client) ([]topicPartition, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.o.Duration("connect_timeout", defaultConnectTimeout))
+	defer cancel()
+	tds, err := adm.ListTopics(ctx, s.topics...)
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var out []topicPartition
+	for _, td := range tds {
+		if s.pattern != nil && !s.pattern.MatchString(td.Topic) {
+			continue
+		}
+		if td.Err != nil {
+			return nil, fmt.Errorf("topic %q: %w", td.Topic, td.Err)
+		}
+		for _, p := range td.Partitions {
+			out = append(out, topicPartition{td.Topic, p.Partition})
+		}
+	}
+	slices.SortFunc(out, comparePartitions)
+	return out, nil
+}
+
+// assign records the partitions known at start, takes this subtask's share and sets where
+// each begins: its stored offset (checked against what the cluster holds), earliest for a
+// partition a restored source lacks, else start. Bounded sources learn where each stops.
+func (s *kafkaSource) assign(adm *kadm.Client, all []topicPartition, restored bool) error {
+	s.mu.Lock()
+	s.known = map[topicPartition]bool{}
+	for _, tp := range all {
+		s.known[tp] = true
+	}
+	s.count = len(all)
+	s.mu.Unlock()
+	var mine []topicPartition
+	for i, tp := range all {
+		if i%s.cfg.Parallelism == s.cfg.Subtask {
+			mine = append(mine, tp)
+		}
+	}
+	return s.begin(adm, mine, restored)
+}
+
+// begin sets the start (and, bounded, the stop) offsets of new partitions of this subtask.
+func (s *kafkaSource) begin(adm *kadm.Client, mine []topicPartition, restored bool) error {
+	parts := map[topicPartition]*kPart{}
+	if len(mine) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), s.o.Duration("connect_timeout", defaultConnectTimeout))
+		defer cancel()
+		topics := topicsOf(mine)
+		first, err := adm.ListStartOffsets(ctx, topics...)
+		if err != nil {
+			return fmt.Errorf("list offsets: %w", err)
+		}
+		end, err := adm.ListEndOffsets(ctx, topics...)
+		if err != nil {
+			return fmt.Errorf("list offsets: %w", err)
+		}
+		var at kadm.ListedOffsets
+		if !restored && s.start.ms >= 0 {
+			if at, err = adm.ListOffsetsAfterMilli(ctx, s.start.ms, topics...); err != nil {
+				return fmt.Errorf("list offsets: %w", err)
+			}
+		}
+		var stable kadm.ListedOffsets
+		if s.Bounded() {
+			if stable, err = adm.ListCommittedOffsets(ctx, topics...); err != nil {
+				return fmt.Errorf("list offsets: %w", err)
+			}
+		}
+		for _, tp := range mine {
+			lo, _ := first.Lookup(tp.topic, tp.partition)
+			hi, _ := end.Lookup(tp.topic, tp.partition)
+			if lo.Err != nil || hi.Err != nil {
+				return fmt.Errorf("partition %s: %w", tp, errors.Join(lo.Err, hi.Err))
+			}
+			p := &kPart{stop: -1}
+			s.mu.Lock()
+			stored, ok := s.restored[tp.String()]
+			s.mu.Unlock()
+			switch {
+			case ok:
+				next, err := s.outOfRange(tp, stored, lo.Offset, hi.Offset)
+				if err != nil {
+					return err
+				}
+				p.next = next
+			case restored || s.start.ms == startEarliest:
+				p.next = lo.Offset
+			case s.start.ms == startLatest:
+				p.next = hi.Offset
+			default:
+				a, _ := at.Lookup(tp.topic, tp.partition)
+				p.next = a.Offset
+				if a.Err != nil || a.Offset < 0 {
+					p.next = hi.Offset
+				}
+			}
+			if s.Bounded() {
+				st, _ := stable.Lookup(tp.topic, tp.partition)
+				p.stop = st.Offset
+			}
+			parts[tp] = p
+		}
+	}
+	s.mu.Lock()
+	if s.parts == nil {
+		s.parts = map[topicPartition]*kPart{}
+	}
+	for tp, p := range parts {
+		s.parts[tp] = p
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// outOfRange checks a stored offset against the offsets the cluster holds, [lo, hi]: out of
+// that range it fails naming both, unless offset_out_of_range picks earliest or latest.
+func (s *kafkaSource) outOfRange(tp topicPartition, stored, lo, hi int64) (int64, error) {
+	if stored >= lo && stored <= hi {
+		return stored, nil
+	}
+	switch s.o.String("offset_out_of_range", "fail") {
+	case "earliest":
+		return lo, nil
+	case "latest":
+		return hi, nil
+	}
+	return 0, fmt.Errorf("topic %s partition %d: stored offset %d is no longer held by the cluster (it holds offsets %d to %d; earliest is %d): set offset_out_of_range: earliest or latest to go on",
+		tp.topic, tp.partition, stored, lo, hi, lo)
+}
+
+// topicsOf lists the distinct topics of partitions.
+func topicsOf(tps []topicPartition) []string {
+	var out []string
+	for _, tp := range tps {
+		if !slices.Contains(out, tp.topic) {
+			out = append(out, tp.topic)
+		}
+	}
+	return out
+}
+
+// mine returns the partitions of all that this subtask reads.
+func (s *kafkaSource) mine(all []topicPartition) []topicPartition {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []topicPartition
+	for _, tp := range all {
+		if s.parts[tp] != nil {
+			out = append(out, tp)
+		}
+	}
+	return out
+}
+
+// consume starts fetching partitions at their next offsets (bounded: those not done yet).
+func (s *kafkaSource) consume(cl *kgo.Client, tps []topicPartition, ctx SourceContext) {
+	add := map[string]map[int32]kgo.Offset{}
+	s.mu.Lock()
+	for _, tp := range tps {
+		p := s.parts[tp]
+		if p.stop >= 0 && p.next >= p.stop {
+			continue
+		}
+		if add[tp.topic] == nil {
+			add[tp.topic] = map[int32]kgo.Offset{}
+		}
+		add[tp.topic][tp.partition] = kgo.NewOffset().At(p.next)
+	}
+	s.mu.Unlock()
+	if len(add) > 0 {
+		cl.AddConsumePartitions(add)
+	}
+	if ctx != nil && len(tps) > 0 {
+		ctx.Logf("reading %d new partitions from %s on", len(tps), tps[0])
+	}
+}
+
+// rediscover looks for partitions that appeared since the last discovery: they are numbered
+// on from the known ones in (topic, partition) order, and this subtask reads its share from
+// earliest.
+func (s *kafkaSource) rediscover(adm *kadm.Client, cl *kgo.Client, ctx SourceContext) error {
+	all, err := s.discover(adm)
+	if err != nil {
+		return err
+	}
+	var mine []topicPartition
+	s.mu.Lock()
+	for _, tp := range all {
+		if s.known[tp] {
+			continue
+		}
+		s.known[tp] = true
+		if s.count%s.cfg.Parallelism == s.cfg.Subtask {
+			mine = append(mine, tp)
+		}
+		s.count++
+	}
+	s.mu.Unlock()
+	if len(mine) == 0 {
+		return nil
+	}
+	if err := s.begin(adm, mine, true); err != nil {
+		return err
+	}
+	s.consume(cl, mine, ctx)
+	return nil
+}
+
+// allDone reports whether every partition of a bounded source reached its stop offset.
+func (s *kafkaSource) allDone() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.parts {
+		if p.next < p.stop {
+			return false
+		}
+	}
+	return true
+}
+
+// fetchErrors handles the errors of a poll: an offset out of range fails the job (when
+// offset_out_of_range is fail), other errors are logged (the client retries them).
+func (s *kafkaSource) fetchErrors(adm *kadm.Client, fetches kgo.Fetches, ctx SourceContext) error {
+	for _, fe := range fetches.Errors() {
+		if errors.Is(fe.Err, context.DeadlineExceeded) || errors.Is(fe.Err, context.Canceled) {
+			continue
+		}
+		if errors.Is(fe.Err, kerr.OffsetOutOfRange) {
+			tp := topicPartition{fe.Topic, fe.Partition}
+			s.mu.Lock()
+			next := int64(-1)
+			if p := s.parts[tp]; p != nil {
+				next = p.next
+			}
+			s.mu.Unlock()
+			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			lo, _ := adm.ListStartOffsets(lctx, tp.topic)
+			hi, _ := adm.ListEndOffsets(lctx, tp.topic)
+			cancel()
+			l, _ := lo.Lookup(tp.topic, tp.partition)
+			h, _ := hi.Lookup(tp.topic, tp.partition)
+			_, err := s.outOfRange(tp, next, l.Offset, h.Offset)
+			if err == nil {
+				err = fmt.Errorf("topic %s partition %d: offset %d out of range", tp.topic, tp.partition, next)
+			}
+			return err
+		}
+		ctx.Logf("kafka: topic %s partition %d: %v (retrying)", fe.Topic, fe.Partition, fe.Err)
+	}
+	return nil
+}
+
+// emitPartition emits the records of one fetched partition up to its stop offset and
+// returns how many it emitted.
+func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.FetchTopicPartition) (int, error) {
+	tp := topicPartition{fp.Topic, fp.Partition}
+	s.mu.Lock()
+	p := s.parts[tp]
+	s.mu.Unlock()
+	if p == nil {
+		return 0, nil
+	}
+	n := 0
+	for _, r := range fp.Records {
+		if r.Offset < p.next {
+			continue
+		}
+		if p.stop >= 0 && r.Offset >= p.stop {
+			s.setNext(p, p.stop)
+			cl.PauseFetchPartitions(map[string][]int32{tp.topic: {tp.partition}})
+			break
+		}
+		if !r.Attrs.IsControl() {
+			rec, err := s.decode(r)
+			if err != nil {
+				b := BadRecord{Err: err, Record: string(r.Value),
+					Kafka: &KafkaPosition{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset}}
+				if err := ctx.Bad(b); err != nil {
+					return n, fmt.Errorf("topic %s partition %d offset %d: %w", tp.topic, tp.partition, r.Offset, err)
+				}
+			} else {
+				if err := emitFrom(ctx, rec, tp, r); err != nil {
+					return n, err
+				}
+				n++
+			}
+		}
+		s.setNext(p, r.Offset+1)
+	}
+	return n, nil
+}
+
+// emitFrom emits a record of partition tp with its Kafka timestamp, through SplitContext
+// when the runtime offers it (per-partition watermarks).
+func emitFrom(ctx SourceContext, rec any, tp topicPartition, r *kgo.Record) error {
+	if sc, ok := ctx.(SplitContext); ok {
+		return sc.EmitFrom(rec, tp.String(), r.Timestamp.UnixMilli())
+	}
+	return ctx.Emit(rec)
+}
+
+// setNext moves a partition's next offset.
+func (s *kafkaSource) setNext(p *kPart, next int64) {
+	s.mu.Lock()
+	p.next = next
+	s.mu.Unlock()
+}
+
+// commitGroup commits offsets {"<topic>/<partition>": next} to a consumer group.
+func commitGroup(ctx context.Context, adm *kadm.Client, group string, o Offsets) error {
+	os := kadm.Offsets{}
+	for k, v := range o {
+		tp, ok := parseTopicPartition(k)
+		if !ok {
+			continue
+		}
+		os.AddOffset(tp.topic, tp.partition, v, -1)
+	}
+	if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
+		return fmt.Errorf("commit offsets to group %q: %w", group, err)
+	}
+	return nil
+}
+
+// kafkaDecoder returns the function that turns a Kafka record into a canonical record of t:
+// the value (a JSON object of t's other fields, or {value: …}) plus the metadata fields.
+func kafkaDecoder(t *schema.Type, format string, meta Options) (func(r *kgo.Record) (any, error), error) {
+	if t.Kind != schema.Record {
+		return nil, fmt.Errorf("a kafka source needs a record schema, not %s", t)
+	}
+	fields := map[string]string{} // metadata name -> field
+	metaField := map[string]bool{}
+	for _, name := range []string{"key", "topic", "partition", "offset", "timestamp", "headers"} {
+		if f := meta.String(name, ""); f != "" {
+			ft := fieldType(t, f)
+			if ft == nil {
+				return nil, fmt.Errorf("metadata %s: field %q is not in the schema", name, f)
+			}
+			if err := checkMetaType(name, f, ft); err != nil {
+				return nil, err
+			}
+			fields[name] = f
+			metaField[f] = true
+		}
+	}
+	var rest []schema.Field
+	for _, f := range t.Fields {
+		if !metaField[f.Name] {
+			rest = append(rest, f)
+		}
+	}
+	var value func(b []byte) (map[string]any, error)
+	switch format {
+	case "json", "":
+		if len(rest) == 0 {
+			return nil, errors.New("format json: the schema has no field besides the metadata")
+		}
+		vt := schema.RecordOf(rest...)
+		value = func(b []byte) (map[string]any, error) {
+			v, err := vt.DecodeJSON(b)
+			if err != nil {
+				return nil, err
+			}
+			return v.(map[string]any), nil
+		}
+	case "string", "bytes":
+		want := schema.String
+		if format == "bytes" {
+			want = schema.Bytes
+		}
+		if len(rest) != 1 || rest[0].Name != "value" || rest[0].Type.Kind != want {
+			return nil, fmt.Errorf("format %s: the schema must be {value: %s} plus the metadata fields", format, schema.ScalarOf(want))
+		}
+		value = func(b []byte) (map[string]any, error) {
+			if format == "bytes" {
+				return map[string]any{"value": slices.Clone(b)}, nil
+			}
+			return map[string]any{"value": string(b)}, nil
+		}
+	default:
+		return nil, fmt.Errorf("unknown format %q (want json, string or bytes)", format)
+	}
+	keyBytes := false
+	if f, ok := fields["key"]; ok {
+		ft := fieldType(t, f)
+		if ft.Kind == schema.Optional {
+			ft = ft.Elem
+		}
+		keyBytes = ft.Kind == schema.Bytes
+	}
+	return func(r *kgo.Record) (any, error) {
+		m, err := value(r.Value)
+		if err != nil {
+			return nil, err
+		}
+		for name, f := range fields {
+			switch name {
+			case "key":
+				switch {
+				case r.Key == nil:
+					m[f] = nil
+				case keyBytes:
+					m[f] = slices.Clone(r.Key)
+				default:
+					m[f] = string(r.Key)
+				}
+			case "topic":
+				m[f] = r.Topic
+			case "partition":
+				m[f] = int64(r.Partition)
+			case "offset":
+				m[f] = r.Offset
+			case "timestamp":
+				m[f] = r.Timestamp.UnixMilli()
+			case "headers":
+				h := make(map[string]any, len(r.Headers))
+				for _, kv := range r.Headers {
+					h[kv.Key] = string(kv.Value)
+				}
+				m[f] = h
+			}
+		}
+		return m, nil
+	}, nil
+}
+
+// fieldType returns the type of a record's field (nil when it has none of that name).
+func fieldType(t *schema.Type, name string) *schema.Type {
+	for _, f := range t.Fields {
+		if f.Name == name {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// checkMetaType checks the type of the field a metadata item goes into.
+func checkMetaType(name, field string, ft *schema.Type) error {
+	base := ft
+	if base.Kind == schema.Optional {
+		base = base.Elem
+	}
+	ok := false
+	switch name {
+	case "key":
+		ok = base.Kind == schema.String || base.Kind == schema.Bytes
+	case "topic":
+		ok = base.Kind == schema.String
+	case "partition", "offset", "timestamp":
+		ok = base.Kind == schema.Int
+	case "headers":
+		ok = base.Kind == schema.Map && base.Key.Kind == schema.String && base.Elem.Kind == schema.String
+	}
+	if !ok {
+		want := map[string]string{"key": "string or bytes", "topic": "string", "partition": "int",
+			"offset": "int", "timestamp": "int", "headers": "map<string, string>"}[name]
+		return fmt.Errorf("metadata %s: field %q is %s, want %s", name, field, ft, want)
+	}
+	return nil
+}

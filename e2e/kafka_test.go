@@ -1,0 +1,378 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// kafkaPipeline reads events {id, room} from the topic "in", numbers them per room (a keyed
+// running count, so that a record lost or read twice changes the numbers) and writes
+// {room, id, n} to the topic "@OUT@" with exactly-once transactions. @BROKERS@, @BOUNDED@ and
+// @OUT@ are replaced by the test.
+const kafkaPipeline = `name: kafka-count
+parallelism: 2
+checkpoint: {interval: 200ms}
+sources:
+  - uid: events
+    kind: kafka
+    brokers: "@BROKERS@"
+    topics: [in]
+    bounded: @BOUNDED@
+    parallelism: 2
+    schema: {id: int, room: int}
+operators:
+  - uid: numbered
+    kind: flat_map_with_state
+    input: events
+    key_by: room
+    state: int
+    output: {room: int, id: int, n: int}
+    fn: "(e, s) => [[{room: e.room, id: e.id, n: (s || 0) + 1}], (s || 0) + 1]"
+sinks:
+  - uid: out
+    kind: kafka
+    brokers: "@BROKERS@"
+    input: numbered
+    topic: @OUT@
+    key: room
+    delivery: exactly_once
+`
+
+// kafkaRooms is the number of rooms (and keys) of the test events.
+const kafkaRooms = 5
+
+// kafkaCluster starts an in-process Kafka-protocol broker on 127.0.0.1 with the topics "in"
+// (4 partitions), "out" and "out2"; it is closed when the test ends.
+func kafkaCluster(t *testing.T) string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "in", "out", "out2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return strings.Join(c.ListenAddrs(), ",")
+}
+
+// kafkaPipelineFile writes kafkaPipeline for brokers into the harness as name.
+func (h *harness) kafkaPipelineFile(name, brokers string, bounded bool, out string) {
+	s := strings.NewReplacer("@BROKERS@", brokers, "@BOUNDED@", fmt.Sprint(bounded), "@OUT@", out).Replace(kafkaPipeline)
+	h.write(name, s)
+}
+
+// event is the i-th test event as JSON.
+func event(i int) string { return fmt.Sprintf(`{"id":%d,"room":%d}`, i, i%kafkaRooms) }
+
+// produceEvents writes events from..to-1 to the topic "in", keyed by room (so that one room's
+// events keep their order in one partition).
+func produceEvents(t *testing.T, brokers string, from, to int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.DefaultProduceTopic("in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i := from; i < to; i++ {
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprint(i % kafkaRooms)), Value: []byte(event(i))})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// output is one record of the output topic.
+type output struct {
+	Room int `json:"room"`
+	ID   int `json:"id"`
+	N    int `json:"n"`
+}
+
+// readCommitted reads every committed record of a topic with a read_committed consumer.
+func readCommitted(t *testing.T, brokers, topic string) []output {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []output
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		fetches := cl.PollFetches(ctx)
+		cancel()
+		n := 0
+		fetches.EachRecord(func(r *kgo.Record) {
+			var o output
+			if err := json.Unmarshal(r.Value, &o); err != nil {
+				t.Fatalf("output record %q: %v", r.Value, err)
+			}
+			out = append(out, o)
+			n++
+		})
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+// checkExactlyOnce checks that out holds, for the events 0..n-1, each event once with its
+// running number in its room.
+func checkExactlyOnce(t *testing.T, out []output, n int) {
+	t.Helper()
+	want := map[output]bool{}
+	count := map[int]int{}
+	for i := 0; i < n; i++ {
+		r := i % kafkaRooms
+		count[r]++
+		want[output{Room: r, ID: i, N: count[r]}] = true
+	}
+	seen := map[output]int{}
+	for _, o := range out {
+		seen[o]++
+	}
+	var problems []string
+	for o, c := range seen {
+		switch {
+		case !want[o]:
+			problems = append(problems, fmt.Sprintf("unexpected %+v (x%d)", o, c))
+		case c > 1:
+			problems = append(problems, fmt.Sprintf("%+v %d times", o, c))
+		}
+	}
+	for o := range want {
+		if seen[o] == 0 {
+			problems = append(problems, fmt.Sprintf("missing %+v", o))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		if len(problems) > 10 {
+			problems = append(problems[:10], fmt.Sprintf("… %d more", len(problems)-10))
+		}
+		t.Errorf("read_committed output (%d records, want %d once each):\n%s", len(out), n, strings.Join(problems, "\n"))
+	}
+}
+
+// TestKafkaExactlyOnceWithKcat produces the input with kcat, runs a bounded kafka → kafka
+// exactly_once job with checkpoints, and reads the output with kcat in read_committed
+// isolation: every record once.
+func TestKafkaExactlyOnceWithKcat(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("kcat"); err != nil {
+		t.Skip("kcat is not installed (Debian package kcat): it is the independent Kafka client of this test")
+	}
+	brokers := kafkaCluster(t)
+	const n = 2000
+	var in strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&in, "%d:%s\n", i%kafkaRooms, event(i))
+	}
+	kcat := exec.Command("kcat", "-P", "-b", brokers, "-t", "in", "-K:")
+	kcat.Stdin = strings.NewReader(in.String())
+	if b, err := kcat.CombinedOutput(); err != nil {
+		t.Fatalf("kcat -P: %v\n%s", err, b)
+	}
+	h := newHarness(t)
+	h.kafkaPipelineFile("p.yaml", brokers, true, "out")
+	h.mustRun(0, "run", "p.yaml")
+
+	b, err := exec.Command("kcat", "-C", "-b", brokers, "-t", "out", "-e", "-q", "-X", "isolation.level=read_committed").Output()
+	if err != nil {
+		t.Fatalf("kcat -C: %v", err)
+	}
+	var out []output
+	for _, l := range nonEmptyLines(string(b)) {
+		var o output
+		if err := json.Unmarshal([]byte(l), &o); err != nil {
+			t.Fatalf("output line %q: %v", l, err)
+		}
+		out = append(out, o)
+	}
+	checkExactlyOnce(t, out, n)
+}
+
+// TestKafkaKillNineExactlyOnce kills a running exactly_once job with SIGKILL after a complete
+// checkpoint while input still arrives, runs it again (it resumes from the checkpoint), and
+// checks that a read_committed consumer sees every output record exactly once.
+func TestKafkaKillNineExactlyOnce(t *testing.T) {
+	t.Parallel()
+	brokers := kafkaCluster(t)
+	h := newHarness(t)
+	h.kafkaPipelineFile("p.yaml", brokers, false, "out")
+	const n = 3000
+	produceEvents(t, brokers, 0, 1000)
+	run := h.start("run", "p.yaml")
+	checkpoints := h.home + "/state/kafka-count/checkpoints"
+	eventually(t, 30*time.Second, "a complete checkpoint and committed output", func() bool {
+		return completeCheckpoints(checkpoints) > 0 && len(readCommitted(t, brokers, "out")) > 0
+	})
+	produceEvents(t, brokers, 1000, 2000)
+	run.signal(t, syscall.SIGKILL)
+	select {
+	case <-run.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the killed process did not end")
+	}
+	produceEvents(t, brokers, 2000, n)
+
+	run = h.start("run", "p.yaml")
+	eventually(t, 60*time.Second, "all output committed", func() bool { return len(readCommitted(t, brokers, "out")) >= n })
+	run.signal(t, syscall.SIGTERM)
+	if code := run.wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, run.stderr.String())
+	}
+	if !strings.Contains(run.stderr.String(), "Resuming from checkpoint") {
+		t.Errorf("the second run does not say it resumes:\n%s", run.stderr.String())
+	}
+	checkExactlyOnce(t, readCommitted(t, brokers, "out"), n)
+}
+
+// TestKafkaCrashBetweenCheckpointAndCommit crashes the job right after its first checkpoint
+// is complete and before the sink commits the transaction that checkpoint recorded (a
+// fault-injection hook): nothing is visible yet; the next run commits the recorded
+// transaction before it starts and goes on, and every record is there once.
+func TestKafkaCrashBetweenCheckpointAndCommit(t *testing.T) {
+	t.Parallel()
+	brokers := kafkaCluster(t)
+	h := newHarness(t)
+	h.kafkaPipelineFile("p.yaml", brokers, true, "out")
+	const n = 1500
+	produceEvents(t, brokers, 0, n)
+	crash := h.command(context.Background(), "run", "p.yaml")
+	crash.Env = append(crash.Env, "PIPECTL_KAFKA_CRASH_BEFORE_COMMIT=1")
+	out, err := crash.CombinedOutput()
+	if ws, ok := crash.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the run with the fault hook did not die by SIGKILL (%v):\n%s", err, out)
+	}
+	if got := readCommitted(t, brokers, "out"); len(got) != 0 {
+		t.Fatalf("%d records visible before any commit", len(got))
+	}
+	res := h.mustRun(0, "run", "p.yaml")
+	if !regexp.MustCompile(`committed the recorded transaction pipectl-kafka-count-out-\d`).MatchString(res.stderr) {
+		t.Errorf("the rerun does not say it committed the recorded transaction:\n%s", res.stderr)
+	}
+	checkExactlyOnce(t, readCommitted(t, brokers, "out"), n)
+}
+
+// TestKafkaStopUpgradeAndReprocess stops a detached job with a savepoint and upgrades it from
+// there: the output is exactly once across the pit stop. Then an older savepoint is restored
+// into a new output topic: the job reprocesses from that savepoint's offsets.
+func TestKafkaStopUpgradeAndReprocess(t *testing.T) {
+	t.Parallel()
+	brokers := kafkaCluster(t)
+	h := newHarness(t)
+	h.kafkaPipelineFile("p.yaml", brokers, false, "out")
+	const n = 2000
+	produceEvents(t, brokers, 0, 500)
+	id := h.detach("run", "-d", "p.yaml")
+	eventually(t, 30*time.Second, "the first records", func() bool { return len(readCommitted(t, brokers, "out")) >= 500 })
+	older := h.savepointPath(h.mustRun(0, "savepoint", id))
+	offsets := h.kafkaOffsets(older)
+	var covered int64
+	for _, v := range offsets {
+		covered += v
+	}
+	if covered != 500 {
+		t.Fatalf("the savepoint's offsets %v cover %d records, want all 500", offsets, covered)
+	}
+	produceEvents(t, brokers, 500, 1000)
+	eventually(t, 30*time.Second, "1000 records", func() bool { return len(readCommitted(t, brokers, "out")) >= 1000 })
+	stopped := h.savepointPath(h.mustRun(0, "stop", id))
+	produceEvents(t, brokers, 1000, n) // while the job is down
+
+	id2 := h.detach("upgrade", "-d", "p.yaml", "--from-savepoint", stopped)
+	eventually(t, 30*time.Second, "all records after the upgrade", func() bool { return len(readCommitted(t, brokers, "out")) >= n })
+	h.savepointPath(h.mustRun(0, "stop", id2))
+	checkExactlyOnce(t, readCommitted(t, brokers, "out"), n)
+
+	// Reprocess from the older savepoint into out2: the events from its offsets on, numbered
+	// on from its state.
+	h.kafkaPipelineFile("p2.yaml", brokers, true, "out2")
+	h.mustRun(0, "run", "p2.yaml", "--from-savepoint", older)
+	got := readCommitted(t, brokers, "out2")
+	all := map[output]bool{}
+	count := map[int]int{}
+	for i := 0; i < n; i++ {
+		count[i%kafkaRooms]++
+		all[output{Room: i % kafkaRooms, ID: i, N: count[i%kafkaRooms]}] = true
+	}
+	ids := map[int]bool{}
+	for _, o := range got {
+		if !all[o] || ids[o.ID] {
+			t.Errorf("reprocessed record %+v is not one of the original outputs, or repeated", o)
+		}
+		ids[o.ID] = true
+	}
+	if len(got) != n-500 {
+		t.Errorf("reprocessing from the older savepoint wrote %d records, want %d (the events after its offsets)", len(got), n-500)
+	}
+	for i := 500; i < n; i++ {
+		if !ids[i] {
+			t.Errorf("event %d is missing from the reprocessed output", i)
+			break
+		}
+	}
+}
+
+// kafkaOffsets returns the offsets `inspect` shows for the kafka source "events".
+func (h *harness) kafkaOffsets(sp string) map[string]int64 {
+	h.t.Helper()
+	for _, op := range h.inspect(sp).Operators {
+		if op.UID == "events" {
+			for k := range op.Offsets {
+				if !regexp.MustCompile(`^in/\d+$`).MatchString(k) {
+					h.t.Errorf("offset key %q is not <topic>/<partition>", k)
+				}
+			}
+			return op.Offsets
+		}
+	}
+	h.t.Fatalf("savepoint %s has no operator events", sp)
+	return nil
+}
+
+// TestKafkaUnreachableBrokers checks that run fails within connect_timeout when no broker
+// answers, naming the brokers it tried.
+func TestKafkaUnreachableBrokers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("p.yaml", `name: unreachable
+sources:
+  - uid: events
+    kind: kafka
+    brokers: "127.0.0.1:1,127.0.0.1:2"
+    topics: [in]
+    connect_timeout: 2s
+    schema: {id: int, room: int}
+sinks:
+  - uid: out
+    kind: stdout
+    input: events
+`)
+	start := time.Now()
+	res := h.run("run", "p.yaml")
+	took := time.Since(start)
+	if res.code == 0 {
+		t.Fatalf("run against unreachable brokers succeeded:\n%s", res.stderr)
+	}
+	if !strings.Contains(res.stderr, "127.0.0.1:1, 127.0.0.1:2") {
+		t.Errorf("the error does not name the brokers:\n%s", res.stderr)
+	}
+	if took > 10*time.Second {
+		t.Errorf("run took %v to fail, want about connect_timeout (2s)", took)
+	}
+}

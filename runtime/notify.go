@@ -1,0 +1,84 @@
+package runtime
+
+import (
+	"github.com/pipectl/pipectl/connectors"
+)
+
+// notifyComplete tells the sources and sinks that implement connectors.SnapshotListener that
+// the snapshot of b is durable, each with the part it gave (Flink's notifyCheckpointComplete:
+// a Kafka sink commits its pre-committed transaction there). A sink that fails to commit
+// fails the job; a source's failure (a group offset commit, for monitoring) is logged.
+func (j *Job) notifyComplete(b *barrier) error {
+	for _, s := range j.sources {
+		l, ok := s.src.(connectors.SnapshotListener)
+		if !ok {
+			continue
+		}
+		if p := b.parts[instanceKey{s.inst.node.UID, s.inst.subtask}]; p != nil {
+			if err := l.SnapshotComplete(p.offsets); err != nil {
+				j.log.Warn("snapshot complete: "+err.Error(), "uid", s.inst.node.UID)
+			}
+		}
+	}
+	for _, st := range j.subtasks {
+		for _, in := range st.instances {
+			l, ok := in.sink.(connectors.SnapshotListener)
+			if !ok {
+				continue
+			}
+			if p := b.parts[instanceKey{in.node.UID, in.subtask}]; p != nil {
+				if err := l.SnapshotComplete(p.offsets); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// hasListeners reports whether a source or sink of the job waits for completed snapshots:
+// a finishing job then takes a final checkpoint so that they can commit.
+func (j *Job) hasListeners() bool {
+	for _, s := range j.sources {
+		if _, ok := s.src.(connectors.SnapshotListener); ok {
+			return true
+		}
+	}
+	for _, st := range j.subtasks {
+		for _, in := range st.instances {
+			if _, ok := in.sink.(connectors.SnapshotListener); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// finalCheckpoint takes the checkpoint of a job whose instances have all finished and
+// notifies its listeners: what the sinks held back for a snapshot is committed.
+func (j *Job) finalCheckpoint() error {
+	b := j.coord.begin(barrierCheckpoint, false)
+	defer j.coord.end(b)
+	if b.err != nil {
+		return b.err
+	}
+	res, err := j.writeSnapshot(b, j.cfg.CheckpointDir, "checkpoint")
+	if err != nil {
+		return err
+	}
+	j.pruneCheckpoints(res.Path)
+	return j.notifyComplete(b)
+}
+
+// discardSinks lets the sinks of a canceled job drop what they held back for a snapshot.
+func (j *Job) discardSinks() {
+	for _, st := range j.subtasks {
+		for _, in := range st.instances {
+			if d, ok := in.sink.(connectors.Discarder); ok {
+				if err := d.Discard(); err != nil {
+					j.log.Warn("cancel: "+err.Error(), "uid", in.node.UID)
+				}
+			}
+		}
+	}
+}
