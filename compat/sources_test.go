@@ -1,6 +1,8 @@
 package compat
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,7 +19,7 @@ func sourceMeta(kind string, offsets map[string]int64) *savepoints.Metadata {
 }
 
 // handMade is a pipeline with one node "in" of the given role and kind, built by hand from
-// raw (so that kinds this build may not register, like kafka, can be judged).
+// raw: a source or sink of any kind, without the keys its kind requires.
 func handMade(role pipeline.Role, kind, raw string) *pipeline.Pipeline {
 	n := &pipeline.Node{Role: role, UID: "in", Kind: kind, Pos: pipeline.Pos{Line: 3, Col: 5},
 		Keys: map[string]pipeline.Pos{"kind": {Line: 4, Col: 5}, "topics": {Line: 5, Col: 5}, "topic_pattern": {Line: 5, Col: 5}}}
@@ -113,5 +115,33 @@ func TestSourceRules(t *testing.T) {
 				t.Errorf("reason %q lacks %q", r.Reason, tc.reason)
 			}
 		})
+	}
+}
+
+// TestKafkaTopicsDroppedLoaded judges a loaded pipeline with a Kafka source whose topics
+// changed against savepoint metadata holding offsets of the old topics.
+func TestKafkaTopicsDroppedLoaded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.yaml")
+	src := `name: k
+sources:
+  - uid: in
+    kind: kafka
+    brokers: [127.0.0.1:9092]
+    topics: [sensors]
+    schema: {room: int}
+sinks:
+  - {uid: out, kind: stdout, input: in}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := sourceMeta("kafka", map[string]int64{"sensors/0": 4, "sensors-legacy/0": 9, "sensors-legacy/1": 2})
+	old.Operators = append(old.Operators, savepoints.OperatorMeta{UID: "out", Kind: "stdout", States: []savepoints.StateMeta{}})
+	rep := Check(old, load(t, path), Options{})
+	r := rep.Results[0]
+	if !rep.Compatible || r.Rule != RuleSourceTopicsDropped || r.Verdict != VerdictCompatible || r.Line != 6 ||
+		!strings.Contains(r.Reason, "no longer reads topic sensors-legacy (2 partitions)") {
+		t.Errorf("got %s %s at line %d: %s", r.Verdict, r.Rule, r.Line, r.Reason)
 	}
 }

@@ -83,7 +83,7 @@ func newFaultySink(s Sink, f *sinkFault) Sink {
 func (s *faultySink) Write(rec any) error {
 	if s.armed && s.written >= s.fault.after {
 		s.armed = false
-		return Retryable(fmt.Errorf("sink %q: write: injected I/O fault (%s)", s.fault.uid, EnvFaultSinkWrite))
+		return Retryable(fmt.Errorf("write: injected I/O fault (%s)", EnvFaultSinkWrite))
 	}
 	s.written++
 	return s.Sink.Write(rec)

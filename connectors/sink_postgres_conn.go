@@ -25,9 +25,8 @@ const (
 
 // retrying runs f on a live connection (connecting first when there is none). A lost
 // connection is dropped and f runs again on a new one, with backoff, until retry_timeout has
-// passed since the first attempt (then the error is Retryable: a restart may cure it); other
-// errors end at once, final. The error names the host, the database and the table, never the
-// password.
+// passed since the first attempt; other errors end at once. The error names the host, the
+// database and the table, never the password.
 func (s *postgresSink) retrying(op string, f func(ctx context.Context) error) error {
 	deadline := time.Now().Add(s.retry)
 	wait := pgFirstBackoff
@@ -46,7 +45,7 @@ func (s *postgresSink) retrying(op string, f func(ctx context.Context) error) er
 		}
 		s.disconnect()
 		if time.Now().Add(wait).After(deadline) {
-			// A restart (the pipeline's restart: policy) may find the server back.
+			// A database still away may be back by the job's next restart (restart:).
 			return Retryable(s.fail(op, fmt.Errorf("connection lost and not back within retry_timeout %v: %w", s.retry, err)))
 		}
 		s.logf("%s", redact(fmt.Sprintf("postgres %s: %s: %v; retrying in %v", s.where, op, err, wait), s.secrets))
