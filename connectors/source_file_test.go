@@ -69,6 +69,21 @@ func TestFileSourceFormats(t *testing.T) {
 			},
 		},
 		{
+			name: "csv with a byte order mark and blank lines before its header", format: "csv", schema: "{name: string, n: int}",
+			files: map[string]string{"a.csv": "\ufeff\n \r\nname,n\na,1\n"},
+			want:  []any{map[string]any{"name": "a", "n": int64(1)}},
+		},
+		{
+			name: "csv with a byte order mark", format: "csv", schema: "{name: string, n: int}",
+			files: map[string]string{"a.csv": "\ufeffname,n\na,1\n"},
+			want:  []any{map[string]any{"name": "a", "n": int64(1)}},
+		},
+		{
+			name: "jsonl with a byte order mark", format: "jsonl", schema: motionType,
+			files: map[string]string{"a.jsonl": "\ufeff" + `{"type":"motion","room":1,"time":10}` + "\n"},
+			want:  []any{motion(1, 10)},
+		},
+		{
 			name: "glob in lexical order", format: "jsonl", schema: motionType,
 			files: map[string]string{
 				"b.jsonl":         `{"type":"motion","room":2,"time":1}` + "\n",
@@ -260,6 +275,12 @@ func TestFileSourceRestore(t *testing.T) {
 			files:   map[string]string{"a.jsonl": l1},
 			restore: Offsets{"a.jsonl": 72},
 			wantErr: "a.jsonl is 36 bytes, shorter than its stored offset 72",
+		},
+		{
+			name:    "csv resumes after its header behind a byte order mark and a blank line",
+			files:   map[string]string{"a.csv": "\ufeff\nroom,time,type\n1,1,motion\n1,2,motion\n"},
+			restore: Offsets{"a.csv": 30},
+			want:    []any{motion(1, 2)}, wantOffsets: Offsets{"a.csv": 41},
 		},
 		{
 			name:    "csv resumes after its header",
