@@ -161,6 +161,9 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if !detached || !jobs.ValidID(id) {
 		id, detached = jobs.NewID(), false
 	}
+	if err := secureJobsDir(gs, h); err != nil {
+		return err
+	}
 	stateDir := o.stateDir
 	if stateDir == "" {
 		stateDir = jobs.DefaultStateDir(h, p.Name)
@@ -323,6 +326,16 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
 			log.Warn("could not remove checkpoints", "error", err.Error())
 		}
+	}
+	return err
+}
+
+// secureJobsDir refuses, or fixes with a warning on stderr, a jobs directory that other
+// users may write into.
+func secureJobsDir(gs *GlobalState, home string) error {
+	warning, err := jobs.SecureJobsDir(home)
+	if warning != "" {
+		fmt.Fprintln(gs.Stderr, warning)
 	}
 	return err
 }
