@@ -173,6 +173,16 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return err
 	}
+	minFree, err := minFreeDisk(gs)
+	if err != nil {
+		return err
+	}
+	if p.StateBackend == "memory" {
+		minFree = 0 // only checkpoints go to disk, and their writes report a full disk
+	}
+	if err := checkFreeDisk(stateDir, minFree); err != nil {
+		return err
+	}
 	release, err := jobs.ClaimStateDir(stateDir, id)
 	if err != nil {
 		return err
@@ -318,6 +328,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 			}
 		}
 	}()
+	go guardDisk(job, stateDir, minFree)
 	runErr := job.Run(context.Background())
 	status, err := finishJob(gs, jb, job, runErr)
 	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
