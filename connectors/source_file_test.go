@@ -449,3 +449,19 @@ func TestFileSourceMissingPlainPathFails(t *testing.T) {
 		t.Errorf("Run: %v, want an error naming %s", err, path)
 	}
 }
+
+// TestFileSourceCSVNonFiniteFloat: "NaN" and "Inf" cells are bad records of the source, not
+// values that fail the job at its sink.
+func TestFileSourceCSVNonFiniteFloat(t *testing.T) {
+	cfg := SourceConfig{Format: "csv", Schema: mustType(t, "{x: float}"), Path: "a.csv"}
+	ctx, _, err := runFile(t, cfg, map[string]string{"a.csv": "x\n1.5\nNaN\n+Inf\n-inf\n"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ctx.records(), []any{map[string]any{"x": 1.5}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("records: got %v, want %v", got, want)
+	}
+	if len(ctx.bad) != 3 || !strings.Contains(ctx.bad[0].Err.Error(), `column "x": "NaN" is not a finite number`) {
+		t.Errorf("bad records: %v", ctx.bad)
+	}
+}
