@@ -13,8 +13,8 @@ import (
 //	go test ./savepoints -run '^$' -fuzz FuzzMetadata -fuzztime 15s
 //	go test ./savepoints -run '^$' -fuzz FuzzDataFile -fuzztime 15s
 
-// FuzzMetadata opens a savepoint whose _metadata.json is the input (and whose data files are
-// those of a valid savepoint, so a forged metadata may name them).
+// FuzzMetadata parses the input as the _metadata.json of a savepoint whose data files are
+// those of a valid one, so that a metadata the parser accepts is verified against them.
 func FuzzMetadata(f *testing.F) {
 	sp := writeSavepoint(f, f.TempDir(), testMeta(), corruptData)
 	valid, err := os.ReadFile(filepath.Join(sp, MetadataFile))
@@ -25,28 +25,15 @@ func FuzzMetadata(f *testing.F) {
 	f.Add([]byte("{}"))
 	f.Add([]byte(`{"format_version":1,"max_parallelism":0,"operators":[{"uid":"a","states":[{"name":"s","file":"../x"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		entries, _ := os.ReadDir(sp)
-		for _, e := range entries {
-			if e.Name() == MetadataFile {
-				continue
-			}
-			b, err := os.ReadFile(filepath.Join(sp, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(dir, MetadataFile), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		opened, err := Open(dir)
+		meta, err := parseMetadata(sp, data)
 		if err != nil {
 			return
 		}
-		for _, op := range opened.Meta.Operators {
+		if err := verifyFiles(sp, meta); err != nil {
+			return
+		}
+		opened := &Savepoint{Path: sp, Meta: meta}
+		for _, op := range meta.Operators {
 			for _, st := range op.States {
 				_ = opened.ReadState(op.UID, st.Name, func(uint16, []byte, []byte) error { return nil })
 			}
@@ -62,8 +49,8 @@ func FuzzDataFile(f *testing.F) {
 	f.Add(rawDataFile(rawEntry(200, "a", "x"), 1, 0))
 	f.Add(rawDataFile([]byte{1, 0xff, 0xff, 0xff, 0x7f}, 1, 0))
 	f.Add([]byte(dataMagic))
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "state-0001.bin"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
