@@ -34,6 +34,7 @@ var fixes = map[string]struct {
 	"rule-optional-removed":                        {[]string{"alarm: int\n", "alarm: int?\n"}, false},
 	"rule-record-to-tuple":                         {migrate(`[bool, int]`, "(bool, int)", `old => [old.active, old.time]`), false},
 	"rule-state-dropped":                           {nil, true},
+	"rule-source-offsets-dropped":                  {nil, true},
 	"rule-state-dropped-uid":                       {nil, true},
 	"rule-tuple-arity-changed":                     {migrate(`[bool, int, string]`, "(bool, int, string)", `old => [old[0], old[1], "unknown"]`), false},
 	"rule-tuple-swapped":                           {migrate(`[int, bool]`, "(int, bool)", `old => [old[1], old[0]]`), false},

@@ -110,8 +110,10 @@ type postgresSink struct {
 	retry   time.Duration
 	create  bool
 
+	logf   func(format string, args ...any)
 	conn   *pgx.Conn
-	staged bool // the staging table exists in conn's session
+	staged bool  // the staging table exists in conn's session
+	failed error // a write that failed for good: the buffered rows are not written again
 
 	rows   [][]any
 	byKey  map[string]int // key bytes -> index in rows
@@ -140,6 +142,10 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 		uid: cfg.UID, t: cfg.Type, cfg: pc, secrets: dsnSecrets(dsn, pc), table: table,
 		cols: columnsOf(cfg.Type), batch: int(o.Int("batch_size", pgDefaultBatch)),
 		retry: o.Duration("retry_timeout", pgDefaultRetry), create: o.Bool("create_table", false),
+		logf: cfg.Logf,
+	}
+	if s.logf == nil {
+		s.logf = func(string, ...any) {}
 	}
 	s.where = fmt.Sprintf("host %s, database %q, table %s", hostOf(pc), pc.Database, table.Sanitize())
 	for _, k := range o.Strings("key") {
@@ -229,10 +235,14 @@ func (s *postgresSink) Write(rec any) error {
 // Flush writes and commits the buffered rows as one transaction, retrying a lost connection
 // until retry_timeout.
 func (s *postgresSink) Flush() error {
+	if s.failed != nil {
+		return s.failed
+	}
 	if len(s.rows) == 0 {
 		return nil
 	}
 	if err := s.retrying("write", s.writeBatch); err != nil {
+		s.failed = err
 		return err
 	}
 	clear(s.rows)

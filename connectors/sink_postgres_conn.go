@@ -47,6 +47,7 @@ func (s *postgresSink) retrying(op string, f func(ctx context.Context) error) er
 		if time.Now().Add(wait).After(deadline) {
 			return s.fail(op, fmt.Errorf("connection lost and not back within retry_timeout %v: %w", s.retry, err))
 		}
+		s.logf("%s", redact(fmt.Sprintf("postgres %s: %s: %v; retrying in %v", s.where, op, err, wait), s.secrets))
 		time.Sleep(wait)
 		wait = min(2*wait, pgMaxBackoff)
 	}

@@ -272,7 +272,13 @@ func TestPostgresSink(t *testing.T) {
 	t.Run("a lost connection is retried", func(t *testing.T) {
 		dsn := c.CreateDB(t)
 		pgtest.MustExec(t, dsn, `CREATE TABLE rooms (room bigint PRIMARY KEY, n bigint)`)
-		s := newTestPostgresSink(t, dsn, mustType(t, "{room: int, n: int}"), Options{"table": "rooms", "key": []string{"room"}})
+		var logs []string
+		s, err := NewSink(SinkConfig{UID: "pg", Kind: "postgres", Type: mustType(t, "{room: int, n: int}"),
+			Options: Options{"dsn": dsn, "table": "rooms", "key": []string{"room"}},
+			Logf:    func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }})
+		if err != nil {
+			t.Fatal(err)
+		}
 		write := func(n int64) {
 			t.Helper()
 			if err := s.Write(map[string]any{"room": int64(1), "n": n}); err != nil {
@@ -287,6 +293,25 @@ func TestPostgresSink(t *testing.T) {
 		write(2)
 		s.Close()
 		assertRows(t, dsn, `SELECT room, n FROM rooms`, []string{"1\t2"})
+		if len(logs) != 1 || !strings.Contains(logs[0], "host 127.0.0.1:") || !strings.Contains(logs[0], "retrying in 100ms") {
+			t.Errorf("logged %q, want one line naming the host and the retry", logs)
+		}
+	})
+
+	t.Run("a batch that fails for good is not written again", func(t *testing.T) {
+		dsn := c.CreateDB(t)
+		pgtest.MustExec(t, dsn, `CREATE TABLE rooms (room bigint PRIMARY KEY, n bigint CHECK (n < 100))`)
+		s := newTestPostgresSink(t, dsn, mustType(t, "{room: int, n: int}"), Options{"table": "rooms", "key": []string{"room"}})
+		if err := s.Write(map[string]any{"room": int64(1), "n": int64(100)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Committed()
+		if err == nil || !strings.Contains(err.Error(), "violates check constraint") {
+			t.Fatalf("Committed() = %v, want the check constraint's error", err)
+		}
+		if cerr := s.Close(); cerr != err {
+			t.Errorf("Close() = %v, want the same error %v", cerr, err)
+		}
 	})
 
 	t.Run("an unreachable server fails after retry_timeout", func(t *testing.T) {

@@ -191,8 +191,8 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 // processing-time timers (nil in a source's goroutine).
 func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
 	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
-	in.deadLetter = func(uid, msg string, record any) error {
-		return j.writeDeadLetter(uid, msg, record, "", 0, nil)
+	in.deadLetter = func(uid, msg string, e *element) error {
+		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, recordContext(e))
 	}
 	fn := func(c *pipeline.Code) *script.Func {
 		if c == nil {
@@ -313,7 +313,9 @@ func (j *Job) newSink(in *instance) (connectors.Sink, error) {
 	cfg := connectors.SinkConfig{
 		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
 		Pipeline: j.p.Name, Subtask: in.subtask, Parallelism: n.Parallelism,
-		Logf: func(format string, args ...any) { j.log.Warn(fmt.Sprintf(format, args...)) },
+		Logf: func(format string, args ...any) {
+			j.log.Warn(fmt.Sprintf(format, args...), "sink", n.UID, "subtask", in.subtask)
+		},
 	}
 	if kb, ok := n.Options["key"].(pipeline.KeyBy); ok {
 		var fn *script.Func

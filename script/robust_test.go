@@ -2,6 +2,7 @@ package script
 
 import (
 	"errors"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 // ends within its timeout with an *Error or a *schema.ValueError, and never takes the process
 // down.
 func TestHostileFunctionsFailCleanly(t *testing.T) {
-	const timeout = 100 * time.Millisecond
+	const loopTimeout = 100 * time.Millisecond // for the cases that loop, 5s for the others
 	defer func(n int) { MaxStringLen = n }(MaxStringLen)
 	MaxStringLen = 1 << 16
 	tests := []struct {
@@ -46,6 +47,10 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRuntime(t, nil, nil, fn(tc.code))
+			timeout := 5 * time.Second
+			if tc.timeout {
+				timeout = loopTimeout
+			}
 			start := time.Now()
 			_, err := func() (any, error) {
 				res, err := r.Func(0, timeout).Call(r.ToJS(map[string]any{"tags": []any{"a"}}))
@@ -77,5 +82,21 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 				t.Errorf("next call: %v", err)
 			}
 		})
+	}
+}
+
+// A function that keeps allocating is stopped once the live heap outgrows the process's
+// memory limit (the job's budget), long before its timeout.
+func TestMemoryHogIsStopped(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
+	r := newRuntime(t, nil, nil, fn(`() => { const a = []; for (let i = 0; ; i++) a.push("x".repeat(100000) + i) }`))
+	start := time.Now()
+	_, err := r.Func(0, time.Minute).Call()
+	var e *Error
+	if !errors.As(err, &e) || e.Timeout || !strings.Contains(e.Msg, "grew beyond the memory limit (64 MiB)") {
+		t.Fatalf("got %v, want the call stopped for memory", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("stopped after %v", d)
 	}
 }

@@ -58,7 +58,7 @@ func newFakeSource() *fakeSource {
 		status: runtime.Status{
 			ID: "job-1", Name: "motion-alarm", Skipped: 3, Restored: "/sp/savepoint-1",
 			SourcesStarted:   1700000000000,
-			LastCheckpointMs: 1250, LastSavepointMs: 40,
+			LastCheckpointMs: 1250, LastSavepointMs: 40, Restarts: 2,
 			Records: []runtime.OperatorCount{
 				{UID: "readings", In: 0, Out: 100},
 				{UID: "alarm", In: 100, Out: 7, Backpressure: 0.25, States: []runtime.StateSize{
