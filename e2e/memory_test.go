@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestSmallBudgetManyKeys runs a keyed count over 200,000 rooms (each seen twice) with the
+// smallest memory budget, so that the state caches evict most keys and read them back from
+// disk, with checkpoints flushing them meanwhile: every count and the final savepoint must be
+// exactly those of unbounded memory.
+func TestSmallBudgetManyKeys(t *testing.T) {
+	t.Parallel()
+	const rooms = 200_000
+	h := newHarness(t)
+	var events strings.Builder
+	for id := range 2 * rooms {
+		fmt.Fprintf(&events, `{"id":%d,"room":%d}`+"\n", id, id%rooms)
+	}
+	h.write("events.jsonl", events.String())
+	p := h.pipeline("counter.yaml", "counter.yaml", nil)
+	res := h.mustRun(0, "run", p, "--memory", "64MiB", "--checkpoint-interval", "300ms", "--final-savepoint")
+
+	lines := nonEmptyLines(h.read("out.jsonl"))
+	if len(lines) != 2*rooms {
+		t.Fatalf("out.jsonl holds %d records; want %d", len(lines), 2*rooms)
+	}
+	seen := make([]bool, 2*rooms)
+	for _, l := range lines {
+		var r struct{ ID, Room, N int }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("bad record %q: %v", l, err)
+		}
+		if r.ID < 0 || r.ID >= 2*rooms || seen[r.ID] || r.Room != r.ID%rooms || r.N != r.ID/rooms+1 {
+			t.Fatalf("record %s: want id %d once, with room %d and count %d", l, r.ID, r.ID%rooms, r.ID/rooms+1)
+		}
+		seen[r.ID] = true
+	}
+
+	dump := nonEmptyLines(h.dump(finalSavepoint(t, res.stderr), "per-room"))
+	if len(dump) != rooms {
+		t.Fatalf("the final savepoint holds %d keys; want %d", len(dump), rooms)
+	}
+	for _, l := range dump {
+		var e struct {
+			Key   int
+			Value struct{ N, Last int }
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e.Value.N != 2 || e.Value.Last != e.Key+rooms {
+			t.Fatalf("savepoint entry %s (%v): want {n: 2, last: %d}", l, err, e.Key+rooms)
+		}
+	}
+}
+
+// TestMemoryBackendOverBudget runs a job on the memory backend whose state cannot fit its
+// budget: it fails with exit 1 and an error naming the operator and state, before the
+// operating system would kill it.
+func TestMemoryBackendOverBudget(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	p := h.write("grow.yaml", `name: grow
+parallelism: 1
+state_backend: memory
+memory: 64MiB
+sources:
+  - uid: gen
+    kind: generator
+    fn: "i => ({k: i, pad: 'x'.repeat(200)})"
+    schema: {k: int, pad: string}
+operators:
+  - uid: keep-all
+    kind: flat_map_with_state
+    input: gen
+    key_by: k
+    state: string
+    output: {k: int}
+    fn: "(e, s) => [[], e.pad]"
+sinks:
+  - uid: out
+    kind: stdout
+    input: keep-all
+`)
+	res := h.mustRun(1, "run", p)
+	for _, want := range []string{`operator "keep-all", state "value" holds the most entries`, "memory budget", "state_backend: badger"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, res.stderr)
+		}
+	}
+}
