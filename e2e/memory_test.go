@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSmallBudgetManyKeys runs a keyed count over 200,000 rooms (each seen twice) with the
@@ -21,7 +22,10 @@ func TestSmallBudgetManyKeys(t *testing.T) {
 	}
 	h.write("events.jsonl", events.String())
 	p := h.pipeline("counter.yaml", "counter.yaml", nil)
-	res := h.mustRun(0, "run", p, "--memory", "64MiB", "--checkpoint-interval", "300ms", "--final-savepoint")
+	res := h.runWithin(10*time.Minute, "run", p, "--memory", "64MiB", "--checkpoint-interval", "300ms", "--final-savepoint")
+	if res.code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", res.code, res.stderr)
+	}
 
 	lines := nonEmptyLines(h.read("out.jsonl"))
 	if len(lines) != 2*rooms {
