@@ -106,3 +106,27 @@ sinks:
 		}
 	}
 }
+
+// TestMemoryFlag checks --memory: a job runs the same with another budget, a bad value is a
+// usage error (exit 2), and a bad memory: in the file is a validation error at its position.
+func TestMemoryFlag(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.motionEvents("events.jsonl", -1)
+	p := h.pipeline("motion-alarm.yaml", "p.yaml", nil)
+	want := h.mustRun(0, "run", p).stdout
+	if got := h.mustRun(0, "run", p, "--memory", "96MiB").stdout; sortedLines(got) != sortedLines(want) {
+		t.Errorf("run --memory 96MiB printed\n%swant\n%s", got, want)
+	}
+	for _, bad := range []string{"32MiB", "1GB", "lots"} {
+		res := h.mustRun(2, "run", p, "--memory", bad)
+		if !strings.Contains(res.stderr, "--memory: ") || res.stdout != "" {
+			t.Errorf("run --memory %s: stderr %q, stdout %q; want a usage error", bad, res.stderr, res.stdout)
+		}
+	}
+	bad := h.write("bad.yaml", strings.Replace(h.read("p.yaml"), "name:", "memory: 10MiB\nname:", 1))
+	res := h.mustRun(1, "validate", bad)
+	if !strings.Contains(res.stdout+res.stderr, `bad.yaml:2:9: memory: "10MiB" is below the minimum of 64MiB`) {
+		t.Errorf("validate of memory: 10MiB:\n%s%s", res.stdout, res.stderr)
+	}
+}
