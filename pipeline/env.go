@@ -81,6 +81,9 @@ func (l *loader) expandScalar(n *yaml.Node) {
 	}
 	n.Value = out
 	if n.Style != 0 {
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			l.quotedEnv[n] = true
+		}
 		return
 	}
 	var doc yaml.Node

@@ -137,9 +137,25 @@ func (l *loader) oneOf(n *yaml.Node, what string, choices ...string) string {
 	return s
 }
 
+// retyped is n, or for a quoted scalar that held a ${VAR} the same text read as plain YAML
+// (so "${PAR:-2}" is the number 2 where a number is expected).
+func (l *loader) retyped(n *yaml.Node) *yaml.Node {
+	if !l.quotedEnv[n] {
+		return n
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(n.Value), &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.ScalarNode {
+		return n
+	}
+	c := *doc.Content[0]
+	c.Line, c.Column = n.Line, n.Column
+	return &c
+}
+
 // integer reads an integer in [lo, hi].
 func (l *loader) integer(n *yaml.Node, what string, lo, hi int64) int64 {
 	var v int64
+	n = l.retyped(n)
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil {
 		l.errorf(posOf(n), CodeValue, "%s must be an integer, got %s", what, describe(n))
 		return 0
@@ -154,6 +170,7 @@ func (l *loader) integer(n *yaml.Node, what string, lo, hi int64) int64 {
 // number reads a positive number.
 func (l *loader) positive(n *yaml.Node, what string) float64 {
 	var v float64
+	n = l.retyped(n)
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&v) != nil {
 		l.errorf(posOf(n), CodeValue, "%s must be a number, got %s", what, describe(n))
 		return 0
@@ -168,6 +185,7 @@ func (l *loader) positive(n *yaml.Node, what string) float64 {
 // boolean reads true or false.
 func (l *loader) boolean(n *yaml.Node, what string) bool {
 	var v bool
+	n = l.retyped(n)
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&v) != nil {
 		l.errorf(posOf(n), CodeValue, "%s must be true or false, got %s", what, describe(n))
 	}

@@ -234,6 +234,7 @@ var itemKeySchemas = map[string]any{
 	"output":           ref("type"),
 	"accumulator":      ref("type"),
 	"timestamp":        described(map[string]any{"type": "string"}, "a function returning the event time in epoch milliseconds"),
+	"idle_timeout":     described(ref("duration"), "how long a source (or a Kafka partition) without records may hold the watermark back"),
 	"watermark":        map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{"max_out_of_orderness": ref("duration"), "idle_timeout": ref("duration")}},
 	"on_error":         orEnv(map[string]any{"enum": []string{"fail", "skip", "dead_letter"}}),
 	"dead_letter":      described(map[string]any{"type": "string"}, "a JSONL file for records that fail"),

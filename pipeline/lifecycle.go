@@ -16,13 +16,18 @@ type Restart struct {
 // maxRestartAttempts bounds restart.attempts.
 const maxRestartAttempts = 1000
 
+// DefaultRestartDelay is the first delay of restart: when it gives none (doubled after each
+// restart up to a minute, as a given delay is).
+const DefaultRestartDelay = time.Second
+
 // restart reads `restart: {attempts: N, delay: D}`.
 func (l *loader) restart(e entry) {
 	m := l.fields(e.val, "restart", []string{"attempts", "delay"}, nil)
 	if m == nil {
 		return
 	}
-	l.require(m, posOf(e.val), "restart", "attempts", "delay")
+	l.require(m, posOf(e.val), "restart", "attempts")
+	l.p.Restart.Delay = DefaultRestartDelay
 	r := &l.p.Restart
 	if a, ok := m["attempts"]; ok {
 		r.Attempts = int(l.integer(a.val, "restart.attempts", 0, maxRestartAttempts))

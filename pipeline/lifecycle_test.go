@@ -17,7 +17,9 @@ func TestRestartKey(t *testing.T) {
 		{"", 0, 0, ""},
 		{"restart: {attempts: 3, delay: 2s}", 3, 2 * time.Second, ""},
 		{"restart: {attempts: 0, delay: 0}", 0, 0, ""},
-		{"restart: {attempts: 3}", 0, 0, `p.yaml:2:10: restart: missing required key "delay"`},
+		{"restart: {attempts: 3}", 3, DefaultRestartDelay, ""},
+		{`restart: {attempts: "${RA:-4}", delay: 1s}`, 4, time.Second, ""},
+		{"restart: {delay: 1s}", 0, 0, `p.yaml:2:10: restart: missing required key "attempts"`},
 		{"restart: {attempts: -1, delay: 1s}", 0, 0, "p.yaml:2:21: restart.attempts"},
 		{"restart: {attempts: 2, delay: soon}", 0, 0, "p.yaml:2:31: restart.delay"},
 		{"restart: {attempts: 2, delay: 1s, backoff: 2}", 0, 0, `p.yaml:2:35: unknown key "backoff" in restart`},
@@ -97,5 +99,21 @@ func TestPreviousUIDs(t *testing.T) {
 		if got := p.Nodes["events"].PreviousUIDs; !slices.Equal(got, []string{"old-events"}) {
 			t.Errorf("events previous uids %v", got)
 		}
+	}
+}
+
+// TestQuotedEnvWhereANumberIsExpected: a quoted ${VAR} (the only way to write one inside a
+// one-line {...}) is read as a number or a boolean where one is expected, and stays a string
+// elsewhere.
+func TestQuotedEnvWhereANumberIsExpected(t *testing.T) {
+	p, err := load(t, "parallelism: \"${PAR:-3}\"\nparams: {region: \"${REGION:-5}\"}", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Parallelism != 3 {
+		t.Errorf("parallelism %d, want 3", p.Parallelism)
+	}
+	if _, err := load(t, "parallelism: \"${PAR:-three}\"", nil); err == nil || !strings.Contains(err.Error(), "parallelism must be an integer") {
+		t.Errorf("a quoted non-number: %v", err)
 	}
 }

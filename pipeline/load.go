@@ -50,7 +50,7 @@ func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
 			compiled: &compiled{},
 		},
 	}
-	l.aux, l.split = map[*Node]*aux{}, map[*yaml.Node]bool{}
+	l.aux, l.split, l.quotedEnv = map[*Node]*aux{}, map[*yaml.Node]bool{}, map[*yaml.Node]bool{}
 	l.lines = strings.Split(string(data), "\n")
 	if l.lookupEnv == nil {
 		l.lookupEnv = os.LookupEnv
@@ -78,6 +78,10 @@ type loader struct {
 	streams map[string]stream
 	aux     map[*Node]*aux
 	split   map[*yaml.Node]bool // halves of a type expression split by YAML, already reported
+	// quotedEnv holds the quoted scalars that held a ${VAR}: they stay strings, but where a
+	// number or a boolean is expected their text is read as one ("${PAR:-2}" inside a
+	// one-line {...}, where YAML needs the quotes).
+	quotedEnv map[*yaml.Node]bool
 }
 
 // load runs every phase, collecting findings. It returns an error only for what is not a

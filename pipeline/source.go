@@ -30,6 +30,12 @@ func (l *loader) source(node *Node, m map[string]entry, what string) {
 			l.errorf(posOf(e.key), CodeMissingKey, "%s: watermark needs timestamp: (a function returning the event time in epoch milliseconds)", what)
 		}
 	}
+	if e, ok := m["idle_timeout"]; ok { // also accepted beside watermark: (a Kafka source's partitions)
+		if node.IdleTimeout > 0 {
+			l.errorf(posOf(e.key), CodeValue, "%s: idle_timeout is given twice: keep it under watermark: or beside it, not both", what)
+		}
+		node.IdleTimeout = l.duration(e.val, "idle_timeout", false)
+	}
 	l.errorPolicy(node, m, what)
 	spec, _ := connectors.Lookup(connectors.RoleSource, node.Kind)
 	l.options(node, spec, m, what)

@@ -16,7 +16,7 @@ type kindSpec struct {
 
 // Keys every item of a role takes.
 var (
-	sourceCommon   = []string{"uid", "kind", "schema", "timestamp", "watermark", "on_error", "dead_letter", "parallelism", "previous_uids"}
+	sourceCommon   = []string{"uid", "kind", "schema", "timestamp", "watermark", "idle_timeout", "on_error", "dead_letter", "parallelism", "previous_uids"}
 	operatorCommon = []string{"uid", "kind", "parallelism", "previous_uids"}
 	operatorJS     = []string{"function_timeout", "on_error", "dead_letter"}
 	sinkCommon     = []string{"uid", "kind", "input", "parallelism", "previous_uids"}
