@@ -10,7 +10,7 @@ import (
 )
 
 // TestPipelineTestsOfTheExamples runs `pipectl test examples/` as CI does: every example has
-// a test file, and every test passes.
+// a test file in examples/tests/, and every test passes.
 func TestPipelineTestsOfTheExamples(t *testing.T) {
 	t.Parallel()
 	examples, err := filepath.Glob(filepath.Join(repoRoot, "examples", "*.yaml"))
@@ -18,10 +18,8 @@ func TestPipelineTestsOfTheExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range examples {
-		if strings.HasSuffix(e, "_test.yaml") {
-			continue
-		}
-		if _, err := os.Stat(strings.TrimSuffix(e, ".yaml") + "_test.yaml"); err != nil {
+		test := filepath.Join(filepath.Dir(e), "tests", strings.TrimSuffix(filepath.Base(e), ".yaml")+"_test.yaml")
+		if _, err := os.Stat(test); err != nil {
 			t.Errorf("example %s has no test file: %v", filepath.Base(e), err)
 		}
 	}
