@@ -50,7 +50,9 @@ type FileResult struct {
 
 // Find expands the arguments of `pipectl test` into test files: a file is taken as it is, a
 // directory gives every *_test.yaml under it in lexical order, skipping directories named
-// testdata or starting with "." or "_" (as `go test ./...` does). No argument means ".".
+// testdata or starting with "." or "_" (as `go test ./...` does). No argument means ".". A
+// named YAML file is returned even when it does not exist: running it reports that, and the
+// other files still run.
 func Find(args []string, opts Options) ([]string, error) {
 	if len(args) == 0 {
 		args = []string{"."}
@@ -58,10 +60,12 @@ func Find(args []string, opts Options) ([]string, error) {
 	var files []string
 	for _, a := range args {
 		st, err := os.Stat(opts.abs(a))
-		if err != nil {
-			return nil, &ReadError{fmt.Errorf("test file %s: %w", a, errors.Unwrap(err))}
+		if err != nil && !strings.HasSuffix(a, ".yaml") && !strings.HasSuffix(a, ".yml") {
+			return nil, &ReadError{fmt.Errorf("test file or directory %s: %w", a, errors.Unwrap(err))}
 		}
-		if !st.IsDir() {
+		if err != nil || !st.IsDir() {
+			// A file that cannot be read is reported by RunFile as one result among the
+			// others, so the files that can still run.
 			files = append(files, a)
 			continue
 		}
