@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pipectl/pipectl/schema"
 )
@@ -108,13 +109,25 @@ func (s *fileSink) Committed() (Offsets, error) {
 	if err := s.sync(); err != nil {
 		return nil, err
 	}
-	return Offsets{"length": s.length}, nil
+	return Offsets{"length": s.length, sinkPathKeyPrefix + s.path: s.length}, nil
 }
 
+// sinkPathKeyPrefix marks the key that names the file a file sink's committed length is of
+// ("path:<absolute path>"), so a restore into a sink pointed at another path knows the length
+// is not this file's.
+const sinkPathKeyPrefix = "path:"
+
 // Restore truncates the file to o["length"] (0 for nil). A file shorter than that was changed
-// by someone else: that is an error.
+// by someone else: that is an error. A length committed for another path (the new version of
+// a pipeline points the sink at a new file, to reprocess history without cutting the old
+// one) does not apply: the new file starts empty, as in a run from empty state.
 func (s *fileSink) Restore(o Offsets) error {
 	n := o["length"]
+	for k := range o {
+		if p, ok := strings.CutPrefix(k, sinkPathKeyPrefix); ok && p != s.path {
+			n = 0
+		}
+	}
 	s.w.Reset(s.f) // drop what was buffered: it follows the committed length
 	fi, err := s.f.Stat()
 	if err != nil {
