@@ -200,5 +200,12 @@ func NewSink(cfg SinkConfig) (Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sink %q: %w", cfg.UID, err)
 	}
+	fault, err := sinkFaultFor(cfg.UID)
+	if err != nil {
+		return nil, err
+	}
+	if fault != nil {
+		snk = newFaultySink(snk, fault)
+	}
 	return snk, nil
 }

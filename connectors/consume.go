@@ -21,7 +21,7 @@ func (f *fileState) consume(ctx SourceContext, sc *lineScanner, form format, fin
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", f.path, err)
+			return Retryable(fmt.Errorf("read %s: %w", f.path, err))
 		}
 		start := pos
 		pos += int64(n)

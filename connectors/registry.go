@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
 // Role says whether a connector kind reads records into a pipeline or writes them out.
@@ -73,6 +75,13 @@ type Spec struct {
 	// Check validates the decoded options together (a key that needs another, a value with
 	// a syntax of its own); each returned error names the key it is about.
 	Check func(o Options) []OptionError
+	// CheckInput validates a sink's options against its input type (a key field must be a
+	// field of the input record); each returned error names the key it is about. nil: any
+	// input type will do.
+	CheckInput func(o Options, in *schema.Type) []OptionError
+	// RouteKey returns the input fields by which a sink's records are routed to its subtasks,
+	// so that records with equal values reach the same subtask; none: not routed.
+	RouteKey func(o Options) []string
 	// NewSource makes one subtask's instance of a source kind; NewSink of a sink kind.
 	NewSource func(cfg SourceConfig) (Source, error)
 	NewSink   func(cfg SinkConfig) (Sink, error)

@@ -142,6 +142,7 @@ func (s *fileSink) Close() error {
 	return err
 }
 
+// errorf wraps an I/O error of the file: retryable, a restart may find the disk writable again.
 func (s *fileSink) errorf(op string, err error) error {
-	return fmt.Errorf("sink %q: %s %s: %w", s.uid, op, s.path, err)
+	return Retryable(fmt.Errorf("sink %q: %s %s: %w", s.uid, op, s.path, err))
 }

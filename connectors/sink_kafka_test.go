@@ -17,7 +17,7 @@ func newTestKafkaSink(t *testing.T, brokers, delivery string, subtask int, logs 
 		"transactional_id": "test", "connect_timeout": 5 * time.Second}
 	s, err := newKafkaSink(SinkConfig{UID: "snk", Kind: "kafka", Type: mustType(t, "{id: int}"), Options: o,
 		Pipeline: "p", Subtask: subtask, Parallelism: 2,
-		Key:  func(rec any) (any, error) { return rec.(map[string]any)["id"], nil },
+		Key: func(rec any) (any, error) { return rec.(map[string]any)["id"], nil },
 		Logf: func(format string, args ...any) {
 			for _, l := range logs {
 				*l = append(*l, fmt.Sprintf(format, args...))

@@ -190,6 +190,10 @@ func (l *loader) duration(n *yaml.Node, what string, zeroOK bool) time.Duration 
 	return d
 }
 
+// ParseDuration reads a duration as pipeline files write them (500ms, 5s, 1m, 24h, 7d, 0);
+// test files use it too.
+func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }
+
 // parseDuration is time.ParseDuration plus a day unit ("7d") and a bare 0.
 func parseDuration(s string) (time.Duration, error) {
 	if s == "0" {

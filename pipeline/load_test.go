@@ -42,7 +42,7 @@ func TestDefaults(t *testing.T) {
 	if want := min(runtime.NumCPU(), DefaultMaxParallelism); p.Parallelism != want {
 		t.Errorf("Parallelism = %d, want %d", p.Parallelism, want)
 	}
-	if p.MaxParallelism != 128 || p.StateBackend != "badger" || p.FunctionTimeout != 5*time.Second ||
+	if p.MaxParallelism != 128 || p.StateBackend != "badger" || p.Memory != 512<<20 || p.FunctionTimeout != 5*time.Second ||
 		p.SavepointDir != "" || p.CheckpointInterval != 0 {
 		t.Errorf("defaults: %+v", p)
 	}
@@ -64,6 +64,8 @@ func TestTopLevel(t *testing.T) {
 		{"max_parallelism: 4", nil, func(p *Pipeline) bool { return p.MaxParallelism == 4 && p.Parallelism <= 4 }},
 		{"function_timeout: 250ms", nil, func(p *Pipeline) bool { return p.FunctionTimeout == 250*time.Millisecond }},
 		{"state_backend: memory", nil, func(p *Pipeline) bool { return p.StateBackend == "memory" }},
+		{"memory: 256MiB", nil, func(p *Pipeline) bool { return p.Memory == 256<<20 }},
+		{"memory: ${MEM:-1GiB}", nil, func(p *Pipeline) bool { return p.Memory == 1<<30 }},
 		{"checkpoint: {interval: 2d}", nil, func(p *Pipeline) bool { return p.CheckpointInterval == 48*time.Hour }},
 		{"params: {a: 1, b: 1.5, c: x, d: [1, true], e: {f: null}}", nil, func(p *Pipeline) bool {
 			d, _ := p.Params["d"].([]any)
@@ -100,6 +102,10 @@ func TestTopLevelErrors(t *testing.T) {
 		{"state_backend: badgr", `p.yaml:2:16: state_backend must be one of badger, memory, got "badgr" (did you mean "badger"?)`},
 		{"function_timeout: 5", `p.yaml:2:19: function_timeout: "5" needs a unit, e.g. 5s or 5ms`},
 		{"function_timeout: soon", `p.yaml:2:19: function_timeout: "soon" is not a duration (write e.g. 500ms, 5s, 1m, 24h or 7d)`},
+		{"memory: 32MiB", `p.yaml:2:9: memory: "32MiB" is below the minimum of 64MiB`},
+		{"memory: 512MB", `p.yaml:2:9: memory: "512MB" is not a memory size (write e.g. 256MiB, 512MiB or 2GiB; units KiB, MiB, GiB)`},
+		{"memory: 536870912", `p.yaml:2:9: memory: "536870912" is not a memory size`},
+		{"memory: {size: 1GiB}", `p.yaml:2:9: memory must be a value, got a mapping`},
 		{"checkpoint: {intervall: 1s}", `p.yaml:2:14: unknown key "intervall" in checkpoint (did you mean "interval"?)`},
 		{"parallelism: ${PAR}", "p.yaml:2:14: environment variable PAR is not set (give a default with ${PAR:-value})"},
 		{"name2: ${1X}", "p.yaml:2:8: bad variable reference ${1X}: write ${NAME} or ${NAME:-default}"},

@@ -38,17 +38,22 @@ type Pipeline struct {
 	Dir  string // its directory: relative paths resolve against it
 	Raw  []byte // the file's bytes as read
 
-	Name            string
-	Parallelism     int // resolved default (number of CPUs when absent)
-	MaxParallelism  int // default 128
-	StateBackend    string
+	Name           string
+	Parallelism    int // resolved default (number of CPUs when absent)
+	MaxParallelism int // default 128
+	StateBackend   string
+	// Memory is the job's memory budget in bytes (default DefaultMemory; run --memory
+	// overrides it).
+	Memory          int64
 	FunctionTimeout time.Duration // default 5s
 	SavepointDir    string        // absolute; "" when not set in the file
 	// CheckpointInterval is checkpoint.interval; 0 means no periodic checkpoints.
 	CheckpointInterval time.Duration
-	Params             map[string]any // canonical JSON-like values (int64, float64, string, …)
-	ParamOrder         []string       // param names in file order
-	Script             *Code          // nil when absent
+	// Restart is the restart policy of a failed job (zero: none).
+	Restart    Restart
+	Params     map[string]any // canonical JSON-like values (int64, float64, string, …)
+	ParamOrder []string       // param names in file order
+	Script     *Code          // nil when absent
 	// Funcs is every function field of the file in file order; Funcs[i].Index == i, and
 	// function i of the program that Compile returns is Funcs[i].
 	Funcs []*Code
@@ -124,6 +129,9 @@ type Node struct {
 
 	Inputs      []string // upstream uids (operators and sinks)
 	Parallelism int      // resolved: own value, else the pipeline's (1 for sources and sinks)
+	// PreviousUIDs are the uids its state may be stored under from before a rename, in the
+	// order a restore looks for them (after its own uid).
+	PreviousUIDs []string
 
 	// Options are a source's or sink's kind-specific options, decoded as its connector
 	// declares them (connectors.Spec.Keys). The fields below them are the ones the runtime

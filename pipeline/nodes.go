@@ -25,12 +25,13 @@ var roles = map[Role]roleInfo{
 
 // aux is what the loader knows of a node beyond the model.
 type aux struct {
-	inputPos   []Pos        // position of each input, in Inputs order
-	keyType    *schema.Type // declared key_type, nil when absent
-	keyTypePos Pos
-	fieldPos   Pos  // position of the value of `field:`
-	broken     bool // unknown kind: its keys and types are not checked
-	index      int  // declaration order
+	inputPos    []Pos        // position of each input, in Inputs order
+	keyType     *schema.Type // declared key_type, nil when absent
+	keyTypePos  Pos
+	fieldPos    Pos   // position of the value of `field:`
+	broken      bool  // unknown kind: its keys and types are not checked
+	index       int   // declaration order
+	previousPos []Pos // position of each previous uid, in PreviousUIDs order
 }
 
 // item reads one source, operator or sink.
@@ -73,6 +74,7 @@ func (l *loader) item(n *yaml.Node, role Role) {
 	} else if role == RoleOperator && node.Kind != "window_all" {
 		node.Parallelism = l.p.Parallelism
 	}
+	l.previousUIDs(node, a, m, what)
 	switch role {
 	case RoleSource:
 		l.source(node, m, what)

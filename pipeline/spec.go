@@ -16,10 +16,10 @@ type kindSpec struct {
 
 // Keys every item of a role takes.
 var (
-	sourceCommon   = []string{"uid", "kind", "schema", "timestamp", "watermark", "on_error", "dead_letter", "parallelism"}
-	operatorCommon = []string{"uid", "kind", "parallelism"}
+	sourceCommon   = []string{"uid", "kind", "schema", "timestamp", "watermark", "on_error", "dead_letter", "parallelism", "previous_uids"}
+	operatorCommon = []string{"uid", "kind", "parallelism", "previous_uids"}
 	operatorJS     = []string{"function_timeout", "on_error", "dead_letter"}
-	sinkCommon     = []string{"uid", "kind", "input", "parallelism"}
+	sinkCommon     = []string{"uid", "kind", "input", "parallelism", "previous_uids"}
 )
 
 // sourceKinds and sinkKinds come from the connectors' registrations: a connector declares

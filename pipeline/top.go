@@ -17,8 +17,8 @@ const (
 	MaxMaxParallelism = 32768
 )
 
-var topKeys = []string{"name", "parallelism", "max_parallelism", "state_backend", "function_timeout",
-	"savepoint_dir", "checkpoint", "params", "script", "sources", "operators", "sinks"}
+var topKeys = []string{"name", "parallelism", "max_parallelism", "state_backend", "memory", "function_timeout",
+	"savepoint_dir", "checkpoint", "restart", "params", "script", "sources", "operators", "sinks"}
 
 var (
 	nameRE  = regexp.MustCompile(`^[a-z0-9_.-]+$`)
@@ -32,6 +32,7 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 	p.MaxParallelism = DefaultMaxParallelism
 	p.StateBackend = DefaultStateBackend
 	p.FunctionTimeout = DefaultFunctionTimeout
+	p.Memory = DefaultMemory
 	m := l.fields(root, "the pipeline", topKeys, nil)
 	if m == nil {
 		return nil
@@ -56,6 +57,11 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 	if e, ok := m["state_backend"]; ok {
 		p.StateBackend = l.oneOf(e.val, "state_backend", "badger", "memory")
 	}
+	if e, ok := m["memory"]; ok {
+		if v := l.memory(e.val); v > 0 {
+			p.Memory = v
+		}
+	}
 	if e, ok := m["function_timeout"]; ok {
 		p.FunctionTimeout = l.duration(e.val, "function_timeout", false)
 	}
@@ -72,6 +78,9 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 			}
 		}
 	}
+	if e, ok := m["restart"]; ok {
+		l.restart(e)
+	}
 	if e, ok := m["params"]; ok {
 		l.params(e.val)
 	}
@@ -84,6 +93,7 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 	l.items(m, "sources", RoleSource)
 	l.items(m, "operators", RoleOperator)
 	l.items(m, "sinks", RoleSink)
+	l.checkPreviousUIDs()
 	return nil
 }
 

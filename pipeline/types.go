@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/schema"
 )
 
@@ -44,12 +45,30 @@ func (l *loader) types() {
 			known = known && n.InTypes[i] != nil
 			domains[n] |= domains[s.node]
 		}
+		if known && len(n.InTypes) > 0 && n.Role == RoleSink {
+			l.sinkTypes(n)
+		}
 		if known && len(n.InTypes) > 0 && n.Role == RoleOperator {
 			l.operatorTypes(n, domains[n])
 			if n.Window != nil && domains[n] == mixedTime {
 				domains[n] = eventTime // reported here, not again downstream
 			}
 		}
+	}
+}
+
+// sinkTypes checks a sink's options against its input type, as its connector kind asks.
+func (l *loader) sinkTypes(n *Node) {
+	spec, _ := connectors.Lookup(connectors.RoleSink, n.Kind)
+	if spec.CheckInput == nil {
+		return
+	}
+	for _, f := range spec.CheckInput(n.Options, n.InTypes[0]) {
+		pos, ok := n.Keys[f.Key]
+		if !ok {
+			pos = n.Pos
+		}
+		l.errorf(pos, CodeType, "sink %q: %s", n.UID, f.Msg)
 	}
 }
 

@@ -74,12 +74,18 @@ func (j *Job) checkpointLoop(interval time.Duration, stop <-chan struct{}) {
 // Checkpoint takes a checkpoint into the configured checkpoint directory and removes the
 // older ones.
 func (j *Job) Checkpoint() (*SavepointResult, error) {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	if j.rs.restarting {
+		return nil, ErrRestarting
+	}
 	j.cpMu.Lock()
 	defer j.cpMu.Unlock()
 	res, err := j.takeSnapshot(j.coord.begin(barrierCheckpoint, false), j.cfg.CheckpointDir, "checkpoint")
 	if err != nil {
 		return nil, err
 	}
+	j.rs.lastCheckpoint = res.Path
 	j.pruneCheckpoints(res.Path)
 	j.lastCheckpointMs.Store(res.Duration)
 	return res, nil
@@ -88,19 +94,26 @@ func (j *Job) Checkpoint() (*SavepointResult, error) {
 // StopWithCheckpoint stops the job like StopWithSavepoint, keeping the last checkpoint in
 // the checkpoint directory (a service manager's SIGTERM: running again resumes).
 func (j *Job) StopWithCheckpoint() error {
+	j.signaled.Store(true)
+	j.stopRestarting()
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	if j.rs.restarting {
+		return ErrRestarting // the wait for the restart ends: the job stops
+	}
 	j.cpMu.Lock()
 	defer j.cpMu.Unlock()
-	j.signaled.Store(true)
 	b := j.coord.begin(barrierStop, false)
 	res, err := j.takeSnapshot(b, j.cfg.CheckpointDir, "checkpoint")
 	if err == nil {
 		j.stopped.Store(true)
+		j.rs.lastCheckpoint = res.Path
 		j.pruneCheckpoints(res.Path)
 	}
 	b.decision = err
 	close(b.decided)
 	if err != nil {
-		j.Stop()
+		j.stop()
 	}
 	return err
 }

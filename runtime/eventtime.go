@@ -1,12 +1,14 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"strings"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/script"
 )
 
@@ -84,16 +86,19 @@ func (t *sourceTime) timestamp(v any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch x := t.rt.FromJS(res).(type) {
-	case int64:
-		return x, nil
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int64(x), nil
-		}
+	ts, err := t.rt.FromJSAs(res, intType)
+	var ve *schema.ValueError
+	if errors.As(err, &ve) {
+		return 0, fmt.Errorf("timestamp: expected epoch milliseconds (an integer), got %s", ve.Got)
 	}
-	return 0, fmt.Errorf("timestamp: expected epoch milliseconds (an integer), got %s", res.String())
+	if err != nil {
+		return 0, err
+	}
+	return ts.(int64), nil
 }
+
+// intType is the type of a timestamp.
+var intType = schema.MustParse("int")
 
 // current is the watermark the records seen so far allow.
 func (t *sourceTime) current() int64 {

@@ -36,6 +36,7 @@ type exchange struct {
 	keys    *keySelector
 	maxPar  int
 	buffers [][]element
+	blocked *blockTimer // the producer's goroutine's wait time
 }
 
 func (x *exchange) push(e *element) error {
@@ -62,7 +63,15 @@ func (x *exchange) send(t int) error {
 		return nil
 	}
 	x.buffers[t] = make([]element, 0, batchSize)
-	return x.job.deliver(x.targets[t], message{kind: msgRecords, from: x.from, input: x.input, records: buf})
+	return x.deliver(x.targets[t], message{kind: msgRecords, from: x.from, input: x.input, records: buf})
+}
+
+// deliver sends m to ib, counting the time a full inbox makes the producer wait.
+func (x *exchange) deliver(ib *inbox, m message) error {
+	if x.blocked == nil {
+		return x.job.deliver(ib, m)
+	}
+	return timedDeliver(x.job, x.blocked, ib, m)
 }
 
 func (x *exchange) flush() error {
@@ -81,7 +90,7 @@ func (x *exchange) broadcast(m message) error {
 	}
 	m.from, m.input = x.from, x.input
 	for _, t := range x.targets {
-		if err := x.job.deliver(t, m); err != nil {
+		if err := x.deliver(t, m); err != nil {
 			return err
 		}
 	}

@@ -42,6 +42,7 @@ type instance struct {
 	// counters for metrics and the status line
 	recordsIn, recordsOut atomic.Int64
 	lastWatermark         atomic.Int64 // the event time this instance has reached (0: none)
+	blocked               *blockTimer  // the time its goroutine waited on full inboxes
 }
 
 // userError is a failure of user code or user data on one record (a function threw or timed

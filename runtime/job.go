@@ -77,6 +77,12 @@ type Config struct {
 	Progress func(label string, total int64) Progress
 	// OnSourcesStarted, when set, is called as the sources start reading.
 	OnSourcesStarted func(time.Time)
+	// Memory divides the job's memory budget (zero: SplitMemory of the pipeline's memory:).
+	// The backend must have been opened with Memory.Backend.
+	Memory MemoryBudget
+	// Connectors, when set, makes the connector of every source and sink in place of its
+	// kind's (pipectl test: listed records in, captured records out, nothing connects).
+	Connectors ConnectorFactory
 }
 
 // Job is a planned, runnable job.
@@ -116,11 +122,18 @@ type Job struct {
 	lastCheckpointMs atomic.Int64
 	lastSavepointMs  atomic.Int64
 
+	pressure   pressureSampler                    // backpressure per subtask
+	sizes      stateSizes                         // state sizes for Status
+	onSnapshot atomic.Pointer[func(SnapshotInfo)] // see OnSnapshot
+
 	restored       *RestoreSummary
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
 
 	stateMu        sync.Mutex
 	sourcesStarted time.Time
+
+	cacheBytes int64        // the memory budget of each state cache
+	rs         restartState // restarts after failures (restart.go)
 }
 
 // New plans a job: restores the savepoint into the backend (when given), builds every
@@ -131,6 +144,7 @@ func New(cfg Config) (*Job, error) {
 		log: cfg.Log, maxPar: cfg.Pipeline.MaxParallelism, now: cfg.Now,
 		done: make(chan struct{}), deadLetters: map[string]*connectors.DeadLetter{},
 	}
+	j.rs.interrupt = make(chan struct{})
 	if j.now == nil {
 		j.now = time.Now
 		if cfg.Clock != nil {
@@ -140,6 +154,10 @@ func New(cfg Config) (*Job, error) {
 	if j.log == nil {
 		j.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if j.cfg.Memory.Total == 0 {
+		j.cfg.Memory = SplitMemory(j.p.Memory, j.p.StateBackend)
+	}
+	j.cacheBytes = j.cfg.Memory.Cache / int64(max(countCaches(j.p), 1))
 	if j.prog == nil {
 		prog, err := j.p.Compile()
 		if err != nil {
@@ -176,9 +194,10 @@ func (j *Job) Restored() *RestoreSummary { return j.restored }
 // nowMs is the processing time in Unix milliseconds.
 func (j *Job) nowMs() int64 { return j.now().UnixMilli() }
 
-// Run runs the job until its bounded sources are exhausted and all in-flight work is done,
-// it is stopped (nil), canceled (ErrCanceled), or fails (the first error).
-func (j *Job) Run(ctx context.Context) error {
+// runOnce runs one attempt of the job until its bounded sources are exhausted and all
+// in-flight work is done, it is stopped (nil), canceled (ErrCanceled), or fails (the first
+// error).
+func (j *Job) runOnce(ctx context.Context) error {
 	var wg sync.WaitGroup
 	start := func(f func() error) {
 		wg.Add(1)
@@ -197,6 +216,7 @@ func (j *Job) Run(ctx context.Context) error {
 	}
 	j.stateMu.Lock()
 	j.sourcesStarted = j.now()
+	j.rs.attemptStart = j.sourcesStarted
 	j.stateMu.Unlock()
 	if j.cfg.OnSourcesStarted != nil {
 		j.cfg.OnSourcesStarted(j.sourcesStarted)
@@ -262,6 +282,7 @@ func (j *Job) finalSavepoint() error {
 		return fmt.Errorf("final savepoint: %w", err)
 	}
 	j.final = res
+	j.snapshotDone("final", res)
 	return j.notifyComplete(b)
 }
 
@@ -287,6 +308,8 @@ type Status struct {
 	// savepoint (0: none yet).
 	LastCheckpointMs int64 `json:"last_checkpoint_ms"`
 	LastSavepointMs  int64 `json:"last_savepoint_ms"`
+	// Restarts is how often the job restarted after a failure (restart:).
+	Restarts int64 `json:"restarts"`
 }
 
 // StateCount is the number of entries of one state.
@@ -299,6 +322,8 @@ type StateCount struct {
 // StateEntries counts the entries of every keyed state (it reads the backend: call it at
 // scrape time, not per record).
 func (j *Job) StateEntries() []StateCount {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
 	var out []StateCount
 	for _, n := range j.p.Order {
 		if !n.Keyed() {
@@ -327,20 +352,29 @@ type OperatorCount struct {
 	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
 	// time yet).
 	WatermarkMs int64 `json:"watermark_ms,omitempty"`
+	// Backpressure is the fraction (0–1) of the last second its busiest subtask spent
+	// waiting to hand records downstream (sinks: 0).
+	Backpressure float64 `json:"backpressure"`
+	// States are its keyed states (keyed operators only).
+	States []StateSize `json:"states,omitempty"`
 }
 
 // Status returns the job's status and counters.
 func (j *Job) Status() Status {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
 	st := Status{ID: j.id, Name: j.p.Name, Skipped: j.skipped.Load(),
-		LastCheckpointMs: j.lastCheckpointMs.Load(), LastSavepointMs: j.lastSavepointMs.Load()}
+		LastCheckpointMs: j.lastCheckpointMs.Load(), LastSavepointMs: j.lastSavepointMs.Load(),
+		Restarts: j.rs.restarts}
 	if j.restored != nil {
 		st.Restored = j.restored.Path
 	}
 	if t := j.SourcesStarted(); !t.IsZero() {
 		st.SourcesStarted = t.UnixMilli()
 	}
+	pressure, sizes := j.backpressureByUID(), j.stateSizesByUID()
 	for _, n := range j.p.Order {
-		c := OperatorCount{UID: n.UID}
+		c := OperatorCount{UID: n.UID, Backpressure: pressure[n.UID], States: sizes[n.UID]}
 		for i, in := range j.instancesOf(n.UID) {
 			c.In += in.recordsIn.Load()
 			c.Out += in.recordsOut.Load()
@@ -379,11 +413,25 @@ func (j *Job) fail(err error) {
 	})
 }
 
-// Cancel stops the job at once, without a savepoint.
-func (j *Job) Cancel() { j.fail(ErrCanceled) }
+// Cancel stops the job at once, without a savepoint (and without a restart).
+func (j *Job) Cancel() {
+	j.rs.canceled.Store(true)
+	j.stopRestarting()
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	j.fail(ErrCanceled)
+}
 
 // Stop stops the job cleanly: sources stop, records in flight are processed, sinks flush.
 func (j *Job) Stop() {
+	j.stopRestarting()
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	j.stop()
+}
+
+// stop is Stop for callers that hold attemptMu.
+func (j *Job) stop() {
 	j.signaled.Store(true)
 	j.stopped.Store(true)
 	for _, s := range j.sources {
@@ -391,8 +439,13 @@ func (j *Job) Stop() {
 	}
 }
 
-// Done is closed when the job has ended.
-func (j *Job) Done() <-chan struct{} { return j.done }
+// Done is closed when the job's current attempt has ended: the job has ended, unless its
+// restart policy restarts it (Run then returns later).
+func (j *Job) Done() <-chan struct{} {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	return j.done
+}
 
 // deliver sends a message to an inbox unless the job has failed.
 func (j *Job) deliver(ib *inbox, m message) error {

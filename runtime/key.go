@@ -17,6 +17,7 @@ type keySelector struct {
 	steps []pathStep
 	fn    *script.Func
 	rt    *script.Runtime
+	parts []*keySelector // a composite key: the tuple of these selectors' keys
 }
 
 // pathStep is one step of a field path: a record field or a tuple position.
@@ -43,6 +44,17 @@ func newKeySelector(uid string, kb pipeline.KeyBy, rt *script.Runtime, fn *scrip
 
 // keyOf returns the canonical key of a record.
 func (k *keySelector) keyOf(v any) (any, error) {
+	if k.parts != nil {
+		key := make([]any, len(k.parts))
+		for i, p := range k.parts {
+			part, err := p.keyOf(v)
+			if err != nil {
+				return nil, err
+			}
+			key[i] = part
+		}
+		return key, nil
+	}
 	if k.fn == nil {
 		for _, s := range k.steps {
 			switch c := v.(type) {

@@ -31,11 +31,14 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	if err != nil {
 		return in.userErr(err)
 	}
-	pair, isArr := res.(*goja.Object)
-	if !isArr || pair.ClassName() != "Array" || pair.Get("length").ToInteger() != 2 {
-		return in.userErr(fmt.Errorf("expected [outputs, newState], got %s", res.String()))
+	pair, ok, err := in.rt.Elems(res, 2)
+	if err != nil {
+		return in.userErr(err)
 	}
-	ns, err := in.rt.FromJSAs(pair.Get("1"), o.stateOpt)
+	if !ok {
+		return in.userErr(fmt.Errorf("expected [outputs, newState], got %s", script.Describe(res)))
+	}
+	ns, err := in.rt.FromJSAs(pair[1], o.stateOpt)
 	if err != nil {
 		return in.userErr(fmt.Errorf("new state: %w", err))
 	}
@@ -47,7 +50,7 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	if err != nil {
 		return err
 	}
-	return in.emitAll(pair.Get("0"), o.out, e.ts)
+	return in.emitAll(pair[0], o.out, e.ts)
 }
 
 func (o *flatMapWithStateOp) finish(*instance) error { return nil }

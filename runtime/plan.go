@@ -19,9 +19,10 @@ type group struct {
 }
 
 // chained reports whether n runs in its input's goroutine: one input, not keyed, not a
-// union, not a window_all (which has timers of its own), same parallelism.
+// union, not a window_all (which has timers of its own), not a sink routed by key, same
+// parallelism.
 func chained(p *pipeline.Pipeline, n *pipeline.Node) bool {
-	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" || n.Kind == "window_all" {
+	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" || n.Kind == "window_all" || routeFields(n) != nil {
 		return false
 	}
 	return streamNode(p, n.Inputs[0]).Parallelism == n.Parallelism
@@ -83,6 +84,7 @@ func (j *Job) plan() error {
 				if err != nil {
 					return err
 				}
+				in.blocked = &st.blocked
 				instances[instanceKey{n.UID, i}] = in
 				st.instances = append(st.instances, in)
 				j.coord.total++
@@ -167,7 +169,7 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 	x := &exchange{
 		job: j, targets: cg.inboxes, from: offset + from.subtask, input: input,
 		fixed: from.subtask % cg.parallelism, maxPar: j.maxPar,
-		buffers: make([][]element, cg.parallelism),
+		buffers: make([][]element, cg.parallelism), blocked: from.blocked,
 	}
 	if c.Keyed() {
 		kb := c.KeyBy[0]
@@ -179,6 +181,8 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 			fn = from.rt.Func(kb.Fn.Index, c.FunctionTimeout)
 		}
 		x.keys = newKeySelector(c.UID, kb, from.rt, fn)
+	} else if fields := routeFields(c); fields != nil {
+		x.keys = sinkRoute(c, fields)
 	}
 	return x, nil
 }
@@ -256,6 +260,11 @@ func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (o
 // openSource opens the connector of a source instance and restores its position.
 func (j *Job) openSource(in *instance, gen *script.Func) error {
 	n := in.node
+	if j.cfg.Connectors != nil {
+		src, err := j.cfg.Connectors.Source(n, in.subtask)
+		in.source = src
+		return err
+	}
 	cfg := connectors.SourceConfig{
 		UID: n.UID, Kind: n.Kind, Schema: n.Schema, Options: n.Options, Path: n.Path, Format: n.Format,
 		Follow: n.Follow, Count: n.Count, Rate: n.Rate, Subtask: in.subtask, Parallelism: n.Parallelism,
@@ -286,19 +295,27 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 // openSink opens the connector of a sink instance and cuts it back to the restored state.
 func (j *Job) openSink(in *instance) error {
 	n := in.node
-	cfg := connectors.SinkConfig{
-		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
-		Pipeline: j.p.Name, Subtask: in.subtask, Parallelism: n.Parallelism,
-		Logf: func(format string, args ...any) { j.log.Warn(fmt.Sprintf(format, args...)) },
-	}
-	if kb, ok := n.Options["key"].(pipeline.KeyBy); ok {
-		var fn *script.Func
-		if kb.Fn != nil {
-			fn = in.rt.Func(kb.Fn.Index, n.FunctionTimeout)
+	var (
+		sink connectors.Sink
+		err  error
+	)
+	if j.cfg.Connectors != nil {
+		sink, err = j.cfg.Connectors.Sink(n, in.subtask)
+	} else {
+		cfg := connectors.SinkConfig{
+			UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
+			Pipeline: j.p.Name, Subtask: in.subtask, Parallelism: n.Parallelism,
+			Logf: func(format string, args ...any) { j.log.Warn(fmt.Sprintf(format, args...)) },
 		}
-		cfg.Key = newKeySelector(n.UID, kb, in.rt, fn).keyOf
+		if kb, ok := n.Options["key"].(pipeline.KeyBy); ok {
+			var fn *script.Func
+			if kb.Fn != nil {
+				fn = in.rt.Func(kb.Fn.Index, n.FunctionTimeout)
+			}
+			cfg.Key = newKeySelector(n.UID, kb, in.rt, fn).keyOf
+		}
+		sink, err = connectors.NewSink(cfg)
 	}
-	sink, err := connectors.NewSink(cfg)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,11 @@ func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
 	o := &processOp{fn: fn, out: in.node.OutType}
 	vm := in.rt.VM()
 	o.ctx = vm.NewObject()
+	// key is set from Go before every call: JS must not turn it into an accessor whose setter
+	// would run outside any call's timeout.
+	if err := o.ctx.DefineDataProperty("key", goja.Undefined(), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		return nil, err
+	}
 	states := vm.NewObject()
 	for _, s := range in.states {
 		if s.desc.Kind == pipeline.StateInternal {
@@ -156,7 +161,7 @@ func (o *processOp) stateObject(in *instance, s *keyedState) *goja.Object {
 		}
 		key := func(k goja.Value) string {
 			if s.desc.MapKey != nil && s.desc.MapKey.Kind == schema.Int {
-				n, err := s.desc.MapKey.Convert(in.rt.FromJS(k))
+				n, err := in.rt.FromJSAs(k, s.desc.MapKey)
 				if err != nil {
 					throw(fmt.Errorf("map key: %w", err))
 				}

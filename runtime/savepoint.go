@@ -24,6 +24,11 @@ type SavepointResult struct {
 
 // Savepoint takes a savepoint of the running job into dir; the job keeps running.
 func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	if j.rs.restarting {
+		return nil, ErrRestarting
+	}
 	res, err := j.takeSnapshot(j.coord.begin(barrierSavepoint, false), dir, trigger)
 	if err == nil {
 		j.lastSavepointMs.Store(res.Duration)
@@ -35,6 +40,11 @@ func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
 // savepoint and ends the job. With drain, the watermark first advances to the end of time.
 // If the savepoint fails, the job keeps running and the error is returned.
 func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error) {
+	j.rs.attemptMu.RLock()
+	defer j.rs.attemptMu.RUnlock()
+	if j.rs.restarting {
+		return nil, ErrRestarting
+	}
 	b := j.coord.begin(barrierStop, drain)
 	res, err := j.takeSnapshot(b, dir, "stop")
 	if err == nil {
@@ -90,6 +100,7 @@ func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, e
 		res.SourcesStopped = b.sourcesStopped.UnixMilli()
 	}
 	b.mu.Unlock()
+	j.snapshotDone(trigger, res)
 	return res, nil
 }
 
@@ -151,6 +162,7 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 	if err != nil {
 		return nil, err
 	}
+	j.noteSnapshot(meta)
 	for _, o := range meta.Operators {
 		for _, s := range o.States {
 			res.Bytes += s.Bytes

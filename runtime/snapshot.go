@@ -19,6 +19,7 @@ const (
 	barrierSavepoint barrierKind = iota
 	barrierStop                  // stop-with-savepoint: sources stop after it
 	barrierCheckpoint
+	barrierSync // snapshots nothing: Sync waits for in-flight work
 )
 
 // barrier is one consistent snapshot in progress. Every instance acknowledges it once with
@@ -152,7 +153,7 @@ func (c *coordinator) ackLocked(b *barrier, in *instance) {
 	if _, ok := b.parts[k]; ok {
 		return
 	}
-	part, err := in.snapshotPart()
+	part, err := in.partFor(b)
 	if err != nil && b.err == nil {
 		b.err = fmt.Errorf("snapshot of %q subtask %d: %w", in.node.UID, in.subtask, err)
 	}

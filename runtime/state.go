@@ -39,8 +39,9 @@ func (j *Job) openState(uid string, d *pipeline.StateDesc) (*keyedState, error) 
 		return nil, fmt.Errorf("operator %q: state %q: %w", uid, d.Name, err)
 	}
 	c := statebackend.NewCache(t, typeCodec{d.Schema}, statebackend.CacheOptions{
-		TTL: d.TTL,
-		Now: j.nowMs,
+		MaxBytes: j.cacheBytes,
+		TTL:      d.TTL,
+		Now:      j.nowMs,
 	})
 	return &keyedState{desc: d, table: t, cache: c}, nil
 }

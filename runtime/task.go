@@ -9,6 +9,7 @@ type subtask struct {
 	head      *instance
 	instances []*instance
 	wake      *wakeup // processing-time timers of its instances
+	blocked   blockTimer
 }
 
 // aligner tracks, per sender, barriers, watermarks and ends of stream.
@@ -147,6 +148,9 @@ func (st *subtask) run() error {
 			}
 			pending = append(a.queued, pending...)
 			a.queued = nil
+			if err := st.beforeBarrier(b); err != nil {
+				return err
+			}
 			if err := st.head.barrier(b); err != nil {
 				return err
 			}

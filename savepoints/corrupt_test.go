@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -78,7 +79,33 @@ func TestOpenRefusesDamage(t *testing.T) {
 		{"metadata replaced by a directory", func(t *testing.T, sp string) {
 			os.Remove(meta(sp))
 			os.Mkdir(meta(sp), 0o755)
-		}, "read _metadata.json"},
+		}, "_metadata.json is not a regular file but a directory"},
+		{"metadata a named pipe", func(t *testing.T, sp string) {
+			os.Remove(meta(sp))
+			if err := syscall.Mkfifo(meta(sp), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "_metadata.json is not a regular file but a named pipe"},
+		{"metadata a link to /dev/zero", func(t *testing.T, sp string) {
+			os.Remove(meta(sp))
+			if err := os.Symlink("/dev/zero", meta(sp)); err != nil {
+				t.Fatal(err)
+			}
+		}, "_metadata.json is a symbolic link"},
+		{"metadata too large", func(t *testing.T, sp string) {
+			if err := os.Truncate(meta(sp), maxMetadataSize+1); err != nil {
+				t.Fatal(err)
+			}
+		}, "more than the 8388608 a savepoint's may hold"},
+		{"data file a link out", func(t *testing.T, sp string) {
+			outside := filepath.Join(t.TempDir(), "state-0001.bin")
+			if err := os.Rename(data(sp), outside); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(outside, data(sp)); err != nil {
+				t.Fatal(err)
+			}
+		}, "data file state-0001.bin is a symbolic link"},
 		{"data file missing", func(t *testing.T, sp string) { os.Remove(data(sp)) }, "data file state-0001.bin is missing"},
 		{"data file truncated", func(t *testing.T, sp string) {
 			rewrite(t, data(sp), func(b []byte) []byte { return b[:len(b)-1] })
@@ -194,6 +221,8 @@ func TestReadStateRefusesDamage(t *testing.T) {
 		{"out of order", rawDataFile(cat(e2, e1), 2, 0), 2, "entry 1 is out of order"},
 		{"duplicate key", rawDataFile(cat(e1, e1), 2, 0), 2, "entry 1 is out of order"},
 		{"key group out of range", rawDataFile(rawEntry(65536, "a", "x"), 1, 0), 1, "key group 65536 is out of range"},
+		{"key group past max_parallelism", rawDataFile(rawEntry(128, "a", "x"), 1, 0), 1, "key group 128 is out of range (max_parallelism 128)"},
+		{"key longer than the file", rawDataFile(append([]byte{1, 0xff, 0xff, 0xff, 0x7f}, "a"...), 1, 0), 1, "key length 268435455 is out of range"},
 		{"metadata count", valid, 3, "holds 2 entries of 4 bytes, metadata says 3 of 4"},
 	}
 	for _, tt := range tests {
@@ -202,7 +231,7 @@ func TestReadStateRefusesDamage(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "state-0001.bin"), tt.file, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			sp := &Savepoint{Path: dir, Meta: &Metadata{Operators: []OperatorMeta{{UID: "u", States: []StateMeta{
+			sp := &Savepoint{Path: dir, Meta: &Metadata{MaxParallelism: 128, Operators: []OperatorMeta{{UID: "u", States: []StateMeta{
 				{Name: "s", File: "state-0001.bin", Size: int64(len(tt.file)), Entries: tt.entries, Bytes: 4},
 			}}}}}
 			err := sp.ReadState("u", "s", func(uint16, []byte, []byte) error { return nil })

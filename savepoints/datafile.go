@@ -80,6 +80,7 @@ type entryReader struct {
 	value   []byte
 	entries uint64
 	bytes   int64
+	size    int64 // of the file: no field can be longer
 }
 
 // newEntryReader reads and checks the header of f, a data file of the given size.
@@ -88,7 +89,7 @@ func newEntryReader(f *os.File, size int64) (*entryReader, error) {
 		return nil, fmt.Errorf("%w: %d bytes is shorter than header and footer", errCorrupt, size)
 	}
 	cr := &crcReader{r: io.LimitReader(f, size-int64(footerSize))}
-	r := &entryReader{f: f, crc: cr, br: bufio.NewReaderSize(cr, bufferSize)}
+	r := &entryReader{f: f, crc: cr, br: bufio.NewReaderSize(cr, bufferSize), size: size}
 	var hdr [headerSize]byte
 	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
 		return nil, fmt.Errorf("read header: %w", err)
@@ -150,7 +151,8 @@ func (r *entryReader) uvarint(what string, max uint64) (uint64, error) {
 
 // field reads a length-prefixed field into buf (the names are for errors).
 func (r *entryReader) field(buf []byte, lengthName, what string) ([]byte, error) {
-	n, err := r.uvarint(lengthName, math.MaxInt32)
+	// A forged length must not allocate more than the file could hold.
+	n, err := r.uvarint(lengthName, uint64(min(r.size, math.MaxInt32)))
 	if err != nil {
 		return nil, err
 	}

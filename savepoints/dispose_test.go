@@ -51,6 +51,7 @@ func TestDisposeRefusesForeignDirectories(t *testing.T) {
 		{"empty", nil},
 		{"other files", []string{"notes.txt"}},
 		{"metadata and other files", []string{MetadataFile, "notes.txt"}},
+		{"empty metadata", []string{MetadataFile}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,6 +66,50 @@ func TestDisposeRefusesForeignDirectories(t *testing.T) {
 			}
 			if names := dirNames(t, dir); len(names) != len(tt.files) {
 				t.Errorf("Dispose touched the directory: it holds %v", names)
+			}
+		})
+	}
+}
+
+// TestDisposeRefusesExtraFiles: a savepoint with anything its metadata does not name (a file,
+// a directory under a data file's name) is refused and left whole.
+func TestDisposeRefusesExtraFiles(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, sp string)
+	}{
+		{"unnamed data file", func(t *testing.T, sp string) {
+			if err := os.WriteFile(filepath.Join(sp, "state-0099.bin"), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"directory under a data file's name", func(t *testing.T, sp string) {
+			if err := os.Remove(filepath.Join(sp, "state-0002.bin")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(sp, "state-0002.bin"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(sp, "state-0002.bin", "precious.txt"), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"metadata that is not a savepoint's", func(t *testing.T, sp string) {
+			if err := os.WriteFile(filepath.Join(sp, MetadataFile), []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := writeSavepoint(t, t.TempDir(), testMeta(), corruptData)
+			tt.prepare(t, sp)
+			before := dirNames(t, sp)
+			if err := Dispose(sp); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Dispose = %v, want ErrInvalid", err)
+			}
+			if after := dirNames(t, sp); len(after) != len(before) {
+				t.Errorf("Dispose touched the savepoint: %v, was %v", after, before)
 			}
 		})
 	}

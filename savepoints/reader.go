@@ -66,9 +66,12 @@ func savepointDir(path string) (string, error) {
 // readMetadata reads and checks _metadata.json: format version, strict decoding, checksum,
 // names.
 func readMetadata(dir string) (*Metadata, error) {
-	data, err := os.ReadFile(filepath.Join(dir, MetadataFile))
+	data, err := readBounded(dir, MetadataFile, maxMetadataSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, notASavepoint(dir, "no "+MetadataFile)
+	}
+	if errors.Is(err, ErrInvalid) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, invalidCause(err, dir, "read %s", MetadataFile)
@@ -99,6 +102,10 @@ func readMetadata(dir string) (*Metadata, error) {
 	}
 	if sum != meta.Checksum {
 		return nil, invalid(dir, "%s: checksum mismatch (edited or corrupted)", MetadataFile)
+	}
+	// Key groups are uint16 in the data files.
+	if meta.MaxParallelism < 1 || meta.MaxParallelism > 1<<16 {
+		return nil, invalid(dir, "%s: max_parallelism %d is out of range", MetadataFile, meta.MaxParallelism)
 	}
 	if err := meta.checkNames(); err != nil {
 		return nil, invalidCause(err, dir, "%s", MetadataFile)
@@ -150,18 +157,14 @@ func verifyFiles(dir string, meta *Metadata) error {
 
 // verifyFile checks one data file's size and sha256.
 func verifyFile(dir string, st *StateMeta) error {
-	f, err := os.Open(filepath.Join(dir, st.File))
+	f, fi, err := openRegular(dir, st.File, "data file "+st.File)
+	if errors.Is(err, ErrInvalid) {
+		return err
+	}
 	if err != nil {
 		return invalidCause(err, dir, "data file %s", st.File)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return invalidCause(err, dir, "data file %s", st.File)
-	}
-	if !fi.Mode().IsRegular() {
-		return invalid(dir, "data file %s is not a regular file", st.File)
-	}
 	if fi.Size() != st.Size {
 		return invalid(dir, "data file %s: size %d, expected %d (truncated or corrupted)", st.File, fi.Size(), st.Size)
 	}
@@ -223,16 +226,29 @@ func (s *Savepoint) ReadState(uid, name string, fn func(kg uint16, key, value []
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(filepath.Join(s.Path, st.File))
+	f, fi, err := openRegular(s.Path, st.File, "data file "+st.File)
+	if errors.Is(err, ErrInvalid) {
+		return err
+	}
 	if err != nil {
 		return invalidCause(err, s.Path, "data file %s", st.File)
 	}
 	defer f.Close()
+	if fi.Size() != st.Size {
+		return invalid(s.Path, "data file %s: size %d, expected %d (changed since it was opened)", st.File, fi.Size(), st.Size)
+	}
 	r, err := newEntryReader(f, st.Size)
 	if err != nil {
 		return invalidCause(err, s.Path, "data file %s", st.File)
 	}
-	err = r.each(fn)
+	maxKG := s.Meta.MaxParallelism
+	err = r.each(func(kg uint16, key, value []byte) error {
+		// A key group past max_parallelism belongs to no subtask: its state would be lost.
+		if maxKG > 0 && int(kg) >= maxKG {
+			return fmt.Errorf("%w: entry %d: key group %d is out of range (max_parallelism %d)", errCorrupt, r.entries, kg, maxKG)
+		}
+		return fn(kg, key, value)
+	})
 	if errors.Is(err, errCorrupt) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return invalidCause(err, s.Path, "data file %s", st.File)
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -26,9 +27,10 @@ var errWriterDone = errors.New("savepoint writer already committed or aborted")
 // Commit. Abort (or a failed Commit) removes the temporary directory. State may be called
 // from several goroutines; Commit must come after every StateWriter's last Add.
 type Writer struct {
-	dir  string // the savepoint dir (absolute)
-	name string // the final directory name, also the savepoint ID
-	tmp  string // the hidden directory being written
+	dir  string   // the savepoint dir (absolute)
+	name string   // the final directory name, also the savepoint ID
+	tmp  string   // the hidden directory being written
+	lock *os.File // holds tmp's flock: a live writer's directory is never taken for stale
 
 	mu     sync.Mutex
 	states []*StateWriter
@@ -40,7 +42,8 @@ type Writer struct {
 type stateID struct{ uid, name string }
 
 // Create starts a savepoint in dir (created if needed) for the job: its final name is
-// savepoint-<first 6 hex of jobID>-<12 random hex>.
+// savepoint-<first 6 hex of jobID>-<12 random hex>. Hidden directories of writers that died
+// mid-write are removed first.
 func Create(dir, jobID string) (*Writer, error) {
 	if !jobIDPrefix.MatchString(jobID) {
 		return nil, fmt.Errorf("create savepoint: job id %q does not start with 6 lowercase hex characters", jobID)
@@ -52,16 +55,40 @@ func Create(dir, jobID string) (*Writer, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("create savepoint: %w", err)
 	}
-	var rnd [6]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return nil, fmt.Errorf("create savepoint: %w", err)
+	removeStaleTemps(abs)
+	for {
+		var rnd [6]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return nil, fmt.Errorf("create savepoint: %w", err)
+		}
+		name := "savepoint-" + jobID[:6] + "-" + hex.EncodeToString(rnd[:])
+		w := &Writer{dir: abs, name: name, tmp: filepath.Join(abs, "."+name), byID: map[stateID]*StateWriter{}}
+		if err := os.Mkdir(w.tmp, 0o755); err != nil {
+			return nil, fmt.Errorf("create savepoint: %w", err)
+		}
+		if w.lock, err = lockDir(w.tmp); err != nil && !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, os.ErrNotExist) {
+			os.RemoveAll(w.tmp)
+			return nil, fmt.Errorf("create savepoint: %w", err)
+		}
+		// Another process's clean-up may have taken the fresh directory for stale between
+		// Mkdir and the lock: then it is gone (or going), and a new name is tried.
+		if err == nil && sameDir(w.lock, w.tmp) {
+			return w, nil
+		}
+		if w.lock != nil {
+			w.lock.Close()
+		}
 	}
-	name := "savepoint-" + jobID[:6] + "-" + hex.EncodeToString(rnd[:])
-	w := &Writer{dir: abs, name: name, tmp: filepath.Join(abs, "."+name), byID: map[stateID]*StateWriter{}}
-	if err := os.Mkdir(w.tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("create savepoint: %w", err)
+}
+
+// sameDir reports whether the open f is still the directory at path.
+func sameDir(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
 	}
-	return w, nil
+	b, err := os.Stat(path)
+	return err == nil && os.SameFile(a, b)
 }
 
 // TempPath returns the hidden directory the savepoint is written into.
@@ -141,6 +168,7 @@ func (w *Writer) Commit(meta *Metadata) (path string, err error) {
 		return "", errors.Join(err, Dispose(final))
 	}
 	w.done = true
+	w.lock.Close()
 	return final, nil
 }
 
@@ -191,7 +219,9 @@ func (w *Writer) abortLocked() error {
 	for _, s := range w.states {
 		s.abort()
 	}
-	if err := os.RemoveAll(w.tmp); err != nil {
+	err := os.RemoveAll(w.tmp)
+	w.lock.Close()
+	if err != nil {
 		return fmt.Errorf("abort savepoint %s: %w", w.name, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package savepoints
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -226,6 +227,7 @@ func TestStateWriterCloseEarly(t *testing.T) {
 // TestConcurrentStates writes several states from several goroutines, as subtasks would.
 func TestConcurrentStates(t *testing.T) {
 	meta := testMeta()
+	meta.MaxParallelism = 1000
 	w, err := Create(t.TempDir(), testJobID)
 	if err != nil {
 		t.Fatal(err)
@@ -270,5 +272,34 @@ func TestConcurrentStates(t *testing.T) {
 				t.Errorf("%s/%s: read %d entries", op.UID, st.Name, len(got))
 			}
 		}
+	}
+}
+
+// TestCreateRemovesStaleTemps: the hidden directory of a writer that died mid-write (nobody
+// holds its lock) is removed by the next savepoint into the directory; a live writer's is not.
+func TestCreateRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".savepoint-0a1b2c-000000000000")
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, "state-0001.bin"), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	live, err := Create(dir, testJobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Abort()
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the stale temp directory is still there: %v", err)
+	}
+	next, err := Create(dir, testJobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Abort()
+	if _, err := os.Stat(live.TempPath()); err != nil {
+		t.Errorf("a live writer's directory was removed: %v", err)
 	}
 }

@@ -14,6 +14,8 @@ const maxAnyDepth = 10000
 // Details of value errors.
 const (
 	detailRange     = "beyond ±(2^53-1): declare large ids as string"
+	detailBeyond    = "beyond ±(2^53-1)" // a number far beyond any id: no hint
+	detailNotFinite = "not a finite number: JSON has no NaN or Infinity"
 	detailFraction  = "not an integer"
 	detailMissing   = "missing field"
 	detailBase64    = "not base64"
@@ -61,7 +63,10 @@ func (t *Type) conv(v any) (out any, changed bool, err error) {
 		}
 		return nil, false, valueErr(t, v, detail)
 	case Float:
-		if _, ok := v.(float64); ok {
+		if f, ok := v.(float64); ok {
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, false, valueErr(t, v, detailNotFinite)
+			}
 			return v, false, nil
 		}
 		if f, ok := toFloat(v); ok {
@@ -156,13 +161,14 @@ func isRangeErr(err error) bool {
 }
 
 func floatToInt(f float64) (int64, string) {
-	if f != math.Trunc(f) || math.IsInf(f, 0) {
-		if math.IsInf(f, 0) {
-			return 0, detailRange
-		}
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, detailNotFinite
+	case f != math.Trunc(f):
 		return 0, detailFraction
-	}
-	if f < -MaxSafeInt || f > MaxSafeInt {
+	case math.Abs(f) >= 1<<64:
+		return 0, detailBeyond
+	case f < -MaxSafeInt || f > MaxSafeInt:
 		return 0, detailRange
 	}
 	return int64(f), ""
@@ -312,14 +318,20 @@ func convAny(t *Type, v any, depth int) (any, bool, error) {
 	switch x := v.(type) {
 	case nil, bool, string:
 		return v, false, nil
+	case Foreign:
+		return nil, false, valueErr(t, v, "")
 	case int64:
 		if x < -MaxSafeInt || x > MaxSafeInt {
 			return nil, false, valueErr(t, v, detailRange)
 		}
 		return v, false, nil
 	case float64:
-		if i, detail := floatToInt(x); detail == "" {
+		i, detail := floatToInt(x)
+		switch detail {
+		case "":
 			return i, true, nil
+		case detailNotFinite:
+			return nil, false, valueErr(t, v, detail)
 		}
 		return v, false, nil
 	case json.Number:

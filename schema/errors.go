@@ -89,6 +89,8 @@ func shortJSON(v any) string {
 	switch x := v.(type) {
 	case nil:
 		s = "null"
+	case Foreign:
+		return string(x) // says what it is, shortly
 	case float64:
 		s = strconv.FormatFloat(x, 'g', -1, 64)
 	case float32:
@@ -110,3 +112,8 @@ func shortJSON(v any) string {
 	}
 	return s
 }
+
+// Foreign stands, in a generic value, for something that has no value in Go: a JS function,
+// a symbol, a cycle, a value beyond a size limit. It says what it is ("a function"); Convert
+// rejects it at its path like any value of the wrong type.
+type Foreign string

@@ -57,7 +57,7 @@ func BenchmarkGenerator(b *testing.B) {
 		report(int(i))
 	}
 	b.Run("FromJS+Convert", func(b *testing.B) { // the path FromJSAs replaces
-		run(b, func(v goja.Value) (any, error) { return eventType.Convert(r.FromJS(v)) })
+		run(b, func(v goja.Value) (any, error) { return eventType.Convert(exported(r.FromJS(v))) })
 	})
 	b.Run("FromJSAs", func(b *testing.B) {
 		run(b, func(v goja.Value) (any, error) { return r.FromJSAs(v, eventType) })
@@ -181,7 +181,7 @@ func convertPair(b *testing.B, r *Runtime, v goja.Value, err error) ([]any, []an
 	if err != nil {
 		b.Fatal(err)
 	}
-	pair := r.FromJS(v).([]any)
+	pair := exported(r.FromJS(v)).([]any)
 	outs, err := outputsType.Convert(pair[0])
 	if err != nil {
 		b.Fatal(err)

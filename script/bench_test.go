@@ -71,7 +71,7 @@ func BenchmarkResultFromJS(b *testing.B) {
 	f := r.Func(0, 5*time.Second)
 	for b.Loop() {
 		v, _ := f.Call(r.ToJS(benchRecord), r.ToJS(int64(4)))
-		_ = r.FromJS(v)
+		_ = exported(r.FromJS(v))
 	}
 }
 
@@ -82,7 +82,7 @@ func BenchmarkEmit(b *testing.B) {
 		r := benchRuntime(b, "(e, emit) => { emit({room: e.room}); emit({room: e.room + '!'}) }")
 		var out []any
 		emit := r.vm.ToValue(func(call goja.FunctionCall) goja.Value {
-			out = append(out, r.FromJS(call.Argument(0)))
+			out = append(out, exported(r.FromJS(call.Argument(0))))
 			return goja.Undefined()
 		})
 		f := r.Func(0, 5*time.Second)
@@ -97,7 +97,7 @@ func BenchmarkEmit(b *testing.B) {
 		var out []any
 		for b.Loop() {
 			v, _ := f.Call(r.ToJS(benchRecord))
-			out = append(out[:0], r.FromJS(v).([]any)...)
+			out = append(out[:0], exported(r.FromJS(v)).([]any)...)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -18,27 +19,24 @@ type Func struct {
 
 // Call calls the function with JS arguments and returns its result. An exception or a timeout
 // is an *Error positioned in the pipeline file. A call made from inside another call of the
-// same runtime (through a host callback) runs under the outer call's timeout.
-func (f *Func) Call(args ...goja.Value) (goja.Value, error) {
-	r := f.rt
-	if f.timeout > 0 && r.depth == 0 {
-		r.calls++
-		r.watch.arm(r.calls, f.timeout)
-		defer r.watch.disarm(r.calls, r.vm) // deferred: a panicking host callback must disarm too
-	}
-	r.depth++
-	defer func() { r.depth-- }()
-	v, err := f.fn(goja.Undefined(), args...)
-	if err != nil {
-		return nil, r.jsError(f.src, err, f.timeout)
-	}
-	return v, nil
+// same runtime (through a host callback) runs under the outer call's timeout. Reading the
+// result (FromJS, FromJSAs) is guarded as a part of the call: it runs under the function's
+// timeout too, and fails with the function's position.
+func (f *Func) Call(args ...goja.Value) (v goja.Value, err error) {
+	f.rt.last = f
+	err = f.rt.guarded(f.src, f.timeout, func() error {
+		var err error
+		v, err = f.fn(goja.Undefined(), args...)
+		return err
+	})
+	return v, err
 }
 
 // jsError converts an error of goja while running src into an *Error at the position of the
-// innermost JS frame in the pipeline file (src's own position when there is none).
+// innermost JS frame in the pipeline file (src's own position when there is none). It must run
+// guarded: the message of a thrown value is JS of the user's.
 func (r *Runtime) jsError(src *Source, err error, timeout time.Duration) *Error {
-	e := errorAt(src, src.Line, src.Col, err.Error())
+	e := errorAt(src, src.Line, src.Col, "")
 	var (
 		interrupt *goja.InterruptedError
 		overflow  *goja.StackOverflowError
@@ -59,10 +57,13 @@ func (r *Runtime) jsError(src *Source, err error, timeout time.Duration) *Error 
 		e.Msg = "RangeError: Maximum call stack size exceeded"
 	case errors.As(err, &exception):
 		stack = exception.Stack()
-		e.Msg = r.thrownMessage(exception.Value())
+		e.Msg, e.Timeout = r.thrownMessage(exception.Value(), timeout)
+	default:
+		e.Msg = err.Error()
 	}
-	for _, frame := range stack {
-		if pos := frame.Position(); pos.Line > 0 {
+	e.Msg = truncate(e.Msg, maxMessage)
+	for _, frame := range stack { // the innermost frame in the pipeline's code, not in ours
+		if pos := frame.Position(); pos.Line > 0 && r.prog.inFile(pos.Filename) {
 			e.File, e.Line, e.Col = r.prog.filePos(pos.Filename, pos.Line, pos.Column)
 			break
 		}
@@ -70,17 +71,36 @@ func (r *Runtime) jsError(src *Source, err error, timeout time.Duration) *Error 
 	return e
 }
 
-// thrownMessage is how a thrown value reads: an Error as `TypeError: message`, another object
-// as JSON, anything else as its string.
-func (r *Runtime) thrownMessage(v goja.Value) string {
-	if v == nil {
-		return "undefined"
+// maxMessage is the length at which the message of a thrown value is cut.
+const maxMessage = 1000
+
+// truncate cuts s to at most n bytes (at a character boundary), marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	msg := ""
-	if ex := r.vm.Try(func() {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// thrownMessage is how a thrown value reads: an Error as `TypeError: message`, another object
+// as JSON, anything else as its string. Making it runs JS (toString, toJSON, getters), which
+// may throw or never end: the thrown value then reads as what it is, and timedOut says the
+// message ran out of time.
+func (r *Runtime) thrownMessage(v goja.Value, timeout time.Duration) (msg string, timedOut bool) {
+	if v == nil {
+		return "undefined", false
+	}
+	err := r.inJS(func() {
 		obj, ok := v.(*goja.Object)
 		if !ok || obj.ClassName() == "Error" {
 			msg = v.String()
+			return
+		}
+		if _, isFn := goja.AssertFunction(obj); isFn {
+			msg = "a function"
 			return
 		}
 		b, err := obj.MarshalJSON()
@@ -89,10 +109,15 @@ func (r *Runtime) thrownMessage(v goja.Value) string {
 			return
 		}
 		msg = string(b)
-	}); ex != nil {
-		return "uncaught exception (its message threw: " + ex.Error() + ")"
+	})
+	var interrupt *goja.InterruptedError
+	switch {
+	case err == nil:
+		return msg, false
+	case errors.As(err, &interrupt):
+		return fmt.Sprintf("uncaught %s (its message timed out after %v)", typeName(v), timeout), true
 	}
-	return msg
+	return fmt.Sprintf("uncaught %s (its message threw)", typeName(v)), false
 }
 
 // filePos maps a position of goja (file, padded line and column) to the pipeline file, through
@@ -105,6 +130,12 @@ func (p *Program) filePos(file string, line, col int) (string, int, int) {
 		}
 	}
 	return file, line, col
+}
+
+// inFile reports whether goja's file name is the pipeline file's (or eval'd code's, which
+// keeps the name given to it), not the name of pipectl's own JS such as "bounds".
+func (p *Program) inFile(file string) bool {
+	return file != boundsFile
 }
 
 // pieces lists the script and every function.

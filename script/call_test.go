@@ -125,7 +125,7 @@ func TestTimeoutInterruptsAndTheRuntimeGoesOn(t *testing.T) {
 					t.Errorf("interrupted after %v, want %v to 2s", elapsed, timeout)
 				}
 				v, err := r.Func(1, timeout).Call(r.ToJS(int64(41)))
-				if err != nil || r.FromJS(v) != int64(42) {
+				if err != nil || exported(r.FromJS(v)) != int64(42) {
 					t.Fatalf("after a timeout: got %v, %v; want 42", v, err)
 				}
 			}
@@ -166,7 +166,7 @@ func TestRuntimesOfOneProgramRunConcurrently(t *testing.T) {
 			}
 			for n := range int64(1000) {
 				v, err := r.Func(0, time.Second).Call(r.ToJS(n))
-				if err != nil || r.FromJS(v) != 2*n {
+				if err != nil || exported(r.FromJS(v)) != 2*n {
 					errs <- errors.Join(err, errors.New("wrong product"))
 					return
 				}
@@ -180,20 +180,17 @@ func TestRuntimesOfOneProgramRunConcurrently(t *testing.T) {
 	}
 }
 
-func TestPanickingHostCallbackLeavesNoTimeoutBehind(t *testing.T) {
+func TestPanickingHostCallbackIsAnErrorAndLeavesNoTimeoutBehind(t *testing.T) {
 	r := newRuntime(t, nil, nil, fn("cb => cb()"), fn("() => 1"))
 	boom := r.VM().ToValue(func(goja.FunctionCall) goja.Value { panic("host bug") })
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Fatal("the host panic did not reach the caller")
-			}
-		}()
-		_, _ = r.Func(0, 10*time.Millisecond).Call(boom)
-	}()
-	deadline := time.Now().Add(100 * time.Millisecond) // ten timeouts: the watchdog has looked
+	_, err := r.Func(0, 50*time.Millisecond).Call(boom)
+	var e *Error
+	if !errors.As(err, &e) || e.Msg != "internal error: host bug" || e.Name != "op.fn" {
+		t.Fatalf("got %v, want the host panic as an *Error of op.fn", err)
+	}
+	deadline := time.Now().Add(300 * time.Millisecond) // six timeouts: the watchdog has looked
 	for time.Now().Before(deadline) {
-		if _, err := r.Func(1, 10*time.Millisecond).Call(); err != nil {
+		if _, err := r.Func(1, 50*time.Millisecond).Call(); err != nil {
 			t.Fatalf("after a host panic: %v", err)
 		}
 	}

@@ -2,9 +2,7 @@ package script
 
 import (
 	"encoding/base64"
-	"reflect"
 	"slices"
-	"unsafe"
 
 	"github.com/dop251/goja"
 
@@ -57,73 +55,22 @@ func (r *Runtime) plainToJS(v any) goja.Value {
 }
 
 // FromJS exports a JS value into a generic Go value (undefined -> nil); schema.Type.Convert
-// makes it canonical. Objects become map[string]any, arrays []any, numbers int64 when they
-// are integral (2.0 too) and float64 otherwise. A value ToJS made comes back as its Go value
-// (with JS's writes applied). FromJSAs does both steps at once, faster.
-func (r *Runtime) FromJS(v goja.Value) any {
+// makes it canonical. Objects become map[string]any (their enumerable own properties), arrays
+// []any, numbers int64 when they are integral (2.0 too) and float64 otherwise. A value ToJS
+// made comes back as its Go value (with JS's writes applied). What Go cannot hold (a function,
+// a symbol, a cycle, a value beyond MaxArrayLen, MaxStringLen or MaxDepth) becomes a
+// schema.Foreign that Convert rejects with its path. Reading runs JS (getters, Proxy traps):
+// outside a call it is guarded as a part of the last function called (see Func.Call), and a
+// JS error or timeout in it is that function's *Error. FromJSAs does both steps at once,
+// faster.
+func (r *Runtime) FromJS(v goja.Value) (any, error) {
 	if v == nil {
+		return nil, nil
+	}
+	var out any
+	err := r.reading(func() error {
+		out = (&exporter{r: r}).value(v)
 		return nil
-	}
-	x := v.Export()
-	if u, ok := unwrap(x); ok {
-		return u
-	}
-	var u unwrapper
-	u.walk(x)
-	return x
-}
-
-// unwrapper replaces the wrappers inside a value goja exported (fresh maps and slices) by
-// their Go values. Exported values may be cyclic: after trackAfter containers, the walk
-// remembers the ones it visited and visits each once.
-type unwrapper struct {
-	visits int
-	seen   map[unsafe.Pointer]bool
-}
-
-// trackAfter is the number of containers visited before the walk starts remembering them.
-const trackAfter = 1000
-
-func (u *unwrapper) walk(x any) {
-	switch x := x.(type) {
-	case map[string]any:
-		if len(x) == 0 || u.visited(x) {
-			return
-		}
-		for k, e := range x {
-			if g, ok := unwrap(e); ok {
-				x[k] = g
-			} else {
-				u.walk(e)
-			}
-		}
-	case []any:
-		if len(x) == 0 || u.visited(x) {
-			return
-		}
-		for i, e := range x {
-			if g, ok := unwrap(e); ok {
-				x[i] = g
-			} else {
-				u.walk(e)
-			}
-		}
-	}
-}
-
-// visited reports whether the container x (a map or a slice) was visited since the walk
-// started remembering, and remembers it.
-func (u *unwrapper) visited(x any) bool {
-	if u.visits++; u.visits < trackAfter {
-		return false
-	}
-	if u.seen == nil {
-		u.seen = map[unsafe.Pointer]bool{}
-	}
-	p := reflect.ValueOf(x).UnsafePointer()
-	if u.seen[p] {
-		return true
-	}
-	u.seen[p] = true
-	return false
+	})
+	return out, err
 }

@@ -42,7 +42,7 @@ func TestToJSFromJSRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.FromJS(v); !reflect.DeepEqual(got, want) {
+			if got := exported(r.FromJS(v)); !reflect.DeepEqual(got, want) {
 				t.Errorf("got %#v, want %#v", got, want)
 			}
 		})
@@ -71,7 +71,7 @@ func TestFromJS(t *testing.T) {
 			}
 		})
 	}
-	if got := (&Runtime{}).FromJS(nil); got != nil {
+	if got := exported((&Runtime{}).FromJS(nil)); got != nil {
 		t.Errorf("FromJS(nil) = %v, want nil", got)
 	}
 }
@@ -95,7 +95,7 @@ func TestToJSAsSeenByJS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.FromJS(v); !reflect.DeepEqual(got, tc.want) {
+			if got := exported(r.FromJS(v)); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %#v, want %#v", got, tc.want)
 			}
 		})

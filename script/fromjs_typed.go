@@ -29,10 +29,14 @@ var (
 // takes the path of FromJS and Convert, so errors are Convert's *schema.ValueError, with the
 // same paths and messages (`$.alarm.time: expected int, got "x"`); getters then run twice.
 func (r *Runtime) FromJSAs(v goja.Value, t *schema.Type) (any, error) {
-	if out, err := r.fromJSAs(v, t); err == nil {
-		return out, nil
-	}
-	return t.Convert(r.FromJS(v))
+	var out any
+	err := r.reading(func() (err error) {
+		if out, err = r.fromJSAs(v, t); err == errSlow {
+			out, err = t.Convert((&exporter{r: r}).value(v))
+		}
+		return err
+	})
+	return out, err
 }
 
 // fromJSAs is the typed walk; any error means "take the slow path".
@@ -59,18 +63,20 @@ func (r *Runtime) fromJSAs(v goja.Value, t *schema.Type) (any, error) {
 		}
 	case schema.Float:
 		if goja.IsNumber(v) {
-			return v.ToFloat(), nil
+			if f := v.ToFloat(); !math.IsNaN(f) && !math.IsInf(f, 0) {
+				return f, nil
+			}
 		}
 	case schema.String:
-		if goja.IsString(v) {
-			return v.String(), nil
+		if s, ok := v.(goja.String); ok && s.Length() <= MaxStringLen {
+			return s.String(), nil
 		}
 	case schema.Record, schema.Tuple, schema.List:
 		if obj, ok := v.(*goja.Object); ok {
 			return r.objectAs(obj, t)
 		}
 	default: // bytes, map, any
-		return t.Convert(r.FromJS(v))
+		return t.Convert((&exporter{r: r}).value(v))
 	}
 	return nil, errSlow
 }
@@ -95,7 +101,7 @@ func (r *Runtime) objectAs(obj *goja.Object, t *schema.Type) (any, error) {
 		return nil, errSlow
 	}
 	n := obj.Get("length").ToInteger()
-	if t.Kind == schema.Tuple && n != int64(len(t.Elems)) {
+	if n > int64(MaxArrayLen) || t.Kind == schema.Tuple && n != int64(len(t.Elems)) {
 		return nil, errSlow
 	}
 	out := make([]any, n)

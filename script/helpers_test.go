@@ -70,3 +70,11 @@ func newRuntime(t testing.TB, shared *Source, params map[string]any, fns ...Sour
 func fn(code string) Source {
 	return Source{Name: "op.fn", Code: code, File: "p.yaml", Line: 1, Col: 5}
 }
+
+// exported is FromJS's value; an error, which the tests calling it do not expect, panics.
+func exported(v any, err error) any {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -35,8 +35,14 @@ type Runtime struct {
 	vm    *goja.Runtime
 	fns   []goja.Callable // function i of the Compile call
 	watch *watch
-	depth int   // calls in progress: only the outermost one is timed
-	calls int64 // timed calls so far: the id of the last one
+	depth int   // guarded stretches in progress: only the outermost one is timed
+	calls int64 // timed stretches so far: the id of the last one
+	last  *Func // the function called last: values being read are its result
+
+	host    goja.Callable // runs pending as a Go function called from JS (see inJS)
+	pending func()
+
+	rangeErrorCtor goja.Value // the builtin RangeError, whatever JS does to the global
 }
 
 // NewRuntime makes a runtime and evaluates the shared script and every function expression in
@@ -49,15 +55,14 @@ func (p *Program) NewRuntime(logf func(msg string)) (*Runtime, error) {
 	vm.SetMaxCallStackSize(maxCallDepth)
 	r := &Runtime{prog: p, vm: vm, fns: make([]goja.Callable, len(p.fns)), watch: startWatch(vm)}
 	runtime.AddCleanup(r, stopWatch, r.watch)
+	r.host = r.newHost()
+	r.rangeErrorCtor = vm.Get("RangeError")
 	if err := r.setGlobals(logf); err != nil {
 		r.Close()
 		return nil, err
 	}
-	r.calls++
-	r.watch.arm(r.calls, loadTimeout)
-	err := r.load()
-	r.watch.disarm(r.calls, vm)
-	if err != nil {
+	src, _ := r.lastCall()
+	if err := r.guarded(src, loadTimeout, r.load); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -113,6 +118,9 @@ func (r *Runtime) setGlobals(logf func(msg string)) error {
 	if err := r.vm.GlobalObject().DefineDataProperty("params", params,
 		goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
 		return fmt.Errorf("define params: %w", err)
+	}
+	if err := r.setBounds(); err != nil {
+		return err
 	}
 	console := r.vm.NewObject()
 	if err := console.Set("log", consoleLog(logf)); err != nil {

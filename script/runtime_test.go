@@ -13,7 +13,7 @@ func call(t *testing.T, r *Runtime, i int) any {
 	if err != nil {
 		t.Fatalf("call: %v", err)
 	}
-	return r.FromJS(v)
+	return exported(r.FromJS(v))
 }
 
 func TestParamsAreVisibleAndFrozen(t *testing.T) {
@@ -39,7 +39,7 @@ func TestParamsAreVisibleAndFrozen(t *testing.T) {
 		t.Run(tc.code, func(t *testing.T) {
 			r := newRuntime(t, nil, params, fn(tc.code))
 			v, err := r.Func(0, 0).Call()
-			got := r.FromJS(v)
+			got := exported(r.FromJS(v))
 			if tc.want == false { // pushing to a frozen array throws
 				if err == nil || !strings.Contains(err.Error(), "TypeError") {
 					t.Errorf("got %v, %v; want a TypeError", got, err)

@@ -83,17 +83,6 @@ func isContainer(v any) bool {
 	return false
 }
 
-// unwrap gives back the Go value of a wrapper exported by goja (ok false for anything else).
-func unwrap(x any) (any, bool) {
-	switch w := x.(type) {
-	case *jsRecord:
-		return w.goValue(), true
-	case *jsList:
-		return w.goValue(), true
-	}
-	return nil, false
-}
-
 // jsonLike is a canonical Go value as JS sees it: bytes as base64 strings. It copies only the
 // containers on the way to a []byte, and reports whether it changed anything.
 func jsonLike(v any) (any, bool) {

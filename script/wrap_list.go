@@ -1,6 +1,8 @@
 package script
 
 import (
+	"fmt"
+
 	"github.com/dop251/goja"
 
 	"github.com/pipectl/pipectl/schema"
@@ -89,8 +91,12 @@ func (w *jsList) SetLen(n int) bool {
 	return true
 }
 
-// grow extends the detached elements to n with undefined.
+// grow extends the detached elements to n with undefined; beyond MaxArrayLen it throws a
+// RangeError (a[1e9] = 1 would hold a billion elements).
 func (w *jsList) grow(n int) {
+	if n > MaxArrayLen {
+		panic(w.r.rangeError(fmt.Sprintf("Array too long: %d elements (the limit is %d)", n, MaxArrayLen)))
+	}
 	for len(w.vals) < n {
 		w.vals = append(w.vals, goja.Undefined())
 	}
@@ -106,22 +112,4 @@ func (w *jsList) detach() {
 		vals[i] = w.Get(i)
 	}
 	w.vals, w.detached = vals, true
-}
-
-// goValue is the list as JS sees it, as a Go value: the original one when JS changed nothing
-// in it and it holds no bytes.
-func (w *jsList) goValue() any {
-	if !w.dirty {
-		v, _ := jsonLike(w.s)
-		return v
-	}
-	out := make([]any, w.Len())
-	for i := range out {
-		if w.vals != nil && w.vals[i] != nil {
-			out[i] = w.r.FromJS(w.vals[i])
-		} else {
-			out[i], _ = jsonLike(w.s[i])
-		}
-	}
-	return out
 }

@@ -149,22 +149,3 @@ func (w *jsRecord) detach() {
 	}
 	w.props, w.detached = props, true
 }
-
-// goValue is the record as JS sees it, as a Go value: the original one when JS changed
-// nothing in it and it holds no bytes.
-func (w *jsRecord) goValue() any {
-	if !w.dirty {
-		v, _ := jsonLike(w.m)
-		return v
-	}
-	out := make(map[string]any, len(w.m))
-	if !w.detached {
-		for k, v := range w.m {
-			out[k], _ = jsonLike(v)
-		}
-	}
-	for _, p := range w.props {
-		out[p.key] = w.r.FromJS(p.val)
-	}
-	return out
-}

@@ -29,7 +29,7 @@ func jsSees(t *testing.T, code string, v any, typ *schema.Type, want func() any)
 	if orig := want(); !reflect.DeepEqual(v, orig) {
 		t.Errorf("JS changed the Go value: %#v, want %#v", v, orig)
 	}
-	return r.FromJS(res)
+	return exported(r.FromJS(res))
 }
 
 func TestRecordWrapperAsSeenByJS(t *testing.T) {
@@ -155,7 +155,7 @@ func TestFromJSUnwrapsWrappers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := r.FromJS(res)
+			got := exported(r.FromJS(res))
 			if tc.want == nil {
 				if !sameContainer(got, in) {
 					t.Errorf("got %#v, want the Go value itself", got)
@@ -178,7 +178,7 @@ func TestFromJSOfCyclicValuesEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := r.FromJS(res).(map[string]any)
+	got := exported(r.FromJS(res)).(map[string]any)
 	if !reflect.DeepEqual(got["e"], map[string]any{"n": int64(1)}) {
 		t.Errorf("e = %#v", got["e"])
 	}

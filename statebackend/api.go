@@ -57,6 +57,10 @@ type Options struct {
 	// Fresh discards whatever the directory holds: live state always starts from empty,
 	// a savepoint or a checkpoint.
 	Fresh bool
+	// Memory is the backend's share of the job's memory budget in bytes. badger sizes its
+	// memtables and caches from it (0: DefaultBadgerMemory); memory fails writes that make
+	// the state outgrow it with an error wrapping ErrMemoryBudget (0: unbounded).
+	Memory int64
 }
 
 // Backend kinds accepted by Open.
@@ -71,7 +75,7 @@ func Open(opts Options) (Backend, error) {
 	case KindBadger, "":
 		return openBadger(opts)
 	case KindMemory:
-		return newMemory(), nil
+		return newMemory(opts.Memory), nil
 	default:
 		return nil, fmt.Errorf("state backend %q: unknown kind (want %s or %s)", opts.Kind, KindBadger, KindMemory)
 	}

@@ -36,28 +36,43 @@ type badgerBackend struct {
 	wrote atomic.Bool
 }
 
-// badgerOptions tunes Badger for many small entries on a small machine (2 cores, GBs of RAM):
-// values stay in the LSM tree (no value-log indirection for state-sized values), nothing is
-// compressed, so no block cache is needed (the mmapped tables sit in the OS page cache, and
-// Badger documents a block cache without compression as pure overhead), memtables are large
-// enough that a bulk restore of 1e6 entries flushes only a few times, and two compactors
-// match two cores. Tables are the same size at every level: a StreamWriter (bulk load) sizes
-// its tables for the last level and its table builder allocates twice that up front, which
-// with Badger's default multiplier (2) is 256 MiB per stream. Only Badger's errors are logged.
-func badgerOptions(dir string) badger.Options {
+// DefaultBadgerMemory is the memory share badger is sized for when Options.Memory is zero.
+const DefaultBadgerMemory = 128 << 20
+
+// badgerOptions tunes Badger for many small entries within a memory share (see
+// docs/memory.md for the measurements behind it):
+//
+//   - Two memtables of 1/8 of the share each (2 MiB to 64 MiB): a memtable is a Go-heap arena
+//     plus a write-ahead file of the same size, so they are the largest fixed cost.
+//   - Table indexes and bloom filters live in an index cache of 1/4 of the share, so they
+//     stay bounded however large the state grows; the bloom filters let a read of an absent
+//     key skip every table that cannot hold it.
+//   - Nothing is compressed, so no block cache is needed (the mmapped tables sit in the OS
+//     page cache, and Badger documents a block cache without compression as pure overhead).
+//   - Values stay in the LSM tree up to 1/16 of a memtable (at most 1 MiB); larger ones go to
+//     the value log, so one large value cannot crowd a small memtable.
+//   - Tables are half a memtable, the same size at every level: a StreamWriter (bulk load)
+//     sizes its tables for the last level and its table builder allocates twice that up
+//     front, which with Badger's default multiplier (2) is 256 MiB per stream.
+//   - Two compactors match two cores. Only Badger's errors are logged.
+func badgerOptions(dir string, share int64) badger.Options {
+	if share <= 0 {
+		share = DefaultBadgerMemory
+	}
+	memtable := min(max(share/8, 2<<20), 64<<20)
 	o := badger.DefaultOptions(dir).
 		WithLoggingLevel(badger.ERROR).
 		WithMetricsEnabled(false).
 		WithDetectConflicts(false).
 		WithCompression(options.None).
 		WithBlockCacheSize(0).
-		WithIndexCacheSize(0).
-		WithValueThreshold(1 << 20). // Badger's maximum: values live in the LSM
-		WithMemTableSize(64 << 20).
-		WithNumMemtables(3).
+		WithIndexCacheSize(share / 4).
+		WithValueThreshold(min(memtable/16, 1<<20)).
+		WithMemTableSize(memtable).
+		WithNumMemtables(2).
 		WithNumLevelZeroTables(4).
 		WithNumLevelZeroTablesStall(12).
-		WithBaseTableSize(8 << 20).
+		WithBaseTableSize(max(memtable/2, 1<<20)).
 		WithBaseLevelSize(64 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithNumCompactors(2).
@@ -78,7 +93,7 @@ func openBadger(opts Options) (*badgerBackend, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("badger state backend: %w", err)
 	}
-	db, err := badger.Open(badgerOptions(opts.Dir))
+	db, err := badger.Open(badgerOptions(opts.Dir, opts.Memory))
 	if err != nil {
 		return nil, fmt.Errorf("badger state backend: open %s: %w", opts.Dir, err)
 	}

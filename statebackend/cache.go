@@ -3,16 +3,19 @@ package statebackend
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 )
 
-// DefaultCacheCapacity is the Capacity of a Cache whose options leave it zero.
-const DefaultCacheCapacity = 65536
+// DefaultCacheBytes is the MaxBytes of a Cache whose options leave it zero.
+const DefaultCacheBytes = 16 << 20
 
 // CacheOptions configure a Cache.
 type CacheOptions struct {
-	// Capacity is the number of entries held before dirty ones are flushed and the cache is
-	// emptied (default 65536).
+	// MaxBytes bounds the estimated memory of the cached entries (default DefaultCacheBytes):
+	// the cache holds as many entries as fit and evicts the least recently used ones (CLOCK).
+	MaxBytes int64
+	// Capacity, when positive, also bounds the number of entries.
 	Capacity int
 	// TTL expires entries not written for that long (0: never). Expiry is by processing time:
 	// the write time is stored with the value, so downtime counts.
@@ -25,20 +28,32 @@ type CacheOptions struct {
 // (not safe for concurrent use). Reads hit the cache; writes mark entries dirty; Flush writes
 // all dirty entries to the table in one Apply.
 //
+// The cache holds as many entries as its byte budget allows (sizes are estimated from the
+// encoded values it reads and writes). When it is full it evicts a batch of entries chosen by
+// CLOCK (second chance: an entry read or written since the hand last passed survives one
+// more round), writing the dirty ones back in one Apply, so a key space larger than the cache
+// costs a table read per miss, never a flush of everything.
+//
 // The cache also remembers absent keys (a miss that found nothing), so the common "get, then
-// put a new key" path reads the table once. An entry found expired is turned into a delete,
-// so the next Flush removes it from the table.
+// put a new key" path reads the table once, and repeated reads of an absent key do not reach
+// the table. An entry found expired is turned into a delete, so the next Flush removes it
+// from the table.
 type Cache struct {
 	table Table
 	codec Codec
 	opts  CacheOptions
 
 	entries map[string]*cacheEntry // by cacheKey(kg, key)
-	dirty   []*cacheEntry          // entries with dirty set, in first-dirtied order
+	clock   clockRing              // every entry, in CLOCK order
+	size    sizeEstimate           // average entry cost, for the capacity
+	limit   int                    // entries held before evicting
+	dirty   []*cacheEntry          // entries dirtied since the last write-back, in first-dirtied order (may hold stale ones)
+	stale   int                    // entries of dirty no longer dirty (evicted)
 	scratch []byte                 // builds lookup keys without allocating
 
-	batch []Mutation // reused by Flush
-	buf   []byte     // reused by Flush for keys and encoded values
+	batch   []Mutation    // reused by writeBack
+	buf     []byte        // reused by writeBack for keys and encoded values
+	victims []*cacheEntry // reused by evict
 }
 
 // cacheEntry is the cached state of one key. A deleted entry records absence: dirty when the
@@ -47,19 +62,34 @@ type cacheEntry struct {
 	key       string // cacheKey: kg (2 bytes big-endian) then the key bytes
 	value     any
 	writtenMs int64 // processing time of the last write (kept only with a TTL)
+	slot      int32 // index in the clock ring
 	dirty     bool
 	deleted   bool
+	used      bool // read or written since the clock hand last passed
 }
 
 // NewCache returns a cache in front of t.
 func NewCache(t Table, c Codec, opts CacheOptions) *Cache {
-	if opts.Capacity <= 0 {
-		opts.Capacity = DefaultCacheCapacity
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultCacheBytes
 	}
 	if opts.Now == nil {
 		opts.Now = func() int64 { return time.Now().UnixMilli() }
 	}
-	return &Cache{table: t, codec: c, opts: opts, entries: make(map[string]*cacheEntry)}
+	c2 := &Cache{table: t, codec: c, opts: opts, entries: make(map[string]*cacheEntry)}
+	c2.resize()
+	return c2
+}
+
+// Len returns the number of cached entries (present, absent or deleted).
+func (c *Cache) Len() int { return len(c.entries) }
+
+// resize recomputes the entry limit from the byte budget and the current size estimate.
+func (c *Cache) resize() {
+	c.limit = int(max(c.opts.MaxBytes/c.size.cost(), 1))
+	if c.opts.Capacity > 0 {
+		c.limit = min(c.limit, c.opts.Capacity)
+	}
 }
 
 // lookupKey builds the cache key of (kg, key) in c.scratch; the result is only valid until
@@ -81,6 +111,7 @@ func (c *Cache) Get(kg uint16, key []byte) (v any, ok bool, err error) {
 			c.markDeleted(e)
 			return nil, false, nil
 		}
+		e.used = true
 		return e.value, true, nil
 	}
 	return c.load(kg, key)
@@ -100,6 +131,7 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 		e.deleted = true
 		return nil, false, nil
 	}
+	c.size.observe(len(e.key), len(stored))
 	writtenMs, raw, err := DecodeStored(c.opts.TTL, stored)
 	if err != nil {
 		return nil, false, fmt.Errorf("state cache load: %w", err)
@@ -123,7 +155,7 @@ func (c *Cache) Put(kg uint16, key []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	e.value, e.deleted = v, false
+	e.value, e.deleted, e.used = v, false, true
 	if c.opts.TTL > 0 {
 		e.writtenMs = c.opts.Now()
 	}
@@ -149,22 +181,25 @@ func (c *Cache) entry(kg uint16, key []byte) (*cacheEntry, error) {
 	return c.insert(kg, key)
 }
 
-// insert adds a clean, empty entry for (kg, key), first flushing and emptying the cache when
-// it is full.
+// insert adds a clean, empty entry for (kg, key), first evicting a batch of entries when the
+// cache is full.
 func (c *Cache) insert(kg uint16, key []byte) (*cacheEntry, error) {
-	if len(c.entries) >= c.opts.Capacity {
-		if err := c.Flush(); err != nil {
+	if len(c.entries) >= c.limit {
+		if err := c.evict(); err != nil {
 			return nil, err
 		}
-		clear(c.entries)
 	}
 	e := &cacheEntry{key: string(c.lookupKey(kg, key))}
 	c.entries[e.key] = e
+	c.clock.add(e)
 	return e, nil
 }
 
 // forget drops a clean entry.
-func (c *Cache) forget(e *cacheEntry) { delete(c.entries, e.key) }
+func (c *Cache) forget(e *cacheEntry) {
+	delete(c.entries, e.key)
+	c.clock.remove(e)
+}
 
 func (c *Cache) markDeleted(e *cacheEntry) {
 	e.value, e.deleted = nil, true
@@ -180,11 +215,22 @@ func (c *Cache) markDirty(e *cacheEntry) {
 
 // Flush writes every dirty entry to the table. On error the entries stay dirty.
 func (c *Cache) Flush() error {
-	if len(c.dirty) == 0 {
-		return nil
+	if err := c.writeBack(c.dirty); err != nil {
+		return fmt.Errorf("state cache flush: %w", err)
 	}
+	clear(c.dirty) // drop the pointers so evicted entries can be collected
+	c.dirty, c.stale = c.dirty[:0], 0
+	return nil
+}
+
+// writeBack writes the dirty entries among es to the table in one Apply and marks them
+// clean; entries already clean are skipped. On error every entry stays as it was.
+func (c *Cache) writeBack(es []*cacheEntry) error {
 	batch, buf := c.batch[:0], c.buf[:0]
-	for _, e := range c.dirty {
+	for _, e := range es {
+		if !e.dirty {
+			continue
+		}
 		start := len(buf)
 		buf = append(buf, e.key[2:]...)
 		m := Mutation{KG: uint16(e.key[0])<<8 | uint16(e.key[1]), Delete: e.deleted}
@@ -194,20 +240,62 @@ func (c *Cache) Flush() error {
 			buf = appendStoredHeader(buf, c.opts.TTL, e.writtenMs)
 			var err error
 			if buf, err = c.codec.Append(buf, e.value); err != nil {
-				return fmt.Errorf("state cache flush: encode: %w", err)
+				return fmt.Errorf("encode: %w", err)
 			}
 			m.Value = buf[start:len(buf):len(buf)]
+			c.size.observe(len(e.key), len(m.Value))
 		}
 		batch = append(batch, m)
 	}
-	if err := c.table.Apply(batch); err != nil {
-		return fmt.Errorf("state cache flush: %w", err)
+	if len(batch) > 0 {
+		if err := c.table.Apply(batch); err != nil {
+			return err
+		}
 	}
-	for _, e := range c.dirty {
+	for _, e := range es {
 		e.dirty = false
 	}
-	clear(c.dirty) // drop the pointers so emptied entries can be collected
 	clear(batch)
-	c.dirty, c.batch, c.buf = c.dirty[:0], batch[:0], buf[:0]
+	c.batch, c.buf = batch[:0], buf[:0]
+	return nil
+}
+
+// evictFraction is the share of the entries evicted at once when the cache is full: evicting
+// in batches writes dirty entries back in few, large Applies.
+const evictFraction = 32
+
+// evict removes a batch of entries chosen by the clock, writing the dirty ones back first,
+// then recomputes the entry limit from the sizes seen so far.
+func (c *Cache) evict() error {
+	n := max(len(c.entries)/evictFraction, 1)
+	victims := c.victims[:0]
+	for len(victims) < n {
+		victims = append(victims, c.clock.next())
+	}
+	c.victims = victims
+	dirty := 0
+	for _, e := range victims {
+		if e.dirty {
+			dirty++
+		}
+	}
+	if err := c.writeBack(victims); err != nil {
+		// Keep every entry: nothing is lost, and the next insert tries again.
+		for _, e := range victims {
+			c.clock.add(e)
+		}
+		clear(victims)
+		return fmt.Errorf("state cache write-back: %w", err)
+	}
+	for _, e := range victims {
+		delete(c.entries, e.key)
+	}
+	clear(victims)
+	c.stale += dirty
+	if c.stale > len(c.dirty)/2 {
+		c.dirty = slices.DeleteFunc(c.dirty, func(e *cacheEntry) bool { return !e.dirty })
+		c.stale = 0
+	}
+	c.resize()
 	return nil
 }

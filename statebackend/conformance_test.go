@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,10 @@ var conformanceTests = []struct {
 	{"CacheReadYourWrites", testCacheReadYourWrites},
 	{"CacheDelete", testCacheDelete},
 	{"CacheCapacity", testCacheCapacity},
+	{"CacheClock", testCacheClock},
+	{"CacheEvictionSnapshots", testCacheEvictionSnapshots},
+	{"CacheByteBudget", testCacheByteBudget},
+	{"CacheAbsentKeys", testCacheAbsentKeys},
 	{"CacheTTL", testCacheTTL},
 	{"CacheCodecErrors", testCacheCodecErrors},
 }
@@ -428,10 +433,13 @@ func testCacheCapacity(t *testing.T, k backendKind) {
 		if err := c.Put(uint16(i%2), fmt.Appendf(nil, "k%d", i), fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		}
+		if c.Len() > 3 {
+			t.Fatalf("after %d puts the cache holds %d entries; want at most 3", i+1, c.Len())
+		}
 	}
-	// Each insertion into a full cache flushed its 3 entries: k0..k8 are in the table.
-	if n, _, err := tb.Count(); err != nil || n != 9 {
-		t.Errorf("table Count after 10 puts into a cache of 3 = %d, %v; want 9", n, err)
+	// Each insertion into a full cache evicted one entry, written back since it was dirty.
+	if n, _, err := tb.Count(); err != nil || n != 7 {
+		t.Errorf("table Count after 10 puts into a cache of 3 = %d, %v; want 7", n, err)
 	}
 	for i := range 10 {
 		if v, ok := cacheGet(t, c, uint16(i%2), fmt.Sprintf("k%d", i)); !ok || v != fmt.Sprint(i) {
@@ -442,6 +450,157 @@ func testCacheCapacity(t *testing.T, k backendKind) {
 	if n, _, err := tb.Count(); err != nil || n != 10 {
 		t.Errorf("table Count after Flush = %d, %v; want 10", n, err)
 	}
+}
+
+// testCacheClock checks the eviction order: an entry used since the hand last passed it
+// survives, an untouched one goes first.
+func testCacheClock(t *testing.T, k backendKind) {
+	_, tb := k.table(t)
+	c := NewCache(tb, stringCodec{}, CacheOptions{Capacity: 4})
+	for _, key := range []string{"a", "b", "c", "d"} {
+		if err := c.Put(1, []byte(key), key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every entry is used (written): the hand clears them all, then takes "a".
+	if err := c.Put(1, []byte("e"), "e"); err != nil {
+		t.Fatal(err)
+	}
+	// "b" is read again; the next victim is "c", the first untouched one after the hand.
+	cacheGet(t, c, 1, "b")
+	if err := c.Put(1, []byte("f"), "f"); err != nil {
+		t.Fatal(err)
+	}
+	got := scanAll(t, tb, 0, 2)
+	want := []kv{{1, "a", "a"}, {1, "c", "c"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("evicted (written back) = %v; want %v", got, want)
+	}
+}
+
+// testCacheEvictionSnapshots runs the life of a keyed state with a cache far smaller than
+// its keys: entries are evicted dirty and read back, deleted while evicted, and snapshots
+// (a checkpoint, then a savepoint restored into a new backend) hold exactly the state.
+func testCacheEvictionSnapshots(t *testing.T, k backendKind) {
+	const keys = 500
+	_, tb := k.table(t)
+	c := NewCache(tb, stringCodec{}, CacheOptions{Capacity: 16})
+	want := map[string]string{}
+	step := func(round int) {
+		for i := range keys {
+			key := fmt.Sprintf("k%03d", i)
+			v, ok := cacheGet(t, c, uint16(i%7), key)
+			if w, present := want[key]; ok != present || (ok && v != w) {
+				t.Fatalf("round %d: Get(%s) = %v, %v; want %q, %v", round, key, v, ok, w, present)
+			}
+			switch {
+			case (i+round)%5 == 0:
+				if err := c.Delete(uint16(i%7), []byte(key)); err != nil {
+					t.Fatal(err)
+				}
+				delete(want, key)
+			default:
+				want[key] = fmt.Sprintf("%s@%d", key, round)
+				if err := c.Put(uint16(i%7), []byte(key), want[key]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// snapshot flushes the cache and scans the table, as a checkpoint or savepoint does.
+	snapshot := func() []kv {
+		mustFlush(t, c)
+		got := scanAll(t, tb, 0, 7)
+		wantKV := make([]kv, 0, len(want))
+		for i := range keys {
+			key := fmt.Sprintf("k%03d", i)
+			if v, ok := want[key]; ok {
+				wantKV = append(wantKV, kv{uint16(i % 7), key, v})
+			}
+		}
+		slices.SortFunc(wantKV, func(a, b kv) int { return cmp.Or(cmp.Compare(a.KG, b.KG), cmp.Compare(a.Key, b.Key)) })
+		if !slices.Equal(got, wantKV) {
+			t.Fatalf("snapshot holds %d entries, want %d (first difference in %v)", len(got), len(wantKV), firstDiff(got, wantKV))
+		}
+		return got
+	}
+	step(1)
+	step(2)
+	snapshot() // a checkpoint; the job goes on with the same cache
+	step(3)
+	saved := snapshot() // a savepoint
+	step(4)
+
+	// Restore the savepoint into a new backend: the state is the savepoint's, not round 4's.
+	_, restored := k.table(t)
+	batch := make([]Mutation, len(saved))
+	for i, e := range saved {
+		batch[i] = put(e.KG, e.Key, e.Value)
+	}
+	mustApply(t, restored, batch...)
+	rc := NewCache(restored, stringCodec{}, CacheOptions{Capacity: 16})
+	for _, e := range saved {
+		if v, ok := cacheGet(t, rc, e.KG, e.Key); !ok || v != e.Value {
+			t.Errorf("restored Get(%s) = %v, %v; want %q", e.Key, v, ok, e.Value)
+		}
+	}
+}
+
+// firstDiff describes the first entry where got and want differ.
+func firstDiff(got, want []kv) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("entry %d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d", len(got), len(want))
+}
+
+// testCacheByteBudget checks that MaxBytes bounds the entries held.
+func testCacheByteBudget(t *testing.T, k backendKind) {
+	_, tb := k.table(t)
+	c := NewCache(tb, stringCodec{}, CacheOptions{MaxBytes: 64 << 10})
+	value := strings.Repeat("v", 100)
+	for i := range 5000 {
+		if err := c.Put(uint16(i%3), fmt.Appendf(nil, "key%05d", i), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An entry costs at least entryOverhead bytes, more with its key and value.
+	if limit := (64 << 10) / entryOverhead; c.Len() > limit {
+		t.Errorf("a 64 KiB cache holds %d entries; want at most %d", c.Len(), limit)
+	}
+	mustFlush(t, c)
+	if n, _, err := tb.Count(); err != nil || n != 5000 {
+		t.Errorf("table Count after Flush = %d, %v; want 5000", n, err)
+	}
+}
+
+// testCacheAbsentKeys checks that an absent key is read from the table once, however often
+// the cache is asked.
+func testCacheAbsentKeys(t *testing.T, k backendKind) {
+	_, tb := k.table(t)
+	counting := &countingTable{Table: tb}
+	c := NewCache(counting, stringCodec{}, CacheOptions{})
+	for range 10 {
+		if v, ok := cacheGet(t, c, 2, "missing"); ok {
+			t.Fatalf("Get(missing) = %q; want absent", v)
+		}
+	}
+	if counting.gets != 1 {
+		t.Errorf("10 reads of an absent key reached the table %d times; want 1", counting.gets)
+	}
+}
+
+// countingTable counts the Gets that reach a table.
+type countingTable struct {
+	Table
+	gets int
+}
+
+func (t *countingTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
+	t.gets++
+	return t.Table.Get(kg, key)
 }
 
 func testCacheTTL(t *testing.T, k backendKind) {

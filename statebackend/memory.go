@@ -14,9 +14,12 @@ const memShards = 64
 type memory struct {
 	mu     sync.Mutex
 	tables map[TableID]*memTable
+	budget memBudget
 }
 
-func newMemory() *memory { return &memory{tables: make(map[TableID]*memTable)} }
+func newMemory(limit int64) *memory {
+	return &memory{tables: make(map[TableID]*memTable), budget: memBudget{limit: limit}}
+}
 
 // Table implements Backend.
 func (m *memory) Table(uid, state string) (Table, error) {
@@ -25,7 +28,7 @@ func (m *memory) Table(uid, state string) (Table, error) {
 	id := TableID{UID: uid, State: state}
 	t, ok := m.tables[id]
 	if !ok {
-		t = &memTable{}
+		t = &memTable{id: id, budget: &m.budget, owner: m}
 		for i := range t.shards {
 			t.shards[i].groups = make(map[uint16]map[string][]byte)
 		}
@@ -59,6 +62,10 @@ func sortTableIDs(ids []TableID) {
 // memTable holds one table as a map per key group, sharded by key group under RW locks.
 // Stored values are private copies and never modified, so readers may hold them unlocked.
 type memTable struct {
+	id     TableID
+	owner  *memory
+	budget *memBudget
+	usage  memUsage // of this table
 	shards [memShards]memShard
 }
 
@@ -91,29 +98,37 @@ func (t *memTable) Apply(batch []Mutation) error {
 			s.mu.Lock()
 			locked = s
 		}
-		locked.apply(m)
+		entries, bytes := locked.apply(m)
+		t.usage.add(entries, bytes)
+		t.budget.add(bytes)
 	}
 	if locked != nil {
 		locked.mu.Unlock()
 	}
-	return nil
+	return t.budget.check(t)
 }
 
-// apply performs one mutation; the caller holds s.mu.
-func (s *memShard) apply(m *Mutation) {
+// apply performs one mutation and returns the change in entries and estimated bytes; the
+// caller holds s.mu.
+func (s *memShard) apply(m *Mutation) (entries, bytes int64) {
 	g := s.groups[m.KG]
+	old, had := g[string(m.Key)]
+	if had {
+		entries, bytes = -1, -memEntryBytes(len(m.Key), len(old))
+	}
 	if m.Delete {
 		delete(g, string(m.Key))
 		if g != nil && len(g) == 0 {
 			delete(s.groups, m.KG)
 		}
-		return
+		return entries, bytes
 	}
 	if g == nil {
 		g = make(map[string][]byte)
 		s.groups[m.KG] = g
 	}
 	g[string(m.Key)] = append([]byte(nil), m.Value...)
+	return entries + 1, bytes + memEntryBytes(len(m.Key), len(m.Value))
 }
 
 // Scan implements Table. Each key group is snapshotted under its shard's read lock and fn runs
@@ -190,5 +205,7 @@ func (t *memTable) Clear() error {
 		clear(s.groups)
 		s.mu.Unlock()
 	}
+	_, bytes := t.usage.reset()
+	t.budget.add(-bytes)
 	return nil
 }

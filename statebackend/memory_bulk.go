@@ -48,6 +48,9 @@ func (b *memBulk) Flush() error {
 	for _, w := range b.writers {
 		w.storeGroup()
 	}
+	if len(b.writers) > 0 {
+		return b.writers[0].t.budget.check(b.writers[0].t)
+	}
 	return nil
 }
 
@@ -71,6 +74,9 @@ func (w *memBulkWriter) Add(kg uint16, key, value []byte) error {
 	}
 	if kg != w.kg {
 		w.storeGroup()
+		if err := w.t.budget.check(w.t); err != nil {
+			return err
+		}
 		w.kg = kg
 	}
 	w.keys = append(w.keys, key...)
@@ -99,5 +105,8 @@ func (w *memBulkWriter) storeGroup() {
 	s.mu.Lock()
 	s.groups[w.kg] = g
 	s.mu.Unlock()
+	bytes := memEntryBytes(len(keys), len(vals)) + int64(n-1)*memEntryOverhead
+	w.t.usage.add(int64(n), bytes)
+	w.t.budget.add(bytes)
 	w.keys, w.vals, w.ends = w.keys[:0], w.vals[:0], w.ends[:0]
 }

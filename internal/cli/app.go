@@ -136,6 +136,9 @@ func newApp(gs *GlobalState) *cli.App {
 			checkCompatCommand(gs),
 			inspectCommand(gs),
 			dumpCommand(gs),
+			schemaCommand(gs),
+			uiCommand(gs),
+			testCommand(gs),
 		},
 	}
 	for _, c := range app.Commands {

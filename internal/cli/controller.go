@@ -16,6 +16,8 @@ type controller struct {
 	job        *runtime.Job
 	p          *pipeline.Pipeline
 	defaultDir string
+	// onSavepoint, when set, is called after each savepoint is complete.
+	onSavepoint func()
 }
 
 // stopData is the payload of a successful stop.
@@ -45,6 +47,9 @@ func (c *controller) Handle(_ context.Context, req jobs.Request) jobs.Response {
 		res, err := c.job.Savepoint(dir, "manual")
 		if err != nil {
 			return jobs.ErrorResponse(err)
+		}
+		if c.onSavepoint != nil {
+			c.onSavepoint()
 		}
 		c.job.Logf("savepoint %s written: %d entries, %d bytes, pause %d ms, %d ms in all", res.Path, res.Entries, res.Bytes, res.Pause, res.Duration)
 		return jobs.Response{OK: true, Path: res.Path, Data: marshal(resultData(res))}

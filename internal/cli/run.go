@@ -40,6 +40,7 @@ type runOptions struct {
 	stateDir           string
 	fresh              bool
 	checkpointInterval time.Duration
+	memory             int64 // --memory in bytes; 0: the pipeline's memory:
 	metricsAddr        string
 	logFormat          string
 	resolveAs          string
@@ -56,6 +57,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "state-dir", Usage: "the job's state directory (default $PIPECTL_HOME/state/<name>)"},
 		&cli.BoolFlag{Name: "fresh", Usage: "discard checkpoints in the state directory and start empty"},
 		&cli.DurationFlag{Name: "checkpoint-interval", Usage: "take periodic checkpoints"},
+		&cli.StringFlag{Name: "memory", Usage: "the job's memory budget, e.g. 256MiB (overrides memory: in the pipeline file)"},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics and /job on this address"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
 		// --resolve-as reads the pipeline from FILE but resolves its relative paths as if it
@@ -75,6 +77,17 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, usagef("--log-format must be text or json, not %q", o.logFormat)
+	}
+	if s := c.String("memory"); s != "" {
+		var err error
+		if o.memory, err = pipeline.ParseMemory(s); err != nil {
+			return o, usagef("--memory: %v", err)
+		}
+	}
+	// SP=$(pipectl stop …) yields "" when the stop failed: starting from empty state instead
+	// would empty every file sink.
+	if c.IsSet("from-savepoint") && strings.TrimSpace(o.fromSavepoint) == "" {
+		return o, usagef("--from-savepoint needs a savepoint path, got an empty one")
 	}
 	return o, nil
 }
@@ -98,6 +111,14 @@ func runCommand(gs *GlobalState) *cli.Command {
 			if err != nil {
 				return err
 			}
+			var sp *savepoints.Savepoint
+			if o.fromSavepoint != "" {
+				// An unreadable savepoint is refused before detaching, so -d exits as the
+				// foreground does.
+				if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
+					return err
+				}
+			}
 			if o.detach {
 				if _, ok := gs.LookupEnv(envDetached); !ok {
 					id, err := detach(gs, gs.Args[2:])
@@ -108,11 +129,7 @@ func runCommand(gs *GlobalState) *cli.Command {
 					return nil
 				}
 			}
-			var sp *savepoints.Savepoint
-			if o.fromSavepoint != "" {
-				if sp, err = openSavepoint(gs, o.fromSavepoint); err != nil {
-					return err
-				}
+			if sp != nil {
 				if err := checkRestorable(gs, sp, p, o.allowNonRestored); err != nil {
 					return err
 				}
@@ -190,12 +207,18 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if err != nil {
 		return err
 	}
+	releaseSinks, err := jobs.ClaimSinkFiles(h, fileSinkPaths(p), id, p.Name)
+	if err != nil {
+		release()
+		return err
+	}
 	// The job ends in this order: the state directory is released, then the job lock (from
 	// then on the job counts as exited: stop and upgrade go on, and the next job may claim the
 	// state directory at once), and only then the live database is closed and removed. Each
 	// job has its own database directory, so the next one never waits for that.
 	var closeBackend, closeJob func() error
 	defer func() {
+		releaseSinks()
 		release()
 		if closeJob != nil {
 			closeJob()
@@ -225,10 +248,13 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	cpDir := filepath.Join(stateDir, "checkpoints")
-	if o.fresh || sp != nil {
+	var stale *staleCheckpoints
+	if o.fresh {
 		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
 			return err
 		}
+	} else if sp != nil {
+		stale = findStaleCheckpoints(cpDir)
 	} else if cp, err := runtime.LatestCheckpoint(cpDir); err != nil {
 		return err
 	} else if cp != nil {
@@ -241,7 +267,8 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	}
 	dbDir := filepath.Join(stateDir, "db-"+id)
 	go removeStaleDatabases(stateDir, dbDir)
-	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true})
+	budget := memoryBudget(gs, p, o.memory)
+	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true, Memory: budget.Backend})
 	if err != nil {
 		return err
 	}
@@ -256,7 +283,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	cfg := runtime.Config{
 		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
 		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
-		CheckpointDir: cpDir, CheckpointInterval: interval,
+		CheckpointDir: cpDir, CheckpointInterval: interval, Memory: budget,
 		Progress: func(label string, total int64) runtime.Progress {
 			return progress.New(gs.Stderr, label, total)
 		},
@@ -280,7 +307,8 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	closeJob = jb.Close
-	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir}
+	job.OnSnapshot(func(s runtime.SnapshotInfo) { recordSnapshot(jb, job, s) })
+	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir, onSavepoint: stale.prune}
 	srv, err := jobs.Serve(jb.SocketPath(), ctl)
 	if err != nil {
 		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
@@ -332,6 +360,17 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		}
 	}
 	return err
+}
+
+// fileSinkPaths lists the paths of the pipeline's file sinks.
+func fileSinkPaths(p *pipeline.Pipeline) []string {
+	var paths []string
+	for _, n := range p.Sinks {
+		if n.Kind == "file" {
+			paths = append(paths, n.Path)
+		}
+	}
+	return paths
 }
 
 // finishJob records the job's final status and reports it.
@@ -428,6 +467,20 @@ func marshal(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil
+	}
+	return b
+}
+
+// memoryBudget divides the job's memory budget (--memory, else memory: in the file) and sets
+// the Go runtime's soft memory limit from it unless GOMEMLIMIT is set.
+func memoryBudget(gs *GlobalState, p *pipeline.Pipeline, flag int64) runtime.MemoryBudget {
+	total := p.Memory
+	if flag > 0 {
+		total = flag
+	}
+	b := runtime.SplitMemory(total, p.StateBackend)
+	if _, set := gs.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(b.GoLimit)
 	}
 	return b
 }

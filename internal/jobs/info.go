@@ -37,6 +37,9 @@ type Info struct {
 	Savepoint string `json:"savepoint,omitempty"`
 	// Error is why the job failed (status FAILED).
 	Error string `json:"error,omitempty"`
+	// Checkpoints and Savepoints are the job's latest snapshots, oldest first (history.go).
+	Checkpoints []Snapshot `json:"checkpoints,omitempty"`
+	Savepoints  []Snapshot `json:"savepoints,omitempty"`
 }
 
 // readInfo reads a job.json.

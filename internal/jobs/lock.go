@@ -16,7 +16,12 @@ var errLocked = errors.New("locked")
 // the same file fails with errLocked even from the same process, because
 // flock locks belong to open files, not to processes.
 func tryLock(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	return tryLockMode(path, os.O_RDWR|os.O_CREATE, 0o600)
+}
+
+// tryLockMode is tryLock opening the file with flag and perm.
+func tryLockMode(path string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, flag, perm)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

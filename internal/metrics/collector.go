@@ -22,6 +22,12 @@ var (
 		"Duration of the latest savepoint (0: none yet).", nil, nil)
 	descWatermarkLag = prometheus.NewDesc("pipectl_watermark_lag_seconds",
 		"Processing time minus the event time an operator has reached (operators with event time only).", []string{"uid"}, nil)
+	descBackpressure = prometheus.NewDesc("pipectl_backpressure_ratio",
+		"Fraction of the last second an operator's busiest subtask waited to hand records downstream.", []string{"uid"}, nil)
+	descStateBytes = prometheus.NewDesc("pipectl_state_bytes",
+		"Encoded size of a keyed state in the latest checkpoint or savepoint (0: none yet).", []string{"uid", "state"}, nil)
+	descRestarts = prometheus.NewDesc("pipectl_restarts_total",
+		"Restarts of the job after a failure (restart: in the pipeline file).", nil, nil)
 	descJobInfo = prometheus.NewDesc("pipectl_job_info",
 		"Always 1; labels identify the job.", []string{"id", "name"}, nil)
 )
@@ -32,7 +38,8 @@ type jobCollector struct{ src Source }
 // Describe implements prometheus.Collector.
 func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descSkipped,
-		descStateEntries, descLastCheckpoint, descLastSavepoint, descWatermarkLag, descJobInfo} {
+		descStateEntries, descLastCheckpoint, descLastSavepoint, descWatermarkLag, descRestarts, descJobInfo,
+		descBackpressure, descStateBytes} {
 		ch <- d
 	}
 }
@@ -48,10 +55,15 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descRecordsIn, prometheus.CounterValue, float64(op.In), op.UID)
 		ch <- prometheus.MustNewConstMetric(descRecordsOut, prometheus.CounterValue, float64(op.Out), op.UID)
+		ch <- prometheus.MustNewConstMetric(descBackpressure, prometheus.GaugeValue, op.Backpressure, op.UID)
+		for _, s := range op.States {
+			ch <- prometheus.MustNewConstMetric(descStateBytes, prometheus.GaugeValue, float64(s.Bytes), op.UID, s.Name)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(st.Skipped))
 	ch <- prometheus.MustNewConstMetric(descLastCheckpoint, prometheus.GaugeValue, msToSeconds(st.LastCheckpointMs))
 	ch <- prometheus.MustNewConstMetric(descLastSavepoint, prometheus.GaugeValue, msToSeconds(st.LastSavepointMs))
+	ch <- prometheus.MustNewConstMetric(descRestarts, prometheus.CounterValue, float64(st.Restarts))
 	for _, s := range c.src.StateEntries() {
 		ch <- prometheus.MustNewConstMetric(descStateEntries, prometheus.GaugeValue, float64(s.Entries), s.UID, s.State)
 	}

@@ -60,7 +60,8 @@ func newFakeSource() *fakeSource {
 			LastCheckpointMs: 1250, LastSavepointMs: 40,
 			Records: []runtime.OperatorCount{
 				{UID: "readings", In: 0, Out: 100},
-				{UID: "alarm", In: 100, Out: 7},
+				{UID: "alarm", In: 100, Out: 7, Backpressure: 0.25, States: []runtime.StateSize{
+					{Name: "last", Entries: 12, Bytes: 480}, {Name: "count", Entries: 5, Bytes: 0}}},
 			},
 		},
 		entries: []runtime.StateCount{

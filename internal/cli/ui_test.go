@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestUIAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr, token string
+		ok          bool
+	}{
+		{"127.0.0.1:8081", "", true},
+		{"127.0.0.2:0", "", true},
+		{"localhost:8081", "", true},
+		{"[::1]:8081", "", true},
+		{"0.0.0.0:8081", "", false},
+		{":8081", "", false},
+		{"192.168.1.10:8081", "", false},
+		{"[::]:8081", "", false},
+		{"dashboard.example:8081", "", false},
+		{"0.0.0.0:8081", "t0ken", true},
+		{":8081", "t0ken", true},
+		{"8081", "", false},
+		{"127.0.0.1", "t0ken", false},
+	} {
+		err := checkUIAddr(tc.addr, tc.token)
+		if (err == nil) != tc.ok {
+			t.Errorf("checkUIAddr(%q, %q) = %v, want ok=%v", tc.addr, tc.token, err, tc.ok)
+		}
+		if err != nil && exitCode(err) != 2 {
+			t.Errorf("checkUIAddr(%q, %q): exit code %d, want 2", tc.addr, tc.token, exitCode(err))
+		}
+	}
+}
+
+// lockedBuffer is a strings.Builder safe for a writer and a polling reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestUICommand(t *testing.T) {
+	gs, stdout, _ := testState(t, "ui", "--addr", "127.0.0.1:0")
+	var stderr lockedBuffer
+	gs.Stderr = &stderr
+	sigs := make(chan os.Signal, 1)
+	gs.Signals = func() (<-chan os.Signal, func()) { return sigs, func() {} }
+	code := make(chan int, 1)
+	go func() { code <- Main(gs) }()
+
+	url := regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:\d+/)\n`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); {
+		if m := url.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+		}
+		time.Sleep(10 * time.Millisecond) // polling the output, not synchronising on time
+	}
+	if base == "" {
+		t.Fatalf("no dashboard line on stderr: %q", stderr.String())
+	}
+	resp, err := http.Get(base + "api/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET api/jobs: %d", resp.StatusCode)
+	}
+	sigs <- syscall.SIGINT
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Errorf("exit %d after SIGINT, want 0; stderr: %s", c, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ui did not end on SIGINT")
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("ui wrote on stdout: %q", stdout.String())
+	}
+}
+
+func TestUIRefusesOpenAddressWithoutToken(t *testing.T) {
+	gs, stdout, stderr := testState(t, "ui", "--addr", "0.0.0.0:0")
+	if code := Main(gs); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), "--auth-token") || stdout.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q", stdout, stderr)
+	}
+}

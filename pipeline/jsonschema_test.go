@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+)
+
+// compiledSchema compiles JSONSchema with an independent JSON Schema validator.
+func compiledSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("pipeline.schema.json", parsed); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("pipeline.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// yamlAsJSON reads a YAML document as the JSON value an editor's validator sees.
+func yamlAsJSON(t *testing.T, text string) any {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal([]byte(text), &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestJSONSchemaAcceptsExamples validates every example pipeline against the schema.
+func TestJSONSchemaAcceptsExamples(t *testing.T) {
+	s := compiledSchema(t)
+	files, err := filepath.Glob("../examples/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.yaml") {
+			continue // pipeline test files, not pipelines
+		}
+		n++
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(yamlAsJSON(t, string(text))); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no example pipelines found")
+	}
+}
+
+// TestJSONSchemaRejects checks that the schema refuses what validate refuses about shapes.
+func TestJSONSchemaRejects(t *testing.T) {
+	s := compiledSchema(t)
+	const base = `
+name: p
+sources:
+  - {uid: in, kind: file, path: a.jsonl, schema: "{n: int}"}
+sinks:
+  - {uid: out, kind: stdout, input: in}
+`
+	for _, tc := range []struct{ name, yaml string }{
+		{"unknown top-level key", base + "paralelism: 2\n"},
+		{"unknown source key", strings.Replace(base, "path: a.jsonl", "path: a.jsonl, folow: true", 1)},
+		{"key of another kind", strings.Replace(base, "path: a.jsonl", "path: a.jsonl, count: 3", 1)},
+		{"unknown kind", strings.Replace(base, "kind: stdout", "kind: stdot", 1)},
+		{"missing required option", strings.Replace(base, "path: a.jsonl, ", "", 1)},
+		{"bad enum", strings.Replace(base, "path: a.jsonl", "path: a.jsonl, format: xml", 1)},
+		{"bad duration", base + "function_timeout: soon\n"},
+		{"missing name", strings.Replace(base, "name: p\n", "", 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.Validate(yamlAsJSON(t, tc.yaml)); err == nil {
+				t.Errorf("accepted:\n%s", tc.yaml)
+			}
+		})
+	}
+	if err := s.Validate(yamlAsJSON(t, base+"parallelism: ${PAR:-2}\n")); err != nil {
+		t.Errorf("a ${VAR} scalar is refused: %v", err)
+	}
+}
+
+// TestJSONSchemaCoversEveryKey fails when validate takes a key the schema does not describe.
+func TestJSONSchemaCoversEveryKey(t *testing.T) {
+	if _, err := JSONSchema(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range topKeys {
+		if _, ok := topKeySchemas[k]; !ok && !slices.Contains([]string{"sources", "operators", "sinks"}, k) {
+			t.Errorf("top-level key %q has no schema", k)
+		}
+	}
+}

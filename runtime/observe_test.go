@@ -1,0 +1,148 @@
+package runtime
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/statebackend"
+)
+
+// operatorStatus is the status of one uid.
+func operatorStatus(t *testing.T, j *Job, uid string) OperatorCount {
+	t.Helper()
+	for _, c := range j.Status().Records {
+		if c.UID == uid {
+			return c
+		}
+	}
+	t.Fatalf("no status for %q", uid)
+	return OperatorCount{}
+}
+
+func TestStatusStateSizesAndSnapshotHook(t *testing.T) {
+	h := newHarness(t, statebackend.KindMemory)
+	hj := h.mustJob(snapshotPipeline, jobSpec{vars: snapVars("2", slowRate), checkpointDir: h.path("checkpoints")})
+	var got []SnapshotInfo
+	done := make(chan struct{}, 4)
+	hj.job.OnSnapshot(func(s SnapshotInfo) { got = append(got, s); done <- struct{}{} })
+	hj.start()
+	eventually(t, "some output", func() bool { return recordsOut(hj.job, "running") >= 200 })
+
+	st := operatorStatus(t, hj.job, "running")
+	if len(st.States) != 1 || st.States[0].Bytes != 0 {
+		t.Fatalf("states of running before any snapshot: %+v, want one of 0 bytes", st.States)
+	}
+
+	res, err := hj.job.Savepoint(h.path("savepoints"), "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	cp, err := hj.job.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	hj.job.Cancel()
+	if err := hj.wait(); !errors.Is(err, ErrCanceled) {
+		t.Fatalf("run: %v", err)
+	}
+
+	sp, err := savepoints.Open(cp.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, o := range sp.Meta.Operators {
+		for _, s := range o.States {
+			if o.UID == "running" {
+				want = s.Bytes
+			}
+		}
+	}
+	if b := operatorStatus(t, hj.job, "running").States[0].Bytes; b != want || b == 0 {
+		t.Errorf("state bytes %d after the checkpoint, want %d as written", b, want)
+	}
+	if len(got) != 2 {
+		t.Fatalf("hook saw %d snapshots, want 2: %+v", len(got), got)
+	}
+	for i, w := range []struct {
+		trigger string
+		res     *SavepointResult
+	}{{"manual", res}, {"checkpoint", cp}} {
+		s := got[i]
+		if s.Trigger != w.trigger || s.Path != w.res.Path || s.Bytes != w.res.Bytes || s.DurationMs != w.res.Duration || s.Time.IsZero() {
+			t.Errorf("snapshot %d: %+v, want %s %+v", i, s, w.trigger, *w.res)
+		}
+		if s.Checkpoint() != (w.trigger == "checkpoint") {
+			t.Errorf("snapshot %d: Checkpoint() = %v", i, s.Checkpoint())
+		}
+	}
+}
+
+// slowConsumer is a pipeline whose keyed operator burns time on every record, so the
+// source, which could go much faster, spends most of its time waiting on a full inbox.
+const slowConsumer = `name: slow
+parallelism: 1
+state_backend: memory
+sources:
+  - uid: fast
+    kind: generator
+    fn: "i => ({k: i % 3, i})"
+    schema: {k: int, i: int}
+operators:
+  - uid: slow
+    kind: reduce
+    input: fast
+    key_by: k
+    fn: "(a, b) => { let x = 0; for (let n = 0; n < 1000; n++) x += n; return b }"
+sinks:
+  - uid: out
+    kind: stdout
+    input: slow
+`
+
+func TestBackpressure(t *testing.T) {
+	h := newHarness(t, statebackend.KindMemory)
+	hj := h.mustJob(slowConsumer, jobSpec{}).start()
+	defer func() {
+		hj.job.Cancel()
+		hj.wait()
+	}()
+	eventually(t, "backpressure at the source", func() bool {
+		return operatorStatus(t, hj.job, "fast").Backpressure > 0.5
+	})
+	for _, uid := range []string{"slow", "out"} {
+		if bp := operatorStatus(t, hj.job, uid).Backpressure; bp > 0.5 {
+			t.Errorf("%s: backpressure %v; its own output is not the bottleneck", uid, bp)
+		}
+	}
+}
+
+func TestPressureSampler(t *testing.T) {
+	var p pressureSampler
+	idle, stuck, half := &blockTimer{}, &blockTimer{}, &blockTimer{}
+	timers := []*blockTimer{idle, stuck, half}
+	if r := p.sample(timers); len(r) != 0 {
+		t.Errorf("first sample %v, want no ratios yet", r)
+	}
+	start := time.Now()
+	stuck.since.Store(start.UnixNano()) // a wait that never ends
+	// Wait out one interval (polling the sampler, not sleeping a guessed time).
+	var r map[*blockTimer]float64
+	for time.Since(start) < 3*pressureInterval {
+		if r = p.sample(timers); len(r) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	half.total.Store(int64(time.Since(start)) / 2)
+	if r[idle] != 0 || r[stuck] < 0.5 || r[stuck] > 1 {
+		t.Errorf("ratios idle %v, stuck %v; want 0 and most of the interval", r[idle], r[stuck])
+	}
+	if again := p.sample(timers); again[half] != r[half] {
+		t.Errorf("a sample within the interval changed: %v then %v", r[half], again[half])
+	}
+}
