@@ -163,6 +163,7 @@ type kafkaSource struct {
 	count    int                                        // partitions known (the index of the next discovered one)
 	parts    map[topicPartition]*kPart                  // this subtask's partitions; nil before Run
 	commit   func(ctx context.Context, o Offsets) error // group commit (nil without group)
+	errs     kafkaErrors
 }
 
 // kPart is the reading state of one partition.
@@ -243,12 +244,16 @@ func (s *kafkaSource) SnapshotComplete(o Offsets) error {
 	return commit(ctx, o)
 }
 
+// Errors implements ErrorCounter: the broker errors the consumer retried.
+func (s *kafkaSource) Errors() int64 { return s.errs.n.Load() }
+
 // pollWait is how long one poll waits for records before the source idles.
 const pollWait = 50 * time.Millisecond
 
 // Run reads this subtask's partitions until they are done (bounded) or the job stops.
 func (s *kafkaSource) Run(ctx SourceContext) error {
-	opts, err := kafkaClientOpts(s.o)
+	s.errs.logf = ctx.Logf
+	opts, err := kafkaClientOpts(s.o, &s.errs)
 	if err != nil {
 		return err
 	}
@@ -331,7 +336,7 @@ func (s *kafkaSource) discover(adm *kadm.Client) ([]topicPartition, error) {
 	defer cancel()
 	tds, err := adm.ListTopics(ctx, s.topics...)
 	if err != nil {
-		return nil, fmt.Errorf("list topics: %w", err)
+		return nil, Retryable(fmt.Errorf("list topics: %w", err))
 	}
 	var out []topicPartition
 	for _, td := range tds {
@@ -378,22 +383,22 @@ func (s *kafkaSource) begin(adm *kadm.Client, mine []topicPartition, restored bo
 		topics := topicsOf(mine)
 		first, err := adm.ListStartOffsets(ctx, topics...)
 		if err != nil {
-			return fmt.Errorf("list offsets: %w", err)
+			return Retryable(fmt.Errorf("list offsets: %w", err))
 		}
 		end, err := adm.ListEndOffsets(ctx, topics...)
 		if err != nil {
-			return fmt.Errorf("list offsets: %w", err)
+			return Retryable(fmt.Errorf("list offsets: %w", err))
 		}
 		var at kadm.ListedOffsets
 		if !restored && s.start.ms >= 0 {
 			if at, err = adm.ListOffsetsAfterMilli(ctx, s.start.ms, topics...); err != nil {
-				return fmt.Errorf("list offsets: %w", err)
+				return Retryable(fmt.Errorf("list offsets: %w", err))
 			}
 		}
 		var stable kadm.ListedOffsets
 		if s.Bounded() {
 			if stable, err = adm.ListCommittedOffsets(ctx, topics...); err != nil {
-				return fmt.Errorf("list offsets: %w", err)
+				return Retryable(fmt.Errorf("list offsets: %w", err))
 			}
 		}
 		for _, tp := range mine {
@@ -575,7 +580,7 @@ func (s *kafkaSource) fetchErrors(adm *kadm.Client, fetches kgo.Fetches, ctx Sou
 			}
 			return err
 		}
-		ctx.Logf("kafka: topic %s partition %d: %v (retrying)", fe.Topic, fe.Partition, fe.Err)
+		s.errs.add("kafka: topic %s partition %d: %v (retrying)", fe.Topic, fe.Partition, fe.Err)
 	}
 	return nil
 }

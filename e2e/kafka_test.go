@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -100,33 +101,59 @@ type output struct {
 	N    int `json:"n"`
 }
 
-// readCommitted reads every committed record of a topic with a read_committed consumer.
+// readCommitted reads every committed record of a topic with a read_committed consumer, up
+// to the last stable offset each partition had first (control records tell where a partition
+// ends; they are left out).
 func readCommitted(t *testing.T, brokers, topic string) []output {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(topic),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends, err := kadm.NewClient(adm).ListCommittedOffsets(ctx, topic)
+	adm.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := map[int32]kgo.Offset{}
+	left := map[int32]int64{} // partition -> its last stable offset, while not reached
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			from[o.Partition] = kgo.NewOffset().AtStart()
+			left[o.Partition] = o.Offset
+		}
+	})
+	if len(left) == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	var out []output
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	for len(left) > 0 {
 		fetches := cl.PollFetches(ctx)
-		cancel()
-		n := 0
-		fetches.EachRecord(func(r *kgo.Record) {
-			var o output
-			if err := json.Unmarshal(r.Value, &o); err != nil {
-				t.Fatalf("output record %q: %v", r.Value, err)
-			}
-			out = append(out, o)
-			n++
-		})
-		if n == 0 {
-			return out
+		if ctx.Err() != nil {
+			t.Fatalf("reading %s: partitions %v not read to their end", topic, left)
 		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() && r.Offset < left[r.Partition] {
+				var o output
+				if err := json.Unmarshal(r.Value, &o); err != nil {
+					t.Fatalf("output record %q: %v", r.Value, err)
+				}
+				out = append(out, o)
+			}
+			if end, ok := left[r.Partition]; ok && r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
+		})
 	}
+	return out
 }
 
 // checkExactlyOnce checks that out holds, for the events 0..n-1, each event once with its
