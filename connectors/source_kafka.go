@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/pipectl/pipectl/schema"
 )
@@ -280,7 +281,7 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		s.commit = func(ctx context.Context, o Offsets) error { return commitGroup(ctx, adm, g, o) }
 		s.mu.Unlock()
 	}
-	all, err := s.discover(adm)
+	all, err := s.discover(cl)
 	if err != nil {
 		return err
 	}
@@ -330,24 +331,31 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 	}
 }
 
-// discover lists the partitions of the source's topics, sorted by (topic, partition).
-func (s *kafkaSource) discover(adm *kadm.Client) ([]topicPartition, error) {
+// discover lists the partitions of the source's topics, sorted by (topic, partition). It asks
+// the cluster each time (the client's metadata cache would hide new topics for a while).
+func (s *kafkaSource) discover(cl *kgo.Client) ([]topicPartition, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.o.Duration("connect_timeout", defaultConnectTimeout))
 	defer cancel()
-	tds, err := adm.ListTopics(ctx, s.topics...)
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range s.topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
 		return nil, Retryable(fmt.Errorf("list topics: %w", err))
 	}
 	var out []topicPartition
-	for _, td := range tds {
-		if s.pattern != nil && !s.pattern.MatchString(td.Topic) {
+	for _, td := range resp.Topics {
+		if td.Topic == nil || (s.pattern != nil && (td.IsInternal || !s.pattern.MatchString(*td.Topic))) {
 			continue
 		}
-		if td.Err != nil {
-			return nil, fmt.Errorf("topic %q: %w", td.Topic, td.Err)
+		if err := kerr.ErrorForCode(td.ErrorCode); err != nil {
+			return nil, fmt.Errorf("topic %q: %w", *td.Topic, err)
 		}
 		for _, p := range td.Partitions {
-			out = append(out, topicPartition{td.Topic, p.Partition})
+			out = append(out, topicPartition{*td.Topic, p.Partition})
 		}
 	}
 	slices.SortFunc(out, comparePartitions)
@@ -514,30 +522,38 @@ func (s *kafkaSource) consume(cl *kgo.Client, tps []topicPartition, ctx SourceCo
 // on from the known ones in (topic, partition) order, and this subtask reads its share from
 // earliest.
 func (s *kafkaSource) rediscover(adm *kadm.Client, cl *kgo.Client, ctx SourceContext) error {
-	all, err := s.discover(adm)
+	all, err := s.discover(cl)
 	if err != nil {
 		return err
 	}
-	var mine []topicPartition
+	var fresh, mine []topicPartition
 	s.mu.Lock()
+	n := s.count
 	for _, tp := range all {
 		if s.known[tp] {
 			continue
 		}
-		s.known[tp] = true
-		if s.count%s.cfg.Parallelism == s.cfg.Subtask {
+		fresh = append(fresh, tp)
+		if n%s.cfg.Parallelism == s.cfg.Subtask {
 			mine = append(mine, tp)
 		}
-		s.count++
+		n++
 	}
 	s.mu.Unlock()
-	if len(mine) == 0 {
-		return nil
+	if len(mine) > 0 {
+		if err := s.begin(adm, mine, true); err != nil {
+			return err // none is known yet: the next discovery tries them all again
+		}
 	}
-	if err := s.begin(adm, mine, true); err != nil {
-		return err
+	s.mu.Lock()
+	for _, tp := range fresh {
+		s.known[tp] = true
 	}
-	s.consume(cl, mine, ctx)
+	s.count = n
+	s.mu.Unlock()
+	if len(mine) > 0 {
+		s.consume(cl, mine, ctx)
+	}
 	return nil
 }
 
