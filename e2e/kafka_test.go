@@ -403,3 +403,58 @@ sinks:
 		t.Errorf("run took %v to fail, want about connect_timeout (2s)", took)
 	}
 }
+
+// TestKafkaEventTimeIdleSubtasks runs a source with timestamp: kafka at parallelism 3 on a
+// topic of one partition: the two subtasks without a partition are idle and never hold the
+// watermark back, so an event-time window fires as soon as the partition's records pass its
+// end, without idle_timeout and while the job keeps running.
+func TestKafkaEventTimeIdleSubtasks(t *testing.T) {
+	t.Parallel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	h := newHarness(t)
+	h.write("p.yaml", `name: kafka-windows
+sources:
+  - uid: events
+    kind: kafka
+    brokers: "`+brokers+`"
+    topics: [one]
+    parallelism: 3
+    timestamp: kafka
+    metadata: {timestamp: ts}
+    schema: {room: int, ts: int}
+operators:
+  - uid: counts
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 10s}
+    fn: "(room, w, events) => [{room: room, start: w.start, n: events.length}]"
+    output: {room: int, start: int, n: int}
+sinks:
+  - uid: out
+    kind: stdout
+    input: counts
+`)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.DefaultProduceTopic("one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, ms := range []int64{1000, 2000, 3000, 25000} {
+		r := &kgo.Record{Value: []byte(`{"room":1}`), Timestamp: time.UnixMilli(ms)}
+		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := h.start("run", "p.yaml")
+	eventually(t, 30*time.Second, "the window [0, 10s) to fire", func() bool {
+		return strings.Contains(run.stdout.String(), `{"room":1,"start":0,"n":3}`)
+	})
+	run.signal(t, syscall.SIGTERM)
+	run.wait(t, 30*time.Second)
+}
