@@ -84,8 +84,10 @@ type kafkaSink struct {
 	cl    *kgo.Client
 	errs  kafkaErrors
 
+	errMu sync.Mutex // guards err apart from mu: produce callbacks run while mu is held (Flush)
+	err   error      // the first failed produce
+
 	mu    sync.Mutex
-	err   error // the first failed produce
 	open  bool  // exactly_once: a transaction is open
 	n     int64 // records produced into the open transaction
 	snapN int64 // n when a snapshot last took the open transaction; -1: none did
@@ -181,8 +183,8 @@ func (s *kafkaSink) Write(rec any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
+	if err := s.failure(); err != nil {
+		return err
 	}
 	if !s.exact {
 		s.produce(r)
@@ -204,13 +206,20 @@ func (s *kafkaSink) Write(rec any) error {
 func (s *kafkaSink) produce(r *kgo.Record) {
 	s.cl.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
 		if err != nil {
-			s.mu.Lock()
+			s.errMu.Lock()
 			if s.err == nil {
 				s.err = Retryable(fmt.Errorf("sink %q: produce to %s: %w", s.cfg.UID, s.topic, err))
 			}
-			s.mu.Unlock()
+			s.errMu.Unlock()
 		}
 	})
+}
+
+// failure is the first failed produce (nil: none).
+func (s *kafkaSink) failure() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
 }
 
 // beginLocked opens a transaction unless one is open.
@@ -235,7 +244,7 @@ func (s *kafkaSink) flush() error {
 	if err := s.cl.Flush(ctx); err != nil {
 		return Retryable(fmt.Errorf("sink %q: flush: %w", s.cfg.UID, err))
 	}
-	return s.err
+	return s.failure()
 }
 
 // Committed waits for every record to be acknowledged; with exactly_once it pre-commits the
