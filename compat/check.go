@@ -2,6 +2,7 @@ package compat
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
@@ -27,17 +28,23 @@ func Check(old *savepoints.Metadata, p *pipeline.Pipeline, opts Options) *Report
 		oldOps[old.Operators[i].UID] = &old.Operators[i]
 	}
 	seen := make(map[string]bool, len(oldOps))
+	take := p.TakeOver(func(uid string) bool { return oldOps[uid] != nil })
 	for _, n := range fileOrder(p) {
-		seen[n.UID] = true
-		if op, ok := oldOps[n.UID]; ok {
-			c.node(op, n)
-		} else {
+		stored, ok := take.Stored[n]
+		if !ok {
 			c.newNode(n)
+			continue
+		}
+		seen[stored] = true
+		first := len(c.results)
+		c.node(oldOps[stored], n)
+		for i := first; i < len(c.results); i++ {
+			c.results[i].RenamedFrom = take.RenamedFrom(n)
 		}
 	}
 	for i := range old.Operators {
 		if op := &old.Operators[i]; !seen[op.UID] {
-			c.removed(op)
+			c.removed(op, take)
 		}
 	}
 	rep := &Report{Compatible: true, Results: c.results}
@@ -112,7 +119,15 @@ func (c *checker) newState(n *pipeline.Node, s *pipeline.StateDesc, reason strin
 }
 
 // removed reports a uid of the old side that the new pipeline lacks.
-func (c *checker) removed(op *savepoints.OperatorMeta) {
+func (c *checker) removed(op *savepoints.OperatorMeta, take pipeline.Takeover) {
+	if len(op.States) == 0 && len(op.Offsets) > 0 {
+		c.removedPosition(op)
+		return
+	}
+	gone := "is not in the new pipeline"
+	if n := c.claimant(op.UID); n != nil {
+		gone = fmt.Sprintf("is listed in the previous_uids of %s, which takes over %s", n.UID, take.Stored[n])
+	}
 	if len(op.States) == 0 {
 		c.add(Result{UID: op.UID, Verdict: VerdictCompatible, Rule: RuleStateUnchanged,
 			Reason: fmt.Sprintf("removed %s, stateless: no state is lost", op.Kind)},
@@ -121,11 +136,21 @@ func (c *checker) removed(op *savepoints.OperatorMeta) {
 	}
 	for i := range op.States {
 		s := &op.States[i]
-		what := fmt.Sprintf("%s %s is not in the new pipeline: its state %s of type %s",
-			op.Kind, op.UID, s.Name, s.Schema)
+		what := fmt.Sprintf("%s %s %s: its state %s of type %s",
+			op.Kind, op.UID, gone, s.Name, s.Schema)
 		c.dropped(op.UID, s, pipeline.Pos{}, what,
 			"keep the operator under uid "+op.UID)
 	}
+}
+
+// claimant is the node that lists uid in its previous_uids, or nil.
+func (c *checker) claimant(uid string) *pipeline.Node {
+	for _, n := range c.p.Nodes {
+		if slices.Contains(n.PreviousUIDs, uid) {
+			return n
+		}
+	}
+	return nil
 }
 
 // dropped reports old state that nothing in the new pipeline restores.
@@ -144,6 +169,9 @@ func (c *checker) dropped(uid string, s *savepoints.StateMeta, pos pipeline.Pos,
 
 // node compares a uid present on both sides.
 func (c *checker) node(op *savepoints.OperatorMeta, n *pipeline.Node) {
+	if c.position(op, n) {
+		return
+	}
 	switch {
 	case len(op.States) == 0 && len(n.States) == 0:
 		reason := fmt.Sprintf("stateless %s: nothing to restore", n.Kind)

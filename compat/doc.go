@@ -5,8 +5,10 @@
 // types and the fix, and the position in the new file of the declaration that decides it.
 //
 // The evolution of one type into another is schema.Evolve's job; this package adds what only
-// operators know: uids, operator kinds, key types, dropped and new states, `migrate` functions,
-// `migrate_from`, max_parallelism and --allow-non-restored-state. A Report is written as text,
+// operators know: uids and the `previous_uids` that take over renamed ones (the same decision
+// as a restore's, pipeline.TakeOver), operator kinds, key types, dropped and new states,
+// `migrate` functions, `migrate_from`, the offsets and committed state of sources and sinks
+// (sources.go), max_parallelism and --allow-non-restored-state. A Report is written as text,
 // JSON or GitHub annotations.
 //
 // Every case of testdata/*.txtar is one old.yaml, one new.yaml (and optional flags) with the

@@ -67,9 +67,12 @@ func evolutionReason(oldSchema string, s *pipeline.StateDesc, n *pipeline.Node, 
 		return "schema " + oldSchema + " unchanged"
 	}
 	reason := ev.Reason
-	if ev.Verdict == schema.Incompatible && s.Kind == pipeline.StateInternal {
-		what, _, _ := strings.Cut(reason, "; ")
+	switch what, fix, _ := strings.Cut(reason, "; "); {
+	case ev.Verdict != schema.Incompatible:
+	case s.Kind == pipeline.StateInternal:
 		reason = what + "; fix: " + internalFix(n, s)
+	case strings.HasSuffix(fix, "or restore with --allow-non-restored-state"):
+		reason = what + "; " + userStateFix
 	}
 	var more []string
 	for _, f := range ev.Findings {
@@ -98,6 +101,13 @@ func migrateReason(oldSchema, newSchema string, s *pipeline.StateDesc, ev schema
 	}
 	return reason + "; `check-compat --verify-state` runs it over a savepoint's entries first"
 }
+
+// userStateFix is the fix to an incompatible change of a declared state's type. The flag alone
+// is no fix: it lets a restore drop a state that the new pipeline no longer declares, never
+// one whose type changed, so it comes with a new name.
+const userStateFix = "declare a migrate function, keep the old state as it is and add a new one " +
+	"that you fill lazily, or rename the state and restore with --allow-non-restored-state (the " +
+	"renamed state starts empty)"
 
 // internalFix is the fix to an incompatible change of an operator's internal state, which
 // follows from the types that reach the operator (or an aggregate's accumulator).

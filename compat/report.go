@@ -39,6 +39,11 @@ const (
 	RuleKeyTypeChanged        = "KEY_TYPE_CHANGED"
 	RuleOperatorKindChanged   = "OPERATOR_KIND_CHANGED"
 	RuleMaxParallelismChanged = "MAX_PARALLELISM_CHANGED"
+	// RuleUIDRenamed is noted on the results of a uid that takes over the state of an old uid
+	// (previous_uids); the deciding rule stays the result's Rule.
+	RuleUIDRenamed          = "UID_RENAMED"
+	RuleSourceKindChanged   = "SOURCE_KIND_CHANGED"
+	RuleSourceTopicsDropped = "SOURCE_TOPICS_DROPPED"
 )
 
 // Result is the verdict for one state of one uid, for a stateless uid (State empty), or for
@@ -51,6 +56,9 @@ type Result struct {
 	OldSchema string // canonical type expression stored by the old side; "" when none
 	NewSchema string // canonical type expression declared by the new side; "" when none
 	Reason    string // names the path, both types and the fix
+	// RenamedFrom is the old uid whose state the result's uid takes over (previous_uids);
+	// "" when it restores its own.
+	RenamedFrom string
 	// File, Line and Column locate the new file's declaration that decides the result;
 	// Line and Column are 0 when no declaration does (a dropped uid).
 	File     string
@@ -68,6 +76,14 @@ func (r *Result) Name() string {
 		return r.UID
 	}
 	return r.UID + "/" + r.State
+}
+
+// Note is the reason with the rename noted: "… (renamed from OLD: UID_RENAMED)".
+func (r *Result) Note() string {
+	if r.RenamedFrom == "" {
+		return r.Reason
+	}
+	return r.Reason + " (renamed from " + r.RenamedFrom + ": " + RuleUIDRenamed + ")"
 }
 
 // Location is `file:line:col`, `file` without a line, or `-` without a file.
@@ -93,6 +109,8 @@ type resultJSON struct {
 	File      *string `json:"file"`
 	Line      *int    `json:"line"`
 	Column    *int    `json:"column"`
+	// RenamedFrom is only written for a uid that takes over an old uid's state.
+	RenamedFrom *string `json:"renamed_from,omitempty"`
 }
 
 // MarshalJSON writes the SPEC §7 shape, with null for absent uid, state, schemas and position.
@@ -107,6 +125,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		OldSchema: nullString(r.OldSchema), NewSchema: nullString(r.NewSchema),
 		Reason: r.Reason,
 		File:   nullString(r.File), Line: nullInt(r.Line), Column: nullInt(r.Column),
+		RenamedFrom: nullString(r.RenamedFrom),
 	})
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }

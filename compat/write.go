@@ -17,7 +17,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Verdict, r.Name(), r.Rule, r.Location(),
-			oneLine(r.Reason))
+			oneLine(r.Note()))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write compat report: %w", err)
@@ -62,7 +62,7 @@ func (rep *Report) WriteGitHub(w io.Writer) error {
 				props = append(props, "line="+strconv.Itoa(r.Line), "col="+strconv.Itoa(r.Column))
 			}
 		}
-		msg := fmt.Sprintf("%s %s (%s): %s", r.Name(), r.Verdict, r.Rule, r.Reason)
+		msg := fmt.Sprintf("%s %s (%s): %s", r.Name(), r.Verdict, r.Rule, r.Note())
 		if _, err := fmt.Fprintf(w, "::%s%s::%s\n", level, githubProps(props),
 			escapeData(msg)); err != nil {
 			return fmt.Errorf("write compat report: %w", err)

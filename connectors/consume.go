@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,12 +41,25 @@ func (f *fileState) consume(ctx SourceContext, sc *lineScanner, form format, fin
 				break
 			}
 			if err := ctx.Emit(rec); err != nil {
-				return err
+				return f.atLine(err)
 			}
 		}
 		f.line++
 		f.off.Store(pos)
 	}
+}
+
+// atLine prefixes a failure of the record at f's offset (an operator chained to the source
+// failed on it) with its file and line; a stop passes as it is.
+func (f *fileState) atLine(err error) error {
+	if errors.Is(err, ErrStopped) {
+		return err
+	}
+	n, lerr := f.lineNumber()
+	if lerr != nil {
+		return err
+	}
+	return fmt.Errorf("%s:%d: %w", f.path, n, err)
 }
 
 // bad reports a malformed line to ctx; the error that ends the source names the file, line

@@ -18,18 +18,25 @@ const EnvFaultSinkWrite = "PIPECTL_FAULT_SINK_WRITE"
 type sinkFault struct {
 	uid    string
 	after  int64
-	remain *int64 // failures left in this process, guarded by faultMu
+	remain *int64 // failures left, guarded by faultMu
 }
 
 var (
 	faultMu sync.Mutex
-	// faultsLeft counts the failures left per fault setting, for the life of the process.
-	faultsLeft = map[string]*int64{}
+	// faultSpec is the setting the failures left in faultLeft are counted for: they are
+	// counted for the life of the process, or until the setting changes.
+	faultSpec string
+	faultLeft *int64
 )
 
 // sinkFaultFor returns the fault injected into the sink uid, or nil.
 func sinkFaultFor(uid string) (*sinkFault, error) {
 	spec := os.Getenv(EnvFaultSinkWrite)
+	faultMu.Lock()
+	if spec != faultSpec {
+		faultSpec, faultLeft = spec, nil
+	}
+	faultMu.Unlock()
 	if spec == "" {
 		return nil, nil
 	}
@@ -47,12 +54,10 @@ func sinkFaultFor(uid string) (*sinkFault, error) {
 	}
 	faultMu.Lock()
 	defer faultMu.Unlock()
-	left, ok := faultsLeft[spec]
-	if !ok {
-		left = &failures
-		faultsLeft[spec] = left
+	if faultLeft == nil {
+		faultLeft = &failures
 	}
-	return &sinkFault{uid: uid, after: after, remain: left}, nil
+	return &sinkFault{uid: uid, after: after, remain: faultLeft}, nil
 }
 
 // faultySink fails its Write once after a number of records, while the fault has failures
@@ -78,7 +83,7 @@ func newFaultySink(s Sink, f *sinkFault) Sink {
 func (s *faultySink) Write(rec any) error {
 	if s.armed && s.written >= s.fault.after {
 		s.armed = false
-		return Retryable(fmt.Errorf("sink %q: write: injected I/O fault (%s)", s.fault.uid, EnvFaultSinkWrite))
+		return Retryable(fmt.Errorf("write: injected I/O fault (%s)", EnvFaultSinkWrite))
 	}
 	s.written++
 	return s.Sink.Write(rec)

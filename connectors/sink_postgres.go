@@ -98,8 +98,6 @@ func fieldOf(t *schema.Type, name string) *schema.Field {
 // with key, COPY into a session-local staging table and one INSERT … SELECT … ON CONFLICT
 // DO UPDATE; without key, COPY straight into the table.
 type postgresSink struct {
-	uid     string
-	t       *schema.Type
 	cfg     *pgx.ConnConfig
 	secrets []string // the password, as it may appear in messages
 	where   string   // "host H, database D, table T": the context of every error
@@ -110,8 +108,10 @@ type postgresSink struct {
 	retry   time.Duration
 	create  bool
 
+	logf   func(format string, args ...any)
 	conn   *pgx.Conn
-	staged bool // the staging table exists in conn's session
+	staged bool  // the staging table exists in conn's session
+	failed error // a write that failed for good: the buffered rows are not written again
 
 	rows   [][]any
 	byKey  map[string]int // key bytes -> index in rows
@@ -137,9 +137,13 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 		return nil, err
 	}
 	s := &postgresSink{
-		uid: cfg.UID, t: cfg.Type, cfg: pc, secrets: dsnSecrets(dsn, pc), table: table,
+		cfg: pc, secrets: dsnSecrets(dsn, pc), table: table,
 		cols: columnsOf(cfg.Type), batch: int(o.Int("batch_size", pgDefaultBatch)),
 		retry: o.Duration("retry_timeout", pgDefaultRetry), create: o.Bool("create_table", false),
+		logf: cfg.Logf,
+	}
+	if s.logf == nil {
+		s.logf = func(string, ...any) {}
 	}
 	s.where = fmt.Sprintf("host %s, database %q, table %s", hostOf(pc), pc.Database, table.Sanitize())
 	for _, k := range o.Strings("key") {
@@ -154,6 +158,7 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 		s.upsert = upsertSQL(table, s.cols, s.keys)
 	}
 	if err := s.open(); err != nil {
+		s.disconnect()
 		return nil, err
 	}
 	return s, nil
@@ -229,10 +234,14 @@ func (s *postgresSink) Write(rec any) error {
 // Flush writes and commits the buffered rows as one transaction, retrying a lost connection
 // until retry_timeout.
 func (s *postgresSink) Flush() error {
+	if s.failed != nil {
+		return s.failed
+	}
 	if len(s.rows) == 0 {
 		return nil
 	}
 	if err := s.retrying("write", s.writeBatch); err != nil {
+		s.failed = err
 		return err
 	}
 	clear(s.rows)

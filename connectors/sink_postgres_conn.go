@@ -45,8 +45,10 @@ func (s *postgresSink) retrying(op string, f func(ctx context.Context) error) er
 		}
 		s.disconnect()
 		if time.Now().Add(wait).After(deadline) {
-			return s.fail(op, fmt.Errorf("connection lost and not back within retry_timeout %v: %w", s.retry, err))
+			// A database still away may be back by the job's next restart (restart:).
+			return Retryable(s.fail(op, fmt.Errorf("connection lost and not back within retry_timeout %v: %w", s.retry, err)))
 		}
+		s.logf("%s", redact(fmt.Sprintf("postgres %s: %s: %v; retrying in %v", s.where, op, err, wait), s.secrets))
 		time.Sleep(wait)
 		wait = min(2*wait, pgMaxBackoff)
 	}

@@ -221,6 +221,9 @@ func TestPostgresSink(t *testing.T) {
 				t.Errorf("error lacks %q:\n%v", want, err)
 			}
 		}
+		if IsRetryable(err) {
+			t.Errorf("a table that does not fit is retryable by a restart: %v", err)
+		}
 		assertRows(t, dsn, `SELECT count(*) FROM rooms`, []string{"0"})
 	})
 
@@ -267,12 +270,21 @@ func TestPostgresSink(t *testing.T) {
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("a wrong password was retried for %v: it cannot get better", d)
 		}
+		if IsRetryable(err) {
+			t.Errorf("a wrong password is retryable by a restart: %v", err)
+		}
 	})
 
 	t.Run("a lost connection is retried", func(t *testing.T) {
 		dsn := c.CreateDB(t)
 		pgtest.MustExec(t, dsn, `CREATE TABLE rooms (room bigint PRIMARY KEY, n bigint)`)
-		s := newTestPostgresSink(t, dsn, mustType(t, "{room: int, n: int}"), Options{"table": "rooms", "key": []string{"room"}})
+		var logs []string
+		s, err := NewSink(SinkConfig{UID: "pg", Kind: "postgres", Type: mustType(t, "{room: int, n: int}"),
+			Options: Options{"dsn": dsn, "table": "rooms", "key": []string{"room"}},
+			Logf:    func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }})
+		if err != nil {
+			t.Fatal(err)
+		}
 		write := func(n int64) {
 			t.Helper()
 			if err := s.Write(map[string]any{"room": int64(1), "n": n}); err != nil {
@@ -287,6 +299,25 @@ func TestPostgresSink(t *testing.T) {
 		write(2)
 		s.Close()
 		assertRows(t, dsn, `SELECT room, n FROM rooms`, []string{"1\t2"})
+		if len(logs) != 1 || !strings.Contains(logs[0], "host 127.0.0.1:") || !strings.Contains(logs[0], "retrying in 100ms") {
+			t.Errorf("logged %q, want one line naming the host and the retry", logs)
+		}
+	})
+
+	t.Run("a batch that fails for good is not written again", func(t *testing.T) {
+		dsn := c.CreateDB(t)
+		pgtest.MustExec(t, dsn, `CREATE TABLE rooms (room bigint PRIMARY KEY, n bigint CHECK (n < 100))`)
+		s := newTestPostgresSink(t, dsn, mustType(t, "{room: int, n: int}"), Options{"table": "rooms", "key": []string{"room"}})
+		if err := s.Write(map[string]any{"room": int64(1), "n": int64(100)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Committed()
+		if err == nil || !strings.Contains(err.Error(), "violates check constraint") {
+			t.Fatalf("Committed() = %v, want the check constraint's error", err)
+		}
+		if cerr := s.Close(); cerr != err {
+			t.Errorf("Close() = %v, want the same error %v", cerr, err)
+		}
 	})
 
 	t.Run("an unreachable server fails after retry_timeout", func(t *testing.T) {
@@ -301,6 +332,9 @@ func TestPostgresSink(t *testing.T) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error lacks %q: %v", want, err)
 			}
+		}
+		if !IsRetryable(err) {
+			t.Errorf("a server that stayed away is not retryable by a restart: %v", err)
 		}
 		if strings.Contains(err.Error(), "Secr3tPass") {
 			t.Errorf("the error shows the password: %v", err)

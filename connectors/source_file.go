@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,8 +53,11 @@ type fileSource struct {
 	sc     *lineScanner
 
 	mu       sync.Mutex
-	restored Offsets      // from Restore, filtered to matched files
+	restored Offsets      // from Restore, filtered to matched files, identities included
 	files    []*fileState // this subtask's files in lexical order; nil before Run
+	// finished maps the identity of each file a follow source read to its end after a
+	// rotation to that end, so the file found again under its new name is not read twice.
+	finished map[fileID]int64
 }
 
 // fileState is the reading state of one file.
@@ -67,6 +71,18 @@ type fileState struct {
 	// line counts the lines before off, starting at lineFrom: line numbers are lineFrom's
 	// line number (counted only when a bad record needs it) plus line.
 	line, lineFrom int64
+	// id is the identity of the file that off is a position in (zero: not opened yet, and
+	// no identity restored). Written by the reading goroutine under fileSource.mu.
+	id fileID
+	// fh is the open file a follow source reads: it keeps reading that file, whatever the
+	// path names meanwhile, until it has read it to its end after a rotation.
+	fh *os.File
+}
+
+// restart makes f read the file at its path from the start (a new file after a rotation).
+func (f *fileState) restart() {
+	f.off.Store(0)
+	f.seen, f.line, f.lineFrom, f.dec, f.id = -1, 0, 0, nil, fileID{}
 }
 
 func newFileSource(cfg SourceConfig) (*fileSource, error) {
@@ -80,18 +96,30 @@ func newFileSource(cfg SourceConfig) (*fileSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileSource{cfg: cfg, format: f, sc: newLineScanner(), restored: Offsets{}}, nil
+	return &fileSource{cfg: cfg, format: f, sc: newLineScanner(), restored: Offsets{}, finished: map[fileID]int64{}}, nil
 }
 
 func (s *fileSource) Bounded() bool { return !s.cfg.Follow }
 
 // Restore lists the glob: a matched file with an offset resumes there (done when the offset is
 // its size), one without starts at 0, offsets of unmatched files are dropped, and a file
-// shorter than its offset is an error.
+// shorter than its offset is an error. A path that names another file than the stored
+// identity (rotated while the job was down) starts at 0, and the stored offset goes to the
+// matched path that now names that file, if any.
 func (s *fileSource) Restore(o Offsets) error {
 	paths, err := s.list()
 	if err != nil {
 		return err
+	}
+	ids := make(map[string]fileID, len(paths))
+	byID := make(map[fileID]string, len(paths))
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		ids[p] = identityOf(fi)
+		byID[ids[p]] = p
 	}
 	restored := Offsets{}
 	for _, p := range paths {
@@ -99,14 +127,24 @@ func (s *fileSource) Restore(o Offsets) error {
 		if !ok {
 			continue
 		}
-		fi, err := os.Stat(p)
+		target := p
+		if stored := o.identity(p); stored.known() && stored != ids[p] {
+			restored[p] = 0 // a new file under the old name
+			q, found := byID[stored]
+			if _, own := o[q]; !found || own {
+				continue
+			}
+			target = q
+		}
+		fi, err := os.Stat(target)
 		if err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
-		if err := checkSize(p, fi.Size(), off); err != nil {
+		if err := checkSize(target, fi.Size(), off); err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
-		restored[p] = off
+		restored[target] = off
+		restored.putIdentity(target, ids[target])
 	}
 	s.mu.Lock()
 	s.restored = restored
@@ -132,9 +170,10 @@ func (s *fileSource) Offsets() Offsets {
 		}
 		return o
 	}
-	o := make(Offsets, len(s.files))
+	o := make(Offsets, 3*len(s.files))
 	for _, f := range s.files {
 		o[f.path] = f.off.Load()
+		o.putIdentity(f.path, f.id)
 	}
 	return o
 }
@@ -195,9 +234,10 @@ func (s *fileSource) Run(ctx SourceContext) error {
 	return s.follow(ctx)
 }
 
-// newFileState starts a file at its restored offset (0 when it has none).
+// newFileState starts a file at its restored offset (0 when it has none), expecting the
+// restored identity.
 func (s *fileSource) newFileState(path string) *fileState {
-	f := &fileState{path: path, seen: -1}
+	f := &fileState{path: path, seen: -1, id: s.restored.identity(path)}
 	f.off.Store(s.restored[path])
 	f.lineFrom = f.off.Load()
 	return f
@@ -206,17 +246,24 @@ func (s *fileSource) newFileState(path string) *fileState {
 // follow reads every file to its end, then polls for appended lines and new files until Emit
 // or Idle return an error.
 func (s *fileSource) follow(ctx SourceContext) error {
+	defer func() {
+		for _, f := range s.snapshot() {
+			if f.fh != nil {
+				f.fh.Close()
+			}
+		}
+	}()
 	for {
 		polled := time.Now()
 		for _, f := range s.snapshot() {
-			if err := s.read(ctx, f, false); err != nil {
+			if err := s.readFollow(ctx, f); err != nil {
 				return err
 			}
 		}
-		if err := idleUntil(ctx, polled.Add(pollInterval)); err != nil {
+		if err := s.refresh(); err != nil {
 			return err
 		}
-		if err := s.refresh(); err != nil {
+		if err := idleUntil(ctx, polled.Add(pollInterval)); err != nil {
 			return err
 		}
 	}
@@ -230,7 +277,8 @@ func (s *fileSource) snapshot() []*fileState {
 }
 
 // refresh lists the glob again: new files this subtask owns join the list, files no longer
-// matched leave it (with their offsets, as on restore).
+// matched leave it (with their offsets, as on restore). A new path naming a file already read
+// to its end after a rotation (a.jsonl.1 after `mv a.jsonl a.jsonl.1`) starts at that end.
 func (s *fileSource) refresh() error {
 	paths, err := s.list()
 	if err != nil {
@@ -247,11 +295,32 @@ func (s *fileSource) refresh() error {
 		if f, ok := known[p]; ok {
 			files = append(files, f)
 		} else if ownerOf(p, s.cfg.Parallelism) == s.cfg.Subtask {
-			files = append(files, s.newFileState(p))
+			files = append(files, s.rotatedOrNew(p))
+		}
+	}
+	for _, f := range s.files {
+		if !slices.Contains(files, f) && f.fh != nil {
+			f.fh.Close() // no longer matched
 		}
 	}
 	s.files = files
 	return nil
+}
+
+// rotatedOrNew returns the state of a newly matched path: at the end of the file when it is
+// one that was finished after a rotation, else from its start (or restored offset).
+func (s *fileSource) rotatedOrNew(p string) *fileState {
+	f := s.newFileState(p)
+	fi, err := os.Stat(p)
+	if err != nil {
+		return f
+	}
+	id := identityOf(fi)
+	if end, ok := s.finished[id]; ok {
+		f.off.Store(end)
+		f.lineFrom, f.id = end, id
+	}
+	return f
 }
 
 // ownerOf is the subtask that reads a file found while following.
@@ -275,14 +344,11 @@ func idleUntil(ctx SourceContext, deadline time.Time) error {
 	}
 }
 
-// read emits the records of f from its offset to its end: with final, a last line without a
-// newline too.
+// read emits the records of f from its offset to its end, a last line without a newline too
+// (a bounded source).
 func (s *fileSource) read(ctx SourceContext, f *fileState, final bool) error {
 	fh, err := os.Open(f.path)
 	if err != nil {
-		if !final && errors.Is(err, os.ErrNotExist) {
-			return nil // removed: the next refresh drops it
-		}
 		return err
 	}
 	defer fh.Close()
@@ -290,6 +356,20 @@ func (s *fileSource) read(ctx SourceContext, f *fileState, final bool) error {
 	if err != nil {
 		return err
 	}
+	if id := identityOf(fi); id != f.id {
+		s.mu.Lock()
+		if f.id.known() {
+			f.restart() // replaced since the restore: a new file
+		}
+		f.id = id
+		s.mu.Unlock()
+	}
+	return s.readFrom(ctx, f, fh, fi, final)
+}
+
+// readFrom emits the records of the open file fh (stat fi) from f's offset to its end: with
+// final, a last line without a newline too.
+func (s *fileSource) readFrom(ctx SourceContext, f *fileState, fh *os.File, fi os.FileInfo, final bool) error {
 	size, start := fi.Size(), f.off.Load()
 	if err := checkSize(f.path, size, start); err != nil {
 		return err

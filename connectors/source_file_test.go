@@ -25,7 +25,7 @@ func runFile(t *testing.T, cfg SourceConfig, files map[string]string, restore Of
 			return nil, dir, err
 		}
 		// Before Run, Offsets are the restored ones of matched files.
-		for p, off := range src.Offsets() {
+		for p, off := range positions(src.Offsets()) {
 			if want, ok := restore[filepath.Base(p)]; !ok || off != want {
 				t.Errorf("offsets after Restore: %s at %d, restored %v", p, off, restore)
 			}
@@ -120,7 +120,7 @@ func TestFileSourceParallelSplit(t *testing.T) {
 			for _, r := range tt.want {
 				want[filepath.Join(dir, fmt.Sprintf("%d.jsonl", r.(map[string]any)["room"]))] = 36
 			}
-			if got := ctx.src.Offsets(); !reflect.DeepEqual(got, want) {
+			if got := positions(ctx.src.Offsets()); !reflect.DeepEqual(got, want) {
 				t.Errorf("offsets: got %v, want %v", got, want)
 			}
 		})
@@ -288,7 +288,7 @@ func TestFileSourceRestore(t *testing.T) {
 			if got := ctx.records(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("records: got %v, want %v", got, tt.want)
 			}
-			if got, want := ctx.src.Offsets(), prefixOffsets(dir, tt.wantOffsets); !reflect.DeepEqual(got, want) {
+			if got, want := positions(ctx.src.Offsets()), prefixOffsets(dir, tt.wantOffsets); !reflect.DeepEqual(got, want) {
 				t.Errorf("offsets: got %v, want %v", got, want)
 			}
 		})

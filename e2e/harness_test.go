@@ -249,8 +249,13 @@ type proc struct {
 // is still running.
 func (h *harness) start(args ...string) *proc {
 	h.t.Helper()
-	p := &proc{done: make(chan struct{})}
-	p.cmd = h.command(context.Background(), args...)
+	return h.startCmd(h.command(context.Background(), args...))
+}
+
+// startCmd starts cmd in the background like start.
+func (h *harness) startCmd(cmd *exec.Cmd) *proc {
+	h.t.Helper()
+	p := &proc{done: make(chan struct{}), cmd: cmd}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		h.t.Fatal(err)

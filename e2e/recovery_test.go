@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -114,3 +116,92 @@ sinks:
     path: out.jsonl
     input: in
 `
+
+// TestFollowSurvivesRotation: `mv a.jsonl a.jsonl.1` and a new a.jsonl lose no record of a
+// follow source (the rotated file is finished, the new one read from its start), and the
+// savepoint's offsets, shown by inspect as byte offsets per absolute path, restore past it.
+func TestFollowSurvivesRotation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("p.yaml", strings.NewReplacer("NAME", "rotating", "FOLLOW", "true").Replace(sinkPipeline))
+	h.write("in.jsonl", "{\"n\": 1}\n{\"n\": 2}\n{\"n\": 3}\n")
+	id := h.detach("run", "-d", "p.yaml")
+	eventually(t, 10*time.Second, "three records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) == 3 })
+	h.appendLines("in.jsonl", `{"n": 4}`, `{"n": 5}`, `{"n": 6}`)
+	if err := os.Rename(h.path("in.jsonl"), h.path("in.jsonl.1")); err != nil {
+		t.Fatal(err)
+	}
+	h.write("in.jsonl", "{\"n\": 7}\n")
+	want := "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n"
+	eventually(t, 10*time.Second, "seven records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) >= 7 })
+	sp := strings.TrimSpace(h.mustRun(0, "stop", id).stdout)
+	if got := h.read("out.jsonl"); got != want {
+		t.Fatalf("after a rotation the sink holds\n%s\nwant\n%s", got, want)
+	}
+	var doc struct {
+		Operators []struct {
+			UID     string           `json:"uid"`
+			Offsets map[string]int64 `json:"offsets"`
+		} `json:"operators"`
+	}
+	if err := json.Unmarshal([]byte(h.mustRun(0, "inspect", sp, "--output", "json").stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Operators[0].Offsets; len(got) != 1 || got[h.path("in.jsonl")] != 9 {
+		t.Errorf("inspect offsets %v, want {%q: 9}", got, h.path("in.jsonl"))
+	}
+	h.appendLines("in.jsonl", `{"n": 8}`)
+	id = h.detach("run", "-d", "p.yaml", "--from-savepoint", sp)
+	eventually(t, 10*time.Second, "the record after the savepoint", func() bool {
+		return h.read("out.jsonl") == want+"{\"n\":8}\n"
+	})
+	h.mustRun(0, "cancel", id)
+}
+
+// TestSavepointsFromUntrustedHands: dispose deletes only a savepoint, and nothing of one that
+// holds more than its metadata names; a named pipe as _metadata.json is refused at once
+// (exit 2), not read forever; a hidden directory left by a writer killed mid-write is removed
+// by the next savepoint into the same directory.
+func TestSavepointsFromUntrustedHands(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("p.yaml", checkpointPipeline)
+	res := h.mustRun(0, "run", "p.yaml", "--final-savepoint", "--savepoint-dir", "sps")
+	sp := regexp.MustCompile(`(?m)^savepoint: (\S+)$`).FindStringSubmatch(res.stderr)
+	if sp == nil {
+		t.Fatalf("no savepoint line:\n%s", res.stderr)
+	}
+	precious := filepath.Join(sp[1], "precious.txt")
+	h.write(precious, "mine\n")
+	h.mustRun(2, "savepoint", "--dispose", sp[1])
+	if h.read(precious) != "mine\n" || h.read(filepath.Join(sp[1], "_metadata.json")) == "" {
+		t.Fatal("a refused dispose deleted files")
+	}
+	if err := os.Remove(precious); err != nil {
+		t.Fatal(err)
+	}
+
+	fifo := h.path("fifo-sp")
+	if err := os.MkdirAll(fifo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(fifo, "_metadata.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"inspect", fifo}, {"run", "p.yaml", "--from-savepoint", fifo}} {
+		if res := h.mustRun(2, args...); !strings.Contains(res.stderr, "not a regular file but a named pipe") {
+			t.Errorf("pipectl %s: %s", args[0], res.stderr)
+		}
+	}
+
+	stale := h.path("sps/.savepoint-0a1b2c-000000000000")
+	h.write(filepath.Join(stale, "state-0001.bin"), "half written")
+	h.mustRun(0, "run", "p.yaml", "--final-savepoint", "--savepoint-dir", "sps")
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale hidden directory is still there: %v", err)
+	}
+	h.mustRun(0, "savepoint", "--dispose", sp[1])
+	if _, err := os.Stat(sp[1]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the savepoint is still there after dispose: %v", err)
+	}
+}

@@ -94,6 +94,9 @@ func (l *loader) expandScalar(n *yaml.Node) {
 	line, col := n.Line, n.Column
 	*n = *doc.Content[0]
 	placeAt(n, line, col)
+	if !l.resolveAliases(n) { // a value with aliases of its own: bounded like the file's
+		*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: line, Column: col}
+	}
 }
 
 // placeAt moves a node read from substituted text, and everything in it, to the position of

@@ -11,7 +11,6 @@ import (
 type Restart struct {
 	Attempts int
 	Delay    time.Duration
-	Pos      Pos // the `restart` key; zero when absent
 }
 
 // maxRestartAttempts bounds restart.attempts.
@@ -25,7 +24,6 @@ func (l *loader) restart(e entry) {
 	}
 	l.require(m, posOf(e.val), "restart", "attempts", "delay")
 	r := &l.p.Restart
-	r.Pos = posOf(e.key)
 	if a, ok := m["attempts"]; ok {
 		r.Attempts = int(l.integer(a.val, "restart.attempts", 0, maxRestartAttempts))
 	}
@@ -79,4 +77,39 @@ func (l *loader) checkPreviousUIDs() {
 			claimed[old] = n
 		}
 	}
+}
+
+// Takeover maps the uids a savepoint holds to the nodes of this pipeline that restore them.
+type Takeover struct {
+	// Owner is the node that restores each stored uid: the node of that uid, or the node that
+	// lists it in previous_uids. A stored uid that no node takes over is missing.
+	Owner map[string]*Node
+	// Stored is the stored uid each node restores from (absent: none, the node is new).
+	Stored map[*Node]string
+}
+
+// RenamedFrom is the old uid that n takes its state from, "" when n restores its own uid
+// (or nothing).
+func (t Takeover) RenamedFrom(n *Node) string {
+	if s := t.Stored[n]; s != n.UID {
+		return s
+	}
+	return ""
+}
+
+// TakeOver decides, for a savepoint holding the uids for which holds is true, which stored
+// uid each node restores: its own when held, else the first of its previous_uids that is
+// held. The other held previous uids are left to no node: the restore drops them (with
+// --allow-non-restored-state).
+func (p *Pipeline) TakeOver(holds func(uid string) bool) Takeover {
+	t := Takeover{Owner: map[string]*Node{}, Stored: map[*Node]string{}}
+	for _, n := range p.Nodes {
+		for _, uid := range append([]string{n.UID}, n.PreviousUIDs...) {
+			if holds(uid) {
+				t.Owner[uid], t.Stored[n] = n, uid
+				break
+			}
+		}
+	}
+	return t
 }

@@ -93,7 +93,9 @@ func (l *loader) load(params map[string]string) error {
 		return nil
 	}
 	root := doc.Content[0]
-	resolveAliases(root)
+	if !l.resolveAliases(root) {
+		return nil
+	}
 	l.substituteEnv(root)
 	if err := l.top(root, params); err != nil {
 		return err
@@ -137,15 +139,49 @@ func (l *loader) sortFuncs() {
 	}
 }
 
+// maxExpandedNodes bounds the size of the file once its aliases are expanded: a pipeline is a
+// few hundred nodes, and a "billion laughs" of a few hundred bytes, whose aliases of aliases
+// expand exponentially, would exhaust the memory of whatever walks it.
+const maxExpandedNodes = 100000
+
 // resolveAliases replaces every alias (*name) by the node it names, so that the rest of the
 // loader sees plain mappings, sequences and scalars. An anchor comes before its aliases, so
-// its node is already resolved when an alias is replaced.
-func resolveAliases(n *yaml.Node) {
-	for i, c := range n.Content {
-		if c.Kind == yaml.AliasNode && c.Alias != nil {
-			n.Content[i] = c.Alias
-			continue
+// its node is already resolved when an alias is replaced. It counts the nodes of the tree as
+// if every alias were copied; past maxExpandedNodes it reports the alias that crossed the
+// bound and returns false (the tree must not be walked then).
+func (l *loader) resolveAliases(root *yaml.Node) bool {
+	sizes := map[*yaml.Node]int{} // expanded size of every node resolved so far
+	var walk func(n *yaml.Node) (int, bool)
+	walk = func(n *yaml.Node) (int, bool) {
+		size := 1
+		for i, c := range n.Content {
+			if c.Kind == yaml.AliasNode && c.Alias != nil {
+				n.Content[i] = c.Alias
+				s, ok := sizes[c.Alias]
+				if !ok { // an alias of a node being resolved: yaml.v3 refuses these, be safe
+					l.errorf(posOf(c), CodeYAML, "invalid YAML: alias *%s refers to a node that contains it", c.Value)
+					return 0, false
+				}
+				if size += s; size > maxExpandedNodes {
+					l.errorf(posOf(c), CodeYAML,
+						"invalid YAML: the aliases expand the file to more than %d nodes (alias *%s here); write the values out instead", maxExpandedNodes, c.Value)
+					return 0, false
+				}
+				continue
+			}
+			s, ok := walk(c)
+			if !ok {
+				return 0, false
+			}
+			size += s
 		}
-		resolveAliases(c)
+		sizes[n] = size
+		return size, true
 	}
+	size, ok := walk(root)
+	if ok && size > maxExpandedNodes {
+		l.errorf(posOf(root), CodeYAML, "the file has more than %d YAML nodes", maxExpandedNodes)
+		return false
+	}
+	return ok
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -289,5 +290,41 @@ sinks:
 	}
 	if got := p.Nodes["out"].InTypes[0].String(); got != "{t: int}" {
 		t.Errorf("late stream type = %s", got)
+	}
+}
+
+func TestParamTypes(t *testing.T) {
+	src := strings.Replace(minimal, "%s", "params: {tolerance: 0, ratio: 0.5, region: eu, on: true, ids: [1], any: null}", 1)
+	tests := []struct {
+		name, value string
+		want        any    // the param's value
+		err         string // or the error
+	}{
+		{"tolerance", "5000", int64(5000), ""},
+		{"tolerance", "2.5", 2.5, ""},
+		{"ratio", "1", int64(1), ""},
+		{"region", "5000", "5000", ""},
+		{"on", "false", false, ""},
+		{"ids", "[2, 3]", []any{int64(2), int64(3)}, ""},
+		{"any", "x", "x", ""},
+		{"tolerance", "abc", nil, `param "tolerance": "abc" is not a number, the type of its value in the pipeline's params`},
+		{"on", "yes please", nil, `param "on": "yes please" is not a boolean (true or false), the type of its value in the pipeline's params`},
+		{"ids", "3", nil, `param "ids": "3" is not a list, the type of its value in the pipeline's params`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			p, err := Parse("p.yaml", []byte(src), LoadOptions{Params: map[string]string{tc.name: tc.value}})
+			var pe *ParamError
+			switch {
+			case tc.err != "":
+				if !errors.As(err, &pe) || err.Error() != tc.err {
+					t.Errorf("got %v, want the *ParamError %s", err, tc.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case fmt.Sprint(p.Params[tc.name]) != fmt.Sprint(tc.want):
+				t.Errorf("got %#v, want %#v", p.Params[tc.name], tc.want)
+			}
+		})
 	}
 }

@@ -55,9 +55,48 @@ func (l *loader) overrideParams(overrides map[string]string) error {
 		}
 	}
 	for _, name := range names {
-		l.p.Params[name] = ParamValue(overrides[name])
+		v, err := typedParam(name, l.p.Params[name], overrides[name])
+		if err != nil {
+			return err
+		}
+		l.p.Params[name] = v
 	}
 	return nil
+}
+
+// typedParam reads a --param value as the type of the value the file declares: a number for a
+// number, a boolean for a boolean, a list for a list, a mapping for a mapping, the text as it
+// is for a string; anything for null.
+func typedParam(name string, declared any, text string) (any, error) {
+	if _, ok := declared.(string); ok {
+		return text, nil
+	}
+	v := ParamValue(text)
+	want := ""
+	switch declared.(type) {
+	case int64, float64:
+		if _, ok := v.(int64); !ok {
+			if _, ok := v.(float64); !ok {
+				want = "a number"
+			}
+		}
+	case bool:
+		if _, ok := v.(bool); !ok {
+			want = "a boolean (true or false)"
+		}
+	case []any:
+		if _, ok := v.([]any); !ok {
+			want = "a list"
+		}
+	case map[string]any:
+		if _, ok := v.(map[string]any); !ok {
+			want = "a mapping"
+		}
+	}
+	if want != "" {
+		return nil, &ParamError{Name: name, Value: text, Want: want}
+	}
+	return v, nil
 }
 
 // ParamValue reads a --param value as YAML (`5000` is a number, `true` a bool, `[1, 2]` a

@@ -39,8 +39,30 @@ func (l *loader) yamlError(err error) {
 	if strings.HasPrefix(problem, "did not find expected ',' or") {
 		line = l.flowStart(line)
 	}
+	if strings.Contains(problem, "tab character") {
+		if pos, ok := l.indentTab(line); ok {
+			l.errorf(pos, CodeYAML, "invalid YAML: %s; YAML indents with spaces, not tabs", problem)
+			return
+		}
+	}
 	pos, hint := l.yamlHint(line, problem)
 	l.errorf(pos, CodeYAML, "invalid YAML: %s%s", problem, hint)
+}
+
+// indentTab finds the tab that yaml.v3 complains about: it names the line of the construct
+// around it (a block scalar's `fn: |` line, the mapping's line), so the tab is the first one
+// in the indentation of a line at or after that one (anywhere in the file if none is).
+func (l *loader) indentTab(line int) (Pos, bool) {
+	for _, from := range []int{line, 1} {
+		for i := from; i <= len(l.lines); i++ {
+			text := l.line(i)
+			indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+			if j := strings.IndexByte(indent, '\t'); j >= 0 {
+				return Pos{i, j + 1}, true
+			}
+		}
+	}
+	return Pos{}, false
 }
 
 // flowStart finds the line, at or above line, where an unclosed one-line {...} or [...] opens.

@@ -20,9 +20,9 @@ type ConnectorFactory interface {
 	Sink(n *pipeline.Node, subtask int) (connectors.Sink, error)
 }
 
-// Sync waits until every record that the sources have emitted so far has been processed by
-// every instance, and the processing-time timers due on the job's clock have fired: a
-// barrier that snapshots nothing goes through the whole job. wakeSources is called once the
+// Sync waits until every record whose Emit returned before Sync was called has been
+// processed by every instance, and the processing-time timers due on the job's clock have
+// fired: a barrier that snapshots nothing goes through the whole job. wakeSources is called once the
 // barrier is queued into every source; it must make each source that waits for input call
 // Idle (a source takes the barrier at its next Emit or Idle). It returns the job's error, or
 // ErrJobEnded, when the job ends first.

@@ -36,7 +36,7 @@ type instance struct {
 	source  connectors.Source // sources only
 	sink    connectors.Sink   // sinks only
 	// deadLetter receives records whose function failed, with on_error: dead_letter.
-	deadLetter func(uid, msg string, record any) error
+	deadLetter func(uid, msg string, e *element) error
 	// wake wakes the subtask's loop for processing-time timers (nil in a source's goroutine).
 	wake *wakeup
 	// counters for metrics and the status line
@@ -91,12 +91,12 @@ func (in *instance) pushInput(i int, e *element) error {
 	}
 	switch in.node.OnError {
 	case "skip":
-		in.job.countSkipped(in.node.UID, err)
+		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", err, recordContext(e)))
 		return nil
 	case "dead_letter":
-		return in.deadLetter(in.node.UID, ue.err.Error(), e.value)
+		return in.deadLetter(in.node.UID, ue.err.Error(), e)
 	}
-	return errors.New(err.Error())
+	return fmt.Errorf("%s (%s)", err, recordContext(e))
 }
 
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }

@@ -75,7 +75,8 @@ type Config struct {
 	// Progress, when set, makes a progress indicator for long work (restores, savepoints);
 	// nil shows none.
 	Progress func(label string, total int64) Progress
-	// OnSourcesStarted, when set, is called as the sources start reading.
+	// OnSourcesStarted, when set, is called as the sources start reading (once: not again
+	// after a restart).
 	OnSourcesStarted func(time.Time)
 	// Memory divides the job's memory budget (zero: SplitMemory of the pipeline's memory:).
 	// The backend must have been opened with Memory.Backend.
@@ -105,6 +106,7 @@ type Job struct {
 	deadMu      sync.Mutex
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
+	drops       drops        // records skipped or dead-lettered, per uid
 	lateDropped atomic.Int64 // late records of windows without late_output
 
 	done     chan struct{}
@@ -218,7 +220,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 	j.sourcesStarted = j.now()
 	j.rs.attemptStart = j.sourcesStarted
 	j.stateMu.Unlock()
-	if j.cfg.OnSourcesStarted != nil {
+	if j.cfg.OnSourcesStarted != nil && j.rs.restarts == 0 { // restarts: written by this goroutine only
 		j.cfg.OnSourcesStarted(j.sourcesStarted)
 	}
 	for _, s := range j.sources {
@@ -261,6 +263,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
 	}
+	j.logSummary()
 	j.failOnce.Do(func() { close(j.done) })
 	return j.err
 }
@@ -352,8 +355,9 @@ type OperatorCount struct {
 	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
 	// time yet).
 	WatermarkMs int64 `json:"watermark_ms,omitempty"`
-	// Backpressure is the fraction (0–1) of the last second its busiest subtask spent
-	// waiting to hand records downstream (sinks: 0).
+	// Backpressure is the fraction (0–1) of the time its busiest subtask spent waiting to
+	// hand records downstream, measured between two Status calls at least a second apart
+	// (sinks: 0).
 	Backpressure float64 `json:"backpressure"`
 	// States are its keyed states (keyed operators only).
 	States []StateSize `json:"states,omitempty"`
@@ -464,12 +468,14 @@ func (j *Job) deliver(ib *inbox, m message) error {
 // countSkipped counts and logs a record skipped by on_error: skip.
 func (j *Job) countSkipped(uid string, err error) {
 	j.skipped.Add(1)
+	j.drops.add(uid, false)
 	j.log.Warn("record skipped", "uid", uid, "error", err.Error())
 }
 
 // writeDeadLetter writes a failed record to the dead-letter file of uid (kafka: where a
-// Kafka source read it, else nil).
-func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, kafka *connectors.KafkaPosition) error {
+// Kafka source read it, else nil), and logs it with where (which record, or its position in
+// the input).
+func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int64, kafka *connectors.KafkaPosition, where string) error {
 	j.deadMu.Lock()
 	defer j.deadMu.Unlock()
 	d := j.deadLetters[uid]
@@ -481,6 +487,8 @@ func (j *Job) writeDeadLetter(uid, msg string, record any, file string, line int
 		}
 		j.deadLetters[uid] = d
 	}
+	j.drops.add(uid, true)
+	j.log.Warn("record dead-lettered", "uid", uid, "error", msg, "at", where, "dead_letter", j.p.Nodes[uid].DeadLetter)
 	return d.WriteAt(uid, msg, record, file, line, kafka)
 }
 

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -79,6 +80,10 @@ func (k *keySelector) keyOf(v any) (any, error) {
 		return nil, err
 	}
 	key, err := k.rt.FromJSAs(res, k.typ)
+	var jsErr *script.Error
+	if errors.As(err, &jsErr) { // reading the key threw or timed out
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("operator %q: key_by returned a key that does not fit key_type %s: %w", k.uid, k.typ, err)
 	}

@@ -98,6 +98,7 @@ type stateSizes struct {
 	bytes     map[[2]string]int64 // (uid, state) → bytes in the latest snapshot
 	entries   map[[2]string]int64 // (uid, state) → live entries
 	countedAt time.Time
+	counting  bool // a count is under way (outside mu: it scans the backend)
 }
 
 // noteSnapshot records the state sizes a committed snapshot wrote.
@@ -113,18 +114,34 @@ func (j *Job) noteSnapshot(meta *savepoints.Metadata) {
 	j.sizes.mu.Unlock()
 }
 
+// liveEntries returns the entries of every state, counted at most liveCountInterval ago.
+// The count scans the backend, so it runs outside the lock that snapshots take, and one at a
+// time: meanwhile other callers get the previous count.
+func (j *Job) liveEntries() map[[2]string]int64 {
+	s := &j.sizes
+	s.mu.Lock()
+	if s.entries != nil && (s.counting || time.Since(s.countedAt) < liveCountInterval) {
+		defer s.mu.Unlock()
+		return s.entries
+	}
+	s.counting = true
+	s.mu.Unlock()
+	counts := map[[2]string]int64{}
+	for _, c := range j.StateEntries() {
+		counts[[2]string{c.UID, c.State}] = c.Entries
+	}
+	s.mu.Lock()
+	s.entries, s.countedAt, s.counting = counts, time.Now(), false
+	s.mu.Unlock()
+	return counts
+}
+
 // stateSizesByUID returns each keyed operator's states with their live entries and their
 // bytes in the latest snapshot.
 func (j *Job) stateSizesByUID() map[string][]StateSize {
+	entries := j.liveEntries()
 	j.sizes.mu.Lock()
 	defer j.sizes.mu.Unlock()
-	if j.sizes.entries == nil || time.Since(j.sizes.countedAt) >= liveCountInterval {
-		counts := map[[2]string]int64{}
-		for _, c := range j.StateEntries() {
-			counts[[2]string{c.UID, c.State}] = c.Entries
-		}
-		j.sizes.entries, j.sizes.countedAt = counts, time.Now()
-	}
 	out := map[string][]StateSize{}
 	for _, n := range j.p.Order {
 		if !n.Keyed() {
@@ -132,7 +149,7 @@ func (j *Job) stateSizesByUID() map[string][]StateSize {
 		}
 		for _, d := range n.States {
 			k := [2]string{n.UID, d.Name}
-			out[n.UID] = append(out[n.UID], StateSize{Name: d.Name, Entries: j.sizes.entries[k], Bytes: j.sizes.bytes[k]})
+			out[n.UID] = append(out[n.UID], StateSize{Name: d.Name, Entries: entries[k], Bytes: j.sizes.bytes[k]})
 		}
 	}
 	return out

@@ -191,8 +191,8 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 // processing-time timers (nil in a source's goroutine).
 func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
 	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
-	in.deadLetter = func(uid, msg string, record any) error {
-		return j.writeDeadLetter(uid, msg, record, "", 0, nil)
+	in.deadLetter = func(uid, msg string, e *element) error {
+		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, recordContext(e))
 	}
 	fn := func(c *pipeline.Code) *script.Func {
 		if c == nil {
@@ -295,33 +295,36 @@ func (j *Job) openSource(in *instance, gen *script.Func) error {
 // openSink opens the connector of a sink instance and cuts it back to the restored state.
 func (j *Job) openSink(in *instance) error {
 	n := in.node
-	var (
-		sink connectors.Sink
-		err  error
-	)
-	if j.cfg.Connectors != nil {
-		sink, err = j.cfg.Connectors.Sink(n, in.subtask)
-	} else {
-		cfg := connectors.SinkConfig{
-			UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
-			Pipeline: j.p.Name, Subtask: in.subtask, Parallelism: n.Parallelism,
-			Logf: func(format string, args ...any) { j.log.Warn(fmt.Sprintf(format, args...)) },
-		}
-		if kb, ok := n.Options["key"].(pipeline.KeyBy); ok {
-			var fn *script.Func
-			if kb.Fn != nil {
-				fn = in.rt.Func(kb.Fn.Index, n.FunctionTimeout)
-			}
-			cfg.Key = newKeySelector(n.UID, kb, in.rt, fn).keyOf
-		}
-		sink, err = connectors.NewSink(cfg)
-	}
+	sink, err := j.newSink(in)
 	if err != nil {
 		return err
 	}
 	in.sink = sink
 	in.op = &sinkOp{sink: sink}
 	return sink.Restore(j.restoreOffsets[n.UID])
+}
+
+// newSink makes the connector of a sink instance: its kind's, or the job's Connectors'.
+func (j *Job) newSink(in *instance) (connectors.Sink, error) {
+	n := in.node
+	if j.cfg.Connectors != nil {
+		return j.cfg.Connectors.Sink(n, in.subtask)
+	}
+	cfg := connectors.SinkConfig{
+		UID: n.UID, Kind: n.Kind, Type: n.InTypes[0], Options: n.Options, Path: n.Path, Format: n.Format, Stdout: j.stdout,
+		Pipeline: j.p.Name, Subtask: in.subtask, Parallelism: n.Parallelism,
+		Logf: func(format string, args ...any) {
+			j.log.Warn(fmt.Sprintf(format, args...), "sink", n.UID, "subtask", in.subtask)
+		},
+	}
+	if kb, ok := n.Options["key"].(pipeline.KeyBy); ok {
+		var fn *script.Func
+		if kb.Fn != nil {
+			fn = in.rt.Func(kb.Fn.Index, n.FunctionTimeout)
+		}
+		cfg.Key = newKeySelector(n.UID, kb, in.rt, fn).keyOf
+	}
+	return connectors.NewSink(cfg)
 }
 
 // pathSteps turns a field path into steps.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/statebackend"
 )
 
 // restartPipeline sums a generator's numbers per key into a file sink; RESTART is the
@@ -77,10 +78,17 @@ func awaitRestartWait(t *testing.T, hj *harnessJob, clock *manualClock, restart 
 }
 
 // TestRestartAfterRetryableFailures makes the file sink fail twice; the job restarts with
-// doubling delays on the job's clock and its output equals an uninterrupted run's.
+// doubling delays on the job's clock and its output equals an uninterrupted run's, with
+// either backend (the restart clears the backend's tables and restores into them).
 func TestRestartAfterRetryableFailures(t *testing.T) {
+	for _, backend := range []string{statebackend.KindMemory, statebackend.KindBadger} {
+		t.Run(backend, func(t *testing.T) { restartAfterFailures(t, backend) })
+	}
+}
+
+func restartAfterFailures(t *testing.T, backend string) {
 	t.Setenv(connectors.EnvFaultSinkWrite, "")
-	base := newHarness(t, "memory")
+	base := newHarness(t, backend)
 	base.mustRun(strings.Replace(restartPipeline, "${RESTART}", "{attempts: 0, delay: 0}", 1), jobSpec{})
 	want := base.fileLines("out.jsonl")
 	if len(want) != 40 {
@@ -88,7 +96,7 @@ func TestRestartAfterRetryableFailures(t *testing.T) {
 	}
 
 	t.Setenv(connectors.EnvFaultSinkWrite, "out:2:7")
-	h := newHarness(t, "memory")
+	h := newHarness(t, backend)
 	clock := newManualClock(time.UnixMilli(1_700_000_000_000))
 	var logs lockedBuffer
 	hj := restartJob(t, h, "{attempts: 3, delay: 2s}", clock, &logs).start()

@@ -57,14 +57,15 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 			}
 		}
 	}
+	take := j.p.TakeOver(func(uid string) bool { return findOperator(meta, uid) != nil })
 	var rt *script.Runtime
 	for _, om := range meta.Operators {
-		n := j.p.Nodes[om.UID]
-		if n != nil && om.Offsets != nil {
-			j.restoreOffsets[om.UID] = om.Offsets
+		n := take.Owner[om.UID]
+		if err := j.restoreOffsetsOf(&om, n, sum); err != nil {
+			return nil, err
 		}
 		for _, sm := range om.States {
-			if n != nil && (findState(n, sm.Name) != nil || moved[om.UID+"/"+sm.Name]) {
+			if n != nil && (findState(n, sm.Name) != nil || moved[n.UID+"/"+sm.Name]) {
 				continue
 			}
 			name := om.UID + "/" + sm.Name
@@ -75,9 +76,13 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 		}
 	}
 	for _, n := range j.p.Order {
+		stored, ok := take.Stored[n]
+		if !ok {
+			continue
+		}
 		for _, d := range n.States {
 			restored := false
-			for _, src := range storedSources(meta, n, d) {
+			for _, src := range storedSources(meta, stored, d) {
 				count, migrated, err := j.restoreState(sp, n, d, src.om, src.sm, &rt)
 				if err != nil {
 					return nil, err
@@ -115,18 +120,51 @@ type storedState struct {
 	sm *savepoints.StateMeta
 }
 
-// storedSources returns the stored states that state d of node n restores from, in load
-// order: none for a new state; its own old entries; with migrate_from, first the entries of
-// the state it names and then its own old entries (those a lazy migration already moved), so
-// that for a key in both its own, newer entry wins.
-func storedSources(meta *savepoints.Metadata, n *pipeline.Node, d *pipeline.StateDesc) []storedState {
+// restoreOffsetsOf keeps the offsets (a source's position, a sink's committed state) stored
+// under om for node n, the node that takes om over (nil: none). Offsets that nothing takes
+// over — the uid is gone, or its source or sink is of another kind now — are dropped, which
+// needs --allow-non-restored-state.
+func (j *Job) restoreOffsetsOf(om *savepoints.OperatorMeta, n *pipeline.Node, sum *RestoreSummary) error {
+	if len(om.Offsets) == 0 {
+		return nil
+	}
+	if n != nil && n.Kind == om.Kind {
+		j.restoreOffsets[n.UID] = om.Offsets
+		return nil
+	}
+	what := "the new pipeline does not have it"
+	if n != nil {
+		what = fmt.Sprintf("it was a %s and is now a %s", om.Kind, n.Kind)
+	}
+	if !j.cfg.AllowNonRestoredState {
+		return fmt.Errorf("the savepoint holds the offsets of %s %q but %s; restore with --allow-non-restored-state to drop them", om.Kind, om.UID, what)
+	}
+	sum.Dropped = append(sum.Dropped, om.UID+" (offsets)")
+	return nil
+}
+
+// findOperator returns the metadata of one uid (nil: the savepoint does not hold it).
+func findOperator(meta *savepoints.Metadata, uid string) *savepoints.OperatorMeta {
+	for i := range meta.Operators {
+		if meta.Operators[i].UID == uid {
+			return &meta.Operators[i]
+		}
+	}
+	return nil
+}
+
+// storedSources returns the stored states under the stored uid that state d restores from,
+// in load order: none for a new state; its own old entries; with migrate_from, first the
+// entries of the state it names and then its own old entries (those a lazy migration already
+// moved), so that for a key in both its own, newer entry wins.
+func storedSources(meta *savepoints.Metadata, stored string, d *pipeline.StateDesc) []storedState {
 	names := []string{d.Name}
 	if d.MigrateFrom != "" {
 		names = []string{d.MigrateFrom, d.Name}
 	}
 	var out []storedState
 	for _, name := range names {
-		if om, sm := findMeta(meta, n.UID, name); sm != nil {
+		if om, sm := findMeta(meta, stored, name); sm != nil {
 			out = append(out, storedState{om, sm})
 		}
 	}

@@ -72,7 +72,7 @@ func (s *sourceTask) Bad(b connectors.BadRecord) error {
 		s.job.countSkipped(n.UID, b.Err)
 		return nil
 	case "dead_letter":
-		return s.job.writeDeadLetter(n.UID, b.Err.Error(), b.Record, b.File, b.Line, b.Kafka)
+		return s.job.writeDeadLetter(n.UID, b.Err.Error(), b.Record, b.File, b.Line, b.Kafka, badRecordWhere(b))
 	}
 	return b.Err
 }
@@ -149,4 +149,12 @@ func (s *sourceTask) run() error {
 		}
 	}
 	return s.inst.finish()
+}
+
+// badRecordWhere says where a bad record was read: topic/partition@offset or file:line.
+func badRecordWhere(b connectors.BadRecord) string {
+	if k := b.Kafka; k != nil {
+		return sprintf("%s/%d@%d", k.Topic, k.Partition, k.Offset)
+	}
+	return sprintf("%s:%d", b.File, b.Line)
 }

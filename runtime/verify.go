@@ -37,9 +37,14 @@ func VerifyState(sp *savepoints.Savepoint, p *pipeline.Pipeline, prog *script.Pr
 	j := &Job{p: p, prog: prog, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	rep = &VerifyReport{}
 	var rt *script.Runtime
+	take := p.TakeOver(func(uid string) bool { return findOperator(sp.Meta, uid) != nil })
 	for _, n := range p.Order {
+		stored, ok := take.Stored[n]
+		if !ok {
+			continue
+		}
 		for _, d := range n.States {
-			for _, src := range storedSources(sp.Meta, n, d) {
+			for _, src := range storedSources(sp.Meta, stored, d) {
 				om, sm := src.om, src.sm
 				old, perr := schema.Parse(sm.Schema)
 				if perr != nil {

@@ -51,10 +51,7 @@ func (s *Savepoint) WriteInspectJSON(w io.Writer) error {
 	}
 	for i, op := range m.Operators {
 		o := inspectOperator{UID: op.UID, Kind: op.Kind, Parallelism: op.Parallelism,
-			Offsets: op.Offsets, States: make([]inspectState, len(op.States))}
-		if o.Offsets == nil {
-			o.Offsets = map[string]int64{}
-		}
+			Offsets: op.Positions(), States: make([]inspectState, len(op.States))}
 		for j, st := range op.States {
 			o.States[j] = inspectState{Name: st.Name, Kind: st.Kind, Schema: st.Schema,
 				KeyType: op.stateKeyType(&st), Entries: st.Entries, Bytes: st.Bytes}
@@ -110,8 +107,9 @@ func (s *Savepoint) WriteInspectTable(w io.Writer) error {
 			entries += st.Entries
 			bytes += st.Bytes
 		}
-		for _, k := range slices.Sorted(maps.Keys(op.Offsets)) {
-			extra[len(rows)-1] = append(extra[len(rows)-1], fmt.Sprintf("  offset %s: %d", k, op.Offsets[k]))
+		positions := op.Positions()
+		for _, k := range slices.Sorted(maps.Keys(positions)) {
+			extra[len(rows)-1] = append(extra[len(rows)-1], fmt.Sprintf("  offset %s: %d", k, positions[k]))
 		}
 	}
 	writeAligned(&b, rows, map[int]bool{5: true, 6: true}, extra)

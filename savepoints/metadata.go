@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,18 @@ type OperatorMeta struct {
 	KeyType     string           `json:"key_type,omitempty"` // canonical; keyed operators only
 	Offsets     map[string]int64 `json:"offsets,omitempty"`  // sources; sinks: committed length
 	States      []StateMeta      `json:"states"`
+}
+
+// Positions returns the uid's offsets without the file identities a file source stores
+// beside its byte offsets ("device:<path>" and "inode:<path>"): what inspect shows, never nil.
+func (op *OperatorMeta) Positions() map[string]int64 {
+	out := make(map[string]int64, len(op.Offsets))
+	for k, v := range op.Offsets {
+		if !strings.HasPrefix(k, "device:") && !strings.HasPrefix(k, "inode:") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // StateMeta is one state of a uid.

@@ -3,7 +3,9 @@ package schema
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -119,5 +121,32 @@ func TestConvertCanonicalIsUnchanged(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = typ.Convert(v) }); n != 0 {
 		t.Errorf("Convert of a canonical value allocates %v times", n)
+	}
+}
+
+func TestConvertMessagesStayShort(t *testing.T) {
+	deep := any(int64(1))
+	for range 20000 {
+		deep = []any{deep}
+	}
+	tests := []struct {
+		typ  string
+		v    any
+		want string
+	}{
+		{"int", Foreign("a function"), "$: expected int, got a function"},
+		{"string", func() {}, "$: expected string, got a value with no JSON form"},
+		{"int", 1e300, "$: expected int, got 1e+300 (beyond ±(2^53-1))"},
+		{"int", float64(1 << 60), "$: expected int, got 1.152921504606847e+18 (beyond ±(2^53-1): declare large ids as string)"},
+		{"float", math.Inf(-1), "$: expected float, got -Inf (not a finite number: JSON has no NaN or Infinity)"},
+	}
+	for _, tc := range tests {
+		if _, err := MustParse(tc.typ).Convert(tc.v); err == nil || err.Error() != tc.want {
+			t.Errorf("Convert(%v) to %s: got %v, want %s", tc.v, tc.typ, err, tc.want)
+		}
+	}
+	_, err := MustParse("any").Convert(deep)
+	if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "…") {
+		t.Errorf("a deep value: got %d bytes: %.500v", len(err.Error()), err)
 	}
 }

@@ -68,13 +68,27 @@ func prefixPath(err error, seg string) error {
 	return err
 }
 
-// rootPath finishes the path of a *ValueError at the entry point.
+// rootPath finishes the path of a *ValueError at the entry point, eliding the middle of a
+// path longer than maxPath (a value nested a thousand levels deep).
 func rootPath(err error) error {
 	if ve, ok := err.(*ValueError); ok {
 		ve.Path = "$" + ve.Path
+		if len(ve.Path) > maxPath {
+			i, j := maxPath/2, len(ve.Path)-maxPath/2
+			for i > 0 && !utf8.RuneStart(ve.Path[i]) {
+				i--
+			}
+			for j < len(ve.Path) && !utf8.RuneStart(ve.Path[j]) {
+				j++
+			}
+			ve.Path = ve.Path[:i] + "…" + ve.Path[j:]
+		}
 	}
 	return err
 }
+
+// maxPath is the length at which the path of a ValueError is cut in its middle.
+const maxPath = 200
 
 // fieldSeg, indexSeg and keySeg are the path segments of a record field, a tuple or list
 // position and a map key.
@@ -98,10 +112,9 @@ func shortJSON(v any) string {
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {
-			s = fmt.Sprintf("%v (%T)", v, v)
-		} else {
-			s = string(b)
+			return "a value with no JSON form" // never Go's own notation of it
 		}
+		s = string(b)
 	}
 	if len(s) > maxGot {
 		cut := maxGot

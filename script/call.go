@@ -46,10 +46,14 @@ func (r *Runtime) jsError(src *Source, err error, timeout time.Duration) *Error 
 	switch {
 	case errors.As(err, &interrupt):
 		stack = interrupt.Stack()
-		if _, ok := interrupt.Value().(timeoutSignal); ok {
+		switch sig := interrupt.Value().(type) {
+		case timeoutSignal:
 			e.Timeout = true
 			e.Msg = fmt.Sprintf("timed out after %v", timeout)
-		} else {
+		case memorySignal:
+			e.Msg = fmt.Sprintf("stopped: the live heap (%d MiB) grew beyond the memory limit (%d MiB) while it ran",
+				sig.live>>20, sig.limit>>20)
+		default:
 			e.Msg = fmt.Sprintf("interrupted: %v", interrupt.Value())
 		}
 	case errors.As(err, &overflow):

@@ -68,7 +68,7 @@ func (r *Runtime) FromJS(v goja.Value) (any, error) {
 		return nil, nil
 	}
 	var out any
-	err := r.reading(func() error {
+	err := r.reading(v, func() error {
 		out = (&exporter{r: r}).value(v)
 		return nil
 	})

@@ -144,7 +144,7 @@ func (r *Runtime) Elems(v goja.Value, n int) (elems []goja.Value, ok bool, err e
 	if !isObj || obj.ClassName() != "Array" {
 		return nil, false, nil
 	}
-	err = r.reading(func() error {
+	err = r.reading(v, func() error {
 		if obj.Get("length").ToInteger() != int64(n) {
 			return nil
 		}

@@ -30,7 +30,7 @@ var (
 // same paths and messages (`$.alarm.time: expected int, got "x"`); getters then run twice.
 func (r *Runtime) FromJSAs(v goja.Value, t *schema.Type) (any, error) {
 	var out any
-	err := r.reading(func() (err error) {
+	err := r.reading(v, func() (err error) {
 		if out, err = r.fromJSAs(v, t); err == errSlow {
 			out, err = t.Convert((&exporter{r: r}).value(v))
 		}

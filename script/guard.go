@@ -71,11 +71,11 @@ func (r *Runtime) newHost() goja.Callable {
 	return host
 }
 
-// reading runs f, which reads JS values, guarded as a part of the last function called: its
+// reading runs f, which reads v, guarded as a part of the last function called: its
 // result is being converted. Inside a call (a host callback such as ctx.emit) f just runs: a
 // JS exception in it goes on into the calling JS, like any exception of a callback.
-func (r *Runtime) reading(f func() error) error {
-	if r.depth > 0 {
+func (r *Runtime) reading(v goja.Value, f func() error) error {
+	if r.depth > 0 || inert(v) {
 		return f()
 	}
 	src, timeout := r.lastCall()
@@ -99,4 +99,19 @@ func (r *Runtime) lastCall() (*Source, time.Duration) {
 		return &r.prog.script.src, loadTimeout
 	}
 	return &Source{Name: "script"}, loadTimeout
+}
+
+// inert reports whether reading v cannot run JS: a primitive, or a wrapper JS did not touch.
+func inert(v goja.Value) bool {
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		return true
+	}
+	switch obj.ExportType() {
+	case jsRecordType:
+		return !obj.Export().(*jsRecord).dirty
+	case jsListType:
+		return !obj.Export().(*jsList).dirty
+	}
+	return false
 }

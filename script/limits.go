@@ -8,8 +8,8 @@ import (
 
 // boundBuiltins wraps the builtins that build a string or walk an array in one step of goja,
 // where neither the watchdog nor the memory check can stop them ("x".repeat(2**31-1) asks
-// for 2 GiB at once; new Array(2**32-1).join() loops four billion times): past MaxStringLen
-// characters or MaxArrayLen elements they throw a RangeError instead.
+// for 2 GiB at once; new Array(2**32-1).forEach(f) loops four billion times over holes):
+// past MaxStringLen characters or MaxArrayLen elements they throw a RangeError instead.
 var boundBuiltins = goja.MustCompile(boundsFile, `(function (maxString, maxArray) {
 	const wrap = (proto, name, check) => {
 		const orig = proto[name];
@@ -28,7 +28,28 @@ var boundBuiltins = goja.MustCompile(boundsFile, `(function (maxString, maxArray
 	wrap(String.prototype, "repeat", (s, [n]) => str(String(s).length * Math.trunc(Number(n))));
 	wrap(String.prototype, "padStart", (s, [n]) => str(Number(n)));
 	wrap(String.prototype, "padEnd", (s, [n]) => str(Number(n)));
-	for (const name of ["join", "fill", "toLocaleString"]) wrap(Array.prototype, name, arr);
+	for (const name of ["join", "fill", "toLocaleString", "forEach", "map", "filter", "reduce",
+		"reduceRight", "some", "every", "find", "findIndex", "findLast", "findLastIndex", "indexOf",
+		"lastIndexOf", "includes", "reverse", "sort", "toSorted", "toReversed", "flat", "flatMap",
+		"copyWithin", "slice", "splice", "toSpliced", "with", "concat"]) {
+		if (Array.prototype[name]) wrap(Array.prototype, name, arr);
+	}
+	wrap(Array, "from", (_, [src]) => { if (src != null) arr(Object(src)) });
+	// JSON.stringify walks an array's length in one step too: a replacer sees every value
+	// before it is written and checks the arrays (around the user's own replacer function).
+	const stringify = JSON.stringify;
+	Object.defineProperty(JSON, "stringify", {
+		value: {stringify(value, replacer, space) {
+			const user = typeof replacer === "function" ? replacer : null;
+			if (replacer != null && !user) return stringify(value, replacer, space);
+			return stringify(value, function (k, v) {
+				if (user) v = user.call(this, k, v);
+				if (Array.isArray(v)) arr(v);
+				return v;
+			}, space);
+		}}.stringify,
+		writable: true, enumerable: false, configurable: true,
+	});
 })`, true)
 
 // boundsFile is the file name of boundBuiltins in stack traces.

@@ -2,6 +2,7 @@ package script
 
 import (
 	"errors"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 // ends within its timeout with an *Error or a *schema.ValueError, and never takes the process
 // down.
 func TestHostileFunctionsFailCleanly(t *testing.T) {
-	const timeout = 100 * time.Millisecond
+	const loopTimeout = 100 * time.Millisecond // for the cases that loop, 5s for the others
 	defer func(n int) { MaxStringLen = n }(MaxStringLen)
 	MaxStringLen = 1 << 16
 	tests := []struct {
@@ -35,6 +36,9 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 		{"padStart 2^31", `() => "x".padStart(2**31)`, "string", false, "RangeError: Invalid string length"},
 		{"join of 2^32-1", `() => new Array(4294967295).join()`, "string", false, "RangeError: Array too long"},
 		{"fill of 2^32-1", `() => new Array(4294967295).fill(0)`, "list<int>", false, "RangeError: Array too long"},
+		{"forEach of 2^32-1", `() => new Array(4294967295).forEach(x => x)`, "any", false, "RangeError: Array too long"},
+		{"JSON.stringify of 2^32-1", `() => JSON.stringify({a: new Array(4294967295)})`, "any", false, "RangeError: Array too long"},
+		{"Array.from length 2^32-1", `() => Array.from({length: 4294967295})`, "any", false, "RangeError: Array too long"},
 		{"new Array(2^32-1)", `() => new Array(4294967295)`, "list<int>", false, "an array of 4294967295 elements"},
 		{"sparse a[1e8]", `() => { const a = []; a[1e8] = 1; return a }`, "any", false, "an array of 100000001 elements"},
 		{"record list grown to 1e9", `() => { const a = []; a[1e9] = 1; return {a} }`, "{a: list<int>}", false, "an array of 1000000001 elements"},
@@ -46,6 +50,10 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRuntime(t, nil, nil, fn(tc.code))
+			timeout := 5 * time.Second
+			if tc.timeout {
+				timeout = loopTimeout
+			}
 			start := time.Now()
 			_, err := func() (any, error) {
 				res, err := r.Func(0, timeout).Call(r.ToJS(map[string]any{"tags": []any{"a"}}))
@@ -77,5 +85,36 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 				t.Errorf("next call: %v", err)
 			}
 		})
+	}
+}
+
+// A function that keeps allocating is stopped once the live heap outgrows the process's
+// memory limit (the job's budget), long before its timeout.
+func TestMemoryHogIsStopped(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
+	r := newRuntime(t, nil, nil, fn(`() => { const a = []; for (let i = 0; ; i++) a.push("x".repeat(100000) + i) }`))
+	start := time.Now()
+	_, err := r.Func(0, time.Minute).Call()
+	var e *Error
+	if !errors.As(err, &e) || e.Timeout || !strings.Contains(e.Msg, "grew beyond the memory limit (64 MiB)") {
+		t.Fatalf("got %v, want the call stopped for memory", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("stopped after %v", d)
+	}
+}
+
+func TestConsoleLogOfAHugeArrayThrows(t *testing.T) {
+	p, err := Compile(nil, nil, []Source{fn("() => console.log([new Array(4294967295)])")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.NewRuntime(func(string) { t.Error("logged") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Func(0, 5*time.Second).Call(); err == nil || !strings.Contains(err.Error(), "RangeError: Array too long") {
+		t.Errorf("got %v, want a RangeError", err)
 	}
 }

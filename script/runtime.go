@@ -1,6 +1,7 @@
 package script
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -122,23 +123,24 @@ func (r *Runtime) setGlobals(logf func(msg string)) error {
 	if err := r.setBounds(); err != nil {
 		return err
 	}
+	stringify, _ := goja.AssertFunction(r.vm.Get("JSON").ToObject(r.vm).Get("stringify"))
 	console := r.vm.NewObject()
-	if err := console.Set("log", consoleLog(logf)); err != nil {
+	if err := console.Set("log", consoleLog(logf, stringify)); err != nil {
 		return fmt.Errorf("define console: %w", err)
 	}
 	return r.vm.Set("console", console)
 }
 
-// consoleLog is console.log: its arguments joined by spaces, objects as JSON. It holds no
-// reference to the Runtime.
-func consoleLog(logf func(msg string)) func(goja.FunctionCall) goja.Value {
+// consoleLog is console.log: its arguments joined by spaces, objects as JSON made by
+// stringify (the bounded JSON.stringify). It holds no reference to the Runtime.
+func consoleLog(logf func(msg string), stringify goja.Callable) func(goja.FunctionCall) goja.Value {
 	return func(call goja.FunctionCall) goja.Value {
 		if logf == nil {
 			return goja.Undefined()
 		}
 		parts := make([]string, len(call.Arguments))
 		for i, arg := range call.Arguments {
-			parts[i] = logString(arg)
+			parts[i] = logString(arg, stringify)
 		}
 		logf(strings.Join(parts, " "))
 		return goja.Undefined()
@@ -146,16 +148,30 @@ func consoleLog(logf func(msg string)) func(goja.FunctionCall) goja.Value {
 }
 
 // logString is how console.log shows one value: objects as JSON (their string when JSON has
-// nothing to say, as for functions and cycles), anything else as its string.
-func logString(v goja.Value) string {
+// nothing to say, as for functions and cycles), anything else as its string. An exception of
+// stringify (an array too long) goes on into the calling JS.
+func logString(v goja.Value, stringify goja.Callable) string {
 	if obj, ok := v.(*goja.Object); ok {
 		if _, isFn := goja.AssertFunction(obj); !isFn {
-			if b, err := obj.MarshalJSON(); err == nil {
-				return string(b)
+			s, err := stringify(goja.Undefined(), obj)
+			var ex *goja.Exception
+			switch {
+			case err == nil && !goja.IsUndefined(s):
+				return s.String()
+			case errors.As(err, &ex) && ex.Value() != nil && !isCycleError(ex):
+				panic(ex.Value())
+			case err != nil && !errors.As(err, &ex):
+				panic(err) // an interrupt: goes on up
 			}
 		}
 	}
 	return v.String()
+}
+
+// isCycleError reports whether JSON.stringify threw because of a cycle: console.log then
+// shows the value's string.
+func isCycleError(ex *goja.Exception) bool {
+	return strings.Contains(ex.Error(), "circular") || strings.Contains(ex.Error(), "cyclic")
 }
 
 // typeName is what a value is, for messages: JS typeof, but null and array by name.

@@ -70,6 +70,8 @@ func TestConsoleLog(t *testing.T) {
 		{`null, undefined, true, -0.5`, "null undefined true -0.5"},
 		{`[]`, "[]"},
 		{`function f() {}`, "function f() {}"},
+		{`(() => { const o = {}; o.o = o; return o })()`, "[object Object]"},
+		{`{toJSON() { return "j" }}`, `"j"`},
 		{``, ""},
 	}
 	for _, tc := range tests {

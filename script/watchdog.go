@@ -1,7 +1,10 @@
 package script
 
 import (
+	"math"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +39,16 @@ var watchdog struct {
 	running bool
 }
 
-// timeoutSignal is the value of the interrupts the watchdog sends.
+// timeoutSignal is the value of the interrupts the watchdog sends for a timeout.
 type timeoutSignal struct{}
+
+// memorySignal is the value of the interrupts the watchdog sends when the live heap has grown
+// beyond the process's memory limit (the job's memory budget): every JS call running then is
+// stopped, before the allocations it keeps making take the process down.
+type memorySignal struct{ live, limit uint64 }
+
+// memoryEvery is how many ticks pass between two looks at the heap.
+const memoryEvery = 20
 
 // watch is the timeout state of one runtime.
 type watch struct {
@@ -78,6 +89,7 @@ func stopWatch(w *watch) {
 func watchLoop() {
 	t := time.NewTicker(tickPeriod)
 	defer t.Stop()
+	ticks := 0
 	for range t.C { // the tick's own time may be stale: check reads the clock itself
 		watchdog.mu.Lock()
 		if len(watchdog.watches) == 0 {
@@ -87,6 +99,13 @@ func watchLoop() {
 		}
 		for w := range watchdog.watches {
 			w.check()
+		}
+		if ticks++; ticks%memoryEvery == 0 {
+			if sig, over := heapOverLimit(); over {
+				for w := range watchdog.watches {
+					w.interrupt(w.call.Load(), sig)
+				}
+			}
 		}
 		watchdog.mu.Unlock()
 	}
@@ -107,12 +126,36 @@ func (w *watch) check() {
 	if now.Sub(w.seenAt) < time.Duration(w.timeout.Load()) {
 		return
 	}
+	w.interrupt(c, timeoutSignal{})
+}
+
+// interrupt interrupts call c (> 0) of the runtime, if it is still running, with sig.
+func (w *watch) interrupt(c int64, sig any) {
+	if c <= 0 {
+		return
+	}
 	vm := w.vm.Value()
 	if vm == nil || !w.call.CompareAndSwap(c, claimed) {
 		return
 	}
-	vm.Interrupt(timeoutSignal{})
+	vm.Interrupt(sig)
 	w.call.Store(interrupted)
+}
+
+// heapOverLimit reports whether the heap that was live at the last garbage collection is
+// larger than the process's memory limit (none is set: never).
+func heapOverLimit() (memorySignal, bool) {
+	limit := debug.SetMemoryLimit(-1) // -1 reads the limit
+	if limit <= 0 || limit == math.MaxInt64 {
+		return memorySignal{}, false
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return memorySignal{}, false
+	}
+	live := sample[0].Value.Uint64()
+	return memorySignal{live: live, limit: uint64(limit)}, live > uint64(limit)
 }
 
 // arm starts watching call id (> 0, unique in the runtime) with its timeout.

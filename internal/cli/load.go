@@ -53,7 +53,7 @@ func loadPipelineAs(gs *GlobalState, file, resolveAs string, params []string) (*
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range p.Warnings {
+	for _, w := range append(p.Warnings, emptyGlobWarnings(p)...) {
 		fmt.Fprintln(gs.Stderr, relDiag(gs, w))
 	}
 	return p, nil

@@ -121,7 +121,7 @@ func runCommand(gs *GlobalState) *cli.Command {
 			}
 			if o.detach {
 				if _, ok := gs.LookupEnv(envDetached); !ok {
-					id, err := detach(gs, gs.Args[2:])
+					id, err := detach(gs, gs.Args[2:], sp != nil)
 					if err != nil {
 						return err
 					}
@@ -130,11 +130,13 @@ func runCommand(gs *GlobalState) *cli.Command {
 				}
 			}
 			if sp != nil {
-				if err := checkRestorable(gs, sp, p, o.allowNonRestored); err != nil {
-					return err
-				}
+				err = checkRestorable(gs, sp, p, o.allowNonRestored)
 			}
-			return runJob(gs, p, o, sp, nil)
+			if err == nil {
+				err = runJob(gs, p, o, sp, nil)
+			}
+			recordFailedStart(gs, p, err)
+			return err
 		},
 	}
 }
@@ -155,33 +157,6 @@ func checkRestorable(gs *GlobalState, sp *savepoints.Savepoint, p *pipeline.Pipe
 
 // home returns PIPECTL_HOME.
 func home(gs *GlobalState) (string, error) { return jobs.Home(gs.LookupEnv) }
-
-// detach starts `pipectl run ARGS` as a detached child process, with -d so that it writes
-// its records and log into its job folder, and waits until it is running.
-func detach(gs *GlobalState, runArgs []string) (string, error) {
-	h, err := home(gs)
-	if err != nil {
-		return "", err
-	}
-	id := jobs.NewID()
-	args := []string{"run", "-d"}
-	for _, a := range runArgs {
-		if a != "-d" && a != "--d" && a != "--detach" && a != "-detach" {
-			args = append(args, a)
-		}
-	}
-	env := append(gs.Environ(), envDetached+"="+id, "PIPECTL_HOME="+h)
-	pid, err := jobs.Detach(args, env, jobs.PathsOf(h, id).Log)
-	if err != nil {
-		return "", err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := jobs.WaitRunning(ctx, h, id, pid); err != nil {
-		return "", err
-	}
-	return id, nil
-}
 
 // runJob runs a pipeline in this process until it ends. onRunning (upgrade) is called when
 // the job's sources start reading.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/jobs"
 )
 
 func TestUIAddr(t *testing.T) {
@@ -107,5 +110,46 @@ func TestUIRefusesOpenAddressWithoutToken(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "--auth-token") || stdout.Len() != 0 {
 		t.Errorf("stdout %q, stderr %q", stdout, stderr)
+	}
+}
+
+func TestUICompatOfAFinishedJob(t *testing.T) {
+	gs, _, _ := testState(t)
+	h, err := home(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, err := jobs.Create(h, jobs.Info{ID: jobs.NewID(), Name: "motion"}, []byte(motionV1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb.SetStatus(jobs.StatusFinished, jobs.Extra{})
+	jb.Close()
+	writeFile(t, gs, "same.yaml", motionV1)
+	writeFile(t, gs, "rekeyed.yaml", strings.Replace(motionV1, "key_by: room", "key_by: type", 1))
+	writeFile(t, gs, "broken.yaml", "name: [")
+	compat := uiCompat(gs, h)
+	for _, tc := range []struct {
+		file, format string
+		ok           bool
+		want         string // in the report, or in the error
+		fails        bool
+	}{
+		{"same.yaml", "text", true, "checked against the pipeline it ran", false},
+		{"rekeyed.yaml", "text", false, "KEY_TYPE_CHANGED", false},
+		{"rekeyed.yaml", "json", false, `"compatible": false`, false},
+		{"broken.yaml", "text", false, "broken.yaml", true},
+		{"missing.yaml", "text", false, "missing.yaml", true},
+	} {
+		report, ok, err := compat(context.Background(), jb.ID(), tc.file, tc.format)
+		if tc.fails {
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: error %v, want one naming %q (report %q)", tc.file, err, tc.want, report)
+			}
+			continue
+		}
+		if err != nil || ok != tc.ok || !strings.Contains(report, tc.want) {
+			t.Errorf("%s (%s): ok %v, err %v, want ok %v and a report holding %q:\n%s", tc.file, tc.format, ok, err, tc.ok, tc.want, report)
+		}
 	}
 }

@@ -97,7 +97,7 @@ func upgrade(gs *GlobalState, c *cli.Context) error {
 		return err
 	}
 	if o.detach {
-		id, err := detach(gs, gs.Args[2:])
+		id, err := detach(gs, gs.Args[2:], sp != nil)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func reportCompat(gs *GlobalState, old *savepoints.Metadata, p *pipeline.Pipelin
 // start, the old pipeline is restarted from the same savepoint.
 func startDetachedUpgrade(gs *GlobalState, file string, o runOptions, stopped int64, old jobs.Info, sp string) error {
 	args := append([]string{file}, runArgs(o)...)
-	id, err := detach(gs, args)
+	id, err := detach(gs, args, true)
 	if err != nil {
 		return restartOld(gs, old, sp, err)
 	}
@@ -170,26 +170,30 @@ func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
 	if old.StateDir != "" {
 		args = append(args, "--state-dir", old.StateDir)
 	}
-	id, err := detach(gs, args)
+	id, err := detach(gs, args, true)
 	if err != nil {
 		return fmt.Errorf("the new pipeline failed to start (%v), and restarting the old one failed too (%v); restart it with: pipectl run -d --from-savepoint %s %s", cause, err, sp, old.Pipeline)
 	}
 	return fmt.Errorf("the new pipeline failed to start (%v); the old pipeline was restarted from %s as job %s", cause, sp, id)
 }
 
-// waitSourcesStarted polls a job until its sources started reading (Unix ms; 0 on timeout).
+// waitSourcesStarted polls a job until its sources started reading (Unix ms; 0 on timeout,
+// or at once when the job has already ended: a bounded one may finish first).
 func waitSourcesStarted(gs *GlobalState, id string) int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if resp, err := call(gs, id, jobs.Request{Op: jobs.OpStatus}, time.Second); err == nil {
+		resp, err := call(gs, id, jobs.Request{Op: jobs.OpStatus}, time.Second)
+		if err == nil {
 			var st runtime.Status
 			unmarshal(resp.Data, &st)
 			if st.SourcesStarted > 0 {
 				return st.SourcesStarted
 			}
+		} else if errors.Is(err, jobs.ErrNotRunning) {
+			return 0
 		}
 		select {
 		case <-ctx.Done():

@@ -35,7 +35,7 @@ func validateCommand(gs *GlobalState) *cli.Command {
 				case err != nil:
 					return err
 				default:
-					for _, w := range p.Warnings {
+					for _, w := range append(p.Warnings, emptyGlobWarnings(p)...) {
 						fmt.Fprintln(gs.Stderr, relDiag(gs, w))
 					}
 				}

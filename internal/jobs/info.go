@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is the life-cycle state of a job as recorded in job.json.
@@ -55,8 +56,25 @@ func readInfo(path string) (Info, error) {
 	return info, nil
 }
 
-// writeInfo replaces a job.json atomically.
+// MaxErrorBytes bounds the error message kept in job.json: a job that failed on a huge
+// record or a long chain of causes must not leave a huge file that every list reads.
+const MaxErrorBytes = 4 << 10
+
+// boundError cuts msg to MaxErrorBytes (at a UTF-8 boundary), saying how much was cut.
+func boundError(msg string) string {
+	if len(msg) <= MaxErrorBytes {
+		return msg
+	}
+	cut := MaxErrorBytes - 64
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes; the job's log has them all)", msg[:cut], len(msg)-cut)
+}
+
+// writeInfo replaces a job.json atomically; the error message is bounded.
 func writeInfo(path string, info Info) error {
+	info.Error = boundError(info.Error)
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode job info: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // newJob creates a job under home in this process and closes it at cleanup.
@@ -243,5 +244,25 @@ func TestWaitExitedWaitsForTheProcess(t *testing.T) {
 	}
 	if _, err := WaitExited(testCtx(t), home, NewID()); !errors.Is(err, ErrUnknownJob) {
 		t.Fatalf("WaitExited(unknown) error = %v", err)
+	}
+}
+
+// TestErrorBounded: a huge error message is cut in job.json, at a rune boundary, saying so.
+func TestErrorBounded(t *testing.T) {
+	home := t.TempDir()
+	j, err := Create(home, Info{ID: NewID(), Name: "big"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.SetStatus(StatusFailed, Extra{Error: strings.Repeat("é", 1<<20)}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := readInfo(j.Paths().Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Error) > MaxErrorBytes || !utf8.ValidString(info.Error) || !strings.Contains(info.Error, "more bytes; the job's log has them all") {
+		t.Errorf("stored error: %d bytes, valid UTF-8 %v, ends %q", len(info.Error), utf8.ValidString(info.Error), info.Error[max(0, len(info.Error)-80):])
 	}
 }

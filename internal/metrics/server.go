@@ -32,8 +32,19 @@ type Server struct {
 	done chan struct{} // closed when the serve loop has returned
 }
 
+// Bounds of the server: a client that opens connections and sends nothing, or keeps them
+// idle, is cut off, and no more than maxConns connections are open at once (Accept waits).
+var (
+	readTimeout  = 10 * time.Second
+	writeTimeout = 30 * time.Second
+	idleTimeout  = 60 * time.Second
+	maxConns     = 32
+)
+
 // Serve listens on addr (host:port; port 0 picks a free one) and serves src's metrics and
-// status in the background. A nil log discards the server's errors.
+// status in the background. A nil log discards the server's errors. An address that is not
+// a loopback one (":9249" listens on every interface) is served with a warning: the metrics
+// and /job carry no authentication.
 func Serve(addr string, src Source, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -42,23 +53,44 @@ func Serve(addr string, src Source, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen on %q: %w", addr, err)
 	}
+	if !loopback(addr) {
+		log.Warn("the metrics server listens on "+addr+", reachable from other hosts, without authentication; use 127.0.0.1:PORT to keep it local", "addr", addr)
+	}
 	s := &Server{
 		ln: ln,
 		srv: &http.Server{
 			Handler:           Handler(src, log),
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: readTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		done: make(chan struct{}),
 	}
+	limited := newLimitListener(ln, maxConns)
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server stopped", "error", err.Error())
 		}
 	}()
 	log.Info("metrics server listening", "addr", s.Addr())
 	return s, nil
+}
+
+// loopback reports whether addr's host is a loopback address or localhost (an empty host
+// or 0.0.0.0 listens on every interface).
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Addr is the address the server listens on, with the port it was given (useful after ":0").

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -57,7 +58,7 @@ func newFakeSource() *fakeSource {
 		status: runtime.Status{
 			ID: "job-1", Name: "motion-alarm", Skipped: 3, Restored: "/sp/savepoint-1",
 			SourcesStarted:   1700000000000,
-			LastCheckpointMs: 1250, LastSavepointMs: 40,
+			LastCheckpointMs: 1250, LastSavepointMs: 40, Restarts: 2,
 			Records: []runtime.OperatorCount{
 				{UID: "readings", In: 0, Out: 100},
 				{UID: "alarm", In: 100, Out: 7, Backpressure: 0.25, States: []runtime.StateSize{
@@ -267,4 +268,63 @@ func TestWatermarkLag(t *testing.T) {
 	if !found || lag < 89 || lag > 150 {
 		t.Errorf("watermark lag of counts = %v (found %v), want about 90 s", lag, found)
 	}
+}
+
+// TestServeWarnsOnPublicAddress: an address reachable from other hosts is served with a
+// warning; a loopback one is not.
+func TestServeWarnsOnPublicAddress(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		warn bool
+	}{{":0", true}, {"0.0.0.0:0", true}, {"127.0.0.1:0", false}, {"localhost:0", false}, {"[::1]:0", false}} {
+		t.Run(tt.addr, func(t *testing.T) {
+			var buf bytes.Buffer
+			s, err := Serve(tt.addr, newFakeSource(), slog.New(slog.NewTextHandler(&buf, nil)))
+			if err != nil {
+				t.Skipf("cannot listen on %s here: %v", tt.addr, err)
+			}
+			s.Close()
+			if got := strings.Contains(buf.String(), "level=WARN") && strings.Contains(buf.String(), "without authentication"); got != tt.warn {
+				t.Errorf("warned %v, want %v; log:\n%s", got, tt.warn, buf.String())
+			}
+		})
+	}
+}
+
+// TestServerBoundsConnections: idle connections are closed after the idle timeout, and no
+// more than maxConns are served at once (the next waits for a free slot).
+func TestServerBoundsConnections(t *testing.T) {
+	defer func(r, i time.Duration, n int) { readTimeout, idleTimeout, maxConns = r, i, n }(readTimeout, idleTimeout, maxConns)
+	readTimeout, idleTimeout, maxConns = 300*time.Millisecond, 300*time.Millisecond, 2
+	s, err := Serve("127.0.0.1:0", newFakeSource(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var idle []net.Conn
+	for range maxConns {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle = append(idle, c)
+	}
+	client := &http.Client{Timeout: 100 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := client.Get("http://" + s.Addr() + "/job"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a request was served while every connection slot was taken")
+	}
+	for _, c := range idle {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Fatalf("an idle connection was not closed by the server: %v", err)
+		}
+	}
+	client.Timeout = 5 * time.Second
+	resp, err := client.Get("http://" + s.Addr() + "/job")
+	if err != nil {
+		t.Fatalf("no request served after the idle connections were closed: %v", err)
+	}
+	resp.Body.Close()
 }

@@ -78,6 +78,7 @@ func Start(tb testing.TB) *Cluster {
 	return c
 }
 
+// errNotInstalled is what StartCluster wraps when there are no server binaries: Start skips.
 var errNotInstalled = errors.New("PostgreSQL is not installed")
 
 // StartCluster starts a cluster; the caller must Stop it. The error wraps a "not installed"
@@ -209,7 +210,8 @@ func (c *Cluster) CreateDB(tb testing.TB) string {
 	return c.DSN(name)
 }
 
-// CreateRole creates a login role that must authenticate with password (over TCP).
+// CreateRole creates a login role that must authenticate with password (over TCP); it is a
+// superuser, so that it may create tables in any test database.
 func (c *Cluster) CreateRole(tb testing.TB, name, password string) {
 	tb.Helper()
 	sql := fmt.Sprintf("CREATE ROLE %s LOGIN SUPERUSER PASSWORD '%s' IN ROLE pgtest_password", pgx.Identifier{name}.Sanitize(), strings.ReplaceAll(password, "'", "''"))
@@ -249,19 +251,28 @@ func MustExec(tb testing.TB, dsn, sql string) {
 }
 
 // Rows returns the result of a query as lines of tab-separated text values (NULL for null),
-// in the query's order: easy to compare with a want list.
+// in the query's order: easy to compare with a want list. An error fails tb.
 func Rows(tb testing.TB, dsn, query string) []string {
 	tb.Helper()
+	rows, err := QueryRows(dsn, query)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	return rows
+}
+
+// QueryRows is Rows returning its error (for polling a table that may not exist yet).
+func QueryRows(dsn, query string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		tb.Fatalf("pgtest: %v", err)
+		return nil, err
 	}
 	defer conn.Close(context.Background())
 	rows, err := conn.Query(ctx, query, pgx.QueryResultFormats{pgx.TextFormatCode})
 	if err != nil {
-		tb.Fatalf("pgtest: %s: %v", query, err)
+		return nil, fmt.Errorf("%s: %w", query, err)
 	}
 	var out []string
 	for rows.Next() {
@@ -277,9 +288,9 @@ func Rows(tb testing.TB, dsn, query string) []string {
 		out = append(out, strings.Join(cols, "\t"))
 	}
 	if err := rows.Err(); err != nil {
-		tb.Fatalf("pgtest: %s: %v", query, err)
+		return nil, fmt.Errorf("%s: %w", query, err)
 	}
-	return out
+	return out, nil
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.

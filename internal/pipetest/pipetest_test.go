@@ -232,6 +232,25 @@ tests:
 			wants: []want{{name: "mapping input", passed: true}, {name: "steps", passed: true}},
 		},
 		{
+			name: "connectors never connect: a postgres sink is captured",
+			file: `
+pipeline: PIPELINES/postgres.yaml
+env: {PG_DSN: "postgres://nobody:secret@127.0.0.1:1/none?connect_timeout=1"}
+tests:
+  - name: upserts
+    input:
+      ev: [{room: 1, time: 5}, {room: 1, time: 7}]
+    expect:
+      ordered: true
+      output:
+        table: [{room: 1, time: 5}, {room: 1, time: 7}]
+      state:
+        latest:
+          reduce: [{key: 1, value: {room: 1, time: 7}}]
+`,
+			wants: []want{{name: "upserts", passed: true}},
+		},
+		{
 			name: "types: records and values are checked against the pipeline",
 			file: `
 pipeline: PIPELINES/alarm.yaml

@@ -43,10 +43,12 @@ type JobDetail struct {
 	GraphError string `json:"graph_error,omitempty"`
 	// Live is the running job's status from its control socket (null when it is not
 	// running or did not answer; LiveError says why).
-	Live        *runtime.Status `json:"live"`
-	LiveError   string          `json:"live_error,omitempty"`
-	Checkpoints []SnapshotView  `json:"checkpoints"`
-	Savepoints  []SnapshotView  `json:"savepoints"`
+	Live      *runtime.Status `json:"live"`
+	LiveError string          `json:"live_error,omitempty"`
+	// LiveAtMs is when the job answered (Unix ms): the page's rates divide by its steps.
+	LiveAtMs    int64          `json:"live_at_ms,omitempty"`
+	Checkpoints []SnapshotView `json:"checkpoints"`
+	Savepoints  []SnapshotView `json:"savepoints"`
 }
 
 // ActionResult is the answer to a successful savepoint, stop or cancel.
@@ -125,6 +127,8 @@ func (s *Server) jobDetail(w http.ResponseWriter, r *http.Request) {
 		d.Live, err = liveStatus(r.Context(), paths.Socket)
 		if err != nil {
 			d.LiveError = err.Error()
+		} else {
+			d.LiveAtMs = s.cfg.Now().UnixMilli()
 		}
 	}
 	writeJSON(w, http.StatusOK, d)

@@ -19,5 +19,7 @@
 // itself may instead come with `?token=<token>`, which its script keeps in sessionStorage and
 // sends as that header). Every POST must be JSON (a content type that a cross-site form
 // cannot send without a CORS preflight, which is never granted) and come from the page's own
-// origin (Origin and Sec-Fetch-Site are checked when the browser sends them).
+// origin (Origin and Sec-Fetch-Site are checked when the browser sends them). Without a token
+// (loopback only) a request must name the server by IP address or localhost, against DNS
+// rebinding.
 package ui

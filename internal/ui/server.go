@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,26 +74,52 @@ func (s *Server) Handler() http.Handler {
 }
 
 // authorize refuses with 401 every request without the token (when one is set). The page
-// (GET /) may carry it as ?token= instead of the header, for the first visit.
+// (GET /) may carry it as ?token= instead of the header, for the first visit; refused, it
+// gets a small page that retries with the token the tab keeps (a reload).
+//
+// Without a token the dashboard listens on loopback only, and it answers only requests whose
+// Host is an IP address or localhost: a web site that points its own name at 127.0.0.1 (DNS
+// rebinding) would otherwise be "same-origin" with it.
 func (s *Server) authorize(next http.Handler) http.Handler {
 	if s.cfg.Token == "" {
-		return next
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !literalHost(r.Host) {
+				writeError(w, http.StatusMisdirectedRequest, "address the dashboard by IP address or localhost, not "+r.Host)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
 	want := []byte("Bearer " + s.cfg.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))
 		ok := subtle.ConstantTimeCompare(got, want) == 1
-		if !ok && r.Method == http.MethodGet && r.URL.Path == "/" {
+		isPage := r.Method == http.MethodGet && r.URL.Path == "/"
+		if !ok && isPage {
 			q := []byte("Bearer " + r.URL.Query().Get("token"))
 			ok = subtle.ConstantTimeCompare(q, want) == 1
 		}
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="pipectl"`)
-			writeError(w, http.StatusUnauthorized, "this dashboard needs its token: open it as /?token=<token> or send Authorization: Bearer <token>")
+		if ok {
+			next.ServeHTTP(w, r)
 			return
 		}
-		next.ServeHTTP(w, r)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pipectl"`)
+		if isPage {
+			writeUnauthorizedPage(w)
+			return
+		}
+		writeError(w, http.StatusUnauthorized, "this dashboard needs its token: open it as /?token=<token> or send Authorization: Bearer <token>")
 	})
+}
+
+// literalHost reports whether a Host header names an IP address or localhost.
+func literalHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil
 }
 
 // securityHeaders keeps the page from being framed or sniffed and from loading anything

@@ -346,3 +346,54 @@ func TestPage(t *testing.T) {
 		t.Errorf("GET /app.js: %d, want 404 (assets are inlined)", code)
 	}
 }
+
+func TestHostMustBeLiteralWithoutToken(t *testing.T) {
+	for _, tc := range []struct {
+		token, host string
+		want        int
+	}{
+		{"", "127.0.0.1:8081", 200},
+		{"", "localhost:8081", 200},
+		{"", "[::1]:8081", 200},
+		{"", "rebound.example:8081", 421},
+		{"", "rebound.example", 421},
+		{"t", "dashboard.example:8081", 200}, // the token is the guard then
+	} {
+		w := newWorld(t, tc.token)
+		req, err := http.NewRequest("GET", w.server.URL+"/api/jobs", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = tc.host
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("token %q, Host %s: %d, want %d", tc.token, tc.host, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+func TestUnauthorizedPageRetriesWithTheTabsToken(t *testing.T) {
+	w := newWorld(t, "s3cret")
+	resp, err := http.Get(w.server.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET / without the token: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(string(body), `sessionStorage.getItem("pipectl-token")`) || strings.Contains(string(body), "operators") {
+		t.Errorf("the 401 page should only retry with the kept token:\n%s", body)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, sourceHash(unauthorizedScript)) {
+		t.Errorf("the 401 page's policy %q does not allow its script", csp)
+	}
+}

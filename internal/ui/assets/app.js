@@ -83,14 +83,14 @@
   // State.
   let selected = decodeURIComponent((location.hash.match(/job=([0-9a-f]+)/) || [])[1] || "");
   let detail = null;       // last GET /api/jobs/{id}
-  let prev = null;         // {id, t, ops: {uid: {in, out}}} for the rates
+  let samples = [];        // recent {id, t, ops: {uid: {in, out}}} of the selected job
   let rates = {};          // uid -> {in, out} per second
   let busy = false;
 
   function select(id) {
     if (id === selected) return;
     selected = id;
-    detail = null; prev = null; rates = {};
+    detail = null; samples = []; rates = {};
     history.replaceState(null, "", location.pathname + location.search + "#job=" + id);
     $("action-result").textContent = "";
     $("compat-report").hidden = true;
@@ -98,19 +98,30 @@
     refresh();
   }
 
+  let jobsShown = "";      // the jobs, statuses and selection the list shows
   function renderJobs(list) {
     const tbody = $("jobs").tBodies[0];
-    tbody.replaceChildren();
     $("no-jobs").hidden = list.length > 0;
     if (!selected && list.length) {
       const running = list.find((j) => j.status === "RUNNING");
       selected = (running || list[0]).id;
     }
+    // Rows are rebuilt only when a job or a status changes (keeping focus); uptimes tick.
+    const shown = selected + " " + list.map((j) => j.id + ":" + j.status).join(" ");
+    if (shown === jobsShown) {
+      list.forEach((j, i) => { tbody.rows[i].querySelector(".uptime").textContent = fmtDuration(j.uptime_s); });
+      return;
+    }
+    jobsShown = shown;
+    tbody.replaceChildren();
     for (const j of list) {
-      const tr = el("tr", { "data-id": j.id, "data-status": j.status, tabindex: "0", title: j.id });
+      const tr = el("tr", { "data-id": j.id, "data-status": j.status, tabindex: "0" });
       if (j.id === selected) tr.className = "selected";
-      tr.append(el("td", { class: "name" }, j.name), statusCell(j.status),
-        el("td", { class: "uptime" }, fmtDuration(j.uptime_s)), el("td", {}, fmtShortTime(j.started)));
+      const name = el("td", { class: "name" }, j.name);
+      name.append(el("div", { class: "id mono muted" }, j.id));
+      const when = el("td");
+      when.append(el("div", { class: "uptime" }, fmtDuration(j.uptime_s)), el("div", { class: "started muted" }, fmtShortTime(j.started)));
+      tr.append(name, statusCell(j.status), when);
       tr.addEventListener("click", () => select(j.id));
       tr.addEventListener("keydown", (e) => { if (e.key === "Enter") select(j.id); });
       tbody.append(tr);
@@ -122,20 +133,24 @@
     return td;
   }
 
+  // Rates are measured over the last few seconds of samples, timed by the server when the
+  // job answered, so that neither the network nor batching makes them jump.
+  const RATE_WINDOW_MS = 5000;
   function computeRates(d) {
-    if (!d.live) { rates = {}; prev = null; return; }
-    const now = performance.now();
+    if (!d.live) { rates = {}; samples = []; return; }
     const ops = {};
     for (const o of d.live.operators) ops[o.uid] = { in: o.records_in, out: o.records_out };
-    if (prev && prev.id === d.id && now > prev.t) {
-      const dt = (now - prev.t) / 1000;
-      rates = {};
-      for (const uid in ops) {
-        const p = prev.ops[uid];
-        if (p) rates[uid] = { in: Math.max(0, ops[uid].in - p.in) / dt, out: Math.max(0, ops[uid].out - p.out) / dt };
-      }
+    samples = samples.filter((s) => s.id === d.id && s.t < d.live_at_ms);
+    samples.push({ id: d.id, t: d.live_at_ms, ops: ops });
+    while (samples.length > 2 && d.live_at_ms - samples[1].t >= RATE_WINDOW_MS) samples.shift();
+    const first = samples[0];
+    if (samples.length < 2) return;
+    const dt = (d.live_at_ms - first.t) / 1000;
+    rates = {};
+    for (const uid in ops) {
+      const p = first.ops[uid];
+      if (p) rates[uid] = { in: Math.max(0, ops[uid].in - p.in) / dt, out: Math.max(0, ops[uid].out - p.out) / dt };
     }
-    prev = { id: d.id, t: now, ops: ops };
   }
 
   function liveOf(uid) {
@@ -209,29 +224,34 @@
     }
   }
 
-  // The graph: one column per topological layer, sources on the left, sinks on the right.
+  // The graph: one column per topological layer, sources on the left, sinks on the right;
+  // in a narrow window one row per layer, sources at the top.
   const NODE_W = 190, NODE_H = 78, GAP_X = 70, GAP_Y = 22, PAD = 12;
   function renderGraph(d) {
     const g = $("graph");
     g.replaceChildren();
-    $("graph-note").textContent = d.graph_error || (d.live ? "" : "Counters appear while the job runs.");
+    $("graph-note").textContent = d.graph_error ||
+      (d.live ? "" : d.status === "RUNNING" ? "Waiting for the job's figures…" : "The job is not running: no live figures.");
     if (!d.graph) return;
     const layers = [];
     for (const n of d.graph.nodes) (layers[n.layer] = layers[n.layer] || []).push(n);
+    const across = Math.max(...layers.map((l) => l.length));
+    const horizontal = layers.length * (NODE_W + GAP_X) <= g.parentElement.clientWidth * 1.4;
+    // Layer i sits at depth i; a node's place within its layer is centred across it.
+    const step = horizontal ? [NODE_W + GAP_X, NODE_H + GAP_Y] : [NODE_W + GAP_Y, NODE_H + GAP_X];
     const pos = {};
-    let rows = 0;
-    layers.forEach((col, x) => {
-      rows = Math.max(rows, col.length);
-      col.forEach((n, y) => { pos[n.uid] = { x: PAD + x * (NODE_W + GAP_X), y: PAD + y * (NODE_H + GAP_Y) }; });
+    layers.forEach((layer, depth) => {
+      const off = (across - layer.length) / 2;
+      layer.forEach((n, i) => {
+        const along = depth, side = i + off;
+        pos[n.uid] = horizontal
+          ? { x: PAD + along * step[0], y: PAD + side * step[1] }
+          : { x: PAD + side * step[0], y: PAD + along * step[1] };
+      });
     });
-    // Centre shorter columns.
-    const height = PAD * 2 + rows * NODE_H + Math.max(0, rows - 1) * GAP_Y;
-    layers.forEach((col) => {
-      const h = col.length * NODE_H + (col.length - 1) * GAP_Y;
-      const off = (height - PAD * 2 - h) / 2;
-      col.forEach((n) => { pos[n.uid].y += off; });
-    });
-    const width = PAD * 2 + layers.length * NODE_W + Math.max(0, layers.length - 1) * GAP_X;
+    const cols = horizontal ? layers.length : across, rows = horizontal ? across : layers.length;
+    const width = PAD * 2 + cols * step[0] - (step[0] - NODE_W);
+    const height = PAD * 2 + rows * step[1] - (step[1] - NODE_H);
     g.setAttribute("viewBox", "0 0 " + width + " " + height);
     g.setAttribute("width", width);
     g.setAttribute("height", height);
@@ -243,9 +263,16 @@
     for (const e of d.graph.edges) {
       const a = pos[e.from], b = pos[e.to];
       if (!a || !b) continue;
-      const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2, mx = (x1 + x2) / 2;
+      let d;
+      if (horizontal) {
+        const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2, mx = (x1 + x2) / 2;
+        d = "M " + x1 + " " + y1 + " C " + mx + " " + y1 + ", " + mx + " " + y2 + ", " + x2 + " " + y2;
+      } else {
+        const x1 = a.x + NODE_W / 2, y1 = a.y + NODE_H, x2 = b.x + NODE_W / 2, y2 = b.y, my = (y1 + y2) / 2;
+        d = "M " + x1 + " " + y1 + " C " + x1 + " " + my + ", " + x2 + " " + my + ", " + x2 + " " + y2;
+      }
       const path = svg("path", {
-        d: "M " + x1 + " " + y1 + " C " + mx + " " + y1 + ", " + mx + " " + y2 + ", " + x2 + " " + y2,
+        d: d,
         class: "edge" + (e.late ? " late" : ""), "marker-end": "url(#arrow)", "data-from": e.from, "data-to": e.to,
       });
       if (e.late) path.append(svg("title", {}, "late records"));

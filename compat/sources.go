@@ -1,0 +1,171 @@
+package compat
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/savepoints"
+)
+
+// Sources and sinks keep no keyed state, but a savepoint holds what they have done: a
+// source's offsets, a sink's committed length or transactions. These carry over to a source
+// or sink of the same kind under the uid that takes them over; otherwise they are dropped.
+// One that stores nothing may change kind or go freely.
+
+// position judges the offsets stored under op for the source or sink n of the new pipeline
+// (same uid, or one that takes op over): handled reports whether it gave the result.
+func (c *checker) position(op *savepoints.OperatorMeta, n *pipeline.Node) (handled bool) {
+	if len(op.Offsets) == 0 || len(op.States) > 0 || len(n.States) > 0 {
+		return false
+	}
+	switch {
+	case op.Kind != n.Kind && n.Role == pipeline.RoleSource:
+		c.droppedOffsets(op, n, RuleSourceKindChanged, keyPos(n, "kind"),
+			fmt.Sprintf("source %s was a %s and is now a %s: the %s offsets it stored",
+				n.UID, op.Kind, n.Kind, op.Kind),
+			fmt.Sprintf("keep kind %s under uid %s, or give the %s source a new uid", op.Kind, n.UID, n.Kind))
+	case op.Kind != n.Kind:
+		c.droppedOffsets(op, n, RuleStateDropped, keyPos(n, "kind"),
+			fmt.Sprintf("%s %s was a %s and is now a %s: the committed state it stored",
+				roleName(n), n.UID, op.Kind, n.Kind),
+			fmt.Sprintf("keep kind %s under uid %s, or give the new %s a new uid", op.Kind, n.UID, n.Kind))
+	case n.Role == pipeline.RoleSource && n.Kind == "kafka":
+		return c.kafkaTopics(op, n)
+	default:
+		return false
+	}
+	return true
+}
+
+// droppedOffsets reports offsets that nothing restores.
+func (c *checker) droppedOffsets(op *savepoints.OperatorMeta, n *pipeline.Node, rule string, pos pipeline.Pos, what, keep string) {
+	r := Result{UID: n.UID, Verdict: VerdictDropped, Rule: rule}
+	if c.opts.AllowNonRestoredState {
+		r.Severity = SeverityWarning
+		r.Reason = what + " are dropped on restore (--allow-non-restored-state); it starts from its beginning"
+	} else {
+		r.Reason = what + " would not be restored, so the restore fails; fix: " + keep +
+			", or pass --allow-non-restored-state to drop them"
+	}
+	c.add(r, pos)
+}
+
+// removedPosition reports a removed source or sink that stored offsets or a committed state.
+func (c *checker) removedPosition(op *savepoints.OperatorMeta) {
+	c.droppedOffsets(op, &pipeline.Node{UID: op.UID}, RuleStateDropped, pipeline.Pos{},
+		fmt.Sprintf("%s %s is not in the new pipeline: the offsets it stored", op.Kind, op.UID),
+		"keep it under uid "+op.UID+" (or list "+op.UID+" in the previous_uids of the item that replaces it)")
+}
+
+// roleName is "source", "operator" or "sink".
+func roleName(n *pipeline.Node) string {
+	switch n.Role {
+	case pipeline.RoleSource:
+		return "source"
+	case pipeline.RoleSink:
+		return "sink"
+	}
+	return "operator"
+}
+
+// kafkaTopics judges a Kafka source whose topics may have changed: offsets of the topics it
+// still reads carry over; those of topics it no longer reads are dropped with a note. Stored
+// offsets are keyed "<topic>/<partition>"; the new topics come from the file's `topics:` or
+// `topic_pattern:`.
+func (c *checker) kafkaTopics(op *savepoints.OperatorMeta, n *pipeline.Node) bool {
+	reads, ok := newTopics(c.p.Raw, n.UID)
+	if !ok {
+		return false
+	}
+	partitions := map[string]int{}
+	for key := range op.Offsets {
+		if i := strings.LastIndexByte(key, '/'); i > 0 {
+			partitions[key[:i]]++
+		}
+	}
+	var dropped, kept []string
+	for topic := range partitions {
+		if reads(topic) {
+			kept = append(kept, topic)
+		} else {
+			dropped = append(dropped, topic)
+		}
+	}
+	if len(dropped) == 0 {
+		return false
+	}
+	slices.Sort(dropped)
+	slices.Sort(kept)
+	var parts []string
+	for _, t := range dropped {
+		unit := "partitions"
+		if partitions[t] == 1 {
+			unit = "partition"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d %s)", t, partitions[t], unit))
+	}
+	reason := fmt.Sprintf("kafka source %s no longer reads topic %s: their offsets are dropped",
+		n.UID, strings.Join(parts, ", "))
+	if len(kept) > 0 {
+		reason += "; the offsets of " + strings.Join(kept, ", ") + " are restored"
+	}
+	reason += "; to read a dropped topic again from its stored offsets, list it in topics: again"
+	c.add(Result{UID: n.UID, Verdict: VerdictCompatible, Rule: RuleSourceTopicsDropped,
+		Reason: reason}, keyPos(n, "topics", "topic_pattern"))
+	return true
+}
+
+// newTopics returns which topics the source uid of the pipeline file reads: those of its
+// `topics:` list, or those its `topic_pattern:` regexp matches. ok is false when the file
+// says neither in a form that can be read here (e.g. a ${VAR}).
+func newTopics(raw []byte, uid string) (reads func(string) bool, ok bool) {
+	item := sourceItem(raw, uid)
+	if item == nil {
+		return nil, false
+	}
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		k, v := item.Content[i].Value, item.Content[i+1]
+		switch {
+		case k == "topics" && v.Kind == yaml.SequenceNode:
+			var topics []string
+			for _, t := range v.Content {
+				topics = append(topics, t.Value)
+			}
+			return func(t string) bool { return slices.Contains(topics, t) }, true
+		case k == "topic_pattern" && v.Kind == yaml.ScalarNode && !strings.Contains(v.Value, "${"):
+			re, err := regexp.Compile("^(?:" + v.Value + ")$")
+			if err != nil {
+				return nil, false
+			}
+			return re.MatchString, true
+		}
+	}
+	return nil, false
+}
+
+// sourceItem is the mapping of the source uid in a pipeline file, or nil.
+func sourceItem(raw []byte, uid string) *yaml.Node {
+	var doc yaml.Node
+	if yaml.Unmarshal(raw, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "sources" || root.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range root.Content[i+1].Content {
+			for j := 0; item.Kind == yaml.MappingNode && j+1 < len(item.Content); j += 2 {
+				if item.Content[j].Value == "uid" && item.Content[j+1].Value == uid {
+					return item
+				}
+			}
+		}
+	}
+	return nil
+}
