@@ -26,7 +26,11 @@ func (f *fileState) consume(ctx SourceContext, sc *lineScanner, form format, fin
 		}
 		start := pos
 		pos += int64(n)
+		if start == 0 {
+			line = bytes.TrimPrefix(line, utf8BOM)
+		}
 		switch {
+		case f.dec == nil && isBlank(line): // blank lines before a header
 		case f.dec == nil:
 			if f.dec, err = form.decoder(line); err != nil {
 				return fmt.Errorf("%s: %w", f.path, err)
@@ -61,6 +65,10 @@ func (f *fileState) atLine(err error) error {
 	}
 	return fmt.Errorf("%s:%d: %w", f.path, n, err)
 }
+
+// utf8BOM is the byte order mark some editors (and spreadsheet exports) put at the start of
+// a UTF-8 file; it is not part of the first line.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // bad reports a malformed line to ctx; the error that ends the source names the file, line
 // and byte offset.

@@ -3,6 +3,7 @@ package connectors
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/pipectl/pipectl/schema"
 )
@@ -75,6 +76,11 @@ func (d *csvDecoder) decode(line []byte) (any, error) {
 		v, err := fld.Type.ParseText(cells[i])
 		if err != nil {
 			return nil, fmt.Errorf("column %q: %w", fld.Name, err)
+		}
+		// Go reads "NaN" and "Inf" as floats, but no output can carry them: a bad record here,
+		// not a failure at the sink.
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return nil, fmt.Errorf("column %q: %q is not a finite number", fld.Name, cells[i])
 		}
 		rec[fld.Name] = v
 	}

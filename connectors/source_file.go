@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -390,13 +391,28 @@ func (s *fileSource) readFrom(ctx SourceContext, f *fileState, fh *os.File, fi o
 	return f.consume(ctx, s.sc, s.format, final)
 }
 
-// readHeader reads the header of a file resumed past it.
+// readHeader reads the header of a file resumed past it (the first line that is not blank,
+// without a byte order mark).
 func (s *fileSource) readHeader(fh *os.File, f *fileState, final bool) error {
-	s.sc.reset(fh)
-	line, _, err := s.sc.next(final)
-	if err != nil {
-		return fmt.Errorf("%s: header: %w", f.path, err)
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
+	s.sc.reset(fh)
+	var line []byte
+	for first := true; ; first = false {
+		l, _, err := s.sc.next(final)
+		if err != nil {
+			return fmt.Errorf("%s: header: %w", f.path, err)
+		}
+		if first {
+			l = bytes.TrimPrefix(l, utf8BOM)
+		}
+		if !isBlank(l) {
+			line = l
+			break
+		}
+	}
+	var err error
 	f.dec, err = s.format.decoder(line)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.path, err)

@@ -69,6 +69,21 @@ func TestFileSourceFormats(t *testing.T) {
 			},
 		},
 		{
+			name: "csv with a byte order mark and blank lines before its header", format: "csv", schema: "{name: string, n: int}",
+			files: map[string]string{"a.csv": "\ufeff\n \r\nname,n\na,1\n"},
+			want:  []any{map[string]any{"name": "a", "n": int64(1)}},
+		},
+		{
+			name: "csv with a byte order mark", format: "csv", schema: "{name: string, n: int}",
+			files: map[string]string{"a.csv": "\ufeffname,n\na,1\n"},
+			want:  []any{map[string]any{"name": "a", "n": int64(1)}},
+		},
+		{
+			name: "jsonl with a byte order mark", format: "jsonl", schema: motionType,
+			files: map[string]string{"a.jsonl": "\ufeff" + `{"type":"motion","room":1,"time":10}` + "\n"},
+			want:  []any{motion(1, 10)},
+		},
+		{
 			name: "glob in lexical order", format: "jsonl", schema: motionType,
 			files: map[string]string{
 				"b.jsonl":         `{"type":"motion","room":2,"time":1}` + "\n",
@@ -262,6 +277,12 @@ func TestFileSourceRestore(t *testing.T) {
 			wantErr: "a.jsonl is 36 bytes, shorter than its stored offset 72",
 		},
 		{
+			name:    "csv resumes after its header behind a byte order mark and a blank line",
+			files:   map[string]string{"a.csv": "\ufeff\nroom,time,type\n1,1,motion\n1,2,motion\n"},
+			restore: Offsets{"a.csv": 30},
+			want:    []any{motion(1, 2)}, wantOffsets: Offsets{"a.csv": 41},
+		},
+		{
 			name:    "csv resumes after its header",
 			files:   map[string]string{"a.csv": "room,time,type\n1,1,motion\n1,2,motion\n"},
 			restore: Offsets{"a.csv": 26},
@@ -426,5 +447,21 @@ func TestFileSourceMissingPlainPathFails(t *testing.T) {
 	err = src.Run(&fakeCtx{})
 	if err == nil || !strings.Contains(err.Error(), "cannot read input file") || !strings.Contains(err.Error(), path) {
 		t.Errorf("Run: %v, want an error naming %s", err, path)
+	}
+}
+
+// TestFileSourceCSVNonFiniteFloat: "NaN" and "Inf" cells are bad records of the source, not
+// values that fail the job at its sink.
+func TestFileSourceCSVNonFiniteFloat(t *testing.T) {
+	cfg := SourceConfig{Format: "csv", Schema: mustType(t, "{x: float}"), Path: "a.csv"}
+	ctx, _, err := runFile(t, cfg, map[string]string{"a.csv": "x\n1.5\nNaN\n+Inf\n-inf\n"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ctx.records(), []any{map[string]any{"x": 1.5}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("records: got %v, want %v", got, want)
+	}
+	if len(ctx.bad) != 3 || !strings.Contains(ctx.bad[0].Err.Error(), `column "x": "NaN" is not a finite number`) {
+		t.Errorf("bad records: %v", ctx.bad)
 	}
 }

@@ -152,7 +152,14 @@ func (h *harness) command(ctx context.Context, args ...string) *exec.Cmd {
 // run runs pipectl to completion and returns its outputs and exit code.
 func (h *harness) run(args ...string) result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	return h.runWithin(commandTimeout, args...)
+}
+
+// runWithin is run with another deadline than commandTimeout (a job that processes hundreds
+// of thousands of records on a machine that may be busy).
+func (h *harness) runWithin(timeout time.Duration, args ...string) result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := h.command(ctx, args...)
 	var stdout, stderr bytes.Buffer

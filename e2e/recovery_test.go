@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -203,5 +206,45 @@ func TestSavepointsFromUntrustedHands(t *testing.T) {
 	h.mustRun(0, "savepoint", "--dispose", sp[1])
 	if _, err := os.Stat(sp[1]); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the savepoint is still there after dispose: %v", err)
+	}
+}
+
+// TestDiskAlmostFull: a job whose state directory's disk is below the free-space margin
+// fails cleanly (exit 1, a sentence naming the state directory) and keeps its last
+// checkpoint: the next run with room resumes from it, and the output is that of an
+// uninterrupted run.
+func TestDiskAlmostFull(t *testing.T) {
+	t.Parallel()
+	ref := newHarness(t)
+	ref.write("p.yaml", checkpointPipeline)
+	ref.mustRun(0, "run", "p.yaml")
+	want := sortedLines(ref.read("out.jsonl"))
+
+	h := newHarness(t)
+	h.write("p.yaml", checkpointPipeline)
+	run := h.start("run", "p.yaml")
+	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
+	eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
+	run.signal(t, syscall.SIGKILL)
+	eventually(t, 10*time.Second, "the killed process ended", run.exited)
+
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := h.command(ctx, "run", "p.yaml")
+	cmd.Env = append(cmd.Env, "PIPECTL_MIN_FREE_DISK=1048576TiB")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "is almost full") {
+		t.Fatalf("run on a full disk: %v\n%s", err, out)
+	}
+	if completeCheckpoints(checkpoints) == 0 {
+		t.Fatal("the failed run removed the checkpoint")
+	}
+	res := h.mustRun(0, "run", "p.yaml")
+	if !strings.Contains(res.stderr, "Resuming from checkpoint") {
+		t.Errorf("the run with room does not resume:\n%s", res.stderr)
+	}
+	if got := sortedLines(h.read("out.jsonl")); got != want {
+		t.Errorf("after the full disk the sink holds\n%s\nan uninterrupted run\n%s", got, want)
 	}
 }

@@ -260,11 +260,14 @@ func (j *Job) loadState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.
 		if oldTTL == 0 {
 			written = now
 		}
+		// Every value is decoded before it is taken: a savepoint may come from untrusted
+		// hands, and a value its schema does not read fails here, naming its key, rather than
+		// later in a function.
+		v, rest, err := old.DecodeBinary(raw)
+		if err != nil || len(rest) != 0 {
+			return fmt.Errorf("key %s (key group %d): the stored value is not a %s", describeKey(n, key), kg, old)
+		}
 		if conv != nil {
-			v, rest, err := old.DecodeBinary(raw)
-			if err != nil || len(rest) != 0 {
-				return fmt.Errorf("entry in key group %d: cannot decode a %s", kg, old)
-			}
 			nv, err := conv(v)
 			if err != nil {
 				return fmt.Errorf("migrating key %s of %q state %q: %w", describeKey(n, key), n.UID, d.Name, err)

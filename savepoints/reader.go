@@ -76,6 +76,12 @@ func readMetadata(dir string) (*Metadata, error) {
 	if err != nil {
 		return nil, invalidCause(err, dir, "read %s", MetadataFile)
 	}
+	return parseMetadata(dir, data)
+}
+
+// parseMetadata checks the content of dir's _metadata.json: format version, strict decoding,
+// checksum, max_parallelism, names.
+func parseMetadata(dir string, data []byte) (*Metadata, error) {
 	var probe struct {
 		FormatVersion int `json:"format_version"`
 	}

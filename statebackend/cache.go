@@ -131,7 +131,6 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 		e.deleted = true
 		return nil, false, nil
 	}
-	c.size.observe(len(e.key), len(stored))
 	writtenMs, raw, err := DecodeStored(c.opts.TTL, stored)
 	if err != nil {
 		return nil, false, fmt.Errorf("state cache load: %w", err)
@@ -146,6 +145,7 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 		return nil, false, fmt.Errorf("state cache load: decode: %w", err)
 	}
 	e.value, e.writtenMs = v, writtenMs
+	c.size.observe(len(e.key), valueSize(v))
 	return v, true, nil
 }
 
@@ -223,11 +223,34 @@ func (c *Cache) Flush() error {
 	return nil
 }
 
-// writeBack writes the dirty entries among es to the table in one Apply and marks them
-// clean; entries already clean are skipped. On error every entry stays as it was.
+// Write-back chunks: a write-back applies at most this many entries, or about this many
+// bytes, at once, so that writing back a whole cache (a checkpoint) needs little memory.
+const (
+	writeBackEntries = 4096
+	writeBackBytes   = 1 << 20
+)
+
+// writeBack writes the dirty entries among es to the table and marks them clean, in chunks
+// of one Apply each; entries already clean are skipped. On error the entries not yet written
+// stay dirty.
 func (c *Cache) writeBack(es []*cacheEntry) error {
+	for len(es) > 0 {
+		n, err := c.writeChunk(es)
+		if err != nil {
+			return err
+		}
+		es = es[n:]
+	}
+	return nil
+}
+
+// writeChunk writes the dirty entries of a prefix of es in one Apply, marks them clean and
+// returns the prefix's length.
+func (c *Cache) writeChunk(es []*cacheEntry) (int, error) {
 	batch, buf := c.batch[:0], c.buf[:0]
-	for _, e := range es {
+	n := 0
+	for ; n < len(es) && len(batch) < writeBackEntries && len(buf) < writeBackBytes; n++ {
+		e := es[n]
 		if !e.dirty {
 			continue
 		}
@@ -240,24 +263,27 @@ func (c *Cache) writeBack(es []*cacheEntry) error {
 			buf = appendStoredHeader(buf, c.opts.TTL, e.writtenMs)
 			var err error
 			if buf, err = c.codec.Append(buf, e.value); err != nil {
-				return fmt.Errorf("encode: %w", err)
+				return 0, fmt.Errorf("encode: %w", err)
 			}
 			m.Value = buf[start:len(buf):len(buf)]
-			c.size.observe(len(e.key), len(m.Value))
+			c.size.observe(len(e.key), valueSize(e.value))
 		}
 		batch = append(batch, m)
 	}
 	if len(batch) > 0 {
 		if err := c.table.Apply(batch); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	for _, e := range es {
+	for _, e := range es[:n] {
 		e.dirty = false
 	}
 	clear(batch)
 	c.batch, c.buf = batch[:0], buf[:0]
-	return nil
+	if cap(c.buf) > 2*writeBackBytes { // a single huge value: do not keep its buffer
+		c.buf = nil
+	}
+	return n, nil
 }
 
 // evictFraction is the share of the entries evicted at once when the cache is full: evicting
@@ -289,6 +315,7 @@ func (c *Cache) evict() error {
 	}
 	for _, e := range victims {
 		delete(c.entries, e.key)
+		e.value = nil // the dirty list may still point at e until it is compacted
 	}
 	clear(victims)
 	c.stale += dirty

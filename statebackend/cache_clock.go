@@ -47,7 +47,7 @@ func (r *clockRing) next() *cacheEntry {
 	}
 }
 
-// sizeEstimate is a running average of the key and encoded value sizes a cache sees, from
+// sizeEstimate is a running average of the key and decoded value sizes a cache sees, from
 // which it estimates what an entry costs in memory.
 type sizeEstimate struct {
 	key, value float64 // averages in bytes; zero until the first observation
@@ -56,20 +56,16 @@ type sizeEstimate struct {
 // Sizes assumed before any has been seen.
 const (
 	initialKeyBytes   = 16
-	initialValueBytes = 16
+	initialValueBytes = 64
 )
 
 // entryOverhead is the memory of a cached entry beside its key and value bytes: the entry
-// itself (64 bytes), its map slot and key string header (about 40), its ring slot (8) and the
-// headers of a decoded value (about 48).
-const entryOverhead = 160
+// itself (48 bytes), its map slot with the load factor (about 32), its key's allocation
+// rounding (about 8), its ring slot (8) and the dirty list's share (8), rounded up.
+const entryOverhead = 112
 
-// decodedFactor is how much larger a decoded value is than its binary encoding (interfaces,
-// slice and map headers, boxed numbers).
-const decodedFactor = 3
-
-// observe adds one entry's sizes to the averages (an exponential moving average over about
-// the last 64 observations).
+// observe adds one entry's key length and decoded value size (valueSize) to the averages, an
+// exponential moving average over about the last 64 observations.
 func (s *sizeEstimate) observe(key, value int) {
 	if s.key == 0 {
 		s.key, s.value = float64(key), float64(value)
@@ -85,5 +81,5 @@ func (s *sizeEstimate) cost() int64 {
 	if k == 0 {
 		k, v = initialKeyBytes, initialValueBytes
 	}
-	return entryOverhead + int64(k) + decodedFactor*int64(v)
+	return entryOverhead + int64(k) + int64(v)
 }

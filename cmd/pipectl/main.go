@@ -4,19 +4,13 @@ package main
 
 import (
 	"os"
-	"runtime/debug"
 
 	"github.com/pipectl/pipectl/internal/cli"
 )
 
-// gcPercent is the garbage collector's target unless GOGC is set: the per-record path
-// allocates short-lived values, and collecting four times less often costs little memory
-// (see docs/PERFORMANCE.md).
-const gcPercent = 400
-
+// The garbage collector runs at Go's default target (GOGC=100): a job's memory budget sets the
+// soft limit (see docs/memory.md), and a higher target only made small jobs larger for the
+// same CPU (docs/PERFORMANCE.md).
 func main() {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
-	}
 	os.Exit(cli.Main(cli.NewGlobalState()))
 }

@@ -33,6 +33,9 @@ func detach(gs *GlobalState, runArgs []string, restoring bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := secureJobsDir(gs, h); err != nil {
+		return "", err
+	}
 	id := jobs.NewID()
 	args := []string{"run", "-d"}
 	for _, a := range runArgs {

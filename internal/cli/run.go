@@ -169,6 +169,9 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	if !detached || !jobs.ValidID(id) {
 		id, detached = jobs.NewID(), false
 	}
+	if err := secureJobsDir(gs, h); err != nil {
+		return err
+	}
 	stateDir := o.stateDir
 	if stateDir == "" {
 		stateDir = jobs.DefaultStateDir(h, p.Name)
@@ -176,6 +179,16 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		return err
 	}
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return err
+	}
+	minFree, err := minFreeDisk(gs)
+	if err != nil {
+		return err
+	}
+	if p.StateBackend == "memory" {
+		minFree = 0 // only checkpoints go to disk, and their writes report a full disk
+	}
+	if err := checkFreeDisk(stateDir, minFree); err != nil {
 		return err
 	}
 	release, err := jobs.ClaimStateDir(stateDir, id)
@@ -325,6 +338,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 			}
 		}
 	}()
+	go guardDisk(job, stateDir, minFree)
 	runErr := job.Run(context.Background())
 	status, err := finishJob(gs, jb, job, runErr)
 	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
@@ -333,6 +347,16 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
 			log.Warn("could not remove checkpoints", "error", err.Error())
 		}
+	}
+	return err
+}
+
+// secureJobsDir refuses, or fixes with a warning on stderr, a jobs directory that other
+// users may write into.
+func secureJobsDir(gs *GlobalState, home string) error {
+	warning, err := jobs.SecureJobsDir(home)
+	if warning != "" {
+		fmt.Fprintln(gs.Stderr, warning)
 	}
 	return err
 }

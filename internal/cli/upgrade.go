@@ -192,7 +192,7 @@ func waitSourcesStarted(gs *GlobalState, id string) int64 {
 			if st.SourcesStarted > 0 {
 				return st.SourcesStarted
 			}
-		} else if errors.Is(err, jobs.ErrNotRunning) {
+		} else if jobEnded(gs, id) {
 			return 0
 		}
 		select {
@@ -201,6 +201,17 @@ func waitSourcesStarted(gs *GlobalState, id string) int64 {
 		case <-tick.C:
 		}
 	}
+}
+
+// jobEnded reports whether the job's process is gone (its control socket may also refuse a
+// call while the job is still starting).
+func jobEnded(gs *GlobalState, id string) bool {
+	h, err := home(gs)
+	if err != nil {
+		return false
+	}
+	_, err = jobs.Find(h, id)
+	return errors.Is(err, jobs.ErrNotRunning)
 }
 
 // printDowntime prints the pit stop's downtime line.

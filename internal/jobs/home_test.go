@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +64,29 @@ func TestValidID(t *testing.T) {
 		if got := ValidID(tt.id); got != tt.want {
 			t.Errorf("ValidID(%q) = %v, want %v", tt.id, got, tt.want)
 		}
+	}
+}
+
+func TestSecureJobsDir(t *testing.T) {
+	home := t.TempDir()
+	if w, err := SecureJobsDir(home); w != "" || err != nil {
+		t.Fatalf("missing jobs dir: %q, %v", w, err)
+	}
+	dir := filepath.Join(home, "jobs")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	w, err := SecureJobsDir(home)
+	if err != nil || !strings.Contains(w, "was writable by other users (mode 0777)") {
+		t.Fatalf("world-writable jobs dir: %q, %v", w, err)
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("mode after the fix: %v", fi.Mode().Perm())
+	}
+	if w, err := SecureJobsDir(home); w != "" || err != nil {
+		t.Errorf("fixed jobs dir: %q, %v", w, err)
 	}
 }

@@ -19,10 +19,14 @@ import (
 // StatusRunning is the "status" of /job while the server runs (it lives as long as the job).
 const StatusRunning = "RUNNING"
 
-// JobStatus is the body of GET /job: the job's Status plus its run status.
+// JobStatus is the body of GET /job: the job's Status plus its run status. The Status's
+// last_checkpoint_ms and last_savepoint_ms are durations, not times; the same values are also
+// served under names that say so (the old names stay for the readers that use them).
 type JobStatus struct {
 	runtime.Status
-	State string `json:"status"`
+	State                    string `json:"status"`
+	LastCheckpointDurationMs int64  `json:"last_checkpoint_duration_ms"`
+	LastSavepointDurationMs  int64  `json:"last_savepoint_duration_ms"`
 }
 
 // Server serves /metrics and /job for one job until Close.
@@ -120,7 +124,9 @@ func Handler(src Source, log *slog.Logger) http.Handler {
 		MaxRequestsInFlight: 2,
 	}))
 	mux.HandleFunc("GET /job", func(w http.ResponseWriter, _ *http.Request) {
-		body, err := json.Marshal(JobStatus{Status: src.Status(), State: StatusRunning})
+		st := src.Status()
+		body, err := json.Marshal(JobStatus{Status: st, State: StatusRunning,
+			LastCheckpointDurationMs: st.LastCheckpointMs, LastSavepointDurationMs: st.LastSavepointMs})
 		if err != nil {
 			log.Warn("metrics: encode /job", "error", err.Error())
 			http.Error(w, err.Error(), http.StatusInternalServerError)

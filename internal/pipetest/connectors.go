@@ -19,13 +19,47 @@ type feedCmd struct {
 // feed is the source of one source uid in a test: it emits the records the runner hands it,
 // one command at a time, and ends when the runner closes it.
 type feed struct {
-	uid  string
-	cmds chan feedCmd
-	mu   sync.Mutex
-	next int64
+	uid   string
+	cmds  chan feedCmd
+	kafka *kafkaMeta // nil unless the source is a Kafka source
+	mu    sync.Mutex
+	next  int64
 }
 
-func newFeed(uid string) *feed { return &feed{uid: uid, cmds: make(chan feedCmd)} }
+// kafkaMeta is what a feed replacing a Kafka source needs to emit as the Kafka source does:
+// each record from its partition (watermarks are tracked per partition) with its Kafka
+// timestamp (the event time with `timestamp: kafka`).
+type kafkaMeta struct {
+	topic, partition, timestamp string // the schema fields that metadata: maps ("" none)
+	now                             func() int64
+}
+
+func newFeed(n *pipeline.Node, now func() int64) *feed {
+	f := &feed{uid: n.UID, cmds: make(chan feedCmd)}
+	if n.Kind == "kafka" {
+		md := n.Options.Object("metadata")
+		f.kafka = &kafkaMeta{topic: md.String("topic", ""), partition: md.String("partition", ""),
+			timestamp: md.String("timestamp", ""), now: now}
+	}
+	return f
+}
+
+// emit emits one record: a Kafka source's from its partition, with its Kafka timestamp (the
+// metadata timestamp field when the source maps one, else the processing time it is fed at,
+// as a producer stamps a record it sends).
+func (f *feed) emit(ctx connectors.SourceContext, rec any) error {
+	sc, ok := ctx.(connectors.SplitContext)
+	if f.kafka == nil || !ok {
+		return ctx.Emit(rec)
+	}
+	m, _ := rec.(map[string]any)
+	ts, ok := m[f.kafka.timestamp].(int64)
+	if !ok {
+		ts = f.kafka.now()
+	}
+	split := fmt.Sprintf("%v/%v", m[f.kafka.topic], m[f.kafka.partition])
+	return sc.EmitFrom(rec, split, ts)
+}
 
 // Restore implements connectors.Source: a test starts every source at its first record.
 func (f *feed) Restore(connectors.Offsets) error { return nil }
@@ -35,7 +69,7 @@ func (f *feed) Run(ctx connectors.SourceContext) error {
 	for cmd := range f.cmds {
 		var err error
 		if cmd.emit {
-			if err = ctx.Emit(cmd.record); err == nil {
+			if err = f.emit(ctx, cmd.record); err == nil {
 				f.mu.Lock()
 				f.next++
 				f.mu.Unlock()
@@ -124,10 +158,11 @@ type harness struct {
 	captures map[string]*capture
 }
 
-func newHarness(p *pipeline.Pipeline) *harness {
+// newHarness makes the connectors of a run of p; now is the processing time in ms.
+func newHarness(p *pipeline.Pipeline, now func() int64) *harness {
 	h := &harness{feeds: map[string]*feed{}, captures: map[string]*capture{}}
 	for _, n := range p.Sources {
-		f := newFeed(n.UID)
+		f := newFeed(n, now)
 		h.feeds[n.UID] = f
 		h.order = append(h.order, f)
 	}

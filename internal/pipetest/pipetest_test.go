@@ -251,6 +251,32 @@ tests:
 			wants: []want{{name: "upserts", passed: true}},
 		},
 		{
+			name: "kafka: never connects; timestamp: kafka from the metadata field or the clock; watermarks per partition",
+			file: `
+pipeline: PIPELINES/kafka.yaml
+env: {KAFKA_BROKERS: "127.0.0.1:1"}
+tests:
+  - name: per partition
+    input:
+      events:
+        - {room: 1, p: 0, ts: 1000}
+        - {room: 1, p: 1, ts: 2000}
+        - {room: 1, p: 0, ts: 25000}    # partition 1 holds the watermark at 2s
+        - {room: 1, p: 1, ts: 8000}     # so this one is not late
+    expect:
+      output:
+        out: [{room: 1, start: 0, n: 3}, {room: 1, start: 20000, n: 1}]
+  - name: stamped when fed
+    now: 0
+    input:
+      stamped: [{room: 1}, {advance: 12s}, {room: 1}, {room: 1}]
+    expect:
+      output:
+        stamped-out: [{room: 1, start: 0, n: 1}, {room: 1, start: 10000, n: 2}]
+`,
+			wants: []want{{name: "per partition", passed: true}, {name: "stamped when fed", passed: true}},
+		},
+		{
 			name: "types: records and values are checked against the pipeline",
 			file: `
 pipeline: PIPELINES/alarm.yaml

@@ -45,7 +45,7 @@ func run(p *pipeline.Pipeline, prog *script.Program, bt *boundTest, timeout time
 	if err := writeState(backend, p, bt.state, nowMs); err != nil {
 		return nil, fmt.Errorf("initial state: %w", err)
 	}
-	h := newHarness(p)
+	h := newHarness(p, nowMs)
 	job, err := runtime.New(runtime.Config{
 		Pipeline: p, Program: prog, JobID: testJobID, Backend: backend,
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -1,0 +1,55 @@
+package runtime
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pipectl/pipectl/savepoints"
+)
+
+// TestRestoreRefusesUndecodableValue: a savepoint whose checksums match but whose stored value
+// does not decode with its schema (forged, or written by a broken tool) fails the restore
+// naming the uid, the state and the key.
+func TestRestoreRefusesUndecodableValue(t *testing.T) {
+	h := newHarness(t, "memory")
+	sp, err := savepoints.Open(firstRun(h, counterV1, jobSpec{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := savepoints.Create(h.path("forged"), "0a1b2c3d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	meta := *sp.Meta
+	for _, op := range meta.Operators {
+		for _, st := range op.States {
+			sw, err := w.State(op.UID, st.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = sp.ReadState(op.UID, st.Name, func(kg uint16, key, value []byte) error {
+				if op.UID == "out" {
+					value = []byte{0xff} // no {n: int, total: int} is one byte long
+				}
+				return sw.Add(kg, key, value)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	forged, err := w.Commit(&meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.newJob(genPipeline(kv, restoreEvents, counterV1), jobSpec{restore: forged})
+	if err == nil {
+		t.Fatal("a savepoint with an undecodable value was restored")
+	}
+	for _, want := range []string{`"out"`, `"value"`, `key "a"`, "is not a {n: int, total: int}"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
