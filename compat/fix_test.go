@@ -34,7 +34,6 @@ var fixes = map[string]struct {
 	"rule-optional-removed":                        {[]string{"alarm: int\n", "alarm: int?\n"}, false},
 	"rule-record-to-tuple":                         {migrate(`[bool, int]`, "(bool, int)", `old => [old.active, old.time]`), false},
 	"rule-state-dropped":                           {nil, true},
-	"rule-source-offsets-dropped":                  {nil, true},
 	"rule-state-dropped-uid":                       {nil, true},
 	// A renamed source's offsets: taken over by previous_uids, or dropped.
 	"rule-source-offsets-dropped":      {[]string{"  - uid: numbers\n", "  - uid: numbers\n    previous_uids: [events]\n"}, false},

@@ -31,7 +31,7 @@ type feed struct {
 // timestamp (the event time with `timestamp: kafka`).
 type kafkaMeta struct {
 	topic, partition, timestamp string // the schema fields that metadata: maps ("" none)
-	now                             func() int64
+	now                         func() int64
 }
 
 func newFeed(n *pipeline.Node, now func() int64) *feed {
