@@ -161,9 +161,9 @@ type kafkaSource struct {
 	mu       sync.Mutex
 	restored Offsets // nil: a fresh start
 	known    map[topicPartition]bool
-	count    int                                        // partitions known (the index of the next discovered one)
-	parts    map[topicPartition]*kPart                  // this subtask's partitions; nil before Run
-	commit   func(ctx context.Context, o Offsets) error // group commit (nil without group)
+	count    int                       // partitions known (the index of the next discovered one)
+	parts    map[topicPartition]*kPart // this subtask's partitions; nil before Run
+	groupCl  *kgo.Client               // commits offsets to the group; made by the first SnapshotComplete
 	errs     kafkaErrors
 }
 
@@ -232,17 +232,38 @@ func (s *kafkaSource) Offsets() Offsets {
 }
 
 // SnapshotComplete commits the offsets of a durable snapshot to the group, when there is one
-// (for lag monitoring; a failure is logged by the runtime, never fatal).
+// (for lag monitoring; a failure is logged by the runtime, never fatal). Its client is its
+// own: the final checkpoint of a finished job completes after Run has returned.
 func (s *kafkaSource) SnapshotComplete(o Offsets) error {
-	s.mu.Lock()
-	commit := s.commit
-	s.mu.Unlock()
-	if commit == nil || len(o) == 0 {
+	group := s.o.String("group", "")
+	if group == "" || len(o) == 0 {
 		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groupCl == nil {
+		opts, err := kafkaClientOpts(s.o, &s.errs)
+		if err != nil {
+			return err
+		}
+		if s.groupCl, err = kgo.NewClient(opts...); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return commit(ctx, o)
+	return commitGroup(ctx, kadm.NewClient(s.groupCl), group, o)
+}
+
+// Close closes the group's client.
+func (s *kafkaSource) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.groupCl != nil {
+		s.groupCl.Close()
+		s.groupCl = nil
+	}
+	return nil
 }
 
 // Errors implements ErrorCounter: the broker errors the consumer retried.
@@ -276,11 +297,6 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		return err
 	}
 	adm := kadm.NewClient(cl)
-	if g := s.o.String("group", ""); g != "" {
-		s.mu.Lock()
-		s.commit = func(ctx context.Context, o Offsets) error { return commitGroup(ctx, adm, g, o) }
-		s.mu.Unlock()
-	}
 	all, err := s.discover(cl)
 	if err != nil {
 		return err

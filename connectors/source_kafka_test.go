@@ -363,3 +363,28 @@ func TestKafkaSourceDiscovery(t *testing.T) {
 		t.Errorf("offsets %v", o)
 	}
 }
+
+// TestKafkaSourceGroupCommit checks that the offsets of a completed snapshot are committed to
+// the source's group, also after Run has returned (the final checkpoint of a finished job).
+func TestKafkaSourceGroupCommit(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"t": 2})
+	produceTo(t, brokers, "t", 0, values(0, 3)...)
+	produceTo(t, brokers, "t", 1, values(3, 2)...)
+	src := kafkaSourceFor(t, brokers, Options{"group": "lag"}, "", 0, 1)
+	defer src.Close()
+	if err := src.Run(&fakeCtx{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.SnapshotComplete(src.Offsets()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := kadm.NewClient(kafkaClient(t, brokers)).FetchOffsets(context.Background(), "lag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	resp.Each(func(o kadm.OffsetResponse) { got[fmt.Sprintf("%s/%d", o.Topic, o.Partition)] = o.At })
+	if !reflect.DeepEqual(got, map[string]int64{"t/0": 3, "t/1": 2}) {
+		t.Errorf("group lag holds %v, want t/0: 3, t/1: 2", got)
+	}
+}
