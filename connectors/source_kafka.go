@@ -163,8 +163,10 @@ type kafkaSource struct {
 	known    map[topicPartition]bool
 	count    int                       // partitions known (the index of the next discovered one)
 	parts    map[topicPartition]*kPart // this subtask's partitions; nil before Run
-	groupCl  *kgo.Client               // commits offsets to the group; made by the first SnapshotComplete
 	errs     kafkaErrors
+
+	groupMu sync.Mutex  // guards groupCl apart from mu: a commit must not hold the reading back
+	groupCl *kgo.Client // commits offsets to the group; made by the first SnapshotComplete
 }
 
 // kPart is the reading state of one partition.
@@ -239,8 +241,8 @@ func (s *kafkaSource) SnapshotComplete(o Offsets) error {
 	if group == "" || len(o) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.groupMu.Lock()
+	defer s.groupMu.Unlock()
 	if s.groupCl == nil {
 		opts, err := kafkaClientOpts(s.o, &s.errs)
 		if err != nil {
@@ -257,8 +259,8 @@ func (s *kafkaSource) SnapshotComplete(o Offsets) error {
 
 // Close closes the group's client.
 func (s *kafkaSource) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.groupMu.Lock()
+	defer s.groupMu.Unlock()
 	if s.groupCl != nil {
 		s.groupCl.Close()
 		s.groupCl = nil
