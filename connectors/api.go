@@ -157,6 +157,13 @@ type SnapshotListener interface {
 	SnapshotComplete(o Offsets) error
 }
 
+// ErrorCounter is implemented by sources and sinks that retry the errors of an external
+// system (a broker that restarts) instead of failing: Errors is how many they met so far,
+// for the metrics.
+type ErrorCounter interface {
+	Errors() int64
+}
+
 // Discarder is implemented by sinks that hold output back until a snapshot covers it: the
 // runtime calls Discard before Close when the job is canceled, so that nothing held back is
 // ever published.

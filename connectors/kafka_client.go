@@ -6,8 +6,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -46,8 +48,31 @@ func checkKafkaAuth(o Options) []OptionError {
 	return nil
 }
 
-// kafkaClientOpts returns the client options for the brokers, TLS and SASL of o.
-func kafkaClientOpts(o Options) ([]kgo.Opt, error) {
+// kafkaErrors counts and logs the broker errors a Kafka client retries: failed connections
+// (a broker down or restarting) and failed fetches. It is a kgo hook.
+type kafkaErrors struct {
+	n    atomic.Int64
+	logf func(format string, args ...any) // nil: not logged
+}
+
+// OnBrokerConnect implements kgo.HookBrokerConnect.
+func (e *kafkaErrors) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
+	if err != nil {
+		e.add("kafka: connect to broker %s:%d: %v (retrying)", meta.Host, meta.Port, err)
+	}
+}
+
+// add counts one error and logs it.
+func (e *kafkaErrors) add(format string, args ...any) {
+	e.n.Add(1)
+	if e.logf != nil {
+		e.logf(format, args...)
+	}
+}
+
+// kafkaClientOpts returns the client options for the brokers, TLS and SASL of o; errs counts
+// the broker errors the client retries.
+func kafkaClientOpts(o Options, errs *kafkaErrors) ([]kgo.Opt, error) {
 	brokers := o.Strings("brokers")
 	if len(brokers) == 0 {
 		return nil, errors.New("no brokers")
@@ -58,6 +83,7 @@ func kafkaClientOpts(o Options) ([]kgo.Opt, error) {
 		kgo.RetryBackoffFn(func(tries int) time.Duration {
 			return min(time.Duration(tries)*100*time.Millisecond, 2*time.Second)
 		}),
+		kgo.WithHooks(errs),
 	}
 	if t := o.Object("tls"); t != nil {
 		cfg, err := kafkaTLS(t)
@@ -128,8 +154,8 @@ func connectKafka(cl *kgo.Client, o Options) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("cannot reach the Kafka brokers %s within connect_timeout %s: %w",
-				strings.Join(o.Strings("brokers"), ", "), timeout, err)
+			return Retryable(fmt.Errorf("cannot reach the Kafka brokers %s within connect_timeout %s: %w",
+				strings.Join(o.Strings("brokers"), ", "), timeout, err))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -52,23 +53,55 @@ func produceTo(t *testing.T, brokers, topic string, partition int32, values ...s
 	}
 }
 
-// readCommittedValues reads the values of every committed record of a topic.
+// readCommittedValues reads the values of every committed record of a topic: up to the
+// last stable offset of each partition, as a read_committed consumer sees them.
 func readCommittedValues(t *testing.T, brokers, topic string) []string {
 	t.Helper()
-	cl := kafkaClient(t, brokers, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	var out []string
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		fetches := cl.PollFetches(ctx)
-		cancel()
-		n := 0
-		fetches.EachRecord(func(r *kgo.Record) {
-			out = append(out, string(r.Value))
-			n++
-		})
-		if n == 0 {
-			return out
-		}
+	for _, r := range readCommittedRecords(t, brokers, topic) {
+		out = append(out, string(r.Value))
 	}
+	return out
+}
+
+// readCommittedRecords reads every committed record of a topic, up to the last stable offset
+// of each partition found first (control records are read to know where a partition ends,
+// and left out).
+func readCommittedRecords(t *testing.T, brokers, topic string) []*kgo.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ends, err := kadm.NewClient(kafkaClient(t, brokers)).ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := map[int32]kgo.Offset{}
+	left := map[int32]int64{} // partition -> its last stable offset, while not reached
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			from[o.Partition] = kgo.NewOffset().AtStart()
+			left[o.Partition] = o.Offset
+		}
+	})
+	if len(left) == 0 {
+		return nil
+	}
+	cl := kafkaClient(t, brokers, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	var out []*kgo.Record
+	for len(left) > 0 {
+		fetches := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("reading %s: partitions %v not read to their end", topic, left)
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() && r.Offset < left[r.Partition] {
+				out = append(out, r)
+			}
+			if end, ok := left[r.Partition]; ok && r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
+		})
+	}
+	return out
 }

@@ -82,14 +82,16 @@ type kafkaSink struct {
 	exact bool
 	txnID string // exactly_once: this subtask's transactional id
 	cl    *kgo.Client
+	errs  kafkaErrors
 
-	mu      sync.Mutex
-	err     error // the first failed produce
-	open    bool  // exactly_once: a transaction is open
-	n       int64 // records produced into the open transaction
-	snapN   int64 // n when a snapshot last took the open transaction; -1: none did
-	held    []*kgo.Record
-	started bool // exactly_once: the producer is initialized (after Restore's recovery)
+	errMu sync.Mutex // guards err apart from mu: produce callbacks run while mu is held (Flush)
+	err   error      // the first failed produce
+
+	mu    sync.Mutex
+	open  bool  // exactly_once: a transaction is open
+	n     int64 // records produced into the open transaction
+	snapN int64 // n when a snapshot last took the open transaction; -1: none did
+	held  []*kgo.Record
 }
 
 func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
@@ -104,11 +106,12 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 	if s.topic == "" {
 		return nil, errors.New("no topic")
 	}
-	opts, err := kafkaClientOpts(cfg.Options)
+	s.errs.logf = cfg.Logf
+	opts, err := kafkaClientOpts(cfg.Options, &s.errs)
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, kgo.DefaultProduceTopic(s.topic), kgo.RecordRetries(10), kgo.ProducerLinger(5*time.Millisecond))
+	opts = append(opts, kgo.DefaultProduceTopic(s.topic), kgo.RecordDeliveryTimeout(2*time.Minute), kgo.ProducerLinger(5*time.Millisecond))
 	if s.exact {
 		s.txnID = fmt.Sprintf("%s-%d", s.prefix(), cfg.Subtask)
 		opts = append(opts, kgo.TransactionalID(s.txnID),
@@ -123,6 +126,9 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 	}
 	return s, nil
 }
+
+// Errors implements ErrorCounter: the broker errors the producer retried.
+func (s *kafkaSink) Errors() int64 { return s.errs.n.Load() }
 
 // prefix is the transactional id prefix: transactional_id, else pipectl-<name>-<uid>.
 func (s *kafkaSink) prefix() string {
@@ -177,8 +183,8 @@ func (s *kafkaSink) Write(rec any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
+	if err := s.failure(); err != nil {
+		return err
 	}
 	if !s.exact {
 		s.produce(r)
@@ -200,13 +206,20 @@ func (s *kafkaSink) Write(rec any) error {
 func (s *kafkaSink) produce(r *kgo.Record) {
 	s.cl.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
 		if err != nil {
-			s.mu.Lock()
+			s.errMu.Lock()
 			if s.err == nil {
-				s.err = fmt.Errorf("sink %q: produce to %s: %w", s.cfg.UID, s.topic, err)
+				s.err = Retryable(fmt.Errorf("sink %q: produce to %s: %w", s.cfg.UID, s.topic, err))
 			}
-			s.mu.Unlock()
+			s.errMu.Unlock()
 		}
 	})
+}
+
+// failure is the first failed produce (nil: none).
+func (s *kafkaSink) failure() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
 }
 
 // beginLocked opens a transaction unless one is open.
@@ -215,7 +228,7 @@ func (s *kafkaSink) beginLocked() error {
 		return nil
 	}
 	if err := s.cl.BeginTransaction(); err != nil {
-		return fmt.Errorf("sink %q: begin transaction %s: %w", s.cfg.UID, s.txnID, err)
+		return Retryable(fmt.Errorf("sink %q: begin transaction %s: %w", s.cfg.UID, s.txnID, err))
 	}
 	s.open, s.n, s.snapN = true, 0, -1
 	return nil
@@ -229,9 +242,9 @@ func (s *kafkaSink) flush() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.cl.Flush(ctx); err != nil {
-		return fmt.Errorf("sink %q: flush: %w", s.cfg.UID, err)
+		return Retryable(fmt.Errorf("sink %q: flush: %w", s.cfg.UID, err))
 	}
-	return s.err
+	return s.failure()
 }
 
 // Committed waits for every record to be acknowledged; with exactly_once it pre-commits the
@@ -262,7 +275,7 @@ func (s *kafkaSink) Committed() (Offsets, error) {
 	defer cancel()
 	pid, epoch, err := s.cl.ProducerID(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sink %q: producer id of %s: %w", s.cfg.UID, s.txnID, err)
+		return nil, Retryable(fmt.Errorf("sink %q: producer id of %s: %w", s.cfg.UID, s.txnID, err))
 	}
 	s.snapN = s.n
 	return Offsets{s.txnID + "/producer_id": pid, s.txnID + "/epoch": int64(epoch), s.txnID + "/records": s.n}, nil
@@ -287,7 +300,7 @@ func (s *kafkaSink) SnapshotComplete(o Offsets) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := s.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
-		return fmt.Errorf("sink %q: commit transaction %s: %w", s.cfg.UID, s.txnID, err)
+		return Retryable(fmt.Errorf("sink %q: commit transaction %s: %w", s.cfg.UID, s.txnID, err))
 	}
 	s.open, s.n, s.snapN = false, 0, -1
 	if len(s.held) == 0 {
@@ -346,7 +359,7 @@ func (s *kafkaSink) commitRecorded(ctx context.Context, id string, t txnRef) err
 	req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = id, t.producerID, t.epoch, true
 	resp, err := req.RequestWith(ctx, s.cl)
 	if err != nil {
-		return fmt.Errorf("sink %q: commit recorded transaction %s: %w", s.cfg.UID, id, err)
+		return Retryable(fmt.Errorf("sink %q: commit recorded transaction %s: %w", s.cfg.UID, id, err))
 	}
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
 		s.logf("sink %q: the recorded transaction %s (producer id %d, epoch %d) is no longer held by the broker (already committed, or expired): %v",
@@ -396,11 +409,11 @@ func (s *kafkaSink) fence(ctx context.Context, id string) error {
 			return nil
 		}
 		if !errors.Is(err, kerr.ConcurrentTransactions) {
-			return fmt.Errorf("sink %q: abort open transaction %s: %w", s.cfg.UID, id, err)
+			return Retryable(fmt.Errorf("sink %q: abort open transaction %s: %w", s.cfg.UID, id, err))
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("sink %q: abort open transaction %s: %w", s.cfg.UID, id, ctx.Err())
+			return Retryable(fmt.Errorf("sink %q: abort open transaction %s: %w", s.cfg.UID, id, ctx.Err()))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -198,3 +198,22 @@ func TestKafkaSinkUnreachable(t *testing.T) {
 func sortedStrings(s []string) []string {
 	return slices.Sorted(slices.Values(s))
 }
+
+// TestKafkaSinkProduceFailure checks that a record the broker refuses (its topic does not
+// exist) fails the snapshot that waits for it, naming the topic, and every later write.
+func TestKafkaSinkProduceFailure(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"out": 1})
+	o := Options{"brokers": []string{brokers}, "topic": "missing", "connect_timeout": 5 * time.Second}
+	s, err := newKafkaSink(SinkConfig{UID: "snk", Kind: "kafka", Type: mustType(t, "{id: int}"), Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeIDs(t, s, 1)
+	if _, err := s.Committed(); err == nil || !strings.Contains(err.Error(), "produce to missing") {
+		t.Fatalf("Committed: %v, want the produce failure", err)
+	}
+	if err := s.Write(map[string]any{"id": int64(2)}); err == nil || !IsRetryable(err) {
+		t.Errorf("Write after a failure: %v, want the retryable produce failure", err)
+	}
+}

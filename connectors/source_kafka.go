@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/pipectl/pipectl/schema"
 )
@@ -160,9 +161,12 @@ type kafkaSource struct {
 	mu       sync.Mutex
 	restored Offsets // nil: a fresh start
 	known    map[topicPartition]bool
-	count    int                                        // partitions known (the index of the next discovered one)
-	parts    map[topicPartition]*kPart                  // this subtask's partitions; nil before Run
-	commit   func(ctx context.Context, o Offsets) error // group commit (nil without group)
+	count    int                       // partitions known (the index of the next discovered one)
+	parts    map[topicPartition]*kPart // this subtask's partitions; nil before Run
+	errs     kafkaErrors
+
+	groupMu sync.Mutex  // guards groupCl apart from mu: a commit must not hold the reading back
+	groupCl *kgo.Client // commits offsets to the group; made by the first SnapshotComplete
 }
 
 // kPart is the reading state of one partition.
@@ -230,25 +234,50 @@ func (s *kafkaSource) Offsets() Offsets {
 }
 
 // SnapshotComplete commits the offsets of a durable snapshot to the group, when there is one
-// (for lag monitoring; a failure is logged by the runtime, never fatal).
+// (for lag monitoring; a failure is logged by the runtime, never fatal). Its client is its
+// own: the final checkpoint of a finished job completes after Run has returned.
 func (s *kafkaSource) SnapshotComplete(o Offsets) error {
-	s.mu.Lock()
-	commit := s.commit
-	s.mu.Unlock()
-	if commit == nil || len(o) == 0 {
+	group := s.o.String("group", "")
+	if group == "" || len(o) == 0 {
 		return nil
+	}
+	s.groupMu.Lock()
+	defer s.groupMu.Unlock()
+	if s.groupCl == nil {
+		opts, err := kafkaClientOpts(s.o, &s.errs)
+		if err != nil {
+			return err
+		}
+		if s.groupCl, err = kgo.NewClient(opts...); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return commit(ctx, o)
+	return commitGroup(ctx, kadm.NewClient(s.groupCl), group, o)
 }
+
+// Close closes the group's client.
+func (s *kafkaSource) Close() error {
+	s.groupMu.Lock()
+	defer s.groupMu.Unlock()
+	if s.groupCl != nil {
+		s.groupCl.Close()
+		s.groupCl = nil
+	}
+	return nil
+}
+
+// Errors implements ErrorCounter: the broker errors the consumer retried.
+func (s *kafkaSource) Errors() int64 { return s.errs.n.Load() }
 
 // pollWait is how long one poll waits for records before the source idles.
 const pollWait = 50 * time.Millisecond
 
 // Run reads this subtask's partitions until they are done (bounded) or the job stops.
 func (s *kafkaSource) Run(ctx SourceContext) error {
-	opts, err := kafkaClientOpts(s.o)
+	s.errs.logf = ctx.Logf
+	opts, err := kafkaClientOpts(s.o, &s.errs)
 	if err != nil {
 		return err
 	}
@@ -270,12 +299,7 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		return err
 	}
 	adm := kadm.NewClient(cl)
-	if g := s.o.String("group", ""); g != "" {
-		s.mu.Lock()
-		s.commit = func(ctx context.Context, o Offsets) error { return commitGroup(ctx, adm, g, o) }
-		s.mu.Unlock()
-	}
-	all, err := s.discover(adm)
+	all, err := s.discover(cl)
 	if err != nil {
 		return err
 	}
@@ -325,24 +349,31 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 	}
 }
 
-// discover lists the partitions of the source's topics, sorted by (topic, partition).
-func (s *kafkaSource) discover(adm *kadm.Client) ([]topicPartition, error) {
+// discover lists the partitions of the source's topics, sorted by (topic, partition). It asks
+// the cluster each time (the client's metadata cache would hide new topics for a while).
+func (s *kafkaSource) discover(cl *kgo.Client) ([]topicPartition, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.o.Duration("connect_timeout", defaultConnectTimeout))
 	defer cancel()
-	tds, err := adm.ListTopics(ctx, s.topics...)
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range s.topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
-		return nil, fmt.Errorf("list topics: %w", err)
+		return nil, Retryable(fmt.Errorf("list topics: %w", err))
 	}
 	var out []topicPartition
-	for _, td := range tds {
-		if s.pattern != nil && !s.pattern.MatchString(td.Topic) {
+	for _, td := range resp.Topics {
+		if td.Topic == nil || (s.pattern != nil && (td.IsInternal || !s.pattern.MatchString(*td.Topic))) {
 			continue
 		}
-		if td.Err != nil {
-			return nil, fmt.Errorf("topic %q: %w", td.Topic, td.Err)
+		if err := kerr.ErrorForCode(td.ErrorCode); err != nil {
+			return nil, fmt.Errorf("topic %q: %w", *td.Topic, err)
 		}
 		for _, p := range td.Partitions {
-			out = append(out, topicPartition{td.Topic, p.Partition})
+			out = append(out, topicPartition{*td.Topic, p.Partition})
 		}
 	}
 	slices.SortFunc(out, comparePartitions)
@@ -378,22 +409,22 @@ func (s *kafkaSource) begin(adm *kadm.Client, mine []topicPartition, restored bo
 		topics := topicsOf(mine)
 		first, err := adm.ListStartOffsets(ctx, topics...)
 		if err != nil {
-			return fmt.Errorf("list offsets: %w", err)
+			return Retryable(fmt.Errorf("list offsets: %w", err))
 		}
 		end, err := adm.ListEndOffsets(ctx, topics...)
 		if err != nil {
-			return fmt.Errorf("list offsets: %w", err)
+			return Retryable(fmt.Errorf("list offsets: %w", err))
 		}
 		var at kadm.ListedOffsets
 		if !restored && s.start.ms >= 0 {
 			if at, err = adm.ListOffsetsAfterMilli(ctx, s.start.ms, topics...); err != nil {
-				return fmt.Errorf("list offsets: %w", err)
+				return Retryable(fmt.Errorf("list offsets: %w", err))
 			}
 		}
 		var stable kadm.ListedOffsets
 		if s.Bounded() {
 			if stable, err = adm.ListCommittedOffsets(ctx, topics...); err != nil {
-				return fmt.Errorf("list offsets: %w", err)
+				return Retryable(fmt.Errorf("list offsets: %w", err))
 			}
 		}
 		for _, tp := range mine {
@@ -509,30 +540,38 @@ func (s *kafkaSource) consume(cl *kgo.Client, tps []topicPartition, ctx SourceCo
 // on from the known ones in (topic, partition) order, and this subtask reads its share from
 // earliest.
 func (s *kafkaSource) rediscover(adm *kadm.Client, cl *kgo.Client, ctx SourceContext) error {
-	all, err := s.discover(adm)
+	all, err := s.discover(cl)
 	if err != nil {
 		return err
 	}
-	var mine []topicPartition
+	var fresh, mine []topicPartition
 	s.mu.Lock()
+	n := s.count
 	for _, tp := range all {
 		if s.known[tp] {
 			continue
 		}
-		s.known[tp] = true
-		if s.count%s.cfg.Parallelism == s.cfg.Subtask {
+		fresh = append(fresh, tp)
+		if n%s.cfg.Parallelism == s.cfg.Subtask {
 			mine = append(mine, tp)
 		}
-		s.count++
+		n++
 	}
 	s.mu.Unlock()
-	if len(mine) == 0 {
-		return nil
+	if len(mine) > 0 {
+		if err := s.begin(adm, mine, true); err != nil {
+			return err // none is known yet: the next discovery tries them all again
+		}
 	}
-	if err := s.begin(adm, mine, true); err != nil {
-		return err
+	s.mu.Lock()
+	for _, tp := range fresh {
+		s.known[tp] = true
 	}
-	s.consume(cl, mine, ctx)
+	s.count = n
+	s.mu.Unlock()
+	if len(mine) > 0 {
+		s.consume(cl, mine, ctx)
+	}
 	return nil
 }
 
@@ -575,7 +614,7 @@ func (s *kafkaSource) fetchErrors(adm *kadm.Client, fetches kgo.Fetches, ctx Sou
 			}
 			return err
 		}
-		ctx.Logf("kafka: topic %s partition %d: %v (retrying)", fe.Topic, fe.Partition, fe.Err)
+		s.errs.add("kafka: topic %s partition %d: %v (retrying)", fe.Topic, fe.Partition, fe.Err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -328,5 +329,62 @@ func TestKafkaSourceUnreachable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v, want about the 500ms connect_timeout", d)
+	}
+}
+
+// TestKafkaSourceDiscovery checks that an unbounded source with topic_pattern finds a topic
+// created while it runs and reads it from its earliest offset.
+func TestKafkaSourceDiscovery(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"t1": 1, "other": 1})
+	produceTo(t, brokers, "t1", 0, values(0, 2)...)
+	produceTo(t, brokers, "other", 0, values(50, 1)...)
+	src := kafkaSourceFor(t, brokers, Options{"topics": nil, "topic_pattern": "t[0-9]+", "bounded": false,
+		"discovery_interval": 100 * time.Millisecond}, "", 0, 1)
+	fc := &fakeCtx{}
+	done := make(chan error, 1)
+	go func() { done <- src.Run(fc) }()
+	waitFor(t, "the records of t1", func() bool { return len(fc.records()) == 2 })
+	adm := kadm.NewClient(kafkaClient(t, brokers))
+	if _, err := adm.CreateTopic(context.Background(), 1, 1, nil, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	produceTo(t, brokers, "t2", 0, values(100, 3)...)
+	waitFor(t, "the records of the new topic t2", func() bool { return len(fc.records()) == 5 })
+	fc.stopped.Store(true)
+	if err := <-done; err != ErrStopped {
+		t.Fatalf("Run: %v, want ErrStopped", err)
+	}
+	got := ids(fc.records())
+	sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
+	if !reflect.DeepEqual(got, []int64{0, 1, 100, 101, 102}) {
+		t.Errorf("read %v, want t1's and t2's records (never other's)", got)
+	}
+	if o := src.Offsets(); !reflect.DeepEqual(o, Offsets{"t1/0": 2, "t2/0": 3}) {
+		t.Errorf("offsets %v", o)
+	}
+}
+
+// TestKafkaSourceGroupCommit checks that the offsets of a completed snapshot are committed to
+// the source's group, also after Run has returned (the final checkpoint of a finished job).
+func TestKafkaSourceGroupCommit(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"t": 2})
+	produceTo(t, brokers, "t", 0, values(0, 3)...)
+	produceTo(t, brokers, "t", 1, values(3, 2)...)
+	src := kafkaSourceFor(t, brokers, Options{"group": "lag"}, "", 0, 1)
+	defer src.Close()
+	if err := src.Run(&fakeCtx{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.SnapshotComplete(src.Offsets()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := kadm.NewClient(kafkaClient(t, brokers)).FetchOffsets(context.Background(), "lag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	resp.Each(func(o kadm.OffsetResponse) { got[fmt.Sprintf("%s/%d", o.Topic, o.Partition)] = o.At })
+	if !reflect.DeepEqual(got, map[string]int64{"t/0": 3, "t/1": 2}) {
+		t.Errorf("group lag holds %v, want t/0: 3, t/1: 2", got)
 	}
 }

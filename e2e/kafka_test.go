@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -100,33 +101,59 @@ type output struct {
 	N    int `json:"n"`
 }
 
-// readCommitted reads every committed record of a topic with a read_committed consumer.
+// readCommitted reads every committed record of a topic with a read_committed consumer, up
+// to the last stable offset each partition had first (control records tell where a partition
+// ends; they are left out).
 func readCommitted(t *testing.T, brokers, topic string) []output {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(topic),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends, err := kadm.NewClient(adm).ListCommittedOffsets(ctx, topic)
+	adm.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := map[int32]kgo.Offset{}
+	left := map[int32]int64{} // partition -> its last stable offset, while not reached
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			from[o.Partition] = kgo.NewOffset().AtStart()
+			left[o.Partition] = o.Offset
+		}
+	})
+	if len(left) == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	var out []output
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	for len(left) > 0 {
 		fetches := cl.PollFetches(ctx)
-		cancel()
-		n := 0
-		fetches.EachRecord(func(r *kgo.Record) {
-			var o output
-			if err := json.Unmarshal(r.Value, &o); err != nil {
-				t.Fatalf("output record %q: %v", r.Value, err)
-			}
-			out = append(out, o)
-			n++
-		})
-		if n == 0 {
-			return out
+		if ctx.Err() != nil {
+			t.Fatalf("reading %s: partitions %v not read to their end", topic, left)
 		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() && r.Offset < left[r.Partition] {
+				var o output
+				if err := json.Unmarshal(r.Value, &o); err != nil {
+					t.Fatalf("output record %q: %v", r.Value, err)
+				}
+				out = append(out, o)
+			}
+			if end, ok := left[r.Partition]; ok && r.Offset+1 >= end {
+				delete(left, r.Partition)
+			}
+		})
 	}
+	return out
 }
 
 // checkExactlyOnce checks that out holds, for the events 0..n-1, each event once with its
@@ -375,4 +402,59 @@ sinks:
 	if took > 10*time.Second {
 		t.Errorf("run took %v to fail, want about connect_timeout (2s)", took)
 	}
+}
+
+// TestKafkaEventTimeIdleSubtasks runs a source with timestamp: kafka at parallelism 3 on a
+// topic of one partition: the two subtasks without a partition are idle and never hold the
+// watermark back, so an event-time window fires as soon as the partition's records pass its
+// end, without idle_timeout and while the job keeps running.
+func TestKafkaEventTimeIdleSubtasks(t *testing.T) {
+	t.Parallel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	h := newHarness(t)
+	h.write("p.yaml", `name: kafka-windows
+sources:
+  - uid: events
+    kind: kafka
+    brokers: "`+brokers+`"
+    topics: [one]
+    parallelism: 3
+    timestamp: kafka
+    metadata: {timestamp: ts}
+    schema: {room: int, ts: int}
+operators:
+  - uid: counts
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 10s}
+    fn: "(room, w, events) => [{room: room, start: w.start, n: events.length}]"
+    output: {room: int, start: int, n: int}
+sinks:
+  - uid: out
+    kind: stdout
+    input: counts
+`)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.DefaultProduceTopic("one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, ms := range []int64{1000, 2000, 3000, 25000} {
+		r := &kgo.Record{Value: []byte(`{"room":1}`), Timestamp: time.UnixMilli(ms)}
+		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := h.start("run", "p.yaml")
+	eventually(t, 30*time.Second, "the window [0, 10s) to fire", func() bool {
+		return strings.Contains(run.stdout.String(), `{"room":1,"start":0,"n":3}`)
+	})
+	run.signal(t, syscall.SIGTERM)
+	run.wait(t, 30*time.Second)
 }

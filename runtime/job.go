@@ -361,6 +361,9 @@ type OperatorCount struct {
 	Backpressure float64 `json:"backpressure"`
 	// States are its keyed states (keyed operators only).
 	States []StateSize `json:"states,omitempty"`
+	// ConnectorErrors counts the errors of an external system (a Kafka broker) its connector
+	// retried; nil for connectors that do not retry any.
+	ConnectorErrors *int64 `json:"connector_errors,omitempty"`
 }
 
 // Status returns the job's status and counters.
@@ -385,6 +388,7 @@ func (j *Job) Status() Status {
 			if wm := in.lastWatermark.Load(); i == 0 || wm < c.WatermarkMs {
 				c.WatermarkMs = wm
 			}
+			c.ConnectorErrors = addErrors(c.ConnectorErrors, in)
 		}
 		st.Records = append(st.Records, c)
 	}

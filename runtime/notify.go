@@ -82,3 +82,22 @@ func (j *Job) discardSinks() {
 		}
 	}
 }
+
+// addErrors adds the retried errors of in's connector (when it counts them) to n.
+func addErrors(n *int64, in *instance) *int64 {
+	var c connectors.ErrorCounter
+	switch {
+	case in.source != nil:
+		c, _ = in.source.(connectors.ErrorCounter)
+	case in.sink != nil:
+		c, _ = in.sink.(connectors.ErrorCounter)
+	}
+	if c == nil {
+		return n
+	}
+	sum := c.Errors()
+	if n != nil {
+		sum += *n
+	}
+	return &sum
+}

@@ -28,6 +28,8 @@ var (
 		"Encoded size of a keyed state in the latest checkpoint or savepoint (0: none yet).", []string{"uid", "state"}, nil)
 	descRestarts = prometheus.NewDesc("pipectl_restarts_total",
 		"Restarts of the job after a failure (restart: in the pipeline file).", nil, nil)
+	descConnectorErrors = prometheus.NewDesc("pipectl_connector_errors_total",
+		"Errors of an external system (a Kafka broker) that a source or sink retried.", []string{"uid"}, nil)
 	descJobInfo = prometheus.NewDesc("pipectl_job_info",
 		"Always 1; labels identify the job.", []string{"id", "name"}, nil)
 )
@@ -39,7 +41,7 @@ type jobCollector struct{ src Source }
 func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descSkipped,
 		descStateEntries, descLastCheckpoint, descLastSavepoint, descWatermarkLag, descRestarts, descJobInfo,
-		descBackpressure, descStateBytes} {
+		descBackpressure, descStateBytes, descConnectorErrors} {
 		ch <- d
 	}
 }
@@ -56,6 +58,9 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRecordsIn, prometheus.CounterValue, float64(op.In), op.UID)
 		ch <- prometheus.MustNewConstMetric(descRecordsOut, prometheus.CounterValue, float64(op.Out), op.UID)
 		ch <- prometheus.MustNewConstMetric(descBackpressure, prometheus.GaugeValue, op.Backpressure, op.UID)
+		if op.ConnectorErrors != nil {
+			ch <- prometheus.MustNewConstMetric(descConnectorErrors, prometheus.CounterValue, float64(*op.ConnectorErrors), op.UID)
+		}
 		for _, s := range op.States {
 			ch <- prometheus.MustNewConstMetric(descStateBytes, prometheus.GaugeValue, float64(s.Bytes), op.UID, s.Name)
 		}
