@@ -199,7 +199,7 @@ func statefulNodes(p *pipeline.Pipeline) int {
 
 // BenchmarkCheck measures one check of the motion-alarm upgrade with a migrate function.
 func BenchmarkCheck(b *testing.B) {
-	ar, err := parseArchiveFile("testdata/seed-state-tuple-grows-migrate.txtar")
+	ar, err := parseArchiveFile("testdata/pitstop-state-tuple-grows-migrate.txtar")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-// Package compat is pipectl's compatibility checker (SPEC §7): it compares the state of an old
+// Package compat is pipectl's compatibility checker (docs/compat-rules.md): it compares the state of an old
 // side — a savepoint's metadata, a running job's pipeline, or an old pipeline file turned into
 // metadata by Describe — with the state descriptors of a new pipeline, and gives one Result per
 // uid and state: a verdict, the stable rule id that decided it, a reason naming the path, both

@@ -19,7 +19,7 @@ var fixes = map[string]struct {
 	"internal-co-group-left-changes":         {newUID("joined"), true},
 	"internal-window-all-input-changes":      {newUID("totals"), true},
 	"internal-window-input-changes":          {newUID("counts"), true},
-	"seed-reduce-tuple-grows":                {newUID("counts"), true},
+	"pitstop-reduce-tuple-grows":                {newUID("counts"), true},
 	// …or the type that reaches it kept compatible: the new field optional.
 	"internal-builtin-aggregations-required-field": {[]string{"schema: {room: int, time: int, value: int, unit: string}", `schema: "{room: int, time: int, value: int, unit: string?}"`}, false},
 	"rule-key-type-changed":                        {newUID("alarm-evaluator"), true},
@@ -43,7 +43,7 @@ var fixes = map[string]struct {
 	"rule-type-changed":                {migrate(`string`, "string", `old => String(old)`), false},
 	"rule-type-narrowed":               {[]string{"time: int}\"\n    output", "time: float}\"\n    output"}, false},
 	"rule-untyped-from-any":            {migrate(`"{active: bool, time: int}"`, "{active: bool, time: int}", `old => ({active: !!old.active, time: Math.round(old.time)})`), false},
-	"seed-state-tuple-grows": {[]string{"    state: [bool, int, string]\n",
+	"pitstop-state-tuple-grows": {[]string{"    state: [bool, int, string]\n",
 		"    state:\n      type: \"(bool, int, string)\"\n      migrate: |\n        old => [old[0], old[1], \"unknown\"]\n"}, false},
 	// The generic fix of a user state's incompatible type, its last alternative: a new name,
 	// the old state dropped.

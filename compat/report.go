@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Verdict is the outcome for one uid or state (SPEC §7).
+// Verdict is the outcome for one uid or state (docs/compat-rules.md).
 type Verdict string
 
 // The verdicts, as written in every report format.
@@ -97,7 +97,7 @@ func (r *Result) Location() string {
 	return r.File + ":" + strconv.Itoa(r.Line) + ":" + strconv.Itoa(r.Column)
 }
 
-// resultJSON is the wire form of a Result (SPEC §7): absent values are null.
+// resultJSON is the wire form of a Result (docs/compat-rules.md): absent values are null.
 type resultJSON struct {
 	UID       *string `json:"uid"`
 	State     *string `json:"state"`
@@ -113,7 +113,7 @@ type resultJSON struct {
 	RenamedFrom *string `json:"renamed_from,omitempty"`
 }
 
-// MarshalJSON writes the SPEC §7 shape, with null for absent uid, state, schemas and position.
+// MarshalJSON writes the docs/compat-rules.md shape, with null for absent uid, state, schemas and position.
 // Type expressions keep their < and > (no HTML escaping).
 func (r Result) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer

@@ -25,7 +25,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	return writeSummary(w, rep)
 }
 
-// WriteJSON writes `{"compatible": bool, "results": [...]}` (SPEC §7), indented.
+// WriteJSON writes `{"compatible": bool, "results": [...]}` (docs/compat-rules.md), indented.
 func (rep *Report) WriteJSON(w io.Writer) error {
 	results := rep.Results
 	if results == nil {

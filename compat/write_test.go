@@ -60,7 +60,7 @@ func TestWriters(t *testing.T) {
 	}
 }
 
-// TestWriteJSONNulls checks the SPEC §7 shape: every key present, absent values null.
+// TestWriteJSONNulls checks the docs/compat-rules.md shape: every key present, absent values null.
 func TestWriteJSONNulls(t *testing.T) {
 	var b bytes.Buffer
 	if err := sampleReport().WriteJSON(&b); err != nil {

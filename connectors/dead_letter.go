@@ -32,7 +32,7 @@ func OpenDeadLetter(path string) (*DeadLetter, error) {
 	return &DeadLetter{path: path, f: f}, nil
 }
 
-// Write appends one object; fields in the order given by SPEC §2.3:
+// Write appends one object; fields in the order given by docs/pipelines.md, Sources:
 // {"uid", "error", "record", "file", "line"} (file and line omitted when empty/zero).
 // A source passes the raw line as a string for record; an operator passes the input value,
 // which is marshalled as JSON (bytes as base64).

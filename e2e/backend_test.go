@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestSavepointAcrossBackends runs the motion alarm over the seed's events in three parts,
+// TestSavepointAcrossBackends runs the motion alarm over the motion-alarm events in three parts,
 // each restoring the previous part's final savepoint on the other state backend, and checks
 // the alarms and the final state against one uninterrupted run.
 func TestSavepointAcrossBackends(t *testing.T) {
@@ -35,7 +35,7 @@ func TestSavepointAcrossBackends(t *testing.T) {
 				sp = moveTo(t, finalSavepoint(t, res.stderr), h.path(fmt.Sprintf("moved-%d", i)))
 			}
 			if len(events) != 3 || len(nonEmptyLines(h.read("events.jsonl"))) != len(all) {
-				t.Fatalf("the three parts do not make up the seed's events")
+				t.Fatalf("the three parts do not make up the motion-alarm events")
 			}
 
 			ref := h.pipeline("motion-alarm.yaml", "reference.yaml", map[string]string{

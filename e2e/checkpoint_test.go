@@ -35,7 +35,7 @@ sinks:
     input: sums
 `
 
-// TestKillNineResumesFromCheckpoint is the promise of SPEC §8: kill -9 the process while it
+// TestKillNineResumesFromCheckpoint is the promise of docs/operations.md, Checkpoints and recovery: kill -9 the process while it
 // runs, run it again, and the file sink's final output equals that of a run that was never
 // interrupted (nothing lost, nothing counted twice).
 func TestKillNineResumesFromCheckpoint(t *testing.T) {

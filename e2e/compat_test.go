@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// compatHarness is a working directory with the seed's pipeline versions, its events, and a
+// compatHarness is a working directory with the motion-alarm pipeline versions, its events, and a
 // final savepoint of v1 over them.
 func compatHarness(t *testing.T) (*harness, string) {
 	t.Helper()
@@ -43,7 +43,7 @@ type compatReport struct {
 	} `json:"results"`
 }
 
-// TestCheckCompat checks the seed's upgrades against the old pipeline file and against a
+// TestCheckCompat checks the motion alarm's upgrades against the old pipeline file and against a
 // savepoint, in the three output formats.
 func TestCheckCompat(t *testing.T) {
 	t.Parallel()

@@ -17,7 +17,7 @@
 //  6. One compilation of all JavaScript (script.Compile), its syntax errors positioned in
 //     the pipeline file.
 //
-// Decisions where SPEC §2 is silent:
+// Decisions where docs/pipelines.md is silent:
 //
 //   - aggregate (and a window's `aggregate:`): with `result:` the output type must be
 //     declared (`output:`); without it the output is the accumulator, and an `output:` if

@@ -109,7 +109,7 @@ type StateDesc struct {
 	Pos         Pos // the declaration that decides it (for reports)
 }
 
-// Window is a window specification (SPEC §2.6).
+// Window is a window specification (docs/pipelines.md, Event time and windows).
 type Window struct {
 	Tumbling       time.Duration
 	SlidingSize    time.Duration

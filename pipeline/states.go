@@ -7,7 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Names of the internal states (SPEC §2.4).
+// Names of the internal states (docs/pipelines.md, Operators).
 const (
 	StateReduce   = "reduce"   // reduce: the running value (the input type)
 	StateAcc      = "acc"      // aggregate: the accumulator

@@ -19,7 +19,7 @@ var (
 )
 
 // yamlError turns a yaml.v3 syntax error into a positioned diagnostic, explaining the
-// pitfalls of SPEC §2.1 with their fix.
+// pitfalls of docs/pipelines.md, Types with their fix.
 func (l *loader) yamlError(err error) {
 	m := yamlErrRE.FindStringSubmatch(err.Error())
 	if m == nil {

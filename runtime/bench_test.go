@@ -20,7 +20,7 @@ import (
 
 // The end-to-end benchmarks of the runtime (docs/PERFORMANCE.md records their numbers):
 //
-//   - BenchmarkMotionAlarm runs the seed's motion alarm over 1,000,000 generated events of
+//   - BenchmarkMotionAlarm runs the motion alarm over 1,000,000 generated events of
 //     10,000 rooms on each backend, beside a hand-written Go loop doing the same work;
 //   - BenchmarkSavepoint1M and BenchmarkRestore1M time a savepoint and a restore of a job
 //     holding 1,000,000 keys, beside BenchmarkDiskSequentialWrite, the disk's own speed for

@@ -6,7 +6,7 @@ import (
 )
 
 // bufferTimeout is how long a partly filled batch (or a sink's buffer) may wait while
-// records flow (SPEC §3). An idle subtask flushes at once.
+// records flow (docs/pipelines.md). An idle subtask flushes at once.
 const bufferTimeout = 100 * time.Millisecond
 
 // tickPeriod is the resolution of the coarse clock that flush deadlines read: reading an

@@ -11,7 +11,7 @@ import (
 	"github.com/pipectl/pipectl/savepoints"
 )
 
-// Checkpoints (SPEC §8) are snapshots in the savepoint format, taken periodically with the
+// Checkpoints (docs/operations.md, Checkpoints and recovery) are snapshots in the savepoint format, taken periodically with the
 // same aligned barriers into the job's state directory. Only the latest complete one is kept:
 // a new checkpoint is committed (renamed into place) before the older ones are removed, so at
 // any moment — kill -9 included — the directory holds at least one complete checkpoint once

@@ -69,7 +69,7 @@ type Config struct {
 	// FinalSavepointDir, when set, makes the job write a savepoint there when it finishes or
 	// is stopped by Stop (--final-savepoint).
 	FinalSavepointDir string
-	// CheckpointDir and CheckpointInterval enable periodic checkpoints (SPEC §8).
+	// CheckpointDir and CheckpointInterval enable periodic checkpoints (docs/operations.md, Checkpoints and recovery).
 	CheckpointDir      string
 	CheckpointInterval time.Duration
 	// Progress, when set, makes a progress indicator for long work (restores, savepoints);

@@ -10,7 +10,7 @@ import (
 	"github.com/pipectl/pipectl/script"
 )
 
-// callConvert calls fn and converts its result to t: the result check of SPEC §2.1.
+// callConvert calls fn and converts its result to t: the result check of docs/pipelines.md, Types.
 func (in *instance) callConvert(fn *script.Func, t *schema.Type, what string, args ...goja.Value) (any, error) {
 	res, err := fn.Call(args...)
 	if err != nil {

@@ -21,7 +21,7 @@ func (w window) cover(o window) window {
 	return window{min(w.start, o.start), max(w.end, o.end)}
 }
 
-// assigner puts a timestamp into its windows, aligned to the epoch (SPEC §2.6).
+// assigner puts a timestamp into its windows, aligned to the epoch (docs/pipelines.md, Event time and windows).
 type assigner struct {
 	size, slide int64 // tumbling: slide == size
 	gap         int64 // session windows when > 0

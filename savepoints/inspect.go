@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// inspectJSON is the shape of `pipectl inspect --output json` (SPEC §5).
+// inspectJSON is the shape of `pipectl inspect --output json` (docs/operations.md).
 type inspectJSON struct {
 	ID             string            `json:"id"`
 	JobID          string            `json:"job_id"`

@@ -32,7 +32,7 @@ func TestInspectJSON(t *testing.T) {
 	}
 	golden(t, "inspect.json", buf.Bytes())
 
-	// The shape of SPEC §5, checked apart from the golden file.
+	// The shape of docs/operations.md, checked apart from the golden file.
 	var doc struct {
 		ID             *string `json:"id"`
 		JobID          *string `json:"job_id"`

@@ -30,7 +30,7 @@ func (v Verdict) String() string {
 	return "verdict(" + strconv.Itoa(int(v)) + ")"
 }
 
-// Rule ids of the type evolution rules (SPEC §7). They are stable: reports and CI scripts
+// Rule ids of the type evolution rules (docs/compat-rules.md). They are stable: reports and CI scripts
 // match on them.
 const (
 	RuleStateUnchanged              = "STATE_UNCHANGED"
@@ -54,7 +54,7 @@ const (
 // Finding is one difference found between an old and a new type.
 type Finding struct {
 	Verdict Verdict
-	Rule    string // stable rule id, e.g. FIELD_ADDED_OPTIONAL (SPEC §7)
+	Rule    string // stable rule id, e.g. FIELD_ADDED_OPTIONAL (docs/compat-rules.md)
 	Path    string // where in the type: $, $.alarm, $[1]
 	Old     string // old type at Path (canonical)
 	New     string // new type at Path (canonical)
@@ -70,7 +70,7 @@ type Evolution struct {
 	Findings []Finding // all findings, in type order
 }
 
-// Evolve applies the evolution rules of SPEC §7 to old -> new, recursively.
+// Evolve applies the evolution rules of docs/compat-rules.md to old -> new, recursively.
 //
 // Paths name record fields ($.alarm.time), tuple positions ($[1]) and the elements of lists
 // and values of maps ($.tags[*]). The worst finding decides (a warning outranks a finding

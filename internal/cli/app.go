@@ -73,7 +73,7 @@ func (e *exitError) Unwrap() error { return e.err }
 // silentExit ends the command with a code and nothing more to say.
 func silentExit(code int) error { return &exitError{code: code} }
 
-// exitCode maps an error to the exit codes of SPEC §5: 2 for usage errors, a pipeline file or
+// exitCode maps an error to the exit codes of docs/operations.md: 2 for usage errors, a pipeline file or
 // savepoint that cannot be read, or an unknown job id; 1 for everything else.
 func exitCode(err error) int {
 	var ee *exitError

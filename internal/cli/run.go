@@ -342,7 +342,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	runErr := job.Run(context.Background())
 	status, err := finishJob(gs, jb, job, runErr)
 	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
-	// it again resumes. Every other end removes them (SPEC §8).
+	// it again resumes. Every other end removes them (docs/operations.md, Checkpoints and recovery).
 	if status != jobs.StatusFailed && !job.StoppedBySignal() {
 		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
 			log.Warn("could not remove checkpoints", "error", err.Error())

@@ -1,4 +1,4 @@
-// Package metrics serves a running job's observability endpoints (SPEC §9): Prometheus
+// Package metrics serves a running job's observability endpoints (docs/operations.md, Metrics): Prometheus
 // metrics on GET /metrics and the job's JSON status on GET /job.
 //
 // Every metric is read from the Source at scrape time by one collector, so the record path

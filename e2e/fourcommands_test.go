@@ -14,10 +14,10 @@ import (
 // flushed within buffer_timeout, 100 ms).
 const outputTimeout = 15 * time.Second
 
-// TestSeedFourCommands is the seed's pit stop with Flink's four commands on a `follow` file
+// TestFourCommandPitStop is the pit stop with Flink's four commands on a `follow` file
 // source: list, savepoint, cancel, run -d --from-savepoint with v2. The new job processes the
 // records appended meanwhile exactly once and does not replay the old ones.
-func TestSeedFourCommands(t *testing.T) {
+func TestFourCommandPitStop(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.motionEvents("events.jsonl", -1)
@@ -51,8 +51,8 @@ func TestSeedFourCommands(t *testing.T) {
 	if filepath.Dir(sp) != filepath.Join(h.home, "savepoints") {
 		t.Errorf("savepoint %s: want it under $PIPECTL_HOME/savepoints", sp)
 	}
-	golden(t, "seed/inspect.txt", h.normalise(h.mustRun(0, "inspect", sp).stdout))
-	golden(t, "seed/inspect.json", h.normalise(canonicalJSON(t, h.mustRun(0, "inspect", sp, "--output", "json").stdout)))
+	golden(t, "fourcommands/inspect.txt", h.normalise(h.mustRun(0, "inspect", sp).stdout))
+	golden(t, "fourcommands/inspect.json", h.normalise(canonicalJSON(t, h.mustRun(0, "inspect", sp, "--output", "json").stdout)))
 	if off := h.offset(sp, "sensor-events", "events.jsonl"); off != int64(len(h.read("events.jsonl"))) {
 		t.Errorf("savepoint offset of events.jsonl = %d, want the whole file (%d)", off, len(h.read("events.jsonl")))
 	}
@@ -91,7 +91,7 @@ func TestSeedFourCommands(t *testing.T) {
 	if got := sortedLines(h.jobFile(v2, "stdout.jsonl")); got != sortedLines(want) {
 		t.Errorf("v2 stdout.jsonl after stop:\n%swant (old records not replayed, new ones once):\n%s", got, want)
 	}
-	golden(t, "seed/state-after-v2.golden", h.dump(sp2, "alarm-evaluator"))
+	golden(t, "fourcommands/state-after-v2.golden", h.dump(sp2, "alarm-evaluator"))
 	if st := h.waitEnded(v2); st != "STOPPED" {
 		t.Errorf("stopped job: status %q, want STOPPED", st)
 	}
@@ -149,7 +149,7 @@ func TestListAllStatuses(t *testing.T) {
 	if jobs := h.list(false); len(jobs) != 1 || jobs[0].ID != running {
 		t.Errorf("list: %+v, want only the running job %s", jobs, running)
 	}
-	golden(t, "seed/list-all.txt", h.normalise(h.mustRun(0, "list", "--all").stdout))
+	golden(t, "fourcommands/list-all.txt", h.normalise(h.mustRun(0, "list", "--all").stdout))
 	unknown := h.run("cancel", strings.Repeat("0", 32))
 	if unknown.code != 2 || unknown.stdout != "" {
 		t.Errorf("cancel of an unknown job: exit %d stdout %q, want exit 2 and nothing", unknown.code, unknown.stdout)
