@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/pipectl/pipectl/schema"
 )
@@ -35,6 +34,7 @@ type fileSink struct {
 	length    int64 // bytes written, buffered ones included
 	dirty     bool  // written since the last fsync
 	buf       []byte
+	logf      func(format string, args ...any) // the job's log; nil: discarded
 }
 
 // fileSinkBuffer is the write buffer of a file sink.
@@ -60,7 +60,7 @@ func newFileSink(cfg SinkConfig) (*fileSink, error) {
 		return nil, err
 	}
 	return &fileSink{
-		uid: cfg.UID, path: cfg.Path, t: cfg.Type,
+		uid: cfg.UID, path: cfg.Path, t: cfg.Type, logf: cfg.Logf,
 		f: f, w: bufio.NewWriterSize(f, fileSinkBuffer), length: fi.Size(),
 	}, nil
 }
@@ -109,29 +109,26 @@ func (s *fileSink) Committed() (Offsets, error) {
 	if err := s.sync(); err != nil {
 		return nil, err
 	}
-	return Offsets{"length": s.length, sinkPathKeyPrefix + s.path: s.length}, nil
+	return Offsets{"length": s.length}, nil
 }
 
-// sinkPathKeyPrefix marks the key that names the file a file sink's committed length is of
-// ("path:<absolute path>"), so a restore into a sink pointed at another path knows the length
-// is not this file's.
-const sinkPathKeyPrefix = "path:"
-
 // Restore truncates the file to o["length"] (0 for nil). A file shorter than that was changed
-// by someone else: that is an error. A length committed for another path (the new version of
-// a pipeline points the sink at a new file, to reprocess history without cutting the old
-// one) does not apply: the new file starts empty, as in a run from empty state.
+// by someone else: that is an error. An empty (or new) file is the one exception: the new
+// version of a pipeline points its sink at a new path to reprocess history without cutting
+// the old file, and that file starts empty, as in a run from empty state. (A savepoint moved
+// with its sink file to another directory keeps working: the file comes along, not empty.)
 func (s *fileSink) Restore(o Offsets) error {
 	n := o["length"]
-	for k := range o {
-		if p, ok := strings.CutPrefix(k, sinkPathKeyPrefix); ok && p != s.path {
-			n = 0
-		}
-	}
 	s.w.Reset(s.f) // drop what was buffered: it follows the committed length
 	fi, err := s.f.Stat()
 	if err != nil {
 		return s.errorf("restore", err)
+	}
+	if fi.Size() == 0 && n > 0 {
+		if s.logf != nil {
+			s.logf("sink %q: %s is empty: it starts empty instead of at the committed length %d (a new path for reprocessed output)", s.uid, s.path, n)
+		}
+		n = 0
 	}
 	if fi.Size() < n {
 		return fmt.Errorf("sink %q: restore: file %s is %d bytes, shorter than its committed length %d: it was changed by someone else", s.uid, s.path, fi.Size(), n)

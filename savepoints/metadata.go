@@ -45,12 +45,11 @@ type OperatorMeta struct {
 }
 
 // Positions returns the uid's offsets without the file identities a file source stores
-// beside its byte offsets ("device:<path>" and "inode:<path>") and the path a file sink
-// stores beside its length ("path:<path>"): what inspect shows, never nil.
+// beside its byte offsets ("device:<path>" and "inode:<path>"): what inspect shows, never nil.
 func (op *OperatorMeta) Positions() map[string]int64 {
 	out := make(map[string]int64, len(op.Offsets))
 	for k, v := range op.Offsets {
-		if !strings.HasPrefix(k, "device:") && !strings.HasPrefix(k, "inode:") && !strings.HasPrefix(k, "path:") {
+		if !strings.HasPrefix(k, "device:") && !strings.HasPrefix(k, "inode:") {
 			out[k] = v
 		}
 	}
