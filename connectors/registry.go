@@ -75,9 +75,10 @@ type Spec struct {
 	// Check validates the decoded options together (a key that needs another, a value with
 	// a syntax of its own); each returned error names the key it is about.
 	Check func(o Options) []OptionError
-	// CheckInput validates a sink's options against its input type (a key field must be a
-	// field of the input record); each returned error names the key it is about. nil: any
-	// input type will do.
+	// CheckInput validates the options against the record type: a source's schema (its
+	// metadata fields must be declared with their types), a sink's input type (a key field
+	// must be a field of it). Each returned error names the key it is about. nil: any type
+	// will do.
 	CheckInput func(o Options, in *schema.Type) []OptionError
 	// RouteKey returns the input fields by which a sink's records are routed to its subtasks,
 	// so that records with equal values reach the same subtask; none: not routed.

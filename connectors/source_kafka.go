@@ -47,7 +47,17 @@ func init() {
 			kafkaTLSKey,
 			kafkaSASLKey,
 		},
-		Check:     checkKafkaSource,
+		Check: checkKafkaSource,
+		CheckInput: func(o Options, t *schema.Type) []OptionError {
+			if _, err := kafkaDecoder(t, o.String("format", "json"), o.Object("metadata")); err != nil {
+				key := "metadata"
+				if strings.HasPrefix(err.Error(), "format") {
+					key = "format"
+				}
+				return []OptionError{{Key: key, Msg: err.Error()}}
+			}
+			return nil
+		},
 		NewSource: func(cfg SourceConfig) (Source, error) { return newKafkaSource(cfg) },
 	})
 }

@@ -28,6 +28,9 @@ func (l *loader) types() {
 	for _, n := range l.p.Order {
 		if n.Role == RoleSource {
 			n.OutType = n.Schema
+			if n.Schema != nil && !l.aux[n].broken {
+				l.connectorTypes(n, n.Schema)
+			}
 			domains[n] = processingTime
 			if n.Timestamp != nil || n.ConnectorTime {
 				domains[n] = eventTime
@@ -57,18 +60,35 @@ func (l *loader) types() {
 	}
 }
 
-// sinkTypes checks a sink's options against its input type, as its connector kind asks.
-func (l *loader) sinkTypes(n *Node) {
-	spec, _ := connectors.Lookup(connectors.RoleSink, n.Kind)
+// sinkTypes checks a sink's options against its input type.
+func (l *loader) sinkTypes(n *Node) { l.connectorTypes(n, n.InTypes[0]) }
+
+// connectorTypes checks a source's or sink's options against its record type t (a source's
+// schema, a sink's input): every field path option (a sink's `key: room`) must exist in t, and
+// the connector kind checks the rest (Spec.CheckInput).
+func (l *loader) connectorTypes(n *Node, t *schema.Type) {
+	role := connectors.RoleSink
+	if n.Role == RoleSource {
+		role = connectors.RoleSource
+	}
+	what := fmt.Sprintf("%s %q", role, n.UID)
+	for name, v := range n.Options {
+		if kb, ok := v.(KeyBy); ok && kb.Path != nil {
+			if _, err := fieldPath(t, kb.Path); err != nil {
+				l.errorf(kb.Pos, CodeType, "%s: %s: %v", what, name, err)
+			}
+		}
+	}
+	spec, _ := connectors.Lookup(role, n.Kind)
 	if spec.CheckInput == nil {
 		return
 	}
-	for _, f := range spec.CheckInput(n.Options, n.InTypes[0]) {
+	for _, f := range spec.CheckInput(n.Options, t) {
 		pos, ok := n.Keys[f.Key]
 		if !ok {
 			pos = n.Pos
 		}
-		l.errorf(pos, CodeType, "sink %q: %s", n.UID, f.Msg)
+		l.errorf(pos, CodeType, "%s: %s", what, f.Msg)
 	}
 }
 
