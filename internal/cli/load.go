@@ -48,7 +48,12 @@ func loadPipelineAs(gs *GlobalState, file, resolveAs string, params []string) (*
 		for _, d := range diags {
 			fmt.Fprintln(gs.Stderr, relDiag(gs, d))
 		}
-		return nil, &exitError{code: 1, err: fmt.Errorf("%s is not a valid pipeline (%d problems)", file, countErrors(diags))}
+		n := countErrors(diags)
+		noun := "problems"
+		if n == 1 {
+			noun = "problem"
+		}
+		return nil, &exitError{code: 1, err: fmt.Errorf("%s is not a valid pipeline (%d %s)", file, n, noun)}
 	}
 	if err != nil {
 		return nil, err

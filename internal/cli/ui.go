@@ -49,7 +49,7 @@ func uiCommand(gs *GlobalState) *cli.Command {
 			hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			served := make(chan error, 1)
 			go func() { served <- hs.Serve(ln) }()
-			fmt.Fprintf(gs.Stderr, "dashboard: http://%s/\n", ln.Addr())
+			fmt.Fprintf(gs.Stderr, "dashboard: http://%s/\n", dashboardHost(addr, ln.Addr()))
 			sigs, stopSignals := gs.Signals()
 			defer stopSignals()
 			select {
@@ -126,4 +126,18 @@ func recordSnapshot(jb *jobs.Job, job *runtime.Job, s runtime.SnapshotInfo) {
 	if err != nil {
 		job.Logf("could not record %s %s in job.json: %v", s.Trigger, s.Path, err)
 	}
+}
+
+// dashboardHost is the host:port to print for a listener opened on addr: the host as the
+// user wrote it (0.0.0.0 stays 0.0.0.0, not [::]) with the port actually bound (":0" picks one).
+func dashboardHost(addr string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(addr)
+	_, port, perr := net.SplitHostPort(bound.String())
+	if err != nil || perr != nil {
+		return bound.String()
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, port)
 }

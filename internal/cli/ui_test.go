@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -150,6 +151,24 @@ func TestUICompatOfAFinishedJob(t *testing.T) {
 		}
 		if err != nil || ok != tc.ok || !strings.Contains(report, tc.want) {
 			t.Errorf("%s (%s): ok %v, err %v, want ok %v and a report holding %q:\n%s", tc.file, tc.format, ok, err, tc.ok, tc.want, report)
+		}
+	}
+}
+
+func TestDashboardHost(t *testing.T) {
+	for _, tc := range []struct{ addr, bound, want string }{
+		{"127.0.0.1:8081", "127.0.0.1:8081", "127.0.0.1:8081"},
+		{"0.0.0.0:8081", "[::]:8081", "0.0.0.0:8081"},
+		{":8081", "[::]:8081", "0.0.0.0:8081"},
+		{"localhost:0", "127.0.0.1:40123", "localhost:40123"},
+		{"[::1]:9000", "[::1]:9000", "[::1]:9000"},
+	} {
+		bound, err := net.ResolveTCPAddr("tcp", tc.bound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dashboardHost(tc.addr, bound); got != tc.want {
+			t.Errorf("dashboardHost(%q, %s) = %q, want %q", tc.addr, tc.bound, got, tc.want)
 		}
 	}
 }
