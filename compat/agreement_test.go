@@ -21,6 +21,7 @@ import (
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/runtime"
 	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/statebackend"
 )
 
@@ -305,7 +306,7 @@ func checkSelfCompatible(t *testing.T, name string, sp *savepoints.Savepoint, p 
 	t.Helper()
 	rep := compat.Check(sp.Meta, p, compat.Options{})
 	for _, r := range rep.Results {
-		if r.Verdict != compat.VerdictCompatible || (r.Rule != compat.RuleStateUnchanged && r.Rule != "UNTYPED_STATE") {
+		if r.Verdict != schema.Compatible || (r.Rule != schema.RuleStateUnchanged && r.Rule != schema.RuleUntypedState) {
 			t.Errorf("%s against a savepoint of its own: %s %s %s: %s", name, r.Name(), r.Verdict, r.Rule, r.Reason)
 		}
 	}

@@ -78,9 +78,9 @@ func (c *checker) add(r Result, pos pipeline.Pos) {
 
 // severityOf is the default severity of a verdict; dropped state is an error unless
 // --allow-non-restored-state, which Check handles where it decides the verdict.
-func severityOf(v Verdict) Severity {
+func severityOf(v schema.Verdict) Severity {
 	switch v {
-	case VerdictIncompatible, VerdictDropped:
+	case schema.Incompatible, schema.Dropped:
 		return SeverityError
 	}
 	return SeverityNote
@@ -91,8 +91,8 @@ func (c *checker) maxParallelism(old int) {
 		return
 	}
 	c.add(Result{
-		Verdict: VerdictIncompatible,
-		Rule:    RuleMaxParallelismChanged,
+		Verdict: schema.Incompatible,
+		Rule:    schema.RuleMaxParallelismChanged,
 		Reason: fmt.Sprintf("max_parallelism changes from %d to %d: keyed state is split into "+
 			"max_parallelism key groups, fixed for the life of the state; fix: set "+
 			"max_parallelism: %d again (parallelism may change freely up to it)",
@@ -103,7 +103,7 @@ func (c *checker) maxParallelism(old int) {
 // newNode reports a uid that the old side lacks: each of its states starts empty.
 func (c *checker) newNode(n *pipeline.Node) {
 	if len(n.States) == 0 {
-		c.add(Result{UID: n.UID, Verdict: VerdictNew, Rule: RuleStateNew,
+		c.add(Result{UID: n.UID, Verdict: schema.New, Rule: schema.RuleStateNew,
 			Reason: fmt.Sprintf("new %s, stateless: nothing to restore", n.Kind)}, n.Pos)
 		return
 	}
@@ -114,7 +114,7 @@ func (c *checker) newNode(n *pipeline.Node) {
 }
 
 func (c *checker) newState(n *pipeline.Node, s *pipeline.StateDesc, reason string) {
-	c.add(Result{UID: n.UID, State: s.Name, Verdict: VerdictNew, Rule: RuleStateNew,
+	c.add(Result{UID: n.UID, State: s.Name, Verdict: schema.New, Rule: schema.RuleStateNew,
 		NewSchema: typeString(s.Schema), Reason: reason}, statePos(n, s))
 }
 
@@ -129,7 +129,7 @@ func (c *checker) removed(op *savepoints.OperatorMeta, take pipeline.Takeover) {
 		gone = fmt.Sprintf("is listed in the previous_uids of %s, which takes over %s", n.UID, take.Stored[n])
 	}
 	if len(op.States) == 0 {
-		c.add(Result{UID: op.UID, Verdict: VerdictCompatible, Rule: RuleStateUnchanged,
+		c.add(Result{UID: op.UID, Verdict: schema.Compatible, Rule: schema.RuleStateUnchanged,
 			Reason: fmt.Sprintf("removed %s, stateless: no state is lost", op.Kind)},
 			pipeline.Pos{})
 		return
@@ -155,7 +155,7 @@ func (c *checker) claimant(uid string) *pipeline.Node {
 
 // dropped reports old state that nothing in the new pipeline restores.
 func (c *checker) dropped(uid string, s *savepoints.StateMeta, pos pipeline.Pos, what, keep string) {
-	r := Result{UID: uid, State: s.Name, Verdict: VerdictDropped, Rule: RuleStateDropped,
+	r := Result{UID: uid, State: s.Name, Verdict: schema.Dropped, Rule: schema.RuleStateDropped,
 		OldSchema: s.Schema}
 	if c.opts.AllowNonRestoredState {
 		r.Severity = SeverityWarning
@@ -184,7 +184,7 @@ func (c *checker) node(op *savepoints.OperatorMeta, n *pipeline.Node) {
 			reason = fmt.Sprintf("stateless before (%s) and now (%s): nothing to restore",
 				op.Kind, n.Kind)
 		}
-		c.add(Result{UID: n.UID, Verdict: VerdictCompatible, Rule: RuleStateUnchanged,
+		c.add(Result{UID: n.UID, Verdict: schema.Compatible, Rule: schema.RuleStateUnchanged,
 			Reason: reason}, n.Pos)
 	case len(op.States) == 0:
 		for _, s := range n.States {
@@ -215,14 +215,14 @@ func (c *checker) kindChanged(op *savepoints.OperatorMeta, n *pipeline.Node) {
 			continue
 		}
 		delete(old, s.Name)
-		c.add(Result{UID: n.UID, State: s.Name, Verdict: VerdictIncompatible,
-			Rule: RuleOperatorKindChanged, OldSchema: os.Schema,
+		c.add(Result{UID: n.UID, State: s.Name, Verdict: schema.Incompatible,
+			Rule: schema.RuleOperatorKindChanged, OldSchema: os.Schema,
 			NewSchema: typeString(s.Schema), Reason: reason(s.Name)}, keyPos(n, "kind"))
 	}
 	for i := range op.States {
 		if os := &op.States[i]; old[os.Name] != nil {
-			c.add(Result{UID: n.UID, State: os.Name, Verdict: VerdictIncompatible,
-				Rule: RuleOperatorKindChanged, OldSchema: os.Schema, Reason: reason(os.Name)},
+			c.add(Result{UID: n.UID, State: os.Name, Verdict: schema.Incompatible,
+				Rule: schema.RuleOperatorKindChanged, OldSchema: os.Schema, Reason: reason(os.Name)},
 				keyPos(n, "kind"))
 		}
 	}
@@ -305,8 +305,8 @@ func sameType(a, b string) bool {
 }
 
 func (c *checker) keyTypeChanged(n *pipeline.Node, s *pipeline.StateDesc, src *savepoints.StateMeta, oldKey, newKey string) {
-	c.add(Result{UID: n.UID, State: s.Name, Verdict: VerdictIncompatible,
-		Rule: RuleKeyTypeChanged, OldSchema: src.Schema, NewSchema: typeString(s.Schema),
+	c.add(Result{UID: n.UID, State: s.Name, Verdict: schema.Incompatible,
+		Rule: schema.RuleKeyTypeChanged, OldSchema: src.Schema, NewSchema: typeString(s.Schema),
 		Reason: fmt.Sprintf("key type changes from %s to %s: keys never evolve, so no stored "+
 			"key would be found again; fix: keep key_by giving keys of type %s, or give the operator "+
 			"a new uid and restore with --allow-non-restored-state (its state starts empty)",

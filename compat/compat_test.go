@@ -11,6 +11,7 @@ import (
 
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/schema"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected reports of testdata/*.txtar")
@@ -171,7 +172,7 @@ func TestSelfCompatible(t *testing.T) {
 				t.Errorf("compatible=%v with %d results", rep.Compatible, len(rep.Results))
 			}
 			for _, r := range rep.Results {
-				if r.Verdict != VerdictCompatible || (r.Rule != RuleStateUnchanged && r.Rule != "UNTYPED_STATE") {
+				if r.Verdict != schema.Compatible || (r.Rule != schema.RuleStateUnchanged && r.Rule != schema.RuleUntypedState) {
 					t.Errorf("%s: %s %s: %s", r.Name(), r.Verdict, r.Rule, r.Reason)
 				}
 			}

@@ -1,8 +1,9 @@
 // Package compat is pipectl's compatibility checker (docs/compat-rules.md): it compares the state of an old
 // side — a savepoint's metadata, a running job's pipeline, or an old pipeline file turned into
 // metadata by Describe — with the state descriptors of a new pipeline, and gives one Result per
-// uid and state: a verdict, the stable rule id that decided it, a reason naming the path, both
-// types and the fix, and the position in the new file of the declaration that decides it.
+// uid and state: a verdict, the stable rule id that decided it (both from the catalog in
+// schema/rules.go), a reason naming the path, both types and the fix, and the position in the
+// new file of the declaration that decides it.
 //
 // The evolution of one type into another is schema.Evolve's job; this package adds what only
 // operators know: uids and the `previous_uids` that take over renamed ones (the same decision

@@ -15,7 +15,7 @@ func (c *checker) evolve(n *pipeline.Node, s *pipeline.StateDesc, src *savepoint
 	r := Result{UID: n.UID, State: s.Name, OldSchema: src.Schema, NewSchema: typeString(s.Schema)}
 	oldT, err := schema.Parse(src.Schema)
 	if err != nil {
-		r.Verdict, r.Rule = VerdictIncompatible, "TYPE_CHANGED"
+		r.Verdict, r.Rule = schema.Incompatible, schema.RuleTypeChanged
 		r.Reason = fmt.Sprintf("%sthe stored schema %q does not parse (%v): the old side "+
 			"comes from a newer pipectl or its metadata is damaged", prefix, src.Schema, err)
 		c.add(r, statePos(n, s))
@@ -24,29 +24,19 @@ func (c *checker) evolve(n *pipeline.Node, s *pipeline.StateDesc, src *savepoint
 	ev := schema.Evolve(oldT, s.Schema)
 	switch {
 	case s.Migrate != nil && !oldT.Equal(s.Schema):
-		r.Verdict, r.Rule = VerdictAfterMigration, RuleMigrateFunction
+		r.Verdict, r.Rule = schema.CompatibleAfterMigration, schema.RuleMigrateFunction
 		r.Reason = prefix + migrateReason(src.Schema, r.NewSchema, s, ev)
 		if oldT.Kind == schema.Any {
 			r.Severity = SeverityWarning
 		}
 	default:
-		r.Verdict, r.Rule = verdictOf(ev.Verdict), ev.Rule
+		r.Verdict, r.Rule = ev.Verdict, ev.Rule
 		r.Reason = prefix + evolutionReason(src.Schema, s, n, ev)
 		if ev.Verdict != schema.Incompatible && hasWarning(ev) {
 			r.Severity = SeverityWarning
 		}
 	}
 	c.add(r, statePos(n, s))
-}
-
-func verdictOf(v schema.Verdict) Verdict {
-	switch v {
-	case schema.Compatible:
-		return VerdictCompatible
-	case schema.CompatibleAfterMigration:
-		return VerdictAfterMigration
-	}
-	return VerdictIncompatible
 }
 
 func hasWarning(ev schema.Evolution) bool {
@@ -63,7 +53,7 @@ func hasWarning(ev schema.Evolution) bool {
 // schema's messages read "what changed; the fix": an operator's internal state cannot declare
 // a migrate function, so for it the fix is replaced by what can be done.
 func evolutionReason(oldSchema string, s *pipeline.StateDesc, n *pipeline.Node, ev schema.Evolution) string {
-	if ev.Rule == RuleStateUnchanged || ev.Reason == "" {
+	if ev.Rule == schema.RuleStateUnchanged || ev.Reason == "" {
 		return "schema " + oldSchema + " unchanged"
 	}
 	reason := ev.Reason
@@ -78,7 +68,7 @@ func evolutionReason(oldSchema string, s *pipeline.StateDesc, n *pipeline.Node, 
 	for _, f := range ev.Findings {
 		mentioned := f.Path != "$" && strings.Contains(ev.Reason, f.Path)
 		if f.Message != ev.Reason && !mentioned && (f.Verdict != schema.Compatible || f.Warning) {
-			more = append(more, f.Rule+" at "+f.Path)
+			more = append(more, string(f.Rule)+" at "+f.Path)
 		}
 	}
 	if len(more) > 0 {

@@ -19,7 +19,7 @@ var fixes = map[string]struct {
 	"internal-co-group-left-changes":         {newUID("joined"), true},
 	"internal-window-all-input-changes":      {newUID("totals"), true},
 	"internal-window-input-changes":          {newUID("counts"), true},
-	"pitstop-reduce-tuple-grows":                {newUID("counts"), true},
+	"pitstop-reduce-tuple-grows":             {newUID("counts"), true},
 	// …or the type that reaches it kept compatible: the new field optional.
 	"internal-builtin-aggregations-required-field": {[]string{"schema: {room: int, time: int, value: int, unit: string}", `schema: "{room: int, time: int, value: int, unit: string?}"`}, false},
 	"rule-key-type-changed":                        {newUID("alarm-evaluator"), true},

@@ -6,18 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-)
 
-// Verdict is the outcome for one uid or state (docs/compat-rules.md).
-type Verdict string
-
-// The verdicts, as written in every report format.
-const (
-	VerdictCompatible     Verdict = "compatible"
-	VerdictAfterMigration Verdict = "compatible-after-migration"
-	VerdictIncompatible   Verdict = "incompatible"
-	VerdictDropped        Verdict = "dropped"
-	VerdictNew            Verdict = "new"
+	"github.com/pipectl/pipectl/schema"
 )
 
 // Severity is how loudly a result is reported (GitHub annotation level).
@@ -30,29 +20,13 @@ const (
 	SeverityNote    Severity = "note"
 )
 
-// Rule ids that this package decides itself; the type evolution rules come from schema.Evolve.
-const (
-	RuleStateUnchanged        = "STATE_UNCHANGED"
-	RuleStateNew              = "STATE_NEW"
-	RuleStateDropped          = "STATE_DROPPED"
-	RuleMigrateFunction       = "MIGRATE_FUNCTION"
-	RuleKeyTypeChanged        = "KEY_TYPE_CHANGED"
-	RuleOperatorKindChanged   = "OPERATOR_KIND_CHANGED"
-	RuleMaxParallelismChanged = "MAX_PARALLELISM_CHANGED"
-	// RuleUIDRenamed is noted on the results of a uid that takes over the state of an old uid
-	// (previous_uids); the deciding rule stays the result's Rule.
-	RuleUIDRenamed          = "UID_RENAMED"
-	RuleSourceKindChanged   = "SOURCE_KIND_CHANGED"
-	RuleSourceTopicsDropped = "SOURCE_TOPICS_DROPPED"
-)
-
 // Result is the verdict for one state of one uid, for a stateless uid (State empty), or for
 // the whole job (UID and State empty). Empty strings and zero positions are null in JSON.
 type Result struct {
 	UID       string
 	State     string
-	Verdict   Verdict
-	Rule      string
+	Verdict   schema.Verdict
+	Rule      schema.Rule
 	OldSchema string // canonical type expression stored by the old side; "" when none
 	NewSchema string // canonical type expression declared by the new side; "" when none
 	Reason    string // names the path, both types and the fix
@@ -83,7 +57,7 @@ func (r *Result) Note() string {
 	if r.RenamedFrom == "" {
 		return r.Reason
 	}
-	return r.Reason + " (renamed from " + r.RenamedFrom + ": " + RuleUIDRenamed + ")"
+	return r.Reason + " (renamed from " + r.RenamedFrom + ": " + string(schema.RuleUIDRenamed) + ")"
 }
 
 // Location is `file:line:col`, `file` without a line, or `-` without a file.
@@ -99,16 +73,16 @@ func (r *Result) Location() string {
 
 // resultJSON is the wire form of a Result (docs/compat-rules.md): absent values are null.
 type resultJSON struct {
-	UID       *string `json:"uid"`
-	State     *string `json:"state"`
-	Verdict   Verdict `json:"verdict"`
-	Rule      string  `json:"rule"`
-	OldSchema *string `json:"old_schema"`
-	NewSchema *string `json:"new_schema"`
-	Reason    string  `json:"reason"`
-	File      *string `json:"file"`
-	Line      *int    `json:"line"`
-	Column    *int    `json:"column"`
+	UID       *string        `json:"uid"`
+	State     *string        `json:"state"`
+	Verdict   schema.Verdict `json:"verdict"`
+	Rule      schema.Rule    `json:"rule"`
+	OldSchema *string        `json:"old_schema"`
+	NewSchema *string        `json:"new_schema"`
+	Reason    string         `json:"reason"`
+	File      *string        `json:"file"`
+	Line      *int           `json:"line"`
+	Column    *int           `json:"column"`
 	// RenamedFrom is only written for a uid that takes over an old uid's state.
 	RenamedFrom *string `json:"renamed_from,omitempty"`
 }
@@ -162,15 +136,15 @@ func (rep *Report) Counts() Counts {
 	var c Counts
 	for i := range rep.Results {
 		switch rep.Results[i].Verdict {
-		case VerdictCompatible:
+		case schema.Compatible:
 			c.Compatible++
-		case VerdictAfterMigration:
+		case schema.CompatibleAfterMigration:
 			c.AfterMigration++
-		case VerdictIncompatible:
+		case schema.Incompatible:
 			c.Incompatible++
-		case VerdictDropped:
+		case schema.Dropped:
 			c.Dropped++
-		case VerdictNew:
+		case schema.New:
 			c.New++
 		}
 	}

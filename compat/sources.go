@@ -10,6 +10,7 @@ import (
 
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/schema"
 )
 
 // Sources and sinks keep no keyed state, but a savepoint holds what they have done: a
@@ -25,12 +26,12 @@ func (c *checker) position(op *savepoints.OperatorMeta, n *pipeline.Node) (handl
 	}
 	switch {
 	case op.Kind != n.Kind && n.Role == pipeline.RoleSource:
-		c.droppedOffsets(op, n, RuleSourceKindChanged, keyPos(n, "kind"),
+		c.droppedOffsets(op, n, schema.RuleSourceKindChanged, keyPos(n, "kind"),
 			fmt.Sprintf("source %s was a %s and is now a %s: the %s offsets it stored",
 				n.UID, op.Kind, n.Kind, op.Kind),
 			fmt.Sprintf("keep kind %s under uid %s, or give the %s source a new uid", op.Kind, n.UID, n.Kind))
 	case op.Kind != n.Kind:
-		c.droppedOffsets(op, n, RuleStateDropped, keyPos(n, "kind"),
+		c.droppedOffsets(op, n, schema.RuleStateDropped, keyPos(n, "kind"),
 			fmt.Sprintf("%s %s was a %s and is now a %s: the committed state it stored",
 				roleName(n), n.UID, op.Kind, n.Kind),
 			fmt.Sprintf("keep kind %s under uid %s, or give the new %s a new uid", op.Kind, n.UID, n.Kind))
@@ -43,8 +44,8 @@ func (c *checker) position(op *savepoints.OperatorMeta, n *pipeline.Node) (handl
 }
 
 // droppedOffsets reports offsets that nothing restores.
-func (c *checker) droppedOffsets(op *savepoints.OperatorMeta, n *pipeline.Node, rule string, pos pipeline.Pos, what, keep string) {
-	r := Result{UID: n.UID, Verdict: VerdictDropped, Rule: rule}
+func (c *checker) droppedOffsets(op *savepoints.OperatorMeta, n *pipeline.Node, rule schema.Rule, pos pipeline.Pos, what, keep string) {
+	r := Result{UID: n.UID, Verdict: schema.Dropped, Rule: rule}
 	if c.opts.AllowNonRestoredState {
 		r.Severity = SeverityWarning
 		r.Reason = what + " are dropped on restore (--allow-non-restored-state); it starts from its beginning"
@@ -57,7 +58,7 @@ func (c *checker) droppedOffsets(op *savepoints.OperatorMeta, n *pipeline.Node, 
 
 // removedPosition reports a removed source or sink that stored offsets or a committed state.
 func (c *checker) removedPosition(op *savepoints.OperatorMeta) {
-	c.droppedOffsets(op, &pipeline.Node{UID: op.UID}, RuleStateDropped, pipeline.Pos{},
+	c.droppedOffsets(op, &pipeline.Node{UID: op.UID}, schema.RuleStateDropped, pipeline.Pos{},
 		fmt.Sprintf("%s %s is not in the new pipeline: the offsets it stored", op.Kind, op.UID),
 		"keep it under uid "+op.UID+" (or list "+op.UID+" in the previous_uids of the item that replaces it)")
 }
@@ -115,7 +116,7 @@ func (c *checker) kafkaTopics(op *savepoints.OperatorMeta, n *pipeline.Node) boo
 		reason += "; the offsets of " + strings.Join(kept, ", ") + " are restored"
 	}
 	reason += "; to read a dropped topic again from its stored offsets, list it in topics: again"
-	c.add(Result{UID: n.UID, Verdict: VerdictCompatible, Rule: RuleSourceTopicsDropped,
+	c.add(Result{UID: n.UID, Verdict: schema.Compatible, Rule: schema.RuleSourceTopicsDropped,
 		Reason: reason}, keyPos(n, "topics", "topic_pattern"))
 	return true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
+	"github.com/pipectl/pipectl/schema"
 )
 
 // sourceMeta is a savepoint holding one source (or sink) uid "in" with the given kind and
@@ -47,8 +48,8 @@ func TestSourceRules(t *testing.T) {
 		old        *savepoints.Metadata
 		p          *pipeline.Pipeline
 		allow      bool
-		verdict    Verdict
-		rule       string
+		verdict    schema.Verdict
+		rule       schema.Rule
 		compatible bool
 		reason     string // a substring of the reason
 		line       int
@@ -56,47 +57,47 @@ func TestSourceRules(t *testing.T) {
 		name:    "a generator's offsets under a file source are dropped",
 		old:     sourceMeta("generator", map[string]int64{"next": 30}),
 		p:       handMade(pipeline.RoleSource, "file", "name: k\n"),
-		verdict: VerdictDropped, rule: RuleSourceKindChanged, line: 4,
+		verdict: schema.Dropped, rule: schema.RuleSourceKindChanged, line: 4,
 		reason: "source in was a generator and is now a file: the generator offsets it stored would not be restored, so the restore fails; fix: keep kind generator under uid in",
 	}, {
 		name: "with --allow-non-restored-state they are dropped with a warning",
 		old:  sourceMeta("generator", map[string]int64{"next": 30}),
 		p:    handMade(pipeline.RoleSource, "file", "name: k\n"), allow: true,
-		verdict: VerdictDropped, rule: RuleSourceKindChanged, compatible: true, line: 4,
+		verdict: schema.Dropped, rule: schema.RuleSourceKindChanged, compatible: true, line: 4,
 		reason: "are dropped on restore (--allow-non-restored-state)",
 	}, {
 		name:    "a source that stored nothing changes kind freely",
 		old:     sourceMeta("stdin", nil),
 		p:       handMade(pipeline.RoleSource, "file", "name: k\n"),
-		verdict: VerdictCompatible, rule: RuleStateUnchanged, compatible: true, line: 3,
+		verdict: schema.Compatible, rule: schema.RuleStateUnchanged, compatible: true, line: 3,
 	}, {
 		name:    "a file sink's committed length under a stdout sink is dropped",
 		old:     sourceMeta("file", map[string]int64{"length": 1200}),
 		p:       handMade(pipeline.RoleSink, "stdout", "name: k\n"),
-		verdict: VerdictDropped, rule: RuleStateDropped, line: 4,
+		verdict: schema.Dropped, rule: schema.RuleStateDropped, line: 4,
 		reason: "sink in was a file and is now a stdout",
 	}, {
 		name:    "kafka topics no longer read",
 		old:     sourceMeta("kafka", kafkaOffsets),
 		p:       handMade(pipeline.RoleSource, "kafka", strings.Replace(kafkaRaw, "%s", "topics: [a, b, c]", 1)),
-		verdict: VerdictCompatible, rule: RuleSourceTopicsDropped, compatible: true, line: 5,
+		verdict: schema.Compatible, rule: schema.RuleSourceTopicsDropped, compatible: true, line: 5,
 		reason: "kafka source in no longer reads topic old-x (3 partitions): their offsets are dropped; the offsets of a, b are restored",
 	}, {
 		name:    "kafka topic_pattern keeps the topics it matches",
 		old:     sourceMeta("kafka", kafkaOffsets),
 		p:       handMade(pipeline.RoleSource, "kafka", strings.Replace(kafkaRaw, "%s", `topic_pattern: "old-.*|a"`, 1)),
-		verdict: VerdictCompatible, rule: RuleSourceTopicsDropped, compatible: true, line: 5,
+		verdict: schema.Compatible, rule: schema.RuleSourceTopicsDropped, compatible: true, line: 5,
 		reason: "no longer reads topic b (1 partition): their offsets are dropped; the offsets of a, old-x are restored",
 	}, {
 		name:    "kafka reading every stored topic",
 		old:     sourceMeta("kafka", kafkaOffsets),
 		p:       handMade(pipeline.RoleSource, "kafka", strings.Replace(kafkaRaw, "%s", "topics: [a, b, old-x]", 1)),
-		verdict: VerdictCompatible, rule: RuleStateUnchanged, compatible: true, line: 3,
+		verdict: schema.Compatible, rule: schema.RuleStateUnchanged, compatible: true, line: 3,
 	}, {
 		name:    "a kafka source's offsets under a file source",
 		old:     sourceMeta("kafka", kafkaOffsets),
 		p:       handMade(pipeline.RoleSource, "file", "name: k\n"),
-		verdict: VerdictDropped, rule: RuleSourceKindChanged, line: 4,
+		verdict: schema.Dropped, rule: schema.RuleSourceKindChanged, line: 4,
 		reason: "the kafka offsets it stored",
 	}}
 	for _, tc := range tests {
@@ -140,7 +141,7 @@ sinks:
 	old.Operators = append(old.Operators, savepoints.OperatorMeta{UID: "out", Kind: "stdout", States: []savepoints.StateMeta{}})
 	rep := Check(old, load(t, path), Options{})
 	r := rep.Results[0]
-	if !rep.Compatible || r.Rule != RuleSourceTopicsDropped || r.Verdict != VerdictCompatible || r.Line != 6 ||
+	if !rep.Compatible || r.Rule != schema.RuleSourceTopicsDropped || r.Verdict != schema.Compatible || r.Line != 6 ||
 		!strings.Contains(r.Reason, "no longer reads topic sensors-legacy (2 partitions)") {
 		t.Errorf("got %s %s at line %d: %s", r.Verdict, r.Rule, r.Line, r.Reason)
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
 // WriteText writes one aligned line per result — verdict, uid/state, rule, file:line:col,
@@ -78,7 +80,7 @@ func githubLevel(r *Result) string {
 		return "error"
 	case r.Severity == SeverityWarning:
 		return "warning"
-	case r.Verdict == VerdictNew || r.Verdict == VerdictAfterMigration:
+	case r.Verdict == schema.New || r.Verdict == schema.CompatibleAfterMigration:
 		return "notice"
 	}
 	return ""

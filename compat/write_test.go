@@ -4,21 +4,23 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
 // sampleReport has a job-level, a uid-level and a state result, one without a position.
 func sampleReport() *Report {
 	return &Report{Compatible: false, Results: []Result{
-		{Verdict: VerdictIncompatible, Rule: RuleMaxParallelismChanged, Reason: "128 -> 256",
+		{Verdict: schema.Incompatible, Rule: schema.RuleMaxParallelismChanged, Reason: "128 -> 256",
 			File: "p.yaml", Line: 3, Column: 1, Severity: SeverityError},
-		{UID: "f", Verdict: VerdictNew, Rule: RuleStateNew, Reason: "new filter",
+		{UID: "f", Verdict: schema.New, Rule: schema.RuleStateNew, Reason: "new filter",
 			File: "p.yaml", Line: 9, Column: 5, Severity: SeverityNote},
-		{UID: "a", State: "s", Verdict: VerdictCompatible, Rule: "FIELD_REMOVED",
+		{UID: "a", State: "s", Verdict: schema.Compatible, Rule: schema.RuleFieldRemoved,
 			OldSchema: "{x: int, y: int}", NewSchema: "{x: int}", Reason: "field $.y removed,\n50%",
 			File: "dir/p,1.yaml", Line: 12, Column: 7, Severity: SeverityWarning},
-		{UID: "gone", State: "v", Verdict: VerdictDropped, Rule: RuleStateDropped,
+		{UID: "gone", State: "v", Verdict: schema.Dropped, Rule: schema.RuleStateDropped,
 			OldSchema: "int", Reason: "dropped", Severity: SeverityError},
-		{UID: "b", Verdict: VerdictCompatible, Rule: RuleStateUnchanged, Reason: "stateless",
+		{UID: "b", Verdict: schema.Compatible, Rule: schema.RuleStateUnchanged, Reason: "stateless",
 			File: "p.yaml", Line: 20, Column: 5, Severity: SeverityNote},
 	}}
 }

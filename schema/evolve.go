@@ -3,58 +3,16 @@ package schema
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 )
 
-// Verdict is the outcome of comparing an old and a new type (or state). Larger is worse.
-type Verdict uint8
-
-// Verdicts, best first.
-const (
-	Compatible Verdict = iota
-	CompatibleAfterMigration
-	Incompatible
-)
-
-// String returns "compatible", "compatible-after-migration" or "incompatible".
-func (v Verdict) String() string {
-	switch v {
-	case Compatible:
-		return "compatible"
-	case CompatibleAfterMigration:
-		return "compatible-after-migration"
-	case Incompatible:
-		return "incompatible"
-	}
-	return "verdict(" + strconv.Itoa(int(v)) + ")"
-}
-
-// Rule ids of the type evolution rules (docs/compat-rules.md). They are stable: reports and CI scripts
-// match on them.
-const (
-	RuleStateUnchanged              = "STATE_UNCHANGED"
-	RuleFieldAddedOptional          = "FIELD_ADDED_OPTIONAL"
-	RuleFieldRemoved                = "FIELD_REMOVED"
-	RuleFieldRenamedOrAddedRequired = "FIELD_RENAMED_OR_ADDED_REQUIRED"
-	RuleFieldsReordered             = "FIELDS_REORDERED"
-	RuleFieldTypeChanged            = "FIELD_TYPE_CHANGED"
-	RuleTypeWidened                 = "TYPE_WIDENED"
-	RuleTypeNarrowed                = "TYPE_NARROWED"
-	RuleTypeChanged                 = "TYPE_CHANGED"
-	RuleMadeOptional                = "MADE_OPTIONAL"
-	RuleOptionalRemoved             = "OPTIONAL_REMOVED"
-	RuleTupleArityChanged           = "TUPLE_ARITY_CHANGED"
-	RuleTupleChanged                = "TUPLE_CHANGED"
-	RuleMapKeyChanged               = "MAP_KEY_CHANGED"
-	RuleUntypedState                = "UNTYPED_STATE"
-	fixIncompatible                 = "declare a migrate function, keep the old state under another name and migrate lazily, or restore with --allow-non-restored-state"
-)
+// fixIncompatible is the fix named by an incompatible change that no rule-specific fix covers.
+const fixIncompatible = "declare a migrate function, keep the old state under another name and migrate lazily, or restore with --allow-non-restored-state"
 
 // Finding is one difference found between an old and a new type.
 type Finding struct {
 	Verdict Verdict
-	Rule    string // stable rule id, e.g. FIELD_ADDED_OPTIONAL (docs/compat-rules.md)
+	Rule    Rule   // stable rule id, e.g. FIELD_ADDED_OPTIONAL (docs/compat-rules.md)
 	Path    string // where in the type: $, $.alarm, $[1]
 	Old     string // old type at Path (canonical)
 	New     string // new type at Path (canonical)
@@ -65,7 +23,7 @@ type Finding struct {
 // Evolution is the result of Evolve: the worst verdict anywhere and every finding.
 type Evolution struct {
 	Verdict  Verdict
-	Rule     string    // the rule of the worst finding (STATE_UNCHANGED when identical)
+	Rule     Rule      // the rule of the worst finding (STATE_UNCHANGED when identical)
 	Reason   string    // the message of the worst finding
 	Findings []Finding // all findings, in type order
 }
@@ -83,7 +41,7 @@ func Evolve(old, new *Type) Evolution {
 	ev := Evolution{Verdict: Compatible, Rule: RuleStateUnchanged, Reason: "the schema is unchanged", Findings: e.findings}
 	best := -1
 	for _, f := range e.findings {
-		rank := int(f.Verdict) * 2
+		rank := f.Verdict.severity() * 2
 		if f.Warning {
 			rank++
 		}
@@ -111,7 +69,7 @@ type evolver struct {
 	findings []Finding
 }
 
-func (e *evolver) add(v Verdict, rule, path string, old, new *Type, warning bool, format string, args ...any) {
+func (e *evolver) add(v Verdict, rule Rule, path string, old, new *Type, warning bool, format string, args ...any) {
 	e.findings = append(e.findings, Finding{
 		Verdict: v, Rule: rule, Path: path, Old: typeString(old), New: typeString(new),
 		Message: fmt.Sprintf(format, args...), Warning: warning,
@@ -181,7 +139,7 @@ func (e *evolver) walk(old, new *Type, path string, ctx context, recPath []strin
 		e.add(Incompatible, RuleTypeNarrowed, path, old, new, false,
 			"%s changes from float to int: fractions cannot be kept; keep float, or declare a migrate function that rounds (e.g. Math.round)", path)
 	case old.Kind != new.Kind:
-		rule := map[context]string{ctxTop: RuleTypeChanged, ctxField: RuleFieldTypeChanged, ctxElem: RuleTupleChanged}[ctx]
+		rule := map[context]Rule{ctxTop: RuleTypeChanged, ctxField: RuleFieldTypeChanged, ctxElem: RuleTupleChanged}[ctx]
 		e.add(Incompatible, rule, path, old, new, false,
 			"%s changes from %s to %s: stored values cannot be converted; %s", path, old, new, fixIncompatible)
 	case old.Kind == Record:

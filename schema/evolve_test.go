@@ -17,61 +17,61 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 var evolveCases = []struct {
 	old, new string
 	verdict  Verdict
-	rule     string
-	findings []string
+	rule     Rule
+	findings []Rule
 }{
 	{"{a: int}", "{a: int}", Compatible, RuleStateUnchanged, nil},
 	{"int", "int", Compatible, RuleStateUnchanged, nil},
-	{"{a: int}", "{a: int, b: string?}", CompatibleAfterMigration, RuleFieldAddedOptional, []string{RuleFieldAddedOptional}},
-	{"{a: int, b: int}", "{a: int}", CompatibleAfterMigration, RuleFieldRemoved, []string{RuleFieldRemoved}},
-	{"{a: int}", "{a: int, b: int}", Incompatible, RuleFieldRenamedOrAddedRequired, []string{RuleFieldRenamedOrAddedRequired}},
+	{"{a: int}", "{a: int, b: string?}", CompatibleAfterMigration, RuleFieldAddedOptional, []Rule{RuleFieldAddedOptional}},
+	{"{a: int, b: int}", "{a: int}", CompatibleAfterMigration, RuleFieldRemoved, []Rule{RuleFieldRemoved}},
+	{"{a: int}", "{a: int, b: int}", Incompatible, RuleFieldRenamedOrAddedRequired, []Rule{RuleFieldRenamedOrAddedRequired}},
 	{"{a: int, old: string}", "{a: int, renamed: string}", Incompatible, RuleFieldRenamedOrAddedRequired,
-		[]string{RuleFieldRenamedOrAddedRequired, RuleFieldRemoved}},
+		[]Rule{RuleFieldRenamedOrAddedRequired, RuleFieldRemoved}},
 	{"{alarm: {a: int, old: string}}", "{alarm: {a: int, renamed: string}}", Incompatible, RuleFieldRenamedOrAddedRequired,
-		[]string{RuleFieldRenamedOrAddedRequired, RuleFieldRemoved}},
-	{"{a: int, b: bool}", "{b: bool, a: int}", CompatibleAfterMigration, RuleFieldsReordered, []string{RuleFieldsReordered}},
-	{"{a: int}", "{a: string}", Incompatible, RuleFieldTypeChanged, []string{RuleFieldTypeChanged}},
-	{"{a: int}", "{a: (int, int)}", Incompatible, RuleFieldTypeChanged, []string{RuleFieldTypeChanged}},
-	{"int", "float", CompatibleAfterMigration, RuleTypeWidened, []string{RuleTypeWidened}},
-	{"{t: int}", "{t: float}", CompatibleAfterMigration, RuleTypeWidened, []string{RuleTypeWidened}},
-	{"float", "int", Incompatible, RuleTypeNarrowed, []string{RuleTypeNarrowed}},
-	{"int", "string", Incompatible, RuleTypeChanged, []string{RuleTypeChanged}},
-	{"bytes", "string", Incompatible, RuleTypeChanged, []string{RuleTypeChanged}},
-	{"{a: int}", "(int, int)", Incompatible, RuleTypeChanged, []string{RuleTypeChanged}},
-	{"(int, int)", "list<int>", Incompatible, RuleTypeChanged, []string{RuleTypeChanged}},
-	{"list<int>", "int", Incompatible, RuleTypeChanged, []string{RuleTypeChanged}},
-	{"int", "int?", CompatibleAfterMigration, RuleMadeOptional, []string{RuleMadeOptional}},
-	{"int", "float?", CompatibleAfterMigration, RuleTypeWidened, []string{RuleMadeOptional, RuleTypeWidened}},
-	{"{a: int}", "{a: int}?", CompatibleAfterMigration, RuleMadeOptional, []string{RuleMadeOptional}},
-	{"int?", "int", Incompatible, RuleOptionalRemoved, []string{RuleOptionalRemoved}},
-	{"int?", "float?", CompatibleAfterMigration, RuleTypeWidened, []string{RuleTypeWidened}},
-	{"(int, int)", "(int, int, int)", Incompatible, RuleTupleArityChanged, []string{RuleTupleArityChanged}},
-	{"(bool, int)", "(int, bool)", Incompatible, RuleTupleChanged, []string{RuleTupleChanged}},
-	{"(bool, int)", "(bool, string)", Incompatible, RuleTupleChanged, []string{RuleTupleChanged}},
-	{"(bool, int)", "(bool, float)", CompatibleAfterMigration, RuleTypeWidened, []string{RuleTypeWidened}},
-	{"list<int>", "list<float>", CompatibleAfterMigration, RuleTypeWidened, []string{RuleTypeWidened}},
-	{"list<{a: int}>", "list<{a: int, b: int?}>", CompatibleAfterMigration, RuleFieldAddedOptional, []string{RuleFieldAddedOptional}},
+		[]Rule{RuleFieldRenamedOrAddedRequired, RuleFieldRemoved}},
+	{"{a: int, b: bool}", "{b: bool, a: int}", CompatibleAfterMigration, RuleFieldsReordered, []Rule{RuleFieldsReordered}},
+	{"{a: int}", "{a: string}", Incompatible, RuleFieldTypeChanged, []Rule{RuleFieldTypeChanged}},
+	{"{a: int}", "{a: (int, int)}", Incompatible, RuleFieldTypeChanged, []Rule{RuleFieldTypeChanged}},
+	{"int", "float", CompatibleAfterMigration, RuleTypeWidened, []Rule{RuleTypeWidened}},
+	{"{t: int}", "{t: float}", CompatibleAfterMigration, RuleTypeWidened, []Rule{RuleTypeWidened}},
+	{"float", "int", Incompatible, RuleTypeNarrowed, []Rule{RuleTypeNarrowed}},
+	{"int", "string", Incompatible, RuleTypeChanged, []Rule{RuleTypeChanged}},
+	{"bytes", "string", Incompatible, RuleTypeChanged, []Rule{RuleTypeChanged}},
+	{"{a: int}", "(int, int)", Incompatible, RuleTypeChanged, []Rule{RuleTypeChanged}},
+	{"(int, int)", "list<int>", Incompatible, RuleTypeChanged, []Rule{RuleTypeChanged}},
+	{"list<int>", "int", Incompatible, RuleTypeChanged, []Rule{RuleTypeChanged}},
+	{"int", "int?", CompatibleAfterMigration, RuleMadeOptional, []Rule{RuleMadeOptional}},
+	{"int", "float?", CompatibleAfterMigration, RuleTypeWidened, []Rule{RuleMadeOptional, RuleTypeWidened}},
+	{"{a: int}", "{a: int}?", CompatibleAfterMigration, RuleMadeOptional, []Rule{RuleMadeOptional}},
+	{"int?", "int", Incompatible, RuleOptionalRemoved, []Rule{RuleOptionalRemoved}},
+	{"int?", "float?", CompatibleAfterMigration, RuleTypeWidened, []Rule{RuleTypeWidened}},
+	{"(int, int)", "(int, int, int)", Incompatible, RuleTupleArityChanged, []Rule{RuleTupleArityChanged}},
+	{"(bool, int)", "(int, bool)", Incompatible, RuleTupleChanged, []Rule{RuleTupleChanged}},
+	{"(bool, int)", "(bool, string)", Incompatible, RuleTupleChanged, []Rule{RuleTupleChanged}},
+	{"(bool, int)", "(bool, float)", CompatibleAfterMigration, RuleTypeWidened, []Rule{RuleTypeWidened}},
+	{"list<int>", "list<float>", CompatibleAfterMigration, RuleTypeWidened, []Rule{RuleTypeWidened}},
+	{"list<{a: int}>", "list<{a: int, b: int?}>", CompatibleAfterMigration, RuleFieldAddedOptional, []Rule{RuleFieldAddedOptional}},
 	{"list<{a: int, x: int}>", "list<{a: int, y: int}>", Incompatible, RuleFieldRenamedOrAddedRequired,
-		[]string{RuleFieldRenamedOrAddedRequired, RuleFieldRemoved}},
-	{"map<string, int>", "map<string, float>", CompatibleAfterMigration, RuleTypeWidened, []string{RuleTypeWidened}},
-	{"map<string, int>", "map<int, int>", Incompatible, RuleMapKeyChanged, []string{RuleMapKeyChanged}},
-	{"map<string, int>", "map<string, string>", Incompatible, RuleTypeChanged, []string{RuleTypeChanged}},
-	{"any", "any", Compatible, RuleUntypedState, []string{RuleUntypedState}},
-	{"{a: int, b: any}", "{a: int, b: any}", Compatible, RuleUntypedState, []string{RuleUntypedState}},
-	{"{a: int}", "any", CompatibleAfterMigration, RuleUntypedState, []string{RuleUntypedState}},
-	{"any", "{a: int}", Incompatible, RuleUntypedState, []string{RuleUntypedState}},
+		[]Rule{RuleFieldRenamedOrAddedRequired, RuleFieldRemoved}},
+	{"map<string, int>", "map<string, float>", CompatibleAfterMigration, RuleTypeWidened, []Rule{RuleTypeWidened}},
+	{"map<string, int>", "map<int, int>", Incompatible, RuleMapKeyChanged, []Rule{RuleMapKeyChanged}},
+	{"map<string, int>", "map<string, string>", Incompatible, RuleTypeChanged, []Rule{RuleTypeChanged}},
+	{"any", "any", Compatible, RuleUntypedState, []Rule{RuleUntypedState}},
+	{"{a: int, b: any}", "{a: int, b: any}", Compatible, RuleUntypedState, []Rule{RuleUntypedState}},
+	{"{a: int}", "any", CompatibleAfterMigration, RuleUntypedState, []Rule{RuleUntypedState}},
+	{"any", "{a: int}", Incompatible, RuleUntypedState, []Rule{RuleUntypedState}},
 	// The worst finding wins; a warning outranks a plain finding of the same verdict.
 	{"{a: int, b: int, c: float}", "{c: int, a: float, d: int?}", Incompatible, RuleTypeNarrowed,
-		[]string{RuleTypeNarrowed, RuleTypeWidened, RuleFieldAddedOptional, RuleFieldRemoved, RuleFieldsReordered}},
+		[]Rule{RuleTypeNarrowed, RuleTypeWidened, RuleFieldAddedOptional, RuleFieldRemoved, RuleFieldsReordered}},
 	{"{a: int, b: int}", "{a: int, c: int?}", CompatibleAfterMigration, RuleFieldRemoved,
-		[]string{RuleFieldAddedOptional, RuleFieldRemoved}},
+		[]Rule{RuleFieldAddedOptional, RuleFieldRemoved}},
 }
 
 func TestEvolve(t *testing.T) {
 	var golden strings.Builder
 	for _, tt := range evolveCases {
 		ev := Evolve(MustParse(tt.old), MustParse(tt.new))
-		var rules []string
+		var rules []Rule
 		for _, f := range ev.Findings {
 			rules = append(rules, f.Rule)
 		}
