@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestStopWithDrain: `stop --drain` advances the watermark to the end of time before the
@@ -30,7 +32,7 @@ func TestStopWithDrain(t *testing.T) {
 			dir := t.TempDir()
 			writeData(t, dir, "1.jsonl", events...)
 			r := startRun(t, parseTest(t, dir, restorePipeline(2, true)), runOptions{})
-			waitFor(t, "the input to be read", func() bool { return r.recordsIn("counts") == int64(len(events)) })
+			testkit.Eventually(t, jobDeadline, "the input to be read", func() bool { return r.recordsIn("counts") == int64(len(events)) })
 			sp, err := r.job.StopWithSavepoint(t.TempDir(), tc.drain)
 			if err != nil {
 				t.Fatalf("stop with savepoint: %v", err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 func TestFieldArrow(t *testing.T) {
@@ -72,12 +74,12 @@ sinks:
 	writeData(t, dir, "quiet.jsonl")
 	clk := newManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	r := startRun(t, parseTest(t, dir, src), runOptions{clock: clk})
-	waitFor(t, "the records", func() bool { return r.recordsIn("op") == 3 })
+	testkit.Eventually(t, jobDeadline, "the records", func() bool { return r.recordsIn("op") == 3 })
 	if n := r.recordsIn("out"); n != 0 {
 		t.Fatalf("%d windows fired while the quiet source held the watermark back", n)
 	}
 	clk.Advance(2 * time.Second)
-	waitFor(t, "the first window", func() bool { return r.recordsIn("out") == 1 })
+	testkit.Eventually(t, jobDeadline, "the first window", func() bool { return r.recordsIn("out") == 1 })
 	r.job.Stop()
 	got := r.wait()
 	want := []string{`{"room":"a","start":0,"n":2}`}

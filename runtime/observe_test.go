@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -28,7 +29,7 @@ func TestStatusStateSizesAndSnapshotHook(t *testing.T) {
 	done := make(chan struct{}, 4)
 	hj.job.OnSnapshot(func(s SnapshotInfo) { got = append(got, s); done <- struct{}{} })
 	hj.start()
-	eventually(t, "some output", func() bool { return recordsOut(hj.job, "running") >= 200 })
+	testkit.Eventually(t, jobDeadline, "some output", func() bool { return recordsOut(hj.job, "running") >= 200 })
 
 	st := operatorStatus(t, hj.job, "running")
 	if len(st.States) != 1 || st.States[0].Bytes != 0 {
@@ -111,7 +112,7 @@ func TestBackpressure(t *testing.T) {
 		hj.job.Cancel()
 		hj.wait()
 	}()
-	eventually(t, "backpressure at the source", func() bool {
+	testkit.Eventually(t, jobDeadline, "backpressure at the source", func() bool {
 		return operatorStatus(t, hj.job, "fast").Backpressure > 0.5
 	})
 	for _, uid := range []string{"slow", "out"} {

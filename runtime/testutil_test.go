@@ -208,18 +208,6 @@ func sorted(lines []string) []string {
 	return out
 }
 
-// eventually polls cond until it holds, failing the test at the deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(jobDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond) // polling interval, not synchronisation
-	}
-}
-
 // wantErrContaining fails unless err is non-nil and its message holds every part.
 func wantErrContaining(t *testing.T, err error, parts ...string) {
 	t.Helper()

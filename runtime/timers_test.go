@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 func TestProcessEventTimers(t *testing.T) {
@@ -143,12 +145,12 @@ func TestProcessingTime(t *testing.T) {
 			writeData(t, dir, "a.jsonl", `{"room":"a","v":1}`, `{"room":"b","v":2}`, `{"room":"a","v":3}`, `{"room":"a","v":60}`)
 			clk := newManualClock(start)
 			r := startRun(t, parseTest(t, dir, followPipeline(c.op)), runOptions{clock: clk})
-			waitFor(t, "the records to arrive", func() bool { return r.recordsIn("op") == 4 })
+			testkit.Eventually(t, jobDeadline, "the records to arrive", func() bool { return r.recordsIn("op") == 4 })
 			if n := r.recordsIn("out"); n != 0 {
 				t.Fatalf("%d records out before the clock moved", n)
 			}
 			clk.Advance(c.advance)
-			waitFor(t, "the output", func() bool { return r.recordsIn("out") >= int64(len(c.want)) })
+			testkit.Eventually(t, jobDeadline, "the output", func() bool { return r.recordsIn("out") >= int64(len(c.want)) })
 			r.job.Stop()
 			got := r.wait()
 			if !slices.Equal(got, c.want) {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // restorePipeline counts events per room in tumbling windows of 10s (event time), and keeps
@@ -66,7 +68,7 @@ func TestSavepointMidWindow(t *testing.T) {
 			dir := t.TempDir()
 			writeData(t, dir, "1.jsonl", part1...)
 			r1 := startRun(t, parseTest(t, dir, restorePipeline(2, true)), runOptions{})
-			waitFor(t, "part 1 to be read", func() bool { return r1.recordsIn("counts") == int64(len(part1)) })
+			testkit.Eventually(t, jobDeadline, "part 1 to be read", func() bool { return r1.recordsIn("counts") == int64(len(part1)) })
 			sp, err := r1.job.StopWithSavepoint(t.TempDir(), false)
 			if err != nil {
 				t.Fatalf("stop with savepoint: %v", err)
