@@ -3,8 +3,6 @@ package runtime
 import (
 	"bytes"
 	"context"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,14 +86,8 @@ func startRun(t *testing.T, p *pipeline.Pipeline, o runOptions) *testRun {
 // wait waits for the job to end and returns its sorted output lines.
 func (r *testRun) wait() []string {
 	r.t.Helper()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			r.t.Fatalf("run: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		r.job.Cancel()
-		r.t.Fatal("the job did not end within 30s")
+	if err := awaitRun(r.t, r.job, r.done); err != nil {
+		r.t.Fatalf("run: %v", err)
 	}
 	return sortedLines(r.out.String())
 }
@@ -107,16 +99,7 @@ func runLines(t *testing.T, src string) []string {
 }
 
 // sortedLines splits output into sorted non-empty lines.
-func sortedLines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l != "" {
-			out = append(out, l)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedLines(s string) []string { return sorted(splitLines(s)) }
 
 // manualClock is a Clock that moves only when the test advances it.
 type manualClock struct {

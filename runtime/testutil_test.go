@@ -123,17 +123,23 @@ func (hj *harnessJob) start() *harnessJob {
 	return hj
 }
 
-// wait returns Run's result; a job still running at the deadline is canceled and fails the
-// test.
+// wait returns Run's result (see awaitRun).
 func (hj *harnessJob) wait() error {
 	hj.h.t.Helper()
+	return awaitRun(hj.h.t, hj.job, hj.done)
+}
+
+// awaitRun returns the result of job's Run, received from done; a job still running at
+// jobDeadline is canceled and fails the test.
+func awaitRun(t testing.TB, job *Job, done <-chan error) error {
+	t.Helper()
 	select {
-	case err := <-hj.done:
+	case err := <-done:
 		return err
 	case <-time.After(jobDeadline):
-		hj.job.Cancel()
-		<-hj.done
-		hj.h.t.Fatalf("the job did not end within %s", jobDeadline)
+		job.Cancel()
+		<-done
+		t.Fatalf("the job did not end within %s", jobDeadline)
 		return nil
 	}
 }
