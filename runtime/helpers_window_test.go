@@ -167,7 +167,7 @@ func openSavepoint(t *testing.T, path string) *savepoints.Savepoint {
 	t.Helper()
 	sp, err := savepoints.Open(path)
 	if err != nil {
-		t.Fatalf("open savepoint: %v", err)
+		t.Fatalf("open savepoint %s: %v", path, err)
 	}
 	return sp
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/pipeline"
-	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
 
@@ -95,11 +94,7 @@ func (h *harness) newJob(src string, s jobSpec) (*harnessJob, error) {
 		FinalSavepointDir: s.finalSavepointDir,
 	}
 	if s.restore != "" {
-		sp, err := savepoints.Open(s.restore)
-		if err != nil {
-			h.t.Fatalf("open savepoint %s: %v", s.restore, err)
-		}
-		cfg.Restore = sp
+		cfg.Restore = openSavepoint(h.t, s.restore)
 	}
 	if hj.job, err = New(cfg); err != nil {
 		return nil, err
