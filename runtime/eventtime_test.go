@@ -73,7 +73,7 @@ sinks:
 	writeData(t, dir, "busy.jsonl", `{"room":"a","time":500}`, `{"room":"a","time":700}`, `{"room":"a","time":3000}`)
 	writeData(t, dir, "quiet.jsonl")
 	clk := newManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	r := startRun(t, parseTest(t, dir, src), runOptions{clock: clk})
+	r := startRun(t, dir, src, jobSpec{clock: clk})
 	testkit.Eventually(t, jobDeadline, "the records", func() bool { return r.recordsIn("op") == 3 })
 	if n := r.recordsIn("out"); n != 0 {
 		t.Fatalf("%d windows fired while the quiet source held the watermark back", n)
@@ -81,7 +81,7 @@ sinks:
 	clk.Advance(2 * time.Second)
 	testkit.Eventually(t, jobDeadline, "the first window", func() bool { return r.recordsIn("out") == 1 })
 	r.job.Stop()
-	got := r.wait()
+	got := r.sortedOutput()
 	want := []string{`{"room":"a","start":0,"n":2}`}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"bytes"
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -11,15 +10,6 @@ import (
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
-
-// testRun is one in-memory run of a pipeline for tests.
-type testRun struct {
-	t       *testing.T
-	job     *Job
-	backend statebackend.Backend
-	out     *lockedBuffer
-	done    chan error
-}
 
 // lockedBuffer is a bytes.Buffer safe for a job's writer and a polling test.
 type lockedBuffer struct {
@@ -39,13 +29,6 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// runOptions tune startRun.
-type runOptions struct {
-	clock   *manualClock
-	restore string // savepoint path
-	backend statebackend.Backend
-}
-
 // parseTest parses a pipeline written for a test, in dir (relative paths resolve there).
 func parseTest(t testing.TB, dir, src string) *pipeline.Pipeline {
 	t.Helper()
@@ -56,50 +39,19 @@ func parseTest(t testing.TB, dir, src string) *pipeline.Pipeline {
 	return p
 }
 
-// startRun plans and starts a job; wait for it with wait.
-func startRun(t *testing.T, p *pipeline.Pipeline, o runOptions) *testRun {
+// startRun plans src as dir/pipeline.yaml with a memory backend and starts it; relative
+// paths of its sources and sinks resolve in dir.
+func startRun(t *testing.T, dir, src string, s jobSpec) *harnessJob {
 	t.Helper()
-	r := &testRun{t: t, out: &lockedBuffer{}, done: make(chan error, 1), backend: o.backend}
-	if r.backend == nil {
-		b, err := statebackend.Open(statebackend.Options{Kind: statebackend.KindMemory})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.backend = b
-	}
-	cfg := Config{Pipeline: p, JobID: "0123456789abcdef0123456789abcdef", Backend: r.backend, Stdout: r.out}
-	if o.clock != nil {
-		cfg.Clock, cfg.Now = o.clock, o.clock.Now
-	}
-	if o.restore != "" {
-		cfg.Restore = openSavepoint(t, o.restore)
-	}
-	job, err := New(cfg)
-	if err != nil {
-		t.Fatalf("new job: %v", err)
-	}
-	r.job = job
-	go func() { r.done <- job.Run(context.Background()) }()
-	return r
-}
-
-// wait waits for the job to end and returns its sorted output lines.
-func (r *testRun) wait() []string {
-	r.t.Helper()
-	if err := awaitRun(r.t, r.job, r.done); err != nil {
-		r.t.Fatalf("run: %v", err)
-	}
-	return sortedLines(r.out.String())
+	h := &harness{t: t, dir: dir, backend: statebackend.KindMemory}
+	return h.mustJob(src, s).start()
 }
 
 // runLines runs a bounded pipeline to its end and returns its sorted output lines.
 func runLines(t *testing.T, src string) []string {
 	t.Helper()
-	return startRun(t, parseTest(t, t.TempDir(), src), runOptions{}).wait()
+	return startRun(t, t.TempDir(), src, jobSpec{}).sortedOutput()
 }
-
-// sortedLines splits output into sorted non-empty lines.
-func sortedLines(s string) []string { return sorted(splitLines(s)) }
 
 // manualClock is a Clock that moves only when the test advances it.
 type manualClock struct {

@@ -42,6 +42,7 @@ type jobSpec struct {
 	checkpointDir      string
 	checkpointInterval time.Duration
 	finalSavepointDir  string
+	clock              *manualClock // when set, the job's clock (and its Now)
 }
 
 // harnessJob is one planned job of a harness and its captured stdout.
@@ -93,6 +94,9 @@ func (h *harness) newJob(src string, s jobSpec) (*harnessJob, error) {
 		CheckpointDir: s.checkpointDir, CheckpointInterval: s.checkpointInterval,
 		FinalSavepointDir: s.finalSavepointDir,
 	}
+	if s.clock != nil {
+		cfg.Clock, cfg.Now = s.clock, s.clock.Now
+	}
 	if s.restore != "" {
 		cfg.Restore = openSavepoint(h.t, s.restore)
 	}
@@ -137,6 +141,15 @@ func awaitRun(t testing.TB, job *Job, done <-chan error) error {
 		t.Fatalf("the job did not end within %s", jobDeadline)
 		return nil
 	}
+}
+
+// sortedOutput waits for a job that must succeed and returns its output lines, sorted.
+func (hj *harnessJob) sortedOutput() []string {
+	hj.h.t.Helper()
+	if err := hj.wait(); err != nil {
+		hj.h.t.Fatalf("run: %v", err)
+	}
+	return sorted(hj.lines())
 }
 
 // lines returns the stdout sinks' output lines in the order written.
