@@ -133,12 +133,10 @@ func TestPressureSampler(t *testing.T) {
 	stuck.since.Store(start.UnixNano()) // a wait that never ends
 	// Wait out one interval (polling the sampler, not sleeping a guessed time).
 	var r map[*blockTimer]float64
-	for time.Since(start) < 3*pressureInterval {
-		if r = p.sample(timers); len(r) > 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.Poll(3*pressureInterval, func() bool {
+		r = p.sample(timers)
+		return len(r) > 0
+	})
 	half.total.Store(int64(time.Since(start)) / 2)
 	if r[idle] != 0 || r[stuck] < 0.5 || r[stuck] > 1 {
 		t.Errorf("ratios idle %v, stuck %v; want 0 and most of the interval", r[idle], r[stuck])
