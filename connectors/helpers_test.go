@@ -12,6 +12,9 @@ import (
 	"github.com/pipectl/pipectl/schema"
 )
 
+// waitTimeout bounds how long a test waits for a source to do something.
+const waitTimeout = 5 * time.Second
+
 // fakeCtx is a SourceContext that records what a source does.
 type fakeCtx struct {
 	src Source // when set, its Offsets are recorded at each Emit, before the record
@@ -69,18 +72,6 @@ func (c *fakeCtx) records() []any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]any(nil), c.emitted...)
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // mustType parses a type expression.

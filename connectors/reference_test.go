@@ -1,30 +1,16 @@
 package connectors
 
 import (
-	"flag"
-	"os"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/connectors.md from the registrations")
-
 // TestReference fails when docs/connectors.md differs from what the registrations generate,
-// so an option can never go undocumented.
+// so an option can never go undocumented (rewrite it with go test ./connectors -run
+// TestReference -update).
 func TestReference(t *testing.T) {
-	const path = "../docs/connectors.md"
-	got := Reference()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./connectors -run TestReference -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s is out of date: run go test ./connectors -run TestReference -update", path)
-	}
+	testkit.Golden(t, "../docs/connectors.md", Reference())
 }
 
 // TestRegistry checks every registration is complete enough to document and build.

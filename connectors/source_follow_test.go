@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 func TestFileSourceFollow(t *testing.T) {
@@ -26,15 +28,15 @@ func TestFileSourceFollow(t *testing.T) {
 	go func() { done <- src.Run(ctx) }()
 
 	count := func(n int) func() bool { return func() bool { return len(ctx.records()) >= n } }
-	waitFor(t, "the first record", count(1))
+	testkit.Eventually(t, waitTimeout, "the first record", count(1))
 
 	appendFile(t, a, `{"type":"motion","room":1,"time":2}`+"\n")
-	waitFor(t, "an appended record", count(2))
+	testkit.Eventually(t, waitTimeout, "an appended record", count(2))
 
 	// A line without its newline is not read, however many polls go by.
 	appendFile(t, a, `{"type":"motion","room":1,`)
 	idles := ctx.idles.Load()
-	waitFor(t, "several polls", func() bool { return ctx.idles.Load() > idles+3*int64(pollInterval/idleStep) })
+	testkit.Eventually(t, waitTimeout, "several polls", func() bool { return ctx.idles.Load() > idles+3*int64(pollInterval/idleStep) })
 	if got := len(ctx.records()); got != 2 {
 		t.Fatalf("a partial line was emitted: %v", ctx.records())
 	}
@@ -42,11 +44,11 @@ func TestFileSourceFollow(t *testing.T) {
 		t.Errorf("offset with a partial line: got %d, want 72", got)
 	}
 	appendFile(t, a, `"time":3}`+"\n")
-	waitFor(t, "the completed line", count(3))
+	testkit.Eventually(t, waitTimeout, "the completed line", count(3))
 
 	// A new file matched by the glob is read from its start.
 	writeFiles(t, dir, map[string]string{"b.jsonl": `{"type":"motion","room":2,"time":1}` + "\n"})
-	waitFor(t, "a new file", count(4))
+	testkit.Eventually(t, waitTimeout, "a new file", count(4))
 
 	want := []any{motion(1, 1), motion(1, 2), motion(1, 3), motion(2, 1)}
 	if got := ctx.records(); !reflect.DeepEqual(got, want) {
@@ -114,21 +116,21 @@ func TestFileSourceFollowRotation(t *testing.T) {
 				ctx.stopped.Store(true)
 				<-done
 			}()
-			waitFor(t, "the first records", func() bool { return len(ctx.records()) == 3 })
+			testkit.Eventually(t, waitTimeout, "the first records", func() bool { return len(ctx.records()) == 3 })
 			tt.rotate(t, a)
 			want := []any{motion(1, 1), motion(1, 2), motion(1, 3), motion(1, 4), motion(1, 5), motion(1, 6), motion(1, 7)}
 			if tt.name == "copytruncate" {
 				// The truncation may come before the appended lines were read: they are lost,
 				// as with tail -F; what was read is never read twice.
-				waitFor(t, "the new file's records", func() bool {
+				testkit.Eventually(t, waitTimeout, "the new file's records", func() bool {
 					r := ctx.records()
 					return len(r) >= 5 && reflect.DeepEqual(r[len(r)-2:], want[5:])
 				})
 				return
 			}
-			waitFor(t, "every record", func() bool { return len(ctx.records()) >= len(want) })
+			testkit.Eventually(t, waitTimeout, "every record", func() bool { return len(ctx.records()) >= len(want) })
 			idles := ctx.idles.Load()
-			waitFor(t, "several polls", func() bool { return ctx.idles.Load() > idles+3*int64(pollInterval/idleStep) })
+			testkit.Eventually(t, waitTimeout, "several polls", func() bool { return ctx.idles.Load() > idles+3*int64(pollInterval/idleStep) })
 			if got := ctx.records(); !reflect.DeepEqual(got, want) {
 				t.Errorf("records: got %v, want %v", got, want)
 			}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // kafkaSourceFor makes subtask i of p of a kafka source reading {id: int} records.
@@ -343,13 +345,13 @@ func TestKafkaSourceDiscovery(t *testing.T) {
 	fc := &fakeCtx{}
 	done := make(chan error, 1)
 	go func() { done <- src.Run(fc) }()
-	waitFor(t, "the records of t1", func() bool { return len(fc.records()) == 2 })
+	testkit.Eventually(t, waitTimeout, "the records of t1", func() bool { return len(fc.records()) == 2 })
 	adm := kadm.NewClient(kafkaClient(t, brokers))
 	if _, err := adm.CreateTopic(context.Background(), 1, 1, nil, "t2"); err != nil {
 		t.Fatal(err)
 	}
 	produceTo(t, brokers, "t2", 0, values(100, 3)...)
-	waitFor(t, "the records of the new topic t2", func() bool { return len(fc.records()) == 5 })
+	testkit.Eventually(t, waitTimeout, "the records of the new topic t2", func() bool { return len(fc.records()) == 5 })
 	fc.stopped.Store(true)
 	if err := <-done; err != ErrStopped {
 		t.Fatalf("Run: %v, want ErrStopped", err)

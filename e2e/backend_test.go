@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestSavepointAcrossBackends runs the motion alarm over the motion-alarm events in three parts,
@@ -45,7 +47,7 @@ func TestSavepointAcrossBackends(t *testing.T) {
 			if sortedLines(alarms) != sortedLines(res.stdout) {
 				t.Errorf("alarms over three restores:\n%swant (one run):\n%s", sortedLines(alarms), sortedLines(res.stdout))
 			}
-			golden(t, "examples/motion-alarm.golden", sortedLines(alarms))
+			testkit.Golden(t, "testdata/examples/motion-alarm.golden", sortedLines(alarms))
 			if got, want := h.dump(sp, "alarm-evaluator"), h.dump(refSP, "alarm-evaluator"); got != want {
 				t.Errorf("state after three restores:\n%swant (one run):\n%s", got, want)
 			}

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // checkpointPipeline is a bounded, paced job with periodic checkpoints: a running sum per key
@@ -49,7 +51,7 @@ func TestKillNineResumesFromCheckpoint(t *testing.T) {
 	h.write("p.yaml", checkpointPipeline)
 	run := h.start("run", "p.yaml")
 	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
-	eventually(t, 20*time.Second, "a complete checkpoint and some output", func() bool {
+	testkit.Eventually(t, 20*time.Second, "a complete checkpoint and some output", func() bool {
 		return completeCheckpoints(checkpoints) > 0 && len(h.read("out.jsonl")) > 0
 	})
 	run.signal(t, syscall.SIGKILL)

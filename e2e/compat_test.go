@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // compatHarness is a working directory with the motion-alarm pipeline versions, its events, and a
@@ -71,14 +73,14 @@ func TestCheckCompat(t *testing.T) {
 				args := append([]string{"check-compat", c.newFile}, old...)
 
 				text := h.mustRun(c.code, args...)
-				golden(t, "compat/"+base+".txt", h.normalise(text.stdout))
+				testkit.Golden(t, "testdata/compat/"+base+".txt", h.normalise(text.stdout))
 
 				res := h.mustRun(c.code, append(args, "--format", "json")...)
 				var rep compatReport
 				if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 					t.Fatalf("--format json: %v\n%s", err, res.stdout)
 				}
-				golden(t, "compat/"+base+".json", h.normalise(canonicalJSON(t, res.stdout)))
+				testkit.Golden(t, "testdata/compat/"+base+".json", h.normalise(canonicalJSON(t, res.stdout)))
 				if rep.Compatible == nil || *rep.Compatible != (c.code == 0) {
 					t.Errorf("compatible = %v, want %v", rep.Compatible, c.code == 0)
 				}
@@ -99,7 +101,7 @@ func TestCheckCompat(t *testing.T) {
 				}
 
 				gh := h.mustRun(c.code, append(args, "--format", "github")...)
-				golden(t, "compat/"+base+".github", h.normalise(gh.stdout))
+				testkit.Golden(t, "testdata/compat/"+base+".github", h.normalise(gh.stdout))
 				annotation := regexp.MustCompile(`(?m)^::error file=` + regexp.QuoteMeta(c.newFile) + `,line=19,col=5::.*TUPLE_ARITY_CHANGED`)
 				// Only the incompatible case has an error annotation.
 				if got := annotation.MatchString(gh.stdout); got != (c.code == 1) {
@@ -145,7 +147,7 @@ func TestUpgradeFromSavepoint(t *testing.T) {
 	if got, want := res.stdout, "{\"type\":\"ALARM\",\"room\":2,\"time\":30000}\n"; got != want {
 		t.Errorf("upgrade stdout %q, want only the new record's alarm %q", got, want)
 	}
-	golden(t, "compat/upgrade-migrated-state.golden", h.dump(finalSavepoint(t, res.stderr), "alarm-evaluator"))
+	testkit.Golden(t, "testdata/compat/upgrade-migrated-state.golden", h.dump(finalSavepoint(t, res.stderr), "alarm-evaluator"))
 }
 
 // TestUpgradeJob is the pit stop: upgrade --job stops the running job with a savepoint and
@@ -201,7 +203,7 @@ func TestUpgradeJob(t *testing.T) {
 		if got, want := h.jobFile(id, "stdout.jsonl"), "{\"type\":\"ALARM\",\"room\":2,\"time\":30000}\n"; got != want {
 			t.Errorf("new job's stdout.jsonl %q, want only the new record's alarm %q", got, want)
 		}
-		golden(t, "compat/upgrade-job-state.golden", h.dump(sp, "alarm-evaluator"))
+		testkit.Golden(t, "testdata/compat/upgrade-job-state.golden", h.dump(sp, "alarm-evaluator"))
 	})
 
 	t.Run("foreground", func(t *testing.T) {
@@ -211,7 +213,7 @@ func TestUpgradeJob(t *testing.T) {
 		h.pipeline("motion-alarm-v2.yaml", "follow-v2.yaml", map[string]string{"@FOLLOW@": "true"})
 		old := h.detach("run", "-d", "follow.yaml")
 		up := h.start("upgrade", "follow-v2.yaml", "--job", old)
-		eventually(t, outputTimeout, "a downtime line on upgrade's stderr", func() bool {
+		testkit.Eventually(t, outputTimeout, "a downtime line on upgrade's stderr", func() bool {
 			return downtime.MatchString(up.stderr.String()) || up.exited()
 		})
 		if up.exited() {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // motionLines are motion-alarm events from, …, to (excluded), one a line.
@@ -76,7 +78,7 @@ func TestDeployPodLifecycle(t *testing.T) {
 		h.write(filepath.Join("data", "input", input), motionLines(from, to))
 		p := h.startCmd(script("start.sh"))
 		var id string
-		eventually(t, 30*time.Second, "the pod's job running", func() bool { id = running(); return id != "" || p.exited() })
+		testkit.Eventually(t, 30*time.Second, "the pod's job running", func() bool { id = running(); return id != "" || p.exited() })
 		if id == "" {
 			t.Fatalf("start.sh ended:\n%s", p.stderr.String())
 		}
@@ -97,12 +99,12 @@ func TestDeployPodLifecycle(t *testing.T) {
 		t.Errorf("the second start did not check the savepoint with pipectl upgrade:\n%s", pod.stderr.String())
 	}
 	cps := filepath.Join(h.home, "state", "motion-alarm", "checkpoints")
-	eventually(t, 20*time.Second, "a checkpoint", func() bool {
+	testkit.Eventually(t, 20*time.Second, "a checkpoint", func() bool {
 		m, _ := filepath.Glob(filepath.Join(cps, "savepoint-*"))
 		return len(m) > 0
 	})
 	pod.signal(t, syscall.SIGKILL)
-	eventually(t, 10*time.Second, "the killed job gone", pod.exited)
+	testkit.Eventually(t, 10*time.Second, "the killed job gone", pod.exited)
 
 	pod, _ = startPod("events-3.jsonl", 200, 300)
 	if !strings.Contains(pod.stderr.String(), "Resuming from checkpoint") {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // keyedPipeline is an unbounded, paced job with keyed state; KEY is its key field (k: int,
@@ -38,7 +40,7 @@ func keyedSavepoint(t *testing.T, h *harness) string {
 	h.write("v1.yaml", strings.Replace(keyedPipeline, "KEY", "k", 1))
 	h.write("v2.yaml", strings.Replace(keyedPipeline, "KEY", "s", 1))
 	id := h.detach("run", "-d", "v1.yaml")
-	eventually(t, 10*time.Second, "some output", func() bool { return h.read("out.jsonl") != "" })
+	testkit.Eventually(t, 10*time.Second, "some output", func() bool { return h.read("out.jsonl") != "" })
 	return strings.TrimSpace(h.mustRun(0, "stop", id).stdout)
 }
 
@@ -88,5 +90,5 @@ func TestDetachedSlowRestore(t *testing.T) {
 	if !strings.Contains(stderr.String(), "is still restoring its state") {
 		t.Errorf("stderr does not say the job is still restoring:\n%s", stderr.String())
 	}
-	eventually(t, 20*time.Second, "the job running", func() bool { return h.status(id) == "RUNNING" })
+	testkit.Eventually(t, 20*time.Second, "the job running", func() bool { return h.status(id) == "RUNNING" })
 }

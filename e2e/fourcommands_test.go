@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // outputTimeout bounds the wait for a running job's records to reach its sinks (they are
@@ -39,7 +41,7 @@ func TestFourCommandPitStop(t *testing.T) {
 		t.Errorf("pipectl list --output json: %+v", jobs)
 	}
 	alarmsV1 := "{\"type\":\"ALARM\",\"room\":1,\"time\":2000}\n{\"type\":\"ALARM\",\"room\":1,\"time\":9000}\n{\"type\":\"ALARM\",\"room\":2,\"time\":12000}\n"
-	eventually(t, outputTimeout, "the three v1 alarms in stdout.jsonl", func() bool {
+	testkit.Eventually(t, outputTimeout, "the three v1 alarms in stdout.jsonl", func() bool {
 		return sortedLines(h.jobFile(v1, "stdout.jsonl")) == alarmsV1
 	})
 
@@ -51,8 +53,8 @@ func TestFourCommandPitStop(t *testing.T) {
 	if filepath.Dir(sp) != filepath.Join(h.home, "savepoints") {
 		t.Errorf("savepoint %s: want it under $PIPECTL_HOME/savepoints", sp)
 	}
-	golden(t, "fourcommands/inspect.txt", h.normalise(h.mustRun(0, "inspect", sp).stdout))
-	golden(t, "fourcommands/inspect.json", h.normalise(canonicalJSON(t, h.mustRun(0, "inspect", sp, "--output", "json").stdout)))
+	testkit.Golden(t, "testdata/fourcommands/inspect.txt", h.normalise(h.mustRun(0, "inspect", sp).stdout))
+	testkit.Golden(t, "testdata/fourcommands/inspect.json", h.normalise(canonicalJSON(t, h.mustRun(0, "inspect", sp, "--output", "json").stdout)))
 	if off := h.offset(sp, "sensor-events", "events.jsonl"); off != int64(len(h.read("events.jsonl"))) {
 		t.Errorf("savepoint offset of events.jsonl = %d, want the whole file (%d)", off, len(h.read("events.jsonl")))
 	}
@@ -78,12 +80,12 @@ func TestFourCommandPitStop(t *testing.T) {
 	// 4) pipectl run -d --from-savepoint SP v2.yaml
 	v2 := h.detach("run", "-d", "--from-savepoint", sp, "v2.yaml")
 	want := "{\"type\":\"ALARM\",\"room\":2,\"time\":30000}\n{\"type\":\"ALARM\",\"room\":3,\"time\":30000}\n"
-	eventually(t, outputTimeout, "v2's two alarms in its stdout.jsonl", func() bool {
+	testkit.Eventually(t, outputTimeout, "v2's two alarms in its stdout.jsonl", func() bool {
 		return sortedLines(h.jobFile(v2, "stdout.jsonl")) == want
 	})
 	h.appendLines("events.jsonl", `{"type":"motion","room":2,"time":40000}`)
 	want += "{\"type\":\"ALARM\",\"room\":2,\"time\":40000}\n"
-	eventually(t, outputTimeout, "v2's alarm for the appended record", func() bool {
+	testkit.Eventually(t, outputTimeout, "v2's alarm for the appended record", func() bool {
 		return sortedLines(h.jobFile(v2, "stdout.jsonl")) == sortedLines(want)
 	})
 
@@ -91,7 +93,7 @@ func TestFourCommandPitStop(t *testing.T) {
 	if got := sortedLines(h.jobFile(v2, "stdout.jsonl")); got != sortedLines(want) {
 		t.Errorf("v2 stdout.jsonl after stop:\n%swant (old records not replayed, new ones once):\n%s", got, want)
 	}
-	golden(t, "fourcommands/state-after-v2.golden", h.dump(sp2, "alarm-evaluator"))
+	testkit.Golden(t, "testdata/fourcommands/state-after-v2.golden", h.dump(sp2, "alarm-evaluator"))
 	if st := h.waitEnded(v2); st != "STOPPED" {
 		t.Errorf("stopped job: status %q, want STOPPED", st)
 	}
@@ -149,7 +151,7 @@ func TestListAllStatuses(t *testing.T) {
 	if jobs := h.list(false); len(jobs) != 1 || jobs[0].ID != running {
 		t.Errorf("list: %+v, want only the running job %s", jobs, running)
 	}
-	golden(t, "fourcommands/list-all.txt", h.normalise(h.mustRun(0, "list", "--all").stdout))
+	testkit.Golden(t, "testdata/fourcommands/list-all.txt", h.normalise(h.mustRun(0, "list", "--all").stdout))
 	unknown := h.run("cancel", strings.Repeat("0", 32))
 	if unknown.code != 2 || unknown.stdout != "" {
 		t.Errorf("cancel of an unknown job: exit %d stdout %q, want exit 2 and nothing", unknown.code, unknown.stdout)

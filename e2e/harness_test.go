@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // commandTimeout bounds every pipectl command that is expected to return by itself.
@@ -210,7 +212,7 @@ func (h *harness) cleanupJob(id string) {
 			return
 		}
 		h.run("cancel", id)
-		if !poll(10*time.Second, func() bool { return !processAlive(info.PID) }) {
+		if !testkit.Poll(10*time.Second, func() bool { return !processAlive(info.PID) }) {
 			_ = syscall.Kill(info.PID, syscall.SIGKILL)
 		}
 	})

@@ -10,32 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
-
-// pollInterval is how often eventually and poll re-check their condition.
-const pollInterval = 20 * time.Millisecond
-
-// poll re-checks cond until it holds or timeout passes, and reports whether it held.
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		<-time.After(pollInterval)
-	}
-}
-
-// eventually fails the test unless cond holds within timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if !poll(timeout, cond) {
-		t.Fatalf("after %v: still not %s", timeout, what)
-	}
-}
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
@@ -82,28 +59,6 @@ func (h *harness) normalise(s string) string {
 		s = n.re.ReplaceAllString(s, n.with)
 	}
 	return s
-}
-
-// golden compares got with testdata/<name>, or rewrites the file with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
 }
 
 // canonicalJSON re-encodes a JSON document with sorted keys, two-space indentation and no
@@ -181,7 +136,7 @@ func (h *harness) waitEnded(id string) string {
 	if !ok {
 		h.t.Fatalf("job %s has no job.json", id)
 	}
-	eventually(h.t, 20*time.Second, "the job's process gone", func() bool { return !processAlive(info.PID) })
+	testkit.Eventually(h.t, 20*time.Second, "the job's process gone", func() bool { return !processAlive(info.PID) })
 	return h.status(id)
 }
 
@@ -270,7 +225,7 @@ func (h *harness) dump(sp, uid string, extra ...string) string {
 // flush its sinks.
 func (h *harness) waitCovered(id, uid, file string) {
 	h.t.Helper()
-	eventually(h.t, 20*time.Second, "a savepoint covering all of "+file, func() bool {
+	testkit.Eventually(h.t, 20*time.Second, "a savepoint covering all of "+file, func() bool {
 		sp := h.savepointPath(h.mustRun(0, "savepoint", id))
 		return h.offset(sp, uid, file) == int64(len(h.read(file)))
 	})

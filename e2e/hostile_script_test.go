@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // hostilePipeline is a generator (of count records; "": without end) feeding a map whose
@@ -76,7 +78,7 @@ func TestHostileResultDoesNotHangStop(t *testing.T) {
 	h := newHarness(t)
 	h.write("p.yaml", hostilePipeline("", "skip", `e => ({get i() { while (true) {} }})`))
 	run := h.start("run", "p.yaml")
-	eventually(t, outputTimeout, "a skipped record on stderr", func() bool {
+	testkit.Eventually(t, outputTimeout, "a skipped record on stderr", func() bool {
 		return strings.Contains(run.stderr.String(), "record skipped")
 	})
 	run.signal(t, syscall.SIGTERM)

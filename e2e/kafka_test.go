@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // kafkaPipeline reads events {id, room} from the topic "in", numbers them per room (a keyed
@@ -244,7 +246,7 @@ func TestKafkaKillNineExactlyOnce(t *testing.T) {
 	produceEvents(t, brokers, 0, 1000)
 	run := h.start("run", "p.yaml")
 	checkpoints := h.home + "/state/kafka-count/checkpoints"
-	eventually(t, 30*time.Second, "a complete checkpoint and committed output", func() bool {
+	testkit.Eventually(t, 30*time.Second, "a complete checkpoint and committed output", func() bool {
 		return completeCheckpoints(checkpoints) > 0 && len(readCommitted(t, brokers, "out")) > 0
 	})
 	produceEvents(t, brokers, 1000, 2000)
@@ -257,7 +259,7 @@ func TestKafkaKillNineExactlyOnce(t *testing.T) {
 	produceEvents(t, brokers, 2000, n)
 
 	run = h.start("run", "p.yaml")
-	eventually(t, 60*time.Second, "all output committed", func() bool { return len(readCommitted(t, brokers, "out")) >= n })
+	testkit.Eventually(t, 60*time.Second, "all output committed", func() bool { return len(readCommitted(t, brokers, "out")) >= n })
 	run.signal(t, syscall.SIGTERM)
 	if code := run.wait(t, 30*time.Second); code != 0 {
 		t.Fatalf("second run: exit %d\n%s", code, run.stderr.String())
@@ -306,7 +308,7 @@ func TestKafkaStopUpgradeAndReprocess(t *testing.T) {
 	const n = 2000
 	produceEvents(t, brokers, 0, 500)
 	id := h.detach("run", "-d", "p.yaml")
-	eventually(t, 30*time.Second, "the first records", func() bool { return len(readCommitted(t, brokers, "out")) >= 500 })
+	testkit.Eventually(t, 30*time.Second, "the first records", func() bool { return len(readCommitted(t, brokers, "out")) >= 500 })
 	older := h.savepointPath(h.mustRun(0, "savepoint", id))
 	offsets := h.kafkaOffsets(older)
 	var covered int64
@@ -317,12 +319,12 @@ func TestKafkaStopUpgradeAndReprocess(t *testing.T) {
 		t.Fatalf("the savepoint's offsets %v cover %d records, want all 500", offsets, covered)
 	}
 	produceEvents(t, brokers, 500, 1000)
-	eventually(t, 30*time.Second, "1000 records", func() bool { return len(readCommitted(t, brokers, "out")) >= 1000 })
+	testkit.Eventually(t, 30*time.Second, "1000 records", func() bool { return len(readCommitted(t, brokers, "out")) >= 1000 })
 	stopped := h.savepointPath(h.mustRun(0, "stop", id))
 	produceEvents(t, brokers, 1000, n) // while the job is down
 
 	id2 := h.detach("upgrade", "-d", "p.yaml", "--from-savepoint", stopped)
-	eventually(t, 30*time.Second, "all records after the upgrade", func() bool { return len(readCommitted(t, brokers, "out")) >= n })
+	testkit.Eventually(t, 30*time.Second, "all records after the upgrade", func() bool { return len(readCommitted(t, brokers, "out")) >= n })
 	h.savepointPath(h.mustRun(0, "stop", id2))
 	checkExactlyOnce(t, readCommitted(t, brokers, "out"), n)
 
@@ -452,7 +454,7 @@ sinks:
 		}
 	}
 	run := h.start("run", "p.yaml")
-	eventually(t, 30*time.Second, "the window [0, 10s) to fire", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the window [0, 10s) to fire", func() bool {
 		return strings.Contains(run.stdout.String(), `{"room":1,"start":0,"n":3}`)
 	})
 	run.signal(t, syscall.SIGTERM)

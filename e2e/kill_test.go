@@ -30,7 +30,7 @@ func hiddenEntry(dir string, withFile bool) bool {
 
 // spin waits, checking every millisecond, until cond holds or timeout passes. It is for
 // catching a short-lived state of the file system (a savepoint being written), where
-// eventually's 20 ms would miss it.
+// testkit.Poll, backing off to 20 ms, would miss it.
 func spin(timeout time.Duration, cond func() bool) bool {
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()

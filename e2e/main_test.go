@@ -7,15 +7,12 @@
 package e2e
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // pipectlBin is the binary under test, built once by TestMain.
 var pipectlBin string

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestStateGainsOptionalField restores a `process` operator's record state into a pipeline
@@ -21,9 +23,9 @@ func TestStateGainsOptionalField(t *testing.T) {
 			h.pipeline("alarm-process.yaml", "v1.yaml", vars)
 			h.pipeline("alarm-process-by.yaml", "v2.yaml", vars)
 			res := h.mustRun(0, "run", "v1.yaml", "--final-savepoint")
-			golden(t, "examples/motion-alarm.golden", sortedLines(res.stdout))
+			testkit.Golden(t, "testdata/examples/motion-alarm.golden", sortedLines(res.stdout))
 			sp := finalSavepoint(t, res.stderr)
-			golden(t, "migration/before.golden", h.dump(sp, "alarm-evaluator", "--state", "alarm"))
+			testkit.Golden(t, "testdata/migration/before.golden", h.dump(sp, "alarm-evaluator", "--state", "alarm"))
 
 			var rep compatReport
 			out := h.mustRun(0, "check-compat", "v2.yaml", "--savepoint", sp, "--format", "json").stdout
@@ -45,8 +47,8 @@ func TestStateGainsOptionalField(t *testing.T) {
 				`{"type":"motion","room":4,"time":51000}`,
 				`{"type":"motion","room":2,"time":52000}`)
 			res = h.mustRun(0, "run", "v2.yaml", "--from-savepoint", sp, "--final-savepoint")
-			golden(t, "migration/alarms-after.golden", sortedLines(res.stdout))
-			golden(t, "migration/after.golden", h.dump(finalSavepoint(t, res.stderr), "alarm-evaluator", "--state", "alarm"))
+			testkit.Golden(t, "testdata/migration/alarms-after.golden", sortedLines(res.stdout))
+			testkit.Golden(t, "testdata/migration/after.golden", h.dump(finalSavepoint(t, res.stderr), "alarm-evaluator", "--state", "alarm"))
 		})
 	}
 }

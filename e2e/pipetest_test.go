@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestPipelineTestsOfTheExamples runs `pipectl test examples/` as CI does: every example has
@@ -49,7 +51,7 @@ func TestPipelineTestsFailing(t *testing.T) {
 
 	res := h.mustRun(1, "test", "failing_test.yaml")
 	ms := regexp.MustCompile(`\(\d+ ms\)`)
-	golden(t, "pipetest/failing.golden", ms.ReplaceAllString(res.stdout, "(N ms)"))
+	testkit.Golden(t, "testdata/pipetest/failing.golden", ms.ReplaceAllString(res.stdout, "(N ms)"))
 	if res.stderr != "" {
 		t.Errorf("stderr: %s", res.stderr)
 	}

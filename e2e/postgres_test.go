@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/internal/pgtest"
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // postgresPipeline is a paced, bounded job whose running sums per key are upserted into
@@ -145,7 +146,7 @@ sinks:
 		h.pgPipeline(dsn, "sums", "checkpoint: {interval: 150ms}", count, 1500)
 		run := h.start("run", "p.yaml")
 		checkpoints := filepath.Join(h.home, "state", "pg-sums", "checkpoints")
-		eventually(t, 20*time.Second, "a complete checkpoint and some rows", func() bool {
+		testkit.Eventually(t, 20*time.Second, "a complete checkpoint and some rows", func() bool {
 			return completeCheckpoints(checkpoints) > 0 && pgHasRows(dsn)
 		})
 		run.signal(t, syscall.SIGKILL)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestExamples runs the repository's examples as the README does: records on stdout, the
@@ -42,7 +44,7 @@ func TestExamples(t *testing.T) {
 			h := newHarness(t)
 			h.dir = repoRoot // the README runs the examples from the repository's root
 			res := h.mustRun(0, c.args...)
-			golden(t, c.golden, sortedLines(res.stdout))
+			testkit.Golden(t, filepath.Join("testdata", c.golden), sortedLines(res.stdout))
 			started := regexp.MustCompile(`^Job [0-9a-f]{32} \(` + regexp.QuoteMeta(c.job) + `\) started$`)
 			if first, _, _ := strings.Cut(res.stderr, "\n"); !started.MatchString(first) {
 				t.Errorf("first stderr line %q, want `Job <32 hex> (%s) started`", first, c.job)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestRestoreFromOwnCheckpoint is the recovery step after a crash: naming a checkpoint of
@@ -27,9 +29,9 @@ func TestRestoreFromOwnCheckpoint(t *testing.T) {
 	h.write("p.yaml", checkpointPipeline)
 	run := h.start("run", "p.yaml")
 	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
-	eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
+	testkit.Eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
 	run.signal(t, syscall.SIGKILL)
-	eventually(t, 10*time.Second, "the killed process ended", run.exited)
+	testkit.Eventually(t, 10*time.Second, "the killed process ended", run.exited)
 	entries, err := os.ReadDir(checkpoints)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +90,7 @@ func TestFileSinkOwnedByOneJob(t *testing.T) {
 	h.write("second.yaml", strings.NewReplacer("NAME", "second", "FOLLOW", "false").Replace(sinkPipeline))
 	h.write("in.jsonl", `{"n": 1}`+"\n")
 	id := h.detach("run", "-d", "first.yaml")
-	eventually(t, 10*time.Second, "the first record in the sink", func() bool { return h.read("out.jsonl") != "" })
+	testkit.Eventually(t, 10*time.Second, "the first record in the sink", func() bool { return h.read("out.jsonl") != "" })
 	before := h.read("out.jsonl")
 
 	res := h.mustRun(1, "run", "second.yaml", "--state-dir", "other-state")
@@ -100,7 +102,7 @@ func TestFileSinkOwnedByOneJob(t *testing.T) {
 	}
 	h.mustRun(0, "cancel", id)
 	info, _ := h.jobInfo(id)
-	eventually(t, 10*time.Second, "the first job's process gone", func() bool { return !processAlive(info.PID) })
+	testkit.Eventually(t, 10*time.Second, "the first job's process gone", func() bool { return !processAlive(info.PID) })
 	h.mustRun(0, "run", "second.yaml", "--state-dir", "other-state")
 }
 
@@ -128,14 +130,14 @@ func TestFollowSurvivesRotation(t *testing.T) {
 	h.write("p.yaml", strings.NewReplacer("NAME", "rotating", "FOLLOW", "true").Replace(sinkPipeline))
 	h.write("in.jsonl", "{\"n\": 1}\n{\"n\": 2}\n{\"n\": 3}\n")
 	id := h.detach("run", "-d", "p.yaml")
-	eventually(t, 10*time.Second, "three records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) == 3 })
+	testkit.Eventually(t, 10*time.Second, "three records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) == 3 })
 	h.appendLines("in.jsonl", `{"n": 4}`, `{"n": 5}`, `{"n": 6}`)
 	if err := os.Rename(h.path("in.jsonl"), h.path("in.jsonl.1")); err != nil {
 		t.Fatal(err)
 	}
 	h.write("in.jsonl", "{\"n\": 7}\n")
 	want := "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\n{\"n\":5}\n{\"n\":6}\n{\"n\":7}\n"
-	eventually(t, 10*time.Second, "seven records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) >= 7 })
+	testkit.Eventually(t, 10*time.Second, "seven records out", func() bool { return len(nonEmptyLines(h.read("out.jsonl"))) >= 7 })
 	sp := strings.TrimSpace(h.mustRun(0, "stop", id).stdout)
 	if got := h.read("out.jsonl"); got != want {
 		t.Fatalf("after a rotation the sink holds\n%s\nwant\n%s", got, want)
@@ -154,7 +156,7 @@ func TestFollowSurvivesRotation(t *testing.T) {
 	}
 	h.appendLines("in.jsonl", `{"n": 8}`)
 	id = h.detach("run", "-d", "p.yaml", "--from-savepoint", sp)
-	eventually(t, 10*time.Second, "the record after the savepoint", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the record after the savepoint", func() bool {
 		return h.read("out.jsonl") == want+"{\"n\":8}\n"
 	})
 	h.mustRun(0, "cancel", id)
@@ -175,9 +177,9 @@ func TestDiskAlmostFull(t *testing.T) {
 	h.write("p.yaml", checkpointPipeline)
 	run := h.start("run", "p.yaml")
 	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
-	eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
+	testkit.Eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
 	run.signal(t, syscall.SIGKILL)
-	eventually(t, 10*time.Second, "the killed process ended", run.exited)
+	testkit.Eventually(t, 10*time.Second, "the killed process ended", run.exited)
 
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestFollowRecordsReachSinksWhileRunning checks that a job on a `follow` source delivers its
@@ -30,7 +32,7 @@ func TestFollowRecordsReachSinksWhileRunning(t *testing.T) {
 			h.write("readings.jsonl", reading(0)+"\n"+reading(1)+"\n"+reading(7)+"\n")
 			h.pipeline(c.pipeline, "follow.yaml", map[string]string{"@FOLLOW@": "true", "@SOURCE@": c.source})
 			id := h.detach("run", "-d", "follow.yaml")
-			eventually(t, outputTimeout, "the records in the sink", func() bool { return c.sink(h, id) == c.want })
+			testkit.Eventually(t, outputTimeout, "the records in the sink", func() bool { return c.sink(h, id) == c.want })
 		})
 	}
 }
@@ -42,5 +44,5 @@ func TestProcessWithoutTimers(t *testing.T) {
 	h.motionEvents("events.jsonl", -1)
 	h.pipeline("alarm-process.yaml", "p.yaml", nil)
 	res := h.mustRun(0, "run", "p.yaml")
-	golden(t, "examples/motion-alarm.golden", sortedLines(res.stdout))
+	testkit.Golden(t, "testdata/examples/motion-alarm.golden", sortedLines(res.stdout))
 }

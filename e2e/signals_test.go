@@ -6,13 +6,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // runningJob waits until `pipectl list` shows exactly one running job and returns its id.
 func (h *harness) runningJob() string {
 	h.t.Helper()
 	var id string
-	eventually(h.t, 20*time.Second, "one job RUNNING in pipectl list", func() bool {
+	testkit.Eventually(h.t, 20*time.Second, "one job RUNNING in pipectl list", func() bool {
 		jobs := h.list(false)
 		if len(jobs) == 1 {
 			id = jobs[0].ID
@@ -34,7 +36,7 @@ func TestSignalStopsForegroundRun(t *testing.T) {
 			h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true"})
 			run := h.start("run", "follow.yaml")
 			want := sortedLines(readGolden(t, "examples/motion-alarm.golden"))
-			eventually(t, outputTimeout, "the three alarms on stdout", func() bool {
+			testkit.Eventually(t, outputTimeout, "the three alarms on stdout", func() bool {
 				return sortedLines(run.stdout.String()) == want
 			})
 			run.signal(t, sig)

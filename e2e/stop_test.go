@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // rooms is the number of keys of the counter pipeline's readings.
@@ -150,7 +152,7 @@ func TestStopWithSavepointThenRescale(t *testing.T) {
 	id := h.detach("run", "-d", "follow.yaml")
 
 	app := startAppender(t, input, 200)
-	eventually(t, 20*time.Second, "1000 more records appended", func() bool { return app.written() >= 1200 })
+	testkit.Eventually(t, 20*time.Second, "1000 more records appended", func() bool { return app.written() >= 1200 })
 	sp := h.savepointPath(h.mustRun(0, "stop", id))
 	atStop := h.read("out.jsonl")
 	if st := h.waitEnded(id); st != "STOPPED" {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // chromiumPath is Debian's chromium package, which the dashboard test drives headless.
@@ -68,7 +70,7 @@ func TestDashboardInChromium(t *testing.T) {
 	const token = "e2e-secret"
 	ui := h.start("ui", "--addr", "127.0.0.1:0", "--auth-token", token)
 	var base string
-	eventually(t, 10*time.Second, "the dashboard line on stderr", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the dashboard line on stderr", func() bool {
 		m := dashboardLine.FindStringSubmatch(ui.stderr.String())
 		if m != nil {
 			base = m[1]
@@ -144,8 +146,8 @@ func TestDashboardInChromium(t *testing.T) {
 		return n
 	}
 	var first int
-	eventually(t, 20*time.Second, "records counted at max-per-room", func() bool { first = count("max-per-room"); return first > 0 })
-	eventually(t, 20*time.Second, "the count of max-per-room rising on the page", func() bool { return count("max-per-room") > first })
+	testkit.Eventually(t, 20*time.Second, "records counted at max-per-room", func() bool { first = count("max-per-room"); return first > 0 })
+	testkit.Eventually(t, 20*time.Second, "the count of max-per-room rising on the page", func() bool { return count("max-per-room") > first })
 	rate, err := chromedp.Run(ctx, chromedp.Poll[string](
 		`(() => { const t = document.querySelector('#operators tr[data-uid="celsius"] .rate-in')?.textContent; return Number(t) > 0 && t })()`,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
@@ -263,7 +265,7 @@ func TestDashboardInChromium(t *testing.T) {
 func saveScreenshot(t *testing.T, name string, png []byte) {
 	t.Helper()
 	dirs := []string{t.ArtifactDir()}
-	if *update {
+	if testkit.Updating() {
 		dirs = append(dirs, filepath.Join(repoRoot, "docs", "img"))
 	}
 	for _, dir := range dirs {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestValidate runs `pipectl validate` (and `run` on invalid input) over the files of
@@ -61,7 +63,7 @@ func TestValidate(t *testing.T) {
 					t.Errorf("stdout %q, want nothing", res.stdout)
 				}
 			} else {
-				golden(t, c.golden, res.stdout)
+				testkit.Golden(t, filepath.Join("testdata", c.golden), res.stdout)
 			}
 			if c.code != 0 && c.golden == "" && strings.TrimSpace(res.stderr) == "" {
 				t.Errorf("exit %d with nothing on stderr", c.code)

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"os"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // BenchmarkParse loads the motion alarm of the golden suite (validation, types, states and
@@ -12,7 +14,7 @@ func BenchmarkParse(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src, _ := parseArchive(string(data)).file("pipeline.yaml")
+	src, _ := testkit.ParseArchive(data).File("pipeline.yaml")
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Parse("pipeline.yaml", []byte(src), LoadOptions{}); err != nil {

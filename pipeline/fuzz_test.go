@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // FuzzLoad feeds arbitrary pipeline files to the loader: whatever the YAML (aliases of
@@ -22,7 +24,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		if p, ok := parseArchive(string(data)).file("pipeline.yaml"); ok {
+		if p, ok := testkit.ParseArchive(data).File("pipeline.yaml"); ok {
 			f.Add([]byte(p))
 		}
 	}

@@ -3,55 +3,14 @@ package pipeline
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the want section of testdata/validate/*.txtar")
-
-// archive is a txtar archive: a comment, then files introduced by `-- name --` lines.
-type archive struct {
-	comment string
-	files   []archiveFile
-}
-
-type archiveFile struct{ name, data string }
-
-func parseArchive(data string) archive {
-	var a archive
-	cur := &a.comment
-	for line := range strings.Lines(data) {
-		if name, ok := strings.CutPrefix(strings.TrimRight(line, "\n"), "-- "); ok && strings.HasSuffix(name, " --") {
-			a.files = append(a.files, archiveFile{name: strings.TrimSuffix(name, " --")})
-			cur = &a.files[len(a.files)-1].data
-			continue
-		}
-		*cur += line
-	}
-	return a
-}
-
-func (a archive) format() string {
-	var b strings.Builder
-	b.WriteString(a.comment)
-	for _, f := range a.files {
-		fmt.Fprintf(&b, "-- %s --\n%s", f.name, f.data)
-	}
-	return b.String()
-}
-
-func (a archive) file(name string) (string, bool) {
-	for _, f := range a.files {
-		if f.name == name {
-			return f.data, true
-		}
-	}
-	return "", false
-}
 
 // keyValues reads `K=V` lines.
 func keyValues(s string) map[string]string {
@@ -74,55 +33,32 @@ func TestValidateGolden(t *testing.T) {
 	}
 	for _, path := range cases {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := parseArchive(string(data))
-			got := runCase(t, a)
-			if *update {
-				setWant(&a, got)
-				if err := os.WriteFile(path, []byte(a.format()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if want, _ := a.file("want"); want != got {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
+			a := testkit.ReadArchive(t, path)
+			a.Set("want", []byte(runCase(t, a)))
+			testkit.Golden(t, path, a.Format())
 		})
 	}
 }
 
-func setWant(a *archive, got string) {
-	for i := range a.files {
-		if a.files[i].name == "want" {
-			a.files[i].data = got
-			return
-		}
-	}
-	a.files = append(a.files, archiveFile{"want", got})
-}
-
 // runCase writes the case's files into a temporary directory, loads pipeline.yaml and
 // describes the outcome with the directory's path cut out.
-func runCase(t *testing.T, a archive) string {
+func runCase(t *testing.T, a *testkit.Archive) string {
 	dir := t.TempDir()
-	for _, f := range a.files {
-		if f.name == "want" || f.name == "env" || f.name == "params" {
+	for _, f := range a.Files {
+		if f.Name == "want" || f.Name == "env" || f.Name == "params" {
 			continue
 		}
-		p := filepath.Join(dir, f.name)
+		p := filepath.Join(dir, f.Name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(f.data), 0o644); err != nil {
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	envText, _ := a.file("env")
+	envText, _ := a.File("env")
 	env := keyValues(envText)
-	paramText, _ := a.file("params")
+	paramText, _ := a.File("params")
 	opts := LoadOptions{Params: keyValues(paramText), LookupEnv: func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // TestStopWithDrain: `stop --drain` advances the watermark to the end of time before the
@@ -17,7 +19,7 @@ func TestStopWithDrain(t *testing.T) {
 	}
 	whole := t.TempDir()
 	writeData(t, whole, "1.jsonl", events...)
-	bounded := startRun(t, parseTest(t, whole, restorePipeline(2, false)), runOptions{}).wait()
+	bounded := startRun(t, whole, restorePipeline(2, false), jobSpec{}).sortedOutput()
 
 	for _, tc := range []struct {
 		drain bool
@@ -29,13 +31,13 @@ func TestStopWithDrain(t *testing.T) {
 		t.Run(fmt.Sprintf("drain=%t", tc.drain), func(t *testing.T) {
 			dir := t.TempDir()
 			writeData(t, dir, "1.jsonl", events...)
-			r := startRun(t, parseTest(t, dir, restorePipeline(2, true)), runOptions{})
-			waitFor(t, "the input to be read", func() bool { return r.recordsIn("counts") == int64(len(events)) })
+			r := startRun(t, dir, restorePipeline(2, true), jobSpec{})
+			testkit.Eventually(t, jobDeadline, "the input to be read", func() bool { return r.recordsIn("counts") == int64(len(events)) })
 			sp, err := r.job.StopWithSavepoint(t.TempDir(), tc.drain)
 			if err != nil {
 				t.Fatalf("stop with savepoint: %v", err)
 			}
-			got := r.wait()
+			got := r.sortedOutput()
 			if !tc.want(got) {
 				t.Errorf("stop (drain=%t) emitted\n%s\na bounded run emits\n%s", tc.drain, strings.Join(got, "\n"), strings.Join(bounded, "\n"))
 			}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 func TestFieldArrow(t *testing.T) {
@@ -71,15 +73,15 @@ sinks:
 	writeData(t, dir, "busy.jsonl", `{"room":"a","time":500}`, `{"room":"a","time":700}`, `{"room":"a","time":3000}`)
 	writeData(t, dir, "quiet.jsonl")
 	clk := newManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	r := startRun(t, parseTest(t, dir, src), runOptions{clock: clk})
-	waitFor(t, "the records", func() bool { return r.recordsIn("op") == 3 })
+	r := startRun(t, dir, src, jobSpec{clock: clk})
+	testkit.Eventually(t, jobDeadline, "the records", func() bool { return r.recordsIn("op") == 3 })
 	if n := r.recordsIn("out"); n != 0 {
 		t.Fatalf("%d windows fired while the quiet source held the watermark back", n)
 	}
 	clk.Advance(2 * time.Second)
-	waitFor(t, "the first window", func() bool { return r.recordsIn("out") == 1 })
+	testkit.Eventually(t, jobDeadline, "the first window", func() bool { return r.recordsIn("out") == 1 })
 	r.job.Stop()
-	got := r.wait()
+	got := r.sortedOutput()
 	want := []string{`{"room":"a","start":0,"n":2}`}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)

@@ -2,9 +2,6 @@ package runtime
 
 import (
 	"bytes"
-	"context"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,15 +10,6 @@ import (
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
-
-// testRun is one in-memory run of a pipeline for tests.
-type testRun struct {
-	t       *testing.T
-	job     *Job
-	backend statebackend.Backend
-	out     *lockedBuffer
-	done    chan error
-}
 
 // lockedBuffer is a bytes.Buffer safe for a job's writer and a polling test.
 type lockedBuffer struct {
@@ -41,13 +29,6 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// runOptions tune startRun.
-type runOptions struct {
-	clock   *manualClock
-	restore string // savepoint path
-	backend statebackend.Backend
-}
-
 // parseTest parses a pipeline written for a test, in dir (relative paths resolve there).
 func parseTest(t testing.TB, dir, src string) *pipeline.Pipeline {
 	t.Helper()
@@ -58,76 +39,18 @@ func parseTest(t testing.TB, dir, src string) *pipeline.Pipeline {
 	return p
 }
 
-// startRun plans and starts a job; wait for it with wait.
-func startRun(t *testing.T, p *pipeline.Pipeline, o runOptions) *testRun {
+// startRun plans src as dir/pipeline.yaml with a memory backend and starts it; relative
+// paths of its sources and sinks resolve in dir.
+func startRun(t *testing.T, dir, src string, s jobSpec) *harnessJob {
 	t.Helper()
-	r := &testRun{t: t, out: &lockedBuffer{}, done: make(chan error, 1), backend: o.backend}
-	if r.backend == nil {
-		b, err := statebackend.Open(statebackend.Options{Kind: statebackend.KindMemory})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.backend = b
-	}
-	cfg := Config{Pipeline: p, JobID: "0123456789abcdef0123456789abcdef", Backend: r.backend, Stdout: r.out}
-	if o.clock != nil {
-		cfg.Clock, cfg.Now = o.clock, o.clock.Now
-	}
-	if o.restore != "" {
-		cfg.Restore = openSavepoint(t, o.restore)
-	}
-	job, err := New(cfg)
-	if err != nil {
-		t.Fatalf("new job: %v", err)
-	}
-	r.job = job
-	go func() { r.done <- job.Run(context.Background()) }()
-	return r
-}
-
-// wait waits for the job to end and returns its sorted output lines.
-func (r *testRun) wait() []string {
-	r.t.Helper()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			r.t.Fatalf("run: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		r.job.Cancel()
-		r.t.Fatal("the job did not end within 30s")
-	}
-	return sortedLines(r.out.String())
+	h := &harness{t: t, dir: dir, backend: statebackend.KindMemory}
+	return h.mustJob(src, s).start()
 }
 
 // runLines runs a bounded pipeline to its end and returns its sorted output lines.
 func runLines(t *testing.T, src string) []string {
 	t.Helper()
-	return startRun(t, parseTest(t, t.TempDir(), src), runOptions{}).wait()
-}
-
-// sortedLines splits output into sorted non-empty lines.
-func sortedLines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l != "" {
-			out = append(out, l)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling, not synchronisation
-	}
+	return startRun(t, t.TempDir(), src, jobSpec{}).sortedOutput()
 }
 
 // manualClock is a Clock that moves only when the test advances it.
@@ -196,7 +119,7 @@ func openSavepoint(t *testing.T, path string) *savepoints.Savepoint {
 	t.Helper()
 	sp, err := savepoints.Open(path)
 	if err != nil {
-		t.Fatalf("open savepoint: %v", err)
+		t.Fatalf("open savepoint %s: %v", path, err)
 	}
 	return sp
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -28,7 +29,7 @@ func TestStatusStateSizesAndSnapshotHook(t *testing.T) {
 	done := make(chan struct{}, 4)
 	hj.job.OnSnapshot(func(s SnapshotInfo) { got = append(got, s); done <- struct{}{} })
 	hj.start()
-	eventually(t, "some output", func() bool { return recordsOut(hj.job, "running") >= 200 })
+	testkit.Eventually(t, jobDeadline, "some output", func() bool { return recordsOut(hj.job, "running") >= 200 })
 
 	st := operatorStatus(t, hj.job, "running")
 	if len(st.States) != 1 || st.States[0].Bytes != 0 {
@@ -111,7 +112,7 @@ func TestBackpressure(t *testing.T) {
 		hj.job.Cancel()
 		hj.wait()
 	}()
-	eventually(t, "backpressure at the source", func() bool {
+	testkit.Eventually(t, jobDeadline, "backpressure at the source", func() bool {
 		return operatorStatus(t, hj.job, "fast").Backpressure > 0.5
 	})
 	for _, uid := range []string{"slow", "out"} {
@@ -132,12 +133,10 @@ func TestPressureSampler(t *testing.T) {
 	stuck.since.Store(start.UnixNano()) // a wait that never ends
 	// Wait out one interval (polling the sampler, not sleeping a guessed time).
 	var r map[*blockTimer]float64
-	for time.Since(start) < 3*pressureInterval {
-		if r = p.sample(timers); len(r) > 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.Poll(3*pressureInterval, func() bool {
+		r = p.sample(timers)
+		return len(r) > 0
+	})
 	half.total.Store(int64(time.Since(start)) / 2)
 	if r[idle] != 0 || r[stuck] < 0.5 || r[stuck] > 1 {
 		t.Errorf("ratios idle %v, stuck %v; want 0 and most of the interval", r[idle], r[stuck])

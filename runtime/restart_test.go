@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -71,7 +72,7 @@ func (c *manualClock) pendingDelays() []time.Duration {
 // awaitRestartWait waits until the job waits for its restart-th restart, delay from now.
 func awaitRestartWait(t *testing.T, hj *harnessJob, clock *manualClock, restart int64, delay time.Duration) {
 	t.Helper()
-	eventually(t, "the restart's wait", func() bool {
+	testkit.Eventually(t, jobDeadline, "the restart's wait", func() bool {
 		d := clock.pendingDelays()
 		return hj.job.Status().Restarts == restart && len(d) == 1 && d[0] == delay
 	})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -75,7 +76,7 @@ func startSlow(h *harness, par string, s jobSpec) *harnessJob {
 	h.t.Helper()
 	s.vars = snapVars(par, slowRate)
 	hj := h.mustJob(snapshotPipeline, s).start()
-	eventually(h.t, "some output", func() bool { return recordsOut(hj.job, "running") >= 200 })
+	testkit.Eventually(h.t, jobDeadline, "some output", func() bool { return recordsOut(hj.job, "running") >= 200 })
 	return hj
 }
 
@@ -141,7 +142,7 @@ func TestSavepointCancelRestore(t *testing.T) {
 			}
 			// Let the job run on past the savepoint, so that the file holds records after it.
 			after := recordsOut(hj.job, "running") + 100
-			eventually(t, "records after the savepoint", func() bool { return recordsOut(hj.job, "running") >= after })
+			testkit.Eventually(t, jobDeadline, "records after the savepoint", func() bool { return recordsOut(hj.job, "running") >= after })
 			hj.job.Cancel()
 			if err := hj.wait(); !errors.Is(err, ErrCanceled) {
 				t.Fatalf("run after cancel: %v, want ErrCanceled", err)
@@ -219,7 +220,7 @@ func TestCheckpoints(t *testing.T) {
 	}
 	hj := startSlow(h, "2", jobSpec{checkpointDir: cpDir, checkpointInterval: 20 * time.Millisecond})
 	var first *savepoints.Savepoint
-	eventually(t, "a checkpoint", func() bool {
+	testkit.Eventually(t, jobDeadline, "a checkpoint", func() bool {
 		sp, err := LatestCheckpoint(cpDir)
 		if err != nil {
 			t.Fatal(err)
@@ -227,7 +228,7 @@ func TestCheckpoints(t *testing.T) {
 		first = sp
 		return sp != nil
 	})
-	eventually(t, "a later checkpoint", func() bool {
+	testkit.Eventually(t, jobDeadline, "a later checkpoint", func() bool {
 		sp, err := LatestCheckpoint(cpDir)
 		if err != nil {
 			t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/pipeline"
-	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
 
@@ -43,6 +42,7 @@ type jobSpec struct {
 	checkpointDir      string
 	checkpointInterval time.Duration
 	finalSavepointDir  string
+	clock              *manualClock // when set, the job's clock (and its Now)
 }
 
 // harnessJob is one planned job of a harness and its captured stdout.
@@ -94,12 +94,11 @@ func (h *harness) newJob(src string, s jobSpec) (*harnessJob, error) {
 		CheckpointDir: s.checkpointDir, CheckpointInterval: s.checkpointInterval,
 		FinalSavepointDir: s.finalSavepointDir,
 	}
+	if s.clock != nil {
+		cfg.Clock, cfg.Now = s.clock, s.clock.Now
+	}
 	if s.restore != "" {
-		sp, err := savepoints.Open(s.restore)
-		if err != nil {
-			h.t.Fatalf("open savepoint %s: %v", s.restore, err)
-		}
-		cfg.Restore = sp
+		cfg.Restore = openSavepoint(h.t, s.restore)
 	}
 	if hj.job, err = New(cfg); err != nil {
 		return nil, err
@@ -123,19 +122,34 @@ func (hj *harnessJob) start() *harnessJob {
 	return hj
 }
 
-// wait returns Run's result; a job still running at the deadline is canceled and fails the
-// test.
+// wait returns Run's result (see awaitRun).
 func (hj *harnessJob) wait() error {
 	hj.h.t.Helper()
+	return awaitRun(hj.h.t, hj.job, hj.done)
+}
+
+// awaitRun returns the result of job's Run, received from done; a job still running at
+// jobDeadline is canceled and fails the test.
+func awaitRun(t testing.TB, job *Job, done <-chan error) error {
+	t.Helper()
 	select {
-	case err := <-hj.done:
+	case err := <-done:
 		return err
 	case <-time.After(jobDeadline):
-		hj.job.Cancel()
-		<-hj.done
-		hj.h.t.Fatalf("the job did not end within %s", jobDeadline)
+		job.Cancel()
+		<-done
+		t.Fatalf("the job did not end within %s", jobDeadline)
 		return nil
 	}
+}
+
+// sortedOutput waits for a job that must succeed and returns its output lines, sorted.
+func (hj *harnessJob) sortedOutput() []string {
+	hj.h.t.Helper()
+	if err := hj.wait(); err != nil {
+		hj.h.t.Fatalf("run: %v", err)
+	}
+	return sorted(hj.lines())
 }
 
 // lines returns the stdout sinks' output lines in the order written.
@@ -206,18 +220,6 @@ func sorted(lines []string) []string {
 	out := append([]string(nil), lines...)
 	sort.Strings(out)
 	return out
-}
-
-// eventually polls cond until it holds, failing the test at the deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(jobDeadline)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond) // polling interval, not synchronisation
-	}
 }
 
 // wantErrContaining fails unless err is non-nil and its message holds every part.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 func TestProcessEventTimers(t *testing.T) {
@@ -89,7 +91,7 @@ func writeData(t *testing.T, dir, name string, lines ...string) {
 }
 
 // recordsIn is the number of records that reached uid.
-func (r *testRun) recordsIn(uid string) int64 {
+func (r *harnessJob) recordsIn(uid string) int64 {
 	var n int64
 	for _, in := range r.job.instancesOf(uid) {
 		n += in.recordsIn.Load()
@@ -142,15 +144,15 @@ func TestProcessingTime(t *testing.T) {
 			dir := t.TempDir()
 			writeData(t, dir, "a.jsonl", `{"room":"a","v":1}`, `{"room":"b","v":2}`, `{"room":"a","v":3}`, `{"room":"a","v":60}`)
 			clk := newManualClock(start)
-			r := startRun(t, parseTest(t, dir, followPipeline(c.op)), runOptions{clock: clk})
-			waitFor(t, "the records to arrive", func() bool { return r.recordsIn("op") == 4 })
+			r := startRun(t, dir, followPipeline(c.op), jobSpec{clock: clk})
+			testkit.Eventually(t, jobDeadline, "the records to arrive", func() bool { return r.recordsIn("op") == 4 })
 			if n := r.recordsIn("out"); n != 0 {
 				t.Fatalf("%d records out before the clock moved", n)
 			}
 			clk.Advance(c.advance)
-			waitFor(t, "the output", func() bool { return r.recordsIn("out") >= int64(len(c.want)) })
+			testkit.Eventually(t, jobDeadline, "the output", func() bool { return r.recordsIn("out") >= int64(len(c.want)) })
 			r.job.Stop()
-			got := r.wait()
+			got := r.sortedOutput()
 			if !slices.Equal(got, c.want) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}

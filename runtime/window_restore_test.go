@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // restorePipeline counts events per room in tumbling windows of 10s (event time), and keeps
@@ -59,24 +61,24 @@ func TestSavepointMidWindow(t *testing.T) {
 	whole := t.TempDir()
 	writeData(t, whole, "1.jsonl", part1...)
 	writeData(t, whole, "2.jsonl", part2...)
-	want := startRun(t, parseTest(t, whole, restorePipeline(2, false)), runOptions{}).wait()
+	want := startRun(t, whole, restorePipeline(2, false), jobSpec{}).sortedOutput()
 
 	for _, par := range []int{1, 3} {
 		t.Run(fmt.Sprintf("restored at parallelism %d", par), func(t *testing.T) {
 			dir := t.TempDir()
 			writeData(t, dir, "1.jsonl", part1...)
-			r1 := startRun(t, parseTest(t, dir, restorePipeline(2, true)), runOptions{})
-			waitFor(t, "part 1 to be read", func() bool { return r1.recordsIn("counts") == int64(len(part1)) })
+			r1 := startRun(t, dir, restorePipeline(2, true), jobSpec{})
+			testkit.Eventually(t, jobDeadline, "part 1 to be read", func() bool { return r1.recordsIn("counts") == int64(len(part1)) })
 			sp, err := r1.job.StopWithSavepoint(t.TempDir(), false)
 			if err != nil {
 				t.Fatalf("stop with savepoint: %v", err)
 			}
-			first := r1.wait()
+			first := r1.sortedOutput()
 			if len(first) == 0 || len(first) >= len(want) {
 				t.Fatalf("the first run emitted %d of %d records: the savepoint is not mid-window", len(first), len(want))
 			}
 			writeData(t, dir, "2.jsonl", part2...)
-			second := startRun(t, parseTest(t, dir, restorePipeline(par, false)), runOptions{restore: sp.Path}).wait()
+			second := startRun(t, dir, restorePipeline(par, false), jobSpec{restore: sp.Path}).sortedOutput()
 			got := append(first, second...)
 			slices.Sort(got)
 			if !slices.Equal(got, want) {

@@ -3,11 +3,13 @@ package savepoints
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -80,7 +82,7 @@ func TestDump(t *testing.T) {
 			if err := sp.Dump(&buf, tt.uid, tt.state); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, buf.Bytes())
+			testkit.Golden(t, filepath.Join("testdata", tt.golden), buf.Bytes())
 		})
 	}
 }

@@ -2,14 +2,10 @@ package savepoints
 
 import (
 	"bytes"
-	"flag"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const testJobID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
@@ -94,25 +90,6 @@ func readAll(t testing.TB, sp *Savepoint, uid, name string) []entry {
 		t.Fatal(err)
 	}
 	return got
-}
-
-// golden compares got with testdata/name, rewriting it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update after review):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 // dirNames lists the names in dir.

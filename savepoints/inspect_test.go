@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // openFixed opens a savepoint of testMeta holding data, with a fixed ID for golden output.
@@ -22,7 +24,7 @@ func TestInspectTable(t *testing.T) {
 	if err := openFixed(t, corruptData).WriteInspectTable(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "inspect.txt", buf.Bytes())
+	testkit.Golden(t, "testdata/inspect.txt", buf.Bytes())
 }
 
 func TestInspectJSON(t *testing.T) {
@@ -30,7 +32,7 @@ func TestInspectJSON(t *testing.T) {
 	if err := openFixed(t, corruptData).WriteInspectJSON(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "inspect.json", buf.Bytes())
+	testkit.Golden(t, "testdata/inspect.json", buf.Bytes())
 
 	// The shape of docs/operations.md, checked apart from the golden file.
 	var doc struct {

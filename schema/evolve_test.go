@@ -1,16 +1,13 @@
 package schema
 
 import (
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/pipectl/pipectl/internal/testkit"
+)
 
 // evolveCases are old -> new pairs with the expected verdict, rule and the rules of all
 // findings in order.
@@ -83,29 +80,7 @@ func TestEvolve(t *testing.T) {
 			fmt.Fprintf(&golden, "  - %s %s at %s (%q -> %q, warning %v): %s\n", f.Verdict, f.Rule, f.Path, f.Old, f.New, f.Warning, f.Message)
 		}
 	}
-	checkGolden(t, "evolve.golden", golden.String())
-}
-
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run with -update and review the diff):\n%s", path, got)
-	}
+	testkit.Golden(t, "testdata/evolve.golden", golden.String())
 }
 
 func TestEvolveMessages(t *testing.T) {

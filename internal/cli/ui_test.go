@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/internal/jobs"
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 func TestUIAddr(t *testing.T) {
@@ -73,13 +74,12 @@ func TestUICommand(t *testing.T) {
 
 	url := regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:\d+/)\n`)
 	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); {
+	if !testkit.Poll(10*time.Second, func() bool {
 		if m := url.FindStringSubmatch(stderr.String()); m != nil {
 			base = m[1]
 		}
-		time.Sleep(10 * time.Millisecond) // polling the output, not synchronising on time
-	}
-	if base == "" {
+		return base != ""
+	}) {
 		t.Fatalf("no dashboard line on stderr: %q", stderr.String())
 	}
 	resp, err := http.Get(base + "api/jobs")

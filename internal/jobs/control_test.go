@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // serve starts a Server on path with h and closes it at cleanup.
@@ -222,7 +224,7 @@ func TestCallFailsWhenJobIsKilled(t *testing.T) {
 	home, id := t.TempDir(), NewID()
 	child := startChild(t, "serve", home, id, "")
 	p := PathsOf(home, id)
-	eventually(t, "the child to serve", func() bool {
+	testkit.Eventually(t, testWait, "the child to serve", func() bool {
 		_, err := Call(testCtx(t), p.Socket, Request{Op: OpStatus})
 		return err == nil
 	})
@@ -231,7 +233,7 @@ func TestCallFailsWhenJobIsKilled(t *testing.T) {
 		_, err := Call(testCtx(t), p.Socket, Request{Op: OpSavepoint})
 		done <- err
 	}()
-	eventually(t, "the savepoint request to arrive", func() bool {
+	testkit.Eventually(t, testWait, "the savepoint request to arrive", func() bool {
 		_, err := os.Stat(filepath.Join(p.Dir, markerFile))
 		return err == nil
 	})

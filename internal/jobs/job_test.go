@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // newJob creates a job under home in this process and closes it at cleanup.
@@ -204,7 +206,7 @@ func TestFindUnknownJob(t *testing.T) {
 func TestKilledJobIsFailed(t *testing.T) {
 	home, id := t.TempDir(), NewID()
 	child := startChild(t, "create", home, id, "")
-	eventually(t, "the child job to be listed", func() bool {
+	testkit.Eventually(t, testWait, "the child job to be listed", func() bool {
 		infos, err := List(home, false)
 		return err == nil && len(infos) == 1
 	})

@@ -2,14 +2,12 @@ package jobs
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/pipectl/pipectl/internal/testkit"
+)
 
 func TestWriteList(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 9, 5, 7, 0, time.FixedZone("CET", 3600))
@@ -35,25 +33,7 @@ func TestWriteList(t *testing.T) {
 			if err := writeList(&buf, tt.infos, tt.json, time.UTC); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tt.golden, buf.Bytes())
+			testkit.Golden(t, filepath.Join("testdata", tt.golden), buf.Bytes())
 		})
-	}
-}
-
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs:\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }

@@ -135,21 +135,6 @@ func killChild(t *testing.T, cmd *exec.Cmd) {
 	_ = cmd.Wait()
 }
 
-// eventually polls cond until it holds or testWait passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(testWait)
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
-	}
-}
-
 // netDialer dials raw connections in tests.
 var netDialer net.Dialer
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 func TestClaimStateDirInProcess(t *testing.T) {
@@ -46,7 +48,7 @@ func TestClaimStateDirDiesWithProcess(t *testing.T) {
 	holder := NewID()
 	child := startChild(t, "claim", "", holder, dir)
 	var busy *StateDirBusyError
-	eventually(t, "the child to claim the state dir", func() bool {
+	testkit.Eventually(t, testWait, "the child to claim the state dir", func() bool {
 		release, err := ClaimStateDir(dir, NewID())
 		if err == nil {
 			release()

@@ -4,23 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/runtime"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // fakeSource is a Source whose answers a test sets.
 type fakeSource struct {
@@ -102,25 +98,6 @@ func get(t *testing.T, s *Server, method, path string) (int, string, []byte) {
 	return resp.StatusCode, resp.Header.Get("Content-Type"), body
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
-
 // pipectlLines keeps the lines of a scrape that are about pipectl_ metrics.
 func pipectlLines(body []byte) []byte {
 	var out bytes.Buffer
@@ -144,7 +121,7 @@ func TestMetricsScrape(t *testing.T) {
 	if !strings.HasPrefix(ctype, "text/plain") {
 		t.Errorf("content type %q, want text/plain", ctype)
 	}
-	golden(t, "metrics.txt", pipectlLines(body))
+	testkit.Golden(t, "testdata/metrics.txt", pipectlLines(body))
 	if !bytes.Contains(body, []byte("\ngo_goroutines ")) {
 		t.Error("the scrape lacks the Go runtime metrics")
 	}
@@ -181,7 +158,7 @@ func TestJobStatus(t *testing.T) {
 	if shape["status"] != StatusRunning || shape["id"] != "job-1" || shape["name"] != "motion-alarm" {
 		t.Errorf("GET /job: status, id or name wrong: %s", body)
 	}
-	golden(t, "job.json", body)
+	testkit.Golden(t, "testdata/job.json", body)
 }
 
 func TestRoutes(t *testing.T) {

@@ -3,15 +3,14 @@ package pipetest
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/pipectl/pipectl/internal/testkit"
+)
 
 // want is the expected result of one test of a file.
 type want struct {
@@ -436,24 +435,6 @@ func TestGolden(t *testing.T) {
 	if err := WriteJUnit(&junit, results); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/failing.txt", text.String())
-	golden(t, "testdata/failing.junit.xml", junit.String())
-}
-
-// golden compares got with the file at path, or rewrites it with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
+	testkit.Golden(t, "testdata/failing.txt", text.String())
+	testkit.Golden(t, "testdata/failing.junit.xml", junit.String())
 }
