@@ -120,7 +120,7 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	}
 	root := doc.Content[0]
 	f := &File{Path: path}
-	keys, err := p.mapping(root, "a test file", []string{"pipeline", "params", "env", "tests"}, "pipeline", "tests")
+	keys, err := p.mapping(root, "a test file", []string{"pipeline", "params", "env", "now", "tests"}, "pipeline", "tests")
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,13 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	if f.Env, err = p.env(keys["env"]); err != nil {
 		return nil, err
 	}
-	if f.Tests, err = p.tests(keys["tests"]); err != nil {
+	now := time.UnixMilli(0) // a file-level now: is the default of its tests
+	if v := keys["now"]; v != nil {
+		if now, err = p.now(v); err != nil {
+			return nil, err
+		}
+	}
+	if f.Tests, err = p.tests(keys["tests"], now); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -263,8 +269,8 @@ func (p *parser) env(n *yaml.Node) (map[string]string, error) {
 	return out, nil
 }
 
-// tests reads `tests:`.
-func (p *parser) tests(n *yaml.Node) ([]*Test, error) {
+// tests reads `tests:`; now is the fake clock's start of a test that sets none.
+func (p *parser) tests(n *yaml.Node, now time.Time) ([]*Test, error) {
 	items, err := p.seq(n, "tests")
 	if err != nil {
 		return nil, err
@@ -275,7 +281,7 @@ func (p *parser) tests(n *yaml.Node) ([]*Test, error) {
 	var out []*Test
 	names := map[string]int{}
 	for _, item := range items {
-		t, err := p.test(item)
+		t, err := p.test(item, now)
 		if err != nil {
 			return nil, err
 		}
@@ -288,13 +294,18 @@ func (p *parser) tests(n *yaml.Node) ([]*Test, error) {
 	return out, nil
 }
 
-// test reads one item of `tests:`.
-func (p *parser) test(n *yaml.Node) (*Test, error) {
-	keys, err := p.mapping(n, "a test", []string{"name", "input", "now", "state", "expect"}, "name")
+// test reads one item of `tests:`. `ordered:` may stand in the test as well as in its expect.
+func (p *parser) test(n *yaml.Node, now time.Time) (*Test, error) {
+	keys, err := p.mapping(n, "a test", []string{"name", "input", "now", "state", "ordered", "expect"}, "name")
 	if err != nil {
 		return nil, err
 	}
-	t := &Test{Line: n.Line, Now: time.UnixMilli(0)}
+	t := &Test{Line: n.Line, Now: now}
+	if v := keys["ordered"]; v != nil {
+		if err := deref(v).Decode(&t.Ordered); err != nil || deref(v).Tag != "!!bool" {
+			return nil, p.errAt(v, "ordered must be true or false, got %s", shape(v))
+		}
+	}
 	if t.Name, err = p.str(keys["name"], "name"); err != nil {
 		return nil, err
 	}

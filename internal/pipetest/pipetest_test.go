@@ -438,3 +438,26 @@ func TestGolden(t *testing.T) {
 	testkit.Golden(t, "testdata/failing.txt", text.String())
 	testkit.Golden(t, "testdata/failing.junit.xml", junit.String())
 }
+
+// TestParsePlacements: a file-level now: is the default of the tests that set none, and
+// ordered: may stand in a test as well as in its expect.
+func TestParsePlacements(t *testing.T) {
+	f, err := Parse("p_test.yaml", t.TempDir(), []byte(`pipeline: p.yaml
+now: 5000
+tests:
+  - name: inherits
+    ordered: true
+  - name: own
+    now: 7000
+    expect: {ordered: false}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Tests[0].Now.UnixMilli(); got != 5000 || !f.Tests[0].Ordered {
+		t.Errorf("first test: now %d ordered %v, want 5000 and true", got, f.Tests[0].Ordered)
+	}
+	if got := f.Tests[1].Now.UnixMilli(); got != 7000 || f.Tests[1].Ordered {
+		t.Errorf("second test: now %d ordered %v, want 7000 and false", got, f.Tests[1].Ordered)
+	}
+}
