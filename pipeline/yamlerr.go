@@ -92,6 +92,8 @@ func (l *loader) yamlHint(line int, problem string) (Pos, string) {
 	case jsKeys[key] && strings.Contains(value, ": ") && !strings.HasPrefix(value, "|") && !strings.HasPrefix(value, ">"):
 		return Pos{line, valueCol}, fmt.Sprintf(
 			"; a JavaScript function that contains \": \" must be a block scalar: write `%s: |` and the code on the next lines, indented", key)
+	case strings.ContainsAny(value, "{[") && strings.Contains(value, "${"):
+		return Pos{line, valueCol}, "; inside a one-line {...} or [...] YAML reads the { of ${VAR} as a mapping: quote the reference (attempts: \"${ATTEMPTS:-3}\", still read as a number where one is expected) or write the mapping in block style"
 	case strings.ContainsAny(value, "{[") && !strings.HasPrefix(value, `"`) && !strings.HasPrefix(value, `'`):
 		return Pos{line, valueCol}, fmt.Sprintf(
 			"; inside a one-line {...} or [...] YAML splits at commas and rejects '?', so a type like map<string, int> or string? there must be quoted or written in block style: %s: %s",
