@@ -37,15 +37,36 @@ sinks:
     input: sums
 `
 
-// TestKillNineResumesFromCheckpoint is the promise of docs/operations.md, Checkpoints and recovery: kill -9 the process while it
-// runs, run it again, and the file sink's final output equals that of a run that was never
-// interrupted (nothing lost, nothing counted twice).
-func TestKillNineResumesFromCheckpoint(t *testing.T) {
-	t.Parallel()
+// uninterruptedOutput runs checkpointPipeline once, uninterrupted, and returns its file
+// sink's sorted lines: what every interrupted run must end with.
+func uninterruptedOutput(t *testing.T) string {
+	t.Helper()
 	ref := newHarness(t)
 	ref.write("p.yaml", checkpointPipeline)
 	ref.mustRun(0, "run", "p.yaml")
-	want := sortedLines(ref.read("out.jsonl"))
+	return sortedLines(ref.read("out.jsonl"))
+}
+
+// killedAfterCheckpoint starts checkpointPipeline, kills it with SIGKILL once a checkpoint is
+// complete, and returns its world and checkpoints directory.
+func killedAfterCheckpoint(t *testing.T) (*harness, string) {
+	t.Helper()
+	h := newHarness(t)
+	h.write("p.yaml", checkpointPipeline)
+	run := h.start("run", "p.yaml")
+	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
+	testkit.Eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
+	run.signal(t, syscall.SIGKILL)
+	testkit.Eventually(t, 10*time.Second, "the killed process ended", run.exited)
+	return h, checkpoints
+}
+
+// TestKillNineResumesFromCheckpoint is the promise of docs/operations.md (Checkpoints and
+// recovery): kill -9 the process while it runs, run it again, and the file sink's final output equals that of a run that was never
+// interrupted (nothing lost, nothing counted twice).
+func TestKillNineResumesFromCheckpoint(t *testing.T) {
+	t.Parallel()
+	want := uninterruptedOutput(t)
 
 	h := newHarness(t)
 	h.write("p.yaml", checkpointPipeline)

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,18 +19,8 @@ import (
 // it is read), and the output equals an uninterrupted run's.
 func TestRestoreFromOwnCheckpoint(t *testing.T) {
 	t.Parallel()
-	ref := newHarness(t)
-	ref.write("p.yaml", checkpointPipeline)
-	ref.mustRun(0, "run", "p.yaml")
-	want := sortedLines(ref.read("out.jsonl"))
-
-	h := newHarness(t)
-	h.write("p.yaml", checkpointPipeline)
-	run := h.start("run", "p.yaml")
-	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
-	testkit.Eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
-	run.signal(t, syscall.SIGKILL)
-	testkit.Eventually(t, 10*time.Second, "the killed process ended", run.exited)
+	want := uninterruptedOutput(t)
+	h, checkpoints := killedAfterCheckpoint(t)
 	entries, err := os.ReadDir(checkpoints)
 	if err != nil {
 		t.Fatal(err)
@@ -168,18 +157,8 @@ func TestFollowSurvivesRotation(t *testing.T) {
 // uninterrupted run.
 func TestDiskAlmostFull(t *testing.T) {
 	t.Parallel()
-	ref := newHarness(t)
-	ref.write("p.yaml", checkpointPipeline)
-	ref.mustRun(0, "run", "p.yaml")
-	want := sortedLines(ref.read("out.jsonl"))
-
-	h := newHarness(t)
-	h.write("p.yaml", checkpointPipeline)
-	run := h.start("run", "p.yaml")
-	checkpoints := filepath.Join(h.home, "state", "checkpointed", "checkpoints")
-	testkit.Eventually(t, 20*time.Second, "a complete checkpoint", func() bool { return completeCheckpoints(checkpoints) > 0 })
-	run.signal(t, syscall.SIGKILL)
-	testkit.Eventually(t, 10*time.Second, "the killed process ended", run.exited)
+	want := uninterruptedOutput(t)
+	h, checkpoints := killedAfterCheckpoint(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
