@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"sync"
 	"testing"
 	"time"
@@ -10,24 +9,6 @@ import (
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
-
-// lockedBuffer is a bytes.Buffer safe for a job's writer and a polling test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // parseTest parses a pipeline written for a test, in dir (relative paths resolve there).
 func parseTest(t testing.TB, dir, src string) *pipeline.Pipeline {

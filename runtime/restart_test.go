@@ -46,7 +46,7 @@ func restartJob(t *testing.T, h *harness, policy string, clock *manualClock, log
 	if err != nil {
 		t.Fatal(err)
 	}
-	hj := &harnessJob{h: h, backend: h.openBackend(), stdout: &lockedBuffer{}, done: make(chan error, 1)}
+	hj := &harnessJob{h: h, backend: h.openBackend(), stdout: &testkit.Buffer{}, done: make(chan error, 1)}
 	hj.job, err = New(Config{Pipeline: p, JobID: "00112233445566778899aabbccddeeff",
 		Backend: hj.backend, Stdout: hj.stdout, Clock: clock,
 		Log: slog.New(slog.NewTextHandler(logs, nil))})
@@ -99,7 +99,7 @@ func restartAfterFailures(t *testing.T, backend string) {
 	t.Setenv(connectors.EnvFaultSinkWrite, "out:2:7")
 	h := newHarness(t, backend)
 	clock := newManualClock(time.UnixMilli(1_700_000_000_000))
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	hj := restartJob(t, h, "{attempts: 3, delay: 2s}", clock, &logs).start()
 	awaitRestartWait(t, hj, clock, 1, 2*time.Second)
 	clock.Advance(1999 * time.Millisecond)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -50,7 +51,7 @@ type harnessJob struct {
 	h       *harness
 	job     *Job
 	backend statebackend.Backend
-	stdout  *lockedBuffer
+	stdout  *testkit.Buffer
 	done    chan error
 }
 
@@ -87,7 +88,7 @@ func (h *harness) newJob(src string, s jobSpec) (*harnessJob, error) {
 	if err != nil {
 		h.t.Fatalf("parse: %v", err)
 	}
-	hj := &harnessJob{h: h, backend: h.openBackend(), stdout: &lockedBuffer{}, done: make(chan error, 1)}
+	hj := &harnessJob{h: h, backend: h.openBackend(), stdout: &testkit.Buffer{}, done: make(chan error, 1)}
 	cfg := Config{
 		Pipeline: p, JobID: "00112233445566778899aabbccddeeff", Backend: hj.backend,
 		Stdout: hj.stdout, Now: s.now, AllowNonRestoredState: s.allowNonRestored,

@@ -7,7 +7,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,27 +44,9 @@ func TestUIAddr(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a strings.Builder safe for a writer and a polling reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestUICommand(t *testing.T) {
 	gs, stdout, _ := testState(t, "ui", "--addr", "127.0.0.1:0")
-	var stderr lockedBuffer
+	var stderr testkit.Buffer
 	gs.Stderr = &stderr
 	sigs := make(chan os.Signal, 1)
 	gs.Signals = func() (<-chan os.Signal, func()) { return sigs, func() {} }
