@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -321,12 +322,12 @@ func TestPostgresSink(t *testing.T) {
 	})
 
 	t.Run("an unreachable server fails after retry_timeout", func(t *testing.T) {
-		l := c.Port + 1 // nothing listens there: the cluster took one port
+		l := closedPort(t)
 		dsn := fmt.Sprintf("postgres://app:Secr3tPass@127.0.0.1:%d/db?sslmode=disable", l)
 		start := time.Now()
 		_, err := openTestPostgresSink(dsn, mustType(t, "{room: int}"), Options{"table": "rooms", "retry_timeout": 400 * time.Millisecond})
 		if err == nil {
-			t.Skipf("something listens on port %d", l)
+			t.Fatalf("the sink connected to port %d, which was closed", l)
 		}
 		for _, want := range []string{fmt.Sprintf("host 127.0.0.1:%d", l), "not back within retry_timeout 400ms"} {
 			if !strings.Contains(err.Error(), want) {
@@ -367,4 +368,19 @@ func assertRows(t *testing.T, dsn, query string, want []string) {
 	if got := pgtest.Rows(t, dsn, query); !slices.Equal(got, want) {
 		t.Errorf("%s:\n got %q\nwant %q", query, got, want)
 	}
+}
+
+// closedPort returns a loopback port that nothing listens on: one the kernel just handed out
+// and that was closed again.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
