@@ -8,11 +8,14 @@ import (
 )
 
 // restartYAML sums numbers per key into a file sink, with checkpoints and a restart policy;
-// the generator's rate makes checkpoints fall between the injected failures.
-const restartYAML = `name: restart-e2e
+// the generator's rate makes checkpoints fall between the injected failures. Tests set its
+// name, restart attempts and output file through the environment.
+const restartYAML = `name: ${NAME:-restart-e2e}
 parallelism: 1
 checkpoint: {interval: 100ms}
-restart: {attempts: 3, delay: 100ms}
+restart:
+  attempts: ${ATTEMPTS:-3}
+  delay: 100ms
 sources:
   - uid: numbers
     kind: generator
@@ -29,7 +32,7 @@ operators:
 sinks:
   - uid: out
     kind: file
-    path: @OUT@
+    path: ${OUT:-out.jsonl}
     input: sums
 `
 
@@ -39,9 +42,8 @@ sinks:
 func TestRestartAfterSinkFailures(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.write("clean.yaml", strings.Replace(restartYAML, "@OUT@", "clean.jsonl", 1))
-	h.write("faulty.yaml", strings.Replace(strings.Replace(restartYAML, "@OUT@", "faulty.jsonl", 1),
-		"name: restart-e2e", "name: restart-e2e-faulty", 1))
+	h.bindEnv(h.write("clean.yaml", restartYAML), map[string]string{"OUT": "clean.jsonl"})
+	h.bindEnv(h.write("faulty.yaml", restartYAML), map[string]string{"OUT": "faulty.jsonl", "NAME": "restart-e2e-faulty"})
 	h.mustRun(0, "run", "clean.yaml")
 
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
@@ -77,8 +79,7 @@ func TestRestartAfterSinkFailures(t *testing.T) {
 func TestRestartExhausted(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.write("faulty.yaml", strings.Replace(strings.Replace(restartYAML, "@OUT@", "out.jsonl", 1),
-		"attempts: 3", "attempts: 1", 1))
+	h.bindEnv(h.write("faulty.yaml", restartYAML), map[string]string{"ATTEMPTS": "1"})
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := h.command(ctx, "run", "faulty.yaml")
