@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/internal/suggest"
 	"github.com/pipectl/pipectl/schema"
-	"gopkg.in/yaml.v3"
 )
 
 // roleInfo is what differs between sources, operators and sinks when reading items.

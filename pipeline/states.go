@@ -3,8 +3,9 @@ package pipeline
 import (
 	"fmt"
 
-	"github.com/pipectl/pipectl/schema"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
 // Names of the internal states (docs/pipelines.md, Operators).

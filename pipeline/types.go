@@ -3,9 +3,10 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"github.com/pipectl/pipectl/internal/suggest"
 	"strconv"
 	"strings"
+
+	"github.com/pipectl/pipectl/internal/suggest"
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/schema"

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/schema"
 
