@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/manualclock"
 	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/statebackend"
@@ -43,7 +44,7 @@ type jobSpec struct {
 	checkpointDir      string
 	checkpointInterval time.Duration
 	finalSavepointDir  string
-	clock              *manualClock // when set, the job's clock (and its Now)
+	clock              *manualclock.Clock // when set, the job's clock (and its Now)
 }
 
 // harnessJob is one planned job of a harness and its captured stdout.
