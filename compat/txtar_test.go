@@ -2,22 +2,22 @@ package compat
 
 import (
 	"os"
+	"path/filepath"
+	"testing"
 
 	"github.com/pipectl/pipectl/internal/testkit"
 )
 
-// archive is one data-driven case: a txtar archive read with the shared test kit.
-type archive = testkit.Archive
-
-// archiveEntry is one file of a case.
-type archiveEntry = testkit.File
-
-func parseArchiveFile(path string) (*archive, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// caseFiles reads the txtar case at path and writes each of its files into a new temporary
+// directory, which it returns with the archive.
+func caseFiles(t testing.TB, path string) (*testkit.Archive, string) {
+	t.Helper()
+	ar := testkit.ReadArchive(t, path)
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return testkit.ParseArchive(data), nil
+	return ar, dir
 }
-
-func formatArchive(a *archive) []byte { return a.Format() }
