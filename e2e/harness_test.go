@@ -217,9 +217,23 @@ func (h *harness) run(args ...string) result {
 // of thousands of records on a machine that may be busy).
 func (h *harness) runWithin(timeout time.Duration, args ...string) result {
 	h.t.Helper()
+	return h.runCmd(timeout, nil, args)
+}
+
+// runEnv is run with extra NAME=VALUE variables in the command's environment (a test-only
+// fault hook, a limit).
+func (h *harness) runEnv(env []string, args ...string) result {
+	h.t.Helper()
+	return h.runCmd(commandTimeout, env, args)
+}
+
+// runCmd runs pipectl to completion within timeout, env added to its environment.
+func (h *harness) runCmd(timeout time.Duration, env, args []string) result {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := h.command(ctx, args...)
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -238,10 +252,15 @@ func (h *harness) runWithin(timeout time.Duration, args ...string) result {
 // mustRun runs pipectl and fails the test unless it exits with want.
 func (h *harness) mustRun(want int, args ...string) result {
 	h.t.Helper()
-	res := h.run(args...)
+	return h.must(want, h.run(args...))
+}
+
+// must fails the test unless the command of res exited with want; it returns res.
+func (h *harness) must(want int, res result) result {
+	h.t.Helper()
 	if res.code != want {
 		h.t.Fatalf("pipectl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
-			strings.Join(args, " "), res.code, want, res.stdout, res.stderr)
+			strings.Join(res.args, " "), res.code, want, res.stdout, res.stderr)
 	}
 	return res
 }

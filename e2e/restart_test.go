@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -46,24 +44,16 @@ func TestRestartAfterSinkFailures(t *testing.T) {
 	h.bindEnv(h.write("faulty.yaml", restartYAML), map[string]string{"OUT": "faulty.jsonl", "NAME": "restart-e2e-faulty"})
 	h.mustRun(0, "run", "clean.yaml")
 
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := h.command(ctx, "run", "faulty.yaml")
-	cmd.Env = append(cmd.Env, "PIPECTL_FAULT_SINK_WRITE=out:2:90")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("pipectl run faulty.yaml: %v\nstderr:\n%s", err, stderr.String())
-	}
+	stderr := h.must(0, h.runEnv([]string{"PIPECTL_FAULT_SINK_WRITE=out:2:90"}, "run", "faulty.yaml")).stderr
 	// The failures come after the first checkpoints (every 100 ms; 90 records take 225 ms).
 	for _, want := range []string{"restart 1 of 3 in 100ms from checkpoint", "restart 2 of 3 in 200ms from checkpoint",
 		"injected I/O fault", "finished"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if strings.Contains(stderr.String(), "restart 3 of 3") {
-		t.Errorf("a third restart for two failures:\n%s", stderr.String())
+	if strings.Contains(stderr, "restart 3 of 3") {
+		t.Errorf("a third restart for two failures:\n%s", stderr)
 	}
 	clean, faulty := h.read("clean.jsonl"), h.read("faulty.jsonl")
 	if n := len(nonEmptyLines(clean)); n != 400 {
@@ -80,18 +70,9 @@ func TestRestartExhausted(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.bindEnv(h.write("faulty.yaml", restartYAML), map[string]string{"ATTEMPTS": "1"})
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := h.command(ctx, "run", "faulty.yaml")
-	cmd.Env = append(cmd.Env, "PIPECTL_FAULT_SINK_WRITE=out:5:20")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 {
-		t.Fatalf("exit %v, want 1\nstderr:\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "restart 1 of 1") || !strings.Contains(stderr.String(), "no restart left") {
-		t.Errorf("stderr does not tell of the restart and the end:\n%s", stderr.String())
+	stderr := h.must(1, h.runEnv([]string{"PIPECTL_FAULT_SINK_WRITE=out:5:20"}, "run", "faulty.yaml")).stderr
+	if !strings.Contains(stderr, "restart 1 of 1") || !strings.Contains(stderr, "no restart left") {
+		t.Errorf("stderr does not tell of the restart and the end:\n%s", stderr)
 	}
 	jobs := h.list(true)
 	if len(jobs) != 1 || jobs[0].Status != "FAILED" {
