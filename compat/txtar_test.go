@@ -1,7 +1,6 @@
 package compat
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,9 +14,7 @@ func caseFiles(t testing.TB, path string) (*testkit.Archive, string) {
 	ar := testkit.ReadArchive(t, path)
 	dir := t.TempDir()
 	for _, f := range ar.Files {
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, filepath.Join(dir, f.Name), f.Data)
 	}
 	return ar, dir
 }

@@ -71,12 +71,7 @@ func (h *harness) path(name string) string {
 func (h *harness) write(name, content string) string {
 	h.t.Helper()
 	p := h.path(name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		h.t.Fatal(err)
-	}
+	testkit.WriteFile(h.t, p, content)
 	return p
 }
 
