@@ -34,6 +34,23 @@ const (
 // OutputRule says which type an operator kind emits.
 type OutputRule uint8
 
+// String describes the rule for the reference docs.
+func (r OutputRule) String() string {
+	switch r {
+	case OutDeclared:
+		return "the declared `output`"
+	case OutInput:
+		return "the input type"
+	case OutUnion:
+		return "the one type its inputs share"
+	case OutAggregate:
+		return "with `result`, the declared `output`; else the accumulator"
+	case OutWindowBody:
+		return "with `reduce`, the input type; with `aggregate`, its `result`'s declared `output`, else the accumulator; with `fn`, the declared `output`"
+	}
+	return "unknown"
+}
+
 // Output rules.
 const (
 	OutDeclared   OutputRule = iota + 1 // the declared `output:`
@@ -78,7 +95,7 @@ type InternalState struct {
 // checker and the runtime ask it instead of comparing kind names.
 type OpSpec struct {
 	Kind    OpKind
-	Summary string // one line for the reference docs
+	Summary string // one sentence for the reference docs
 	Keys    []OpKey
 	JS      bool // runs JavaScript: takes function_timeout, on_error, dead_letter
 	Keyed   bool // routes by key group and keeps keyed state
@@ -95,18 +112,23 @@ type OpSpec struct {
 
 // The keys several kinds share.
 var (
-	keyInput       = OpKey{"input", true, "the uid of the stream it reads"}
-	keyInputs      = OpKey{"inputs", true, "the uids of the streams it reads"}
-	keyJoinInputs  = OpKey{"inputs", true, "the uids of its two streams: [left, right]"}
-	keyKeyBy       = OpKey{"key_by", true, "the key: a field path (room, user.id, 0) or a function of the record"}
-	keyJoinKeyBy   = OpKey{"key_by", true, "the keys of both sides: [left, right], each a field path or a function"}
-	keyKeyType     = OpKey{"key_type", false, "the type a key_by function returns (default string)"}
-	keyOutput      = OpKey{"output", true, "the type of the records it emits"}
-	keyWindow      = OpKey{"window", true, "{tumbling: D}, {sliding: {size: D, slide: D}} or {session: {gap: D}}"}
-	keyLateness    = OpKey{"allowed_lateness", false, "how long after its end a window still takes late records"}
-	keyLateOutput  = OpKey{"late_output", false, "the uid of a stream of the records too late for their window"}
-	keyField       = OpKey{"field", true, "the field it aggregates: a field path or a tuple position"}
-	keyWindowBody  = []OpKey{{"fn", false, "the window function: (key, window, records) => outputs"}, {"reduce", false, "combines two records of the window into one"}, {"aggregate", false, "{init, fn, result, accumulator}: an aggregate per window"}, {"output", false, "the type of the records it emits (with fn, or aggregate's result)"}}
+	keyInput      = OpKey{"input", true, "the uid of the stream it reads"}
+	keyInputs     = OpKey{"inputs", true, "the uids of the streams it reads"}
+	keyJoinInputs = OpKey{"inputs", true, "the uids of its two streams: [left, right]"}
+	keyKeyBy      = OpKey{"key_by", true, "the key: a field path (room, user.id, 0) or a function of the record"}
+	keyJoinKeyBy  = OpKey{"key_by", true, "the keys of both sides: [left, right], each a field path or a function"}
+	keyKeyType    = OpKey{"key_type", false, "the type a key_by function returns (default string)"}
+	keyOutput     = OpKey{"output", true, "the type of the records it emits"}
+	keyWindow     = OpKey{"window", true, "{tumbling: D}, {sliding: {size: D, slide: D}} or {session: {gap: D}}"}
+	keyLateness   = OpKey{"allowed_lateness", false, "how long after its end a window still takes late records"}
+	keyLateOutput = OpKey{"late_output", false, "the uid of a stream of the records too late for their window"}
+	keyField      = OpKey{"field", true, "the field it aggregates: a field path or a tuple position"}
+	keyWindowBody = []OpKey{ // one of fn, reduce and aggregate
+		{"fn", false, "(key, w, records) => outputs, once per window; w is {start, end}"},
+		{"reduce", false, "(a, b) => c: folds the window's records as they come"},
+		{"aggregate", false, "{init, fn, result, accumulator}: an accumulator per window"},
+		{"output", false, "the type of the records it emits (required with fn, or with aggregate's result)"},
+	}
 	keyAggregation = []OpKey{keyInput, keyKeyBy, keyKeyType, keyField}
 )
 
@@ -143,18 +165,18 @@ func aggregation(kind OpKind, summary string, field FieldRule) OpSpec {
 
 // Operators declares every operator kind, once.
 var Operators = byKind([]OpSpec{
-	{Kind: OpMap, Summary: "one output record per input record", JS: true, Inputs: 1, Output: OutDeclared,
+	{Kind: OpMap, Summary: "One output record per input record.", JS: true, Inputs: 1, Output: OutDeclared,
 		Keys: []OpKey{keyInput, {"fn", true, "record => output record"}, keyOutput}},
-	{Kind: OpFilter, Summary: "keeps the records its function accepts", JS: true, Inputs: 1, Output: OutInput,
-		Keys: []OpKey{keyInput, {"fn", true, "record => true to keep it"}}},
-	{Kind: OpFlatMap, Summary: "zero or more output records per input record", JS: true, Inputs: 1, Output: OutDeclared,
-		Keys: []OpKey{keyInput, {"fn", true, "record => array of output records"}, keyOutput}},
-	{Kind: OpUnion, Summary: "merges streams of one type", Inputs: TwoOrMore, Output: OutUnion,
+	{Kind: OpFilter, Summary: "Keeps the records its function accepts.", JS: true, Inputs: 1, Output: OutInput,
+		Keys: []OpKey{keyInput, {"fn", true, "record => a truthy value to keep it"}}},
+	{Kind: OpFlatMap, Summary: "Zero or more output records per input record.", JS: true, Inputs: 1, Output: OutDeclared,
+		Keys: []OpKey{keyInput, {"fn", true, "record => an array of output records (null or undefined: none)"}, keyOutput}},
+	{Kind: OpUnion, Summary: "Merges streams of one type.", Inputs: TwoOrMore, Output: OutUnion,
 		Keys: []OpKey{keyInputs}},
-	{Kind: OpFlatMapWithState, Summary: "a function of the record and one value state per key", JS: true, Keyed: true, Inputs: 1, Output: OutDeclared,
-		Keys: []OpKey{keyInput, keyKeyBy, keyKeyType, {"fn", true, "(record, state) => [new state, outputs]"}, {"state", true, "the type (or declaration) of its value state"}, keyOutput}},
-	{Kind: OpProcess, Summary: "a function with named states and timers per key", JS: true, Keyed: true, Inputs: 1, Output: OutDeclared,
-		Keys: []OpKey{keyInput, keyKeyBy, keyKeyType, {"fn", true, "(record, ctx) => outputs, with ctx.state and ctx.timers"}, {"states", false, "name: declaration of each state"}, keyOutput, {"on_timer", false, "(timestamp, ctx) => outputs when a timer fires"}},
+	{Kind: OpFlatMapWithState, Summary: "A function of each record and one value state per key (Flink's flatMapWithState).", JS: true, Keyed: true, Inputs: 1, Output: OutDeclared,
+		Keys: []OpKey{keyInput, keyKeyBy, keyKeyType, {"fn", true, "(record, state) => [outputs, new state]; state is undefined for a new key, a null new state deletes it"}, {"state", true, "the type (or declaration) of its value state"}, keyOutput}},
+	{Kind: OpProcess, Summary: "A function with named states and timers per key.", JS: true, Keyed: true, Inputs: 1, Output: OutDeclared,
+		Keys: []OpKey{keyInput, keyKeyBy, keyKeyType, {"fn", true, "(record, ctx) => …: ctx.key, ctx.state, ctx.emit, ctx.timers"}, {"states", false, "name: declaration of each state"}, keyOutput, {"on_timer", false, "(t, ctx) => …, when a timer of the key fires"}},
 		States: []InternalState{{StateTimers, stateTimers.Doc + " (only with on_timer)", func(n *Node) (*schema.Type, Pos) {
 			// Without on_timer ctx.timers is unusable, and a timers state would only be
 			// noise in reports and dumps.
@@ -163,29 +185,29 @@ var Operators = byKind([]OpSpec{
 			}
 			return TimersType, n.Keys["on_timer"]
 		}}}},
-	{Kind: OpReduce, Summary: "a running value per key, emitted on every record", JS: true, Keyed: true, Inputs: 1, Output: OutInput,
-		Keys:   []OpKey{keyInput, keyKeyBy, keyKeyType, {"fn", true, "(value, record) => new value"}},
+	{Kind: OpReduce, Summary: "A running value per key, emitted on every record.", JS: true, Keyed: true, Inputs: 1, Output: OutInput,
+		Keys:   []OpKey{keyInput, keyKeyBy, keyKeyType, {"fn", true, "(stored, record) => the new value, emitted and stored"}},
 		States: []InternalState{{StateReduce, "the running value per key (the input type)", func(n *Node) (*schema.Type, Pos) { return n.InTypes[0], n.Pos }}}},
-	{Kind: OpAggregate, Summary: "an accumulator per key, emitted on every record", JS: true, Keyed: true, Inputs: 1, Output: OutAggregate,
-		Keys: []OpKey{keyInput, keyKeyBy, keyKeyType, {"init", true, "() => the first accumulator"}, {"fn", true, "(accumulator, record) => new accumulator"},
-			{"result", false, "accumulator => output record"}, {"accumulator", true, "the type of the accumulator"}, {"output", false, "the type of result's records"}},
+	{Kind: OpAggregate, Summary: "An accumulator per key, emitted on every record.", JS: true, Keyed: true, Inputs: 1, Output: OutAggregate,
+		Keys: []OpKey{keyInput, keyKeyBy, keyKeyType, {"init", true, "() => the accumulator of a new key"}, {"fn", true, "(acc, record) => the new accumulator"},
+			{"result", false, "acc => the record to emit (default: the accumulator)"}, {"accumulator", true, "the type of the accumulator"}, {"output", false, "the type of result's records (required with result)"}},
 		States: []InternalState{{StateAcc, "the accumulator per key", func(n *Node) (*schema.Type, Pos) { return n.Accumulator, n.Keys["accumulator"] }}}},
-	aggregation(OpSum, "the running sum of a field per key", FieldNumber),
-	aggregation(OpMin, "the running minimum of a field per key", FieldNumber),
-	aggregation(OpMax, "the running maximum of a field per key", FieldNumber),
-	aggregation(OpMinBy, "the record with the smallest field per key", FieldOrdered),
-	aggregation(OpMaxBy, "the record with the largest field per key", FieldOrdered),
-	{Kind: OpWindow, Summary: "keyed windows with a window function, a reduce or an aggregate", JS: true, Keyed: true, Windowed: true, Inputs: 1, Output: OutWindowBody,
+	aggregation(OpSum, "The running sum of a field per key.", FieldNumber),
+	aggregation(OpMin, "The running minimum of a field per key.", FieldNumber),
+	aggregation(OpMax, "The running maximum of a field per key.", FieldNumber),
+	aggregation(OpMinBy, "The record with the smallest field per key.", FieldOrdered),
+	aggregation(OpMaxBy, "The record with the largest field per key.", FieldOrdered),
+	{Kind: OpWindow, Summary: "Keyed windows with a window function, a reduce or an aggregate.", JS: true, Keyed: true, Windowed: true, Inputs: 1, Output: OutWindowBody,
 		Keys:   append([]OpKey{keyInput, keyKeyBy, keyKeyType, keyWindow, keyLateness, keyLateOutput}, keyWindowBody...),
 		States: []InternalState{stateContents, stateTimers}},
-	{Kind: OpWindowAll, Summary: "windows over the whole stream, at parallelism 1", JS: true, Windowed: true, OneSubtask: true, Inputs: 1, Output: OutWindowBody,
+	{Kind: OpWindowAll, Summary: "Windows over the whole stream, at parallelism 1.", JS: true, Windowed: true, OneSubtask: true, Inputs: 1, Output: OutWindowBody,
 		Keys:   append([]OpKey{keyInput, keyWindow, keyLateness, keyLateOutput}, keyWindowBody...),
 		States: []InternalState{stateContents, stateTimers}},
-	{Kind: OpWindowJoin, Summary: "pairs the records of two streams with equal keys in one window", JS: true, Keyed: true, Windowed: true, Inputs: 2, Output: OutDeclared,
-		Keys:   []OpKey{keyJoinInputs, keyJoinKeyBy, keyKeyType, keyWindow, keyLateness, {"fn", true, "(left, right) => output record, per pair"}, keyOutput},
+	{Kind: OpWindowJoin, Summary: "Pairs the records of two streams with equal keys in one window.", JS: true, Keyed: true, Windowed: true, Inputs: 2, Output: OutDeclared,
+		Keys:   []OpKey{keyJoinInputs, keyJoinKeyBy, keyKeyType, keyWindow, keyLateness, {"fn", true, "(l, r) => one output record, for every pair of a key and window"}, keyOutput},
 		States: joinStates},
-	{Kind: OpCoGroup, Summary: "both sides' records of a key and window, in one call", JS: true, Keyed: true, Windowed: true, Inputs: 2, Output: OutDeclared,
-		Keys:   []OpKey{keyJoinInputs, keyJoinKeyBy, keyKeyType, keyWindow, keyLateness, {"fn", true, "(key, lefts, rights) => outputs"}, keyOutput},
+	{Kind: OpCoGroup, Summary: "Both inputs' records of a key and window, in one call.", JS: true, Keyed: true, Windowed: true, Inputs: 2, Output: OutDeclared,
+		Keys:   []OpKey{keyJoinInputs, keyJoinKeyBy, keyKeyType, keyWindow, keyLateness, {"fn", true, "(key, ls, rs) => outputs, once per key and window with records on either side"}, keyOutput},
 		States: joinStates},
 })
 
