@@ -41,7 +41,8 @@ func TestCases(t *testing.T) {
 	}
 }
 
-// runCase checks the reports of one case; with -update it writes them into the case instead.
+// runCase checks the reports of one case; with -rewrite (or -update) it writes them into the
+// case instead.
 func runCase(t *testing.T, file string) {
 	ar, dir := caseFiles(t, file)
 	rep := Check(oldSide(t, ar, dir), load(t, filepath.Join(dir, "new.yaml")), caseOptions(ar))
@@ -58,11 +59,11 @@ func runCase(t *testing.T, file string) {
 			t.Fatal(err)
 		}
 		switch {
-		case testkit.Updating():
+		case testkit.Rewriting():
 			changed = changed || got.String() != want
 			ar.Set(out.name, got.Bytes())
 		case !ok:
-			t.Errorf("%s: no %s; run `go test ./compat -update` and review it", file, out.name)
+			t.Errorf("%s: no %s; run `go test ./compat -rewrite` and review it", file, out.name)
 		case got.String() != want:
 			t.Errorf("%s: %s differs\n--- got\n%s--- want\n%s", file, out.name, got.Bytes(), want)
 		}
