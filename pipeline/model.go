@@ -32,6 +32,9 @@ const (
 	RoleSink
 )
 
+// String is the role as messages name it: source, operator or sink.
+func (r Role) String() string { return roles[r].name }
+
 // Pipeline is a loaded and validated pipeline file.
 type Pipeline struct {
 	File string // absolute path of the pipeline file

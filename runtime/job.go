@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -543,8 +544,22 @@ func (j *Job) closeConnectors() error {
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
-// sourceError wraps a source's error with its uid.
-func sourceError(uid string, err error) error { return fmt.Errorf("source %q: %w", uid, err) }
+// sourceError wraps a source's error with its uid (see named).
+func sourceError(uid string, err error) error { return named(pipeline.RoleSource, uid, err) }
+
+// named prefixes err with the item it happened in (`sink "out": …`), unless its message
+// already starts by naming one: the innermost name is the item that failed. A source's Run
+// returns the errors of the operators and sinks chained behind it, and a connector names
+// itself, so an error is named once, by the item it belongs to.
+func named(role pipeline.Role, uid string, err error) error {
+	msg := err.Error()
+	for _, r := range []pipeline.Role{pipeline.RoleSource, pipeline.RoleOperator, pipeline.RoleSink} {
+		if strings.HasPrefix(msg, r.String()+` "`) {
+			return err
+		}
+	}
+	return fmt.Errorf("%s %q: %w", role, uid, err)
+}
 
 // msDuration converts milliseconds to a duration.
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }

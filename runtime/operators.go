@@ -6,6 +6,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/script"
 )
@@ -105,14 +106,14 @@ type sinkOp struct{ sink connectors.Sink }
 
 func (o *sinkOp) process(in *instance, _ int, e *element) error {
 	if err := o.sink.Write(e.value); err != nil {
-		return fmt.Errorf("sink %q: %w", in.node.UID, err)
+		return named(pipeline.RoleSink, in.node.UID, err)
 	}
 	return nil
 }
 
 func (o *sinkOp) finish(in *instance) error {
 	if err := o.sink.Flush(); err != nil {
-		return fmt.Errorf("sink %q: %w", in.node.UID, err)
+		return named(pipeline.RoleSink, in.node.UID, err)
 	}
 	return nil
 }

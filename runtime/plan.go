@@ -220,7 +220,7 @@ func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wak
 		in.op, err = j.newOperator(in, fn)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", n.UID, err)
+		return nil, named(n.Role, n.UID, err)
 	}
 	return in, nil
 }
