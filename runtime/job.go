@@ -100,8 +100,11 @@ type Job struct {
 
 	groups   []*group
 	subtasks []*subtask
-	sources  []*sourceTask
-	coord    *coordinator
+	// instances is every instance of the job, sources and the instances chained behind them
+	// included (they run in the source's goroutine, not in a subtask of subtasks).
+	instances []*instance
+	sources   []*sourceTask
+	coord     *coordinator
 
 	stdout      *connectors.SharedWriter
 	deadMu      sync.Mutex
@@ -399,16 +402,9 @@ func (j *Job) Status() Status {
 // instancesOf returns the instances of one uid.
 func (j *Job) instancesOf(uid string) []*instance {
 	var out []*instance
-	for _, s := range j.sources {
-		if s.inst.node.UID == uid {
-			out = append(out, s.inst)
-		}
-	}
-	for _, st := range j.subtasks {
-		for _, in := range st.instances {
-			if in.node.UID == uid {
-				out = append(out, in)
-			}
+	for _, in := range j.instances {
+		if in.node.UID == uid {
+			out = append(out, in)
 		}
 	}
 	return out
@@ -514,12 +510,10 @@ func (j *Job) SourcesStarted() time.Time {
 // closeConnectors closes sinks, sources' files and dead-letter files.
 func (j *Job) closeConnectors() error {
 	var first error
-	for _, st := range j.subtasks {
-		for _, in := range st.instances {
-			if in.sink != nil {
-				if err := in.sink.Close(); err != nil && first == nil {
-					first = err
-				}
+	for _, in := range j.instances {
+		if in.sink != nil {
+			if err := in.sink.Close(); err != nil && first == nil {
+				first = err
 			}
 		}
 	}

@@ -20,16 +20,14 @@ func (j *Job) notifyComplete(b *barrier) error {
 			}
 		}
 	}
-	for _, st := range j.subtasks {
-		for _, in := range st.instances {
-			l, ok := in.sink.(connectors.SnapshotListener)
-			if !ok {
-				continue
-			}
-			if p := b.parts[instanceKey{in.node.UID, in.subtask}]; p != nil {
-				if err := l.SnapshotComplete(p.offsets); err != nil {
-					return err
-				}
+	for _, in := range j.instances {
+		l, ok := in.sink.(connectors.SnapshotListener)
+		if !ok {
+			continue
+		}
+		if p := b.parts[instanceKey{in.node.UID, in.subtask}]; p != nil {
+			if err := l.SnapshotComplete(p.offsets); err != nil {
+				return err
 			}
 		}
 	}
@@ -44,11 +42,9 @@ func (j *Job) hasListeners() bool {
 			return true
 		}
 	}
-	for _, st := range j.subtasks {
-		for _, in := range st.instances {
-			if _, ok := in.sink.(connectors.SnapshotListener); ok {
-				return true
-			}
+	for _, in := range j.instances {
+		if _, ok := in.sink.(connectors.SnapshotListener); ok {
+			return true
 		}
 	}
 	return false
@@ -72,12 +68,10 @@ func (j *Job) finalCheckpoint() error {
 
 // discardSinks lets the sinks of a canceled job drop what they held back for a snapshot.
 func (j *Job) discardSinks() {
-	for _, st := range j.subtasks {
-		for _, in := range st.instances {
-			if d, ok := in.sink.(connectors.Discarder); ok {
-				if err := d.Discard(); err != nil {
-					j.log.Warn("cancel: "+err.Error(), "uid", in.node.UID)
-				}
+	for _, in := range j.instances {
+		if d, ok := in.sink.(connectors.Discarder); ok {
+			if err := d.Discard(); err != nil {
+				j.log.Warn("cancel: "+err.Error(), "uid", in.node.UID)
 			}
 		}
 	}

@@ -86,6 +86,7 @@ func (j *Job) plan() error {
 				}
 				in.blocked = &st.blocked
 				instances[instanceKey{n.UID, i}] = in
+				j.instances = append(j.instances, in)
 				st.instances = append(st.instances, in)
 				j.coord.total++
 			}

@@ -162,7 +162,7 @@ func (j *Job) reset() error {
 		return err
 	}
 	j.rs.attemptMu.Lock()
-	j.groups, j.subtasks, j.sources = nil, nil, nil
+	j.groups, j.subtasks, j.sources, j.instances = nil, nil, nil, nil
 	j.coord = newCoordinator(j)
 	j.done = make(chan struct{})
 	j.failOnce = sync.Once{}
