@@ -103,8 +103,11 @@ type Job struct {
 	// instances is every instance of the job, sources and the instances chained behind them
 	// included (they run in the source's goroutine, not in a subtask of subtasks).
 	instances []*instance
-	sources   []*sourceTask
-	coord     *coordinator
+	// cacheScale scales every state cache's size down while the heap is over the budget's
+	// expectation (watchHeap).
+	cacheScale atomic.Int64
+	sources    []*sourceTask
+	coord      *coordinator
 
 	stdout      *connectors.SharedWriter
 	deadMu      sync.Mutex
@@ -164,6 +167,7 @@ func New(cfg Config) (*Job, error) {
 		j.cfg.Memory = SplitMemory(j.p.Memory, j.p.StateBackend)
 	}
 	j.cacheBytes = j.cfg.Memory.Cache / int64(max(countCaches(j.p), 1))
+	j.cacheScale.Store(statebackend.ScaleOne)
 	if j.prog == nil {
 		prog, err := j.p.Compile()
 		if err != nil {
@@ -217,6 +221,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 	tickDone := make(chan struct{})
 	defer close(tickDone)
 	go j.tick.run(tickDone)
+	go j.watchHeap(tickDone)
 	for _, st := range j.subtasks {
 		start(st.run)
 	}

@@ -1,6 +1,11 @@
 package runtime
 
 import (
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -51,4 +56,48 @@ func countCaches(p *pipeline.Pipeline) int {
 		}
 	}
 	return n
+}
+
+// heapWatchEvery is how often the job compares its live heap with the memory it expects.
+const heapWatchEvery = 100 * time.Millisecond
+
+// watchHeap keeps the live heap within the budget while the job runs (until done closes).
+// The state caches size themselves from estimated entry sizes, which can be far off (a
+// decoded record costs what its map and strings cost, in size classes). So every
+// heapWatchEvery it looks at the heap live after the last collection: above 7/8 of the Go
+// soft limit, every state cache gives up an eighth of its entries (CacheOptions.Scale, down
+// to 1/64 of what its share allows); below 3/4, they grow back by a sixteenth. Without a
+// soft limit (none set), it does nothing.
+func (j *Job) watchHeap(done <-chan struct{}) {
+	limit := debug.SetMemoryLimit(-1) // -1 reads the limit
+	if limit <= 0 || limit == math.MaxInt64 {
+		return
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	tk := time.NewTicker(heapWatchEvery)
+	defer tk.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tk.C:
+		}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		j.cacheScale.Store(nextCacheScale(j.cacheScale.Load(), int64(sample[0].Value.Uint64()), limit))
+	}
+}
+
+// nextCacheScale is the caches' scale after one look at a live heap of live bytes under a
+// soft limit of limit bytes.
+func nextCacheScale(scale, live, limit int64) int64 {
+	switch {
+	case live > limit-limit/8:
+		return max(scale-scale/8, statebackend.ScaleOne/64)
+	case live < limit-limit/4:
+		return min(scale+max(scale/16, 1), statebackend.ScaleOne)
+	}
+	return scale
 }

@@ -42,6 +42,7 @@ func (j *Job) openState(uid string, d *pipeline.StateDesc) (*keyedState, error) 
 		MaxBytes: j.cacheBytes,
 		TTL:      d.TTL,
 		Now:      j.nowMs,
+		Scale:    &j.cacheScale,
 	})
 	return &keyedState{desc: d, table: t, cache: c}, nil
 }

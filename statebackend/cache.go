@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +23,14 @@ type CacheOptions struct {
 	TTL time.Duration
 	// Now returns the processing time in Unix milliseconds (default: the wall clock).
 	Now func() int64
+	// Scale, when set, scales the entry limit by Scale/ScaleOne: the job lowers it while its
+	// heap is over its share of the memory budget (the sizes the cache estimates are only
+	// estimates) and raises it back once the heap is below (nil: ScaleOne).
+	Scale *atomic.Int64
 }
+
+// ScaleOne is CacheOptions.Scale at which the cache holds all that MaxBytes allows.
+const ScaleOne = 1024
 
 // Cache is a write-back cache of decoded values in front of one table, owned by one subtask
 // (not safe for concurrent use). Reads hit the cache; writes mark entries dirty; Flush writes
@@ -54,6 +62,7 @@ type Cache struct {
 	batch   []Mutation    // reused by writeBack
 	buf     []byte        // reused by writeBack for keys and encoded values
 	victims []*cacheEntry // reused by evict
+	scale   int64         // the Scale the limit was computed with
 }
 
 // cacheEntry is the cached state of one key. A deleted entry records absence: dirty when the
@@ -84,9 +93,14 @@ func NewCache(t Table, c Codec, opts CacheOptions) *Cache {
 // Len returns the number of cached entries (present, absent or deleted).
 func (c *Cache) Len() int { return len(c.entries) }
 
-// resize recomputes the entry limit from the byte budget and the current size estimate.
+// resize recomputes the entry limit from the byte budget, the current size estimate and
+// the scale.
 func (c *Cache) resize() {
-	c.limit = int(max(c.opts.MaxBytes/c.size.cost(), 1))
+	c.scale = ScaleOne
+	if c.opts.Scale != nil {
+		c.scale = min(max(c.opts.Scale.Load(), 1), ScaleOne)
+	}
+	c.limit = int(max(c.opts.MaxBytes/c.size.cost()*c.scale/ScaleOne, 1))
 	if c.opts.Capacity > 0 {
 		c.limit = min(c.limit, c.opts.Capacity)
 	}
@@ -184,6 +198,9 @@ func (c *Cache) entry(kg uint16, key []byte) (*cacheEntry, error) {
 // insert adds a clean, empty entry for (kg, key), first evicting a batch of entries when the
 // cache is full.
 func (c *Cache) insert(kg uint16, key []byte) (*cacheEntry, error) {
+	if c.opts.Scale != nil && c.opts.Scale.Load() != c.scale {
+		c.resize()
+	}
 	if len(c.entries) >= c.limit {
 		if err := c.evict(); err != nil {
 			return nil, err
