@@ -2,7 +2,6 @@ package connectors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -53,19 +52,39 @@ func columnsOf(t *schema.Type) []pgColumn {
 	return cols
 }
 
-// value converts a canonical field value to what pgx writes into the column.
+// value converts a canonical field value to what the column's batch array holds: nil for
+// null, the JSON text of a jsonb column, else the value itself once its type is checked.
 func (c pgColumn) value(v any) (any, error) {
-	if v == nil || !c.json {
-		return v, nil
-	}
-	b, err := c.inner.AppendJSON(nil, v)
-	if err != nil {
-		return nil, err
-	}
-	if string(b) == "null" {
+	if v == nil {
 		return nil, nil
 	}
-	return json.RawMessage(b), nil
+	if c.json {
+		b, err := c.inner.AppendJSON(nil, v)
+		if err != nil {
+			return nil, err
+		}
+		if string(b) == "null" {
+			return nil, nil
+		}
+		return b, nil
+	}
+	var ok bool
+	switch c.inner.Kind {
+	case schema.Int:
+		_, ok = v.(int64)
+	case schema.Float:
+		_, ok = v.(float64)
+	case schema.String:
+		_, ok = v.(string)
+	case schema.Bool:
+		_, ok = v.(bool)
+	case schema.Bytes:
+		_, ok = v.([]byte)
+	}
+	if !ok {
+		return nil, fmt.Errorf("a %T is not a %s value", v, c.inner)
+	}
+	return v, nil
 }
 
 func columnNames(cols []pgColumn) []string {
@@ -102,22 +121,17 @@ func parseTableName(s string) (pgx.Identifier, error) {
 	return pgx.Identifier(parts), nil
 }
 
-// stageSQL creates the session's staging table: the sink's columns with the table's own
-// column types, emptied at every commit.
-func stageSQL(table pgx.Identifier, cols []pgColumn) string {
-	return fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
-		pgStage, identList(columnNames(cols)), table.Sanitize())
-}
-
-// upsertSQL moves the staged rows into the table: a row whose key exists is updated.
-func upsertSQL(table pgx.Identifier, cols []pgColumn, keys []int) string {
-	names := identList(columnNames(cols))
+// upsertSQL writes a batch given as one array parameter per column (each cast to the
+// table's type of that column): a row whose key exists is updated.
+func upsertSQL(table pgx.Identifier, cols []pgColumn, types []string, keys []int) string {
 	keyNames := make([]string, len(keys))
-	var set []string
 	for i, k := range keys {
 		keyNames[i] = cols[k].name
 	}
+	arrays := make([]string, len(cols))
+	var set []string
 	for i, c := range cols {
+		arrays[i] = fmt.Sprintf("$%d::%s[]", i+1, types[i])
 		if !slices.Contains(keys, i) {
 			q := pgx.Identifier{c.name}.Sanitize()
 			set = append(set, q+" = EXCLUDED."+q)
@@ -127,8 +141,8 @@ func upsertSQL(table pgx.Identifier, cols []pgColumn, keys []int) string {
 	if len(set) > 0 {
 		action = "DO UPDATE SET " + strings.Join(set, ", ")
 	}
-	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) %s",
-		table.Sanitize(), names, names, pgStage, identList(keyNames), action)
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s) ON CONFLICT (%s) %s",
+		table.Sanitize(), identList(columnNames(cols)), strings.Join(arrays, ", "), identList(keyNames), action)
 }
 
 // createSQL creates the table from the input type; the key columns form the primary key.
@@ -172,34 +186,35 @@ WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i
 GROUP BY i.indexrelid`
 
 // prepareTable creates the table when it is missing and create_table says so, then lists
-// every way it does not fit the input.
-func (s *postgresSink) prepareTable(ctx context.Context) ([]string, error) {
+// every way it does not fit the input. When it fits, types holds the table's type of each of
+// the sink's columns.
+func (s *postgresSink) prepareTable(ctx context.Context) (types, problems []string, err error) {
 	cols, err := s.tableColumns(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(cols) == 0 && s.create {
 		if err := s.createTable(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cols, err = s.tableColumns(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if len(cols) == 0 {
-		return []string{fmt.Sprintf("table %s does not exist: create it, or set create_table: true", s.table.Sanitize())}, nil
+		return nil, []string{fmt.Sprintf("table %s does not exist: create it, or set create_table: true", s.table.Sanitize())}, nil
 	}
-	problems := s.columnProblems(cols)
+	types, problems = s.columnProblems(cols)
 	if len(s.keys) > 0 {
 		p, err := s.keyProblem(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if p != "" {
 			problems = append(problems, p)
 		}
 	}
-	return problems, nil
+	return types, problems, nil
 }
 
 // tableColumns reads the table's columns.
@@ -236,15 +251,17 @@ func (s *postgresSink) createTable(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// columnProblems compares the table's columns with the input's fields.
-func (s *postgresSink) columnProblems(cols []tableColumn) []string {
-	var problems []string
+// columnProblems compares the table's columns with the input's fields, and returns the
+// table's type of each of the sink's columns.
+func (s *postgresSink) columnProblems(cols []tableColumn) (types, problems []string) {
+	types = make([]string, len(s.cols))
 	byName := map[string]tableColumn{}
 	for _, c := range cols {
 		byName[c.name] = c
 	}
-	for _, c := range s.cols {
+	for i, c := range s.cols {
 		tc, ok := byName[c.name]
+		types[i] = tc.typ
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("column %q is missing: field %q is %s (want a %s column)", c.name, c.name, c.t, c.sqlType))
@@ -259,7 +276,7 @@ func (s *postgresSink) columnProblems(cols []tableColumn) []string {
 			problems = append(problems, fmt.Sprintf("column %q is NOT NULL without a default, and the input has no field %q", tc.name, tc.name))
 		}
 	}
-	return problems
+	return types, problems
 }
 
 // keyProblem says what is wrong when no primary key or unique constraint covers exactly the

@@ -99,12 +99,10 @@ func TestPostgresSQL(t *testing.T) {
 			`CREATE TABLE IF NOT EXISTS "app"."rooms" ("room" bigint NOT NULL, "day" text NOT NULL, "state" jsonb NOT NULL, "note" text, "n" double precision NOT NULL, "raw" bytea NOT NULL, "tags" jsonb NOT NULL, PRIMARY KEY ("room", "day"))`},
 		{"create without key", createSQL(table, cols[:2], nil),
 			`CREATE TABLE IF NOT EXISTS "app"."rooms" ("room" bigint NOT NULL, "day" text NOT NULL)`},
-		{"upsert", upsertSQL(table, cols[:3], []int{0}),
-			`INSERT INTO "app"."rooms" ("room", "day", "state") SELECT "room", "day", "state" FROM pipectl_stage ON CONFLICT ("room") DO UPDATE SET "day" = EXCLUDED."day", "state" = EXCLUDED."state"`},
-		{"upsert of key columns only", upsertSQL(table, cols[:2], []int{0, 1}),
-			`INSERT INTO "app"."rooms" ("room", "day") SELECT "room", "day" FROM pipectl_stage ON CONFLICT ("room", "day") DO NOTHING`},
-		{"stage", stageSQL(table, cols[:2]),
-			`CREATE TEMP TABLE pipectl_stage ON COMMIT DELETE ROWS AS SELECT "room", "day" FROM "app"."rooms" WITH NO DATA`},
+		{"upsert", upsertSQL(table, cols[:3], []string{"numeric", "character varying", "jsonb"}, []int{0}),
+			`INSERT INTO "app"."rooms" ("room", "day", "state") SELECT * FROM unnest($1::numeric[], $2::character varying[], $3::jsonb[]) ON CONFLICT ("room") DO UPDATE SET "day" = EXCLUDED."day", "state" = EXCLUDED."state"`},
+		{"upsert of key columns only", upsertSQL(table, cols[:2], []string{"bigint", "text"}, []int{0, 1}),
+			`INSERT INTO "app"."rooms" ("room", "day") SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT ("room", "day") DO NOTHING`},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -164,6 +162,25 @@ func TestPostgresSink(t *testing.T) {
 			`3	busy	1.5	f	\x03	{"by": "sensor", "tags": ["a", "busy"]}	z	x`,
 		}
 		assertRows(t, dsn, `SELECT * FROM rooms ORDER BY room`, want)
+	})
+
+	t.Run("upsert into columns of the other accepted types", func(t *testing.T) {
+		dsn := c.CreateDB(t)
+		typ := mustType(t, "{room: int, name: string, level: float, info: any}")
+		pgtest.MustExec(t, dsn, `CREATE TABLE rooms (room numeric PRIMARY KEY, name varchar(10) NOT NULL, level numeric, info json)`)
+		s := newTestPostgresSink(t, dsn, typ, Options{"table": "rooms", "key": []string{"room"}})
+		for _, r := range []map[string]any{
+			{"room": int64(1), "name": "hall", "level": 1.25, "info": map[string]any{"a": int64(1)}},
+			{"room": int64(2), "name": "attic", "level": 2.5, "info": nil},
+		} {
+			if err := s.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		assertRows(t, dsn, `SELECT * FROM rooms ORDER BY room`, []string{"1\thall\t1.25\t{\"a\":1}", "2\tattic\t2.5\tNULL"})
 	})
 
 	t.Run("inserts without key", func(t *testing.T) {
