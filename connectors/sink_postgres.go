@@ -122,8 +122,14 @@ type postgresSink struct {
 	row      []any          // the record being converted
 	byKey    map[string]int // key bytes -> row index in cur (with key)
 	keyBuf   []byte
-	upsert   string // the INSERT … ON CONFLICT statement (with key), made once the table's types are known
+	upsert   string   // the INSERT … ON CONFLICT statement (with key)
+	prepared bool     // upsert is prepared in conn's session
+	params   [][]byte // the upsert's parameters, the batch's columns as binary arrays
+	formats  []int16  // all binary
 }
+
+// pgUpsert names the prepared upsert in the sink's session.
+const pgUpsert = "pipectl_upsert"
 
 func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 	if cfg.Type == nil || cfg.Type.Kind != schema.Record {
@@ -161,25 +167,22 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 	}
 	if len(s.keys) > 0 {
 		s.byKey = map[string]int{}
+		s.upsert = upsertSQL(table, s.cols, s.keys)
+		s.params = make([][]byte, len(s.cols))
+		s.formats = slices.Repeat([]int16{pgx.BinaryFormatCode}, len(s.cols))
 	}
-	types, err := s.open()
-	if err != nil {
+	if err := s.open(); err != nil {
 		s.disconnect()
 		return nil, err
-	}
-	if len(s.keys) > 0 {
-		s.upsert = upsertSQL(table, s.cols, types, s.keys)
 	}
 	return s, nil
 }
 
 // open connects and checks the table against the input type (creating it when asked): every
-// mismatch is reported at once, before anything is written. It returns the table's type of
-// each of the sink's columns.
-func (s *postgresSink) open() (types []string, err error) {
-	err = s.retrying("open", func(ctx context.Context) error {
-		var problems []string
-		types, problems, err = s.prepareTable(ctx)
+// mismatch is reported at once, before anything is written.
+func (s *postgresSink) open() error {
+	return s.retrying("open", func(ctx context.Context) error {
+		problems, err := s.prepareTable(ctx)
 		if err != nil {
 			return err
 		}
@@ -188,7 +191,6 @@ func (s *postgresSink) open() (types []string, err error) {
 		}
 		return nil
 	})
-	return types, err
 }
 
 // mismatchError lists every way the table does not fit the input.
@@ -280,11 +282,16 @@ func (s *postgresSink) wait() error {
 // parameter per column, or a COPY.
 func (s *postgresSink) writeBatch(ctx context.Context, b *pgBatch) error {
 	if s.upsert != "" {
-		args := make([]any, len(b.cols))
-		for i, a := range b.cols {
-			args[i] = a.param()
+		if !s.prepared {
+			if _, err := s.conn.PgConn().Prepare(ctx, pgUpsert, s.upsert, nil); err != nil {
+				return err
+			}
+			s.prepared = true
 		}
-		_, err := s.conn.Exec(ctx, s.upsert, args...)
+		for i, a := range b.cols {
+			s.params[i] = a.appendBinary(s.params[i][:0])
+		}
+		_, err := s.conn.PgConn().ExecPrepared(ctx, pgUpsert, s.params, s.formats, nil).Close()
 		return err
 	}
 	row := make([]any, len(b.cols))

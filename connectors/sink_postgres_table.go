@@ -121,9 +121,10 @@ func parseTableName(s string) (pgx.Identifier, error) {
 	return pgx.Identifier(parts), nil
 }
 
-// upsertSQL writes a batch given as one array parameter per column (each cast to the
-// table's type of that column): a row whose key exists is updated.
-func upsertSQL(table pgx.Identifier, cols []pgColumn, types []string, keys []int) string {
+// upsertSQL writes a batch given as one array parameter per column, in the type the sink
+// sends (the INSERT converts it to the column's type, e.g. bigint to numeric): a row whose
+// key exists is updated.
+func upsertSQL(table pgx.Identifier, cols []pgColumn, keys []int) string {
 	keyNames := make([]string, len(keys))
 	for i, k := range keys {
 		keyNames[i] = cols[k].name
@@ -131,7 +132,7 @@ func upsertSQL(table pgx.Identifier, cols []pgColumn, types []string, keys []int
 	arrays := make([]string, len(cols))
 	var set []string
 	for i, c := range cols {
-		arrays[i] = fmt.Sprintf("$%d::%s[]", i+1, types[i])
+		arrays[i] = fmt.Sprintf("$%d::%s[]", i+1, c.sqlType)
 		if !slices.Contains(keys, i) {
 			q := pgx.Identifier{c.name}.Sanitize()
 			set = append(set, q+" = EXCLUDED."+q)
@@ -186,35 +187,34 @@ WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i
 GROUP BY i.indexrelid`
 
 // prepareTable creates the table when it is missing and create_table says so, then lists
-// every way it does not fit the input. When it fits, types holds the table's type of each of
-// the sink's columns.
-func (s *postgresSink) prepareTable(ctx context.Context) (types, problems []string, err error) {
+// every way it does not fit the input.
+func (s *postgresSink) prepareTable(ctx context.Context) ([]string, error) {
 	cols, err := s.tableColumns(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(cols) == 0 && s.create {
 		if err := s.createTable(ctx); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if cols, err = s.tableColumns(ctx); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if len(cols) == 0 {
-		return nil, []string{fmt.Sprintf("table %s does not exist: create it, or set create_table: true", s.table.Sanitize())}, nil
+		return []string{fmt.Sprintf("table %s does not exist: create it, or set create_table: true", s.table.Sanitize())}, nil
 	}
-	types, problems = s.columnProblems(cols)
+	problems := s.columnProblems(cols)
 	if len(s.keys) > 0 {
 		p, err := s.keyProblem(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if p != "" {
 			problems = append(problems, p)
 		}
 	}
-	return types, problems, nil
+	return problems, nil
 }
 
 // tableColumns reads the table's columns.
@@ -251,17 +251,15 @@ func (s *postgresSink) createTable(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// columnProblems compares the table's columns with the input's fields, and returns the
-// table's type of each of the sink's columns.
-func (s *postgresSink) columnProblems(cols []tableColumn) (types, problems []string) {
-	types = make([]string, len(s.cols))
+// columnProblems compares the table's columns with the input's fields.
+func (s *postgresSink) columnProblems(cols []tableColumn) []string {
+	var problems []string
 	byName := map[string]tableColumn{}
 	for _, c := range cols {
 		byName[c.name] = c
 	}
-	for i, c := range s.cols {
+	for _, c := range s.cols {
 		tc, ok := byName[c.name]
-		types[i] = tc.typ
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("column %q is missing: field %q is %s (want a %s column)", c.name, c.name, c.t, c.sqlType))
@@ -276,7 +274,7 @@ func (s *postgresSink) columnProblems(cols []tableColumn) (types, problems []str
 			problems = append(problems, fmt.Sprintf("column %q is NOT NULL without a default, and the input has no field %q", tc.name, tc.name))
 		}
 	}
-	return types, problems
+	return problems
 }
 
 // keyProblem says what is wrong when no primary key or unique constraint covers exactly the
