@@ -41,8 +41,8 @@ func roomStates(n int) []map[string]any {
 
 // BenchmarkPostgresSink writes b.N room states through the sink into a real server (one
 // throwaway cluster, a database per sub-benchmark) and reports rows/s: "upsert" with key
-// (one INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE per batch of 1000) and "insert"
-// without (a COPY per batch); "copy" is the baseline, a plain pgx CopyFrom of the same rows
+// (one INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE per batch of 1000, and the same
+// in batches of 10,000) and "insert" without (a COPY per batch); "copy" is the baseline, a plain pgx CopyFrom of the same rows
 // into a table without index in batches of 1000, without the sink. Each also reports the CPU
 // time per row of the server's backend and of the benchmark's process, steadier than rows/s
 // on a loaded machine.
@@ -83,6 +83,7 @@ func BenchmarkPostgresSink(b *testing.B) {
 		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "rows/s")
 	}
 	b.Run("upsert", func(b *testing.B) { run(b, Options{"key": []string{"room"}}) })
+	b.Run("upsert-batch-10000", func(b *testing.B) { run(b, Options{"key": []string{"room"}, "batch_size": int64(10_000)}) })
 	b.Run("insert", func(b *testing.B) { run(b, Options{}) })
 	b.Run("copy", func(b *testing.B) {
 		dsn := c.CreateDB(b)
