@@ -88,8 +88,9 @@ type kafkaSink struct {
 	cl    *kgo.Client
 	errs  kafkaErrors
 
-	errMu sync.Mutex // guards err apart from mu: produce callbacks run while mu is held (Flush)
-	err   error      // the first failed produce
+	errMu   sync.Mutex               // guards err apart from mu: produce callbacks run while mu is held (Flush)
+	err     error                    // the first failed produce
+	promise func(*kgo.Record, error) // s.produced
 
 	mu    sync.Mutex
 	open  bool  // exactly_once: a transaction is open
@@ -107,6 +108,7 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 	}
 	s := &kafkaSink{cfg: cfg, topic: cfg.Options.String("topic", ""), t: cfg.Type,
 		exact: cfg.Options.String("delivery", "at_least_once") == "exactly_once", snapN: -1}
+	s.promise = s.produced
 	if s.topic == "" {
 		return nil, errors.New("no topic")
 	}
@@ -208,15 +210,19 @@ func (s *kafkaSink) Write(rec any) error {
 
 // produce sends r; a failure is kept for the next Write or Committed.
 func (s *kafkaSink) produce(r *kgo.Record) {
-	s.cl.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
-		if err != nil {
-			s.errMu.Lock()
-			if s.err == nil {
-				s.err = Retryable(fmt.Errorf("sink %q: produce to %s: %w", s.cfg.UID, s.topic, err))
-			}
-			s.errMu.Unlock()
+	s.cl.Produce(context.Background(), r, s.promise)
+}
+
+// produced is the promise of every produced record (made once: a method value per record
+// would be an allocation per record).
+func (s *kafkaSink) produced(_ *kgo.Record, err error) {
+	if err != nil {
+		s.errMu.Lock()
+		if s.err == nil {
+			s.err = Retryable(fmt.Errorf("sink %q: produce to %s: %w", s.cfg.UID, s.topic, err))
 		}
-	})
+		s.errMu.Unlock()
+	}
 }
 
 // failure is the first failed produce (nil: none).

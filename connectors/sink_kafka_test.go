@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/pipectl/pipectl/internal/testkit"
 )
 
 // newTestKafkaSink makes subtask i of a kafka sink of {id: int} records into the topic "out";
@@ -215,5 +220,110 @@ func TestKafkaSinkProduceFailure(t *testing.T) {
 	}
 	if err := s.Write(map[string]any{"id": int64(2)}); err == nil || !IsRetryable(err) {
 		t.Errorf("Write after a failure: %v, want the retryable produce failure", err)
+	}
+}
+
+// restartableBroker is an in-process broker that keeps its data (records, producer ids, open
+// transactions) in a directory, so that it can be stopped and started again on the same port
+// with the same content: a broker restart.
+type restartableBroker struct {
+	t      *testing.T
+	dir    string
+	port   int
+	topics map[string]int32
+	c      *kfake.Cluster
+}
+
+// startRestartableBroker starts a broker on a free port with topics (name -> partitions); it
+// is closed when the test ends.
+func startRestartableBroker(t *testing.T, topics map[string]int32) *restartableBroker {
+	t.Helper()
+	b := &restartableBroker{t: t, dir: t.TempDir(), topics: topics}
+	b.start()
+	_, port, _ := strings.Cut(b.c.ListenAddrs()[0], ":")
+	b.port, _ = strconv.Atoi(port)
+	t.Cleanup(func() { b.c.Close() })
+	return b
+}
+
+// start starts the broker (again, on the same port, once it has one).
+func (b *restartableBroker) start() {
+	b.t.Helper()
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.DataDir(b.dir)}
+	for name, n := range b.topics {
+		opts = append(opts, kfake.SeedTopics(n, name))
+	}
+	if b.port != 0 {
+		opts = append(opts, kfake.Ports(b.port))
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		b.t.Fatalf("start the broker on port %d: %v", b.port, err)
+	}
+	b.c = c
+}
+
+func (b *restartableBroker) addr() string { return fmt.Sprintf("127.0.0.1:%d", b.port) }
+
+// TestKafkaSinkBrokerRestart stops the broker, writes records and takes a snapshot while it
+// is down: the sink retries (counting the errors) instead of failing, and once the broker is
+// back on the same port with the same data the snapshot completes and the records arrive,
+// exactly once after their transaction commits, or at least once.
+func TestKafkaSinkBrokerRestart(t *testing.T) {
+	for _, delivery := range []string{"at_least_once", "exactly_once"} {
+		t.Run(delivery, func(t *testing.T) {
+			b := startRestartableBroker(t, map[string]int32{"out": 2})
+			s := newTestKafkaSink(t, b.addr(), delivery, 0)
+			defer s.Close()
+			snapshot := func() {
+				t.Helper()
+				o, err := s.Committed()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.SnapshotComplete(o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeIDs(t, s, 1, 2)
+			snapshot()
+			b.c.Close()
+			writeIDs(t, s, 3, 4)
+			type result struct {
+				o   Offsets
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				o, err := s.Committed()
+				done <- result{o, err}
+			}()
+			testkit.Eventually(t, 20*time.Second, "the sink to count a broker error", func() bool { return s.Errors() > 0 })
+			select {
+			case r := <-done:
+				t.Fatalf("the snapshot ended while the broker was down: %v, %v", r.o, r.err)
+			default:
+			}
+			b.start()
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(60 * time.Second):
+				t.Fatal("the snapshot did not complete after the broker came back")
+			}
+			if r.err != nil {
+				t.Fatalf("the snapshot across the restart: %v", r.err)
+			}
+			if err := s.SnapshotComplete(r.o); err != nil {
+				t.Fatal(err)
+			}
+			got := readCommittedValues(t, b.addr(), "out")
+			if delivery == "at_least_once" {
+				got = slices.Compact(sortedStrings(got))
+			}
+			if want := []string{`{"id":1}`, `{"id":2}`, `{"id":3}`, `{"id":4}`}; !reflect.DeepEqual(sortedStrings(got), want) {
+				t.Errorf("the topic holds %q, want %q", got, want)
+			}
+		})
 	}
 }

@@ -95,33 +95,42 @@ func fieldOf(t *schema.Type, name string) *schema.Field {
 	return nil
 }
 
-// postgresSink writes records into one table in batches, each batch in one transaction:
-// with key, COPY into a session-local staging table and one INSERT … SELECT … ON CONFLICT
-// DO UPDATE; without key, COPY straight into the table.
+// postgresSink writes records into one table in batches, each batch one statement (so one
+// transaction): with key, one INSERT … SELECT FROM unnest($1::type[], …) ON CONFLICT DO UPDATE
+// whose parameters are the batch's columns; without key, a binary COPY straight into the table.
+// A full batch is written by a goroutine while Write fills the next one; the next is sent only
+// once that one is committed, so batches commit in order, one at a time, on one connection.
 type postgresSink struct {
 	cfg     *pgx.ConnConfig
 	secrets []string // the password, as it may appear in messages
 	where   string   // "host H, database D, table T": the context of every error
 	table   pgx.Identifier
 	cols    []pgColumn
-	keys    []int // the key columns' indexes in cols
+	names   []string // the columns' names
+	keys    []int    // the key columns' indexes in cols
 	batch   int
 	retry   time.Duration
 	create  bool
 
 	logf   func(format string, args ...any)
-	conn   *pgx.Conn
-	staged bool  // the staging table exists in conn's session
-	failed error // a write that failed for good: the buffered rows are not written again
+	conn   *pgx.Conn // used by the batch in flight's goroutine while there is one
+	failed error     // a write that failed for good: nothing is written after it
 
-	rows   [][]any
-	byKey  map[string]int // key bytes -> index in rows
-	keyBuf []byte
-	upsert string // the INSERT … ON CONFLICT statement (with key)
+	cur      *pgBatch       // the batch Write fills
+	spare    *pgBatch       // the batch in flight, or an empty one
+	inFlight bool           // a goroutine is writing spare
+	done     chan error     // its result
+	row      []any          // the record being converted
+	byKey    map[string]int // key bytes -> row index in cur (with key)
+	keyBuf   []byte
+	upsert   string   // the INSERT … ON CONFLICT statement (with key)
+	prepared bool     // upsert is prepared in conn's session
+	params   [][]byte // the upsert's parameters, the batch's columns as binary arrays
+	formats  []int16  // all binary
 }
 
-// pgStage is the session-local staging table of an upserting sink.
-const pgStage = "pipectl_stage"
+// pgUpsert names the prepared upsert in the sink's session.
+const pgUpsert = "pipectl_upsert"
 
 func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 	if cfg.Type == nil || cfg.Type.Kind != schema.Record {
@@ -146,6 +155,9 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 	if s.logf == nil {
 		s.logf = func(string, ...any) {}
 	}
+	s.names = columnNames(s.cols)
+	s.cur, s.spare, s.done = newPgBatch(s.cols), newPgBatch(s.cols), make(chan error, 1)
+	s.row = make([]any, len(s.cols))
 	s.where = fmt.Sprintf("host %s, database %q, table %s", hostOf(pc), pc.Database, table.Sanitize())
 	for _, k := range o.Strings("key") {
 		i := slices.IndexFunc(s.cols, func(c pgColumn) bool { return c.name == k })
@@ -157,6 +169,8 @@ func newPostgresSink(cfg SinkConfig) (*postgresSink, error) {
 	if len(s.keys) > 0 {
 		s.byKey = map[string]int{}
 		s.upsert = upsertSQL(table, s.cols, s.keys)
+		s.params = make([][]byte, len(s.cols))
+		s.formats = slices.Repeat([]int16{pgx.BinaryFormatCode}, len(s.cols))
 	}
 	if err := s.open(); err != nil {
 		s.disconnect()
@@ -200,17 +214,16 @@ func (s *postgresSink) Write(rec any) error {
 	if !ok {
 		return fmt.Errorf("postgres sink: record expected, got %T", rec)
 	}
-	row := make([]any, len(s.cols))
 	for i, c := range s.cols {
 		v, err := c.value(m[c.name])
 		if err != nil {
 			return fmt.Errorf("field %q: %w", c.name, err)
 		}
-		row[i] = v
+		s.row[i] = v
 	}
-	if s.byKey == nil {
-		s.rows = append(s.rows, row)
-	} else {
+	b := s.cur
+	at := b.n
+	if s.byKey != nil {
 		kb := s.keyBuf[:0]
 		for _, k := range s.keys {
 			var err error
@@ -220,65 +233,86 @@ func (s *postgresSink) Write(rec any) error {
 		}
 		s.keyBuf = kb
 		if i, ok := s.byKey[string(kb)]; ok {
-			s.rows[i] = row // the last record per key wins
+			at = i // the last record per key wins
 		} else {
-			s.byKey[string(kb)] = len(s.rows)
-			s.rows = append(s.rows, row)
+			s.byKey[string(kb)] = b.n
 		}
 	}
-	if len(s.rows) >= s.batch {
-		return s.Flush()
+	b.put(at, s.row)
+	if b.n >= s.batch {
+		return s.send()
 	}
 	return nil
 }
 
-// Flush writes and commits the buffered rows as one transaction, retrying a lost connection
-// until retry_timeout.
-func (s *postgresSink) Flush() error {
-	if s.failed != nil {
+// Flush hands the buffered rows to a goroutine that writes and commits them in one
+// statement (retrying a lost connection until retry_timeout), once the batch before them is
+// committed. The error of an earlier batch is returned here or by a later call.
+func (s *postgresSink) Flush() error { return s.send() }
+
+// send starts writing the current batch once the one in flight is committed.
+func (s *postgresSink) send() error {
+	if err := s.wait(); err != nil || s.cur.n == 0 {
+		return err
+	}
+	b := s.cur
+	s.cur, s.spare, s.inFlight = s.spare, b, true
+	clear(s.byKey)
+	go func() {
+		s.done <- s.retrying("write", func(ctx context.Context) error { return s.writeBatch(ctx, b) })
+	}()
+	return nil
+}
+
+// wait waits until the batch in flight, if any, is committed. A batch that failed for good
+// fails the sink: the rows after it are not written.
+func (s *postgresSink) wait() error {
+	if s.failed != nil || !s.inFlight {
 		return s.failed
 	}
-	if len(s.rows) == 0 {
-		return nil
-	}
-	if err := s.retrying("write", s.writeBatch); err != nil {
+	s.inFlight = false
+	if err := <-s.done; err != nil {
 		s.failed = err
 		return err
 	}
-	clear(s.rows)
-	s.rows = s.rows[:0]
-	clear(s.byKey)
+	s.spare.reset()
 	return nil
 }
 
-// writeBatch writes the buffered rows in one transaction.
-func (s *postgresSink) writeBatch(ctx context.Context) error {
-	if s.byKey != nil && !s.staged {
-		if _, err := s.conn.Exec(ctx, stageSQL(s.table, s.cols)); err != nil {
-			return err
+// writeBatch writes a batch in one statement, which commits it: the upsert with one array
+// parameter per column, or a COPY.
+func (s *postgresSink) writeBatch(ctx context.Context, b *pgBatch) error {
+	if s.upsert != "" {
+		if !s.prepared {
+			if _, err := s.conn.PgConn().Prepare(ctx, pgUpsert, s.upsert, nil); err != nil {
+				return err
+			}
+			s.prepared = true
 		}
-		s.staged = true
-	}
-	tx, err := s.conn.Begin(ctx)
-	if err != nil {
+		for i, a := range b.cols {
+			s.params[i] = a.appendBinary(s.params[i][:0])
+		}
+		_, err := s.conn.PgConn().ExecPrepared(ctx, pgUpsert, s.params, s.formats, nil).Close()
 		return err
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
-	names := columnNames(s.cols)
-	if s.byKey == nil {
-		_, err = tx.CopyFrom(ctx, s.table, names, pgx.CopyFromRows(s.rows))
-	} else if _, err = tx.CopyFrom(ctx, pgx.Identifier{pgStage}, names, pgx.CopyFromRows(s.rows)); err == nil {
-		_, err = tx.Exec(ctx, s.upsert)
-	}
-	if err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	row := make([]any, len(b.cols))
+	_, err := s.conn.CopyFrom(ctx, s.table, s.names, pgx.CopyFromSlice(b.n, func(r int) ([]any, error) {
+		for i, a := range b.cols {
+			row[i] = a.at(r)
+		}
+		return row, nil
+	}))
+	return err
 }
 
-// Committed writes and commits the buffered rows: a snapshot completes only after them. The
-// sink stores nothing in snapshots.
-func (s *postgresSink) Committed() (Offsets, error) { return nil, s.Flush() }
+// Committed writes and commits the buffered rows and waits until every batch is committed: a
+// snapshot completes only after them. The sink stores nothing in snapshots.
+func (s *postgresSink) Committed() (Offsets, error) {
+	if err := s.send(); err != nil {
+		return nil, err
+	}
+	return nil, s.wait()
+}
 
 // Restore does nothing: the table keeps its rows, and the replayed records after the restored
 // snapshot upsert the same rows again (without key they are inserted again: at least once).
@@ -286,7 +320,7 @@ func (s *postgresSink) Restore(Offsets) error { return nil }
 
 // Close writes the buffered rows and closes the connection.
 func (s *postgresSink) Close() error {
-	err := s.Flush()
+	_, err := s.Committed()
 	s.disconnect()
 	return err
 }

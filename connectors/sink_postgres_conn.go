@@ -63,7 +63,7 @@ func (s *postgresSink) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.conn, s.staged = conn, false
+	s.conn, s.prepared = conn, false
 	return nil
 }
 
@@ -75,7 +75,7 @@ func (s *postgresSink) disconnect() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.conn.Close(ctx)
-	s.conn, s.staged = nil, false
+	s.conn, s.prepared = nil, false
 }
 
 // transient reports whether err is a lost or refused connection, a timeout, or a server error

@@ -2,7 +2,6 @@ package connectors
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -54,19 +53,39 @@ func columnsOf(t *schema.Type) []pgColumn {
 	return cols
 }
 
-// value converts a canonical field value to what pgx writes into the column.
+// value converts a canonical field value to what the column's batch array holds: nil for
+// null, the JSON text of a jsonb column, else the value itself once its type is checked.
 func (c pgColumn) value(v any) (any, error) {
-	if v == nil || !c.json {
-		return v, nil
-	}
-	b, err := c.inner.AppendJSON(nil, v)
-	if err != nil {
-		return nil, err
-	}
-	if string(b) == "null" {
+	if v == nil {
 		return nil, nil
 	}
-	return json.RawMessage(b), nil
+	if c.json {
+		b, err := c.inner.AppendJSON(nil, v)
+		if err != nil {
+			return nil, err
+		}
+		if string(b) == "null" {
+			return nil, nil
+		}
+		return b, nil
+	}
+	var ok bool
+	switch c.inner.Kind {
+	case schema.Int:
+		_, ok = v.(int64)
+	case schema.Float:
+		_, ok = v.(float64)
+	case schema.String:
+		_, ok = v.(string)
+	case schema.Bool:
+		_, ok = v.(bool)
+	case schema.Bytes:
+		_, ok = v.([]byte)
+	}
+	if !ok {
+		return nil, fmt.Errorf("a %T is not a %s value", v, c.inner)
+	}
+	return v, nil
 }
 
 func columnNames(cols []pgColumn) []string {
@@ -103,22 +122,18 @@ func parseTableName(s string) (pgx.Identifier, error) {
 	return pgx.Identifier(parts), nil
 }
 
-// stageSQL creates the session's staging table: the sink's columns with the table's own
-// column types, emptied at every commit.
-func stageSQL(table pgx.Identifier, cols []pgColumn) string {
-	return fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DELETE ROWS AS SELECT %s FROM %s WITH NO DATA",
-		pgStage, identList(columnNames(cols)), table.Sanitize())
-}
-
-// upsertSQL moves the staged rows into the table: a row whose key exists is updated.
+// upsertSQL writes a batch given as one array parameter per column, in the type the sink
+// sends (the INSERT converts it to the column's type, e.g. bigint to numeric): a row whose
+// key exists is updated.
 func upsertSQL(table pgx.Identifier, cols []pgColumn, keys []int) string {
-	names := identList(columnNames(cols))
 	keyNames := make([]string, len(keys))
-	var set []string
 	for i, k := range keys {
 		keyNames[i] = cols[k].name
 	}
+	arrays := make([]string, len(cols))
+	var set []string
 	for i, c := range cols {
+		arrays[i] = fmt.Sprintf("$%d::%s[]", i+1, c.sqlType)
 		if !slices.Contains(keys, i) {
 			q := pgx.Identifier{c.name}.Sanitize()
 			set = append(set, q+" = EXCLUDED."+q)
@@ -128,8 +143,8 @@ func upsertSQL(table pgx.Identifier, cols []pgColumn, keys []int) string {
 	if len(set) > 0 {
 		action = "DO UPDATE SET " + strings.Join(set, ", ")
 	}
-	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT (%s) %s",
-		table.Sanitize(), names, names, pgStage, identList(keyNames), action)
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT * FROM unnest(%s) ON CONFLICT (%s) %s",
+		table.Sanitize(), identList(columnNames(cols)), strings.Join(arrays, ", "), identList(keyNames), action)
 }
 
 // createSQL creates the table from the input type; the key columns form the primary key.

@@ -1,6 +1,8 @@
 package connectors
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/pipectl/pipectl/internal/pgtest"
 	"github.com/pipectl/pipectl/schema"
@@ -101,11 +104,9 @@ func TestPostgresSQL(t *testing.T) {
 		{"create without key", createSQL(table, cols[:2], nil),
 			`CREATE TABLE IF NOT EXISTS "app"."rooms" ("room" bigint NOT NULL, "day" text NOT NULL)`},
 		{"upsert", upsertSQL(table, cols[:3], []int{0}),
-			`INSERT INTO "app"."rooms" ("room", "day", "state") SELECT "room", "day", "state" FROM pipectl_stage ON CONFLICT ("room") DO UPDATE SET "day" = EXCLUDED."day", "state" = EXCLUDED."state"`},
+			`INSERT INTO "app"."rooms" ("room", "day", "state") SELECT * FROM unnest($1::bigint[], $2::text[], $3::jsonb[]) ON CONFLICT ("room") DO UPDATE SET "day" = EXCLUDED."day", "state" = EXCLUDED."state"`},
 		{"upsert of key columns only", upsertSQL(table, cols[:2], []int{0, 1}),
-			`INSERT INTO "app"."rooms" ("room", "day") SELECT "room", "day" FROM pipectl_stage ON CONFLICT ("room", "day") DO NOTHING`},
-		{"stage", stageSQL(table, cols[:2]),
-			`CREATE TEMP TABLE pipectl_stage ON COMMIT DELETE ROWS AS SELECT "room", "day" FROM "app"."rooms" WITH NO DATA`},
+			`INSERT INTO "app"."rooms" ("room", "day") SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT ("room", "day") DO NOTHING`},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -165,6 +166,25 @@ func TestPostgresSink(t *testing.T) {
 			`3	busy	1.5	f	\x03	{"by": "sensor", "tags": ["a", "busy"]}	z	x`,
 		}
 		assertRows(t, dsn, `SELECT * FROM rooms ORDER BY room`, want)
+	})
+
+	t.Run("upsert into columns of the other accepted types", func(t *testing.T) {
+		dsn := c.CreateDB(t)
+		typ := mustType(t, "{room: int, name: string, level: float, info: any}")
+		pgtest.MustExec(t, dsn, `CREATE TABLE rooms (room numeric PRIMARY KEY, name varchar(10) NOT NULL, level numeric, info json)`)
+		s := newTestPostgresSink(t, dsn, typ, Options{"table": "rooms", "key": []string{"room"}})
+		for _, r := range []map[string]any{
+			{"room": int64(1), "name": "hall", "level": 1.25, "info": map[string]any{"a": int64(1)}},
+			{"room": int64(2), "name": "attic", "level": 2.5, "info": nil},
+		} {
+			if err := s.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		assertRows(t, dsn, `SELECT * FROM rooms ORDER BY room`, []string{"1\thall\t1.25\t{\"a\": 1}", "2\tattic\t2.5\tNULL"})
 	})
 
 	t.Run("inserts without key", func(t *testing.T) {
@@ -384,4 +404,60 @@ func closedPort(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return port
+}
+
+// TestPgArrayBinary checks the binary form of a batch column: one dimension, the null flag,
+// the element type, the length and lower bound 1, then each element's length (-1: null) and
+// bytes.
+func TestPgArrayBinary(t *testing.T) {
+	header := func(null bool, oid uint32, n int) []byte {
+		b := binary.BigEndian.AppendUint32(nil, 1)
+		b = binary.BigEndian.AppendUint32(b, map[bool]uint32{false: 0, true: 1}[null])
+		b = binary.BigEndian.AppendUint32(b, oid)
+		b = binary.BigEndian.AppendUint32(b, uint32(n))
+		return binary.BigEndian.AppendUint32(b, 1)
+	}
+	elem := func(b []byte, data ...byte) []byte {
+		return append(binary.BigEndian.AppendUint32(b, uint32(len(data))), data...)
+	}
+	null := func(b []byte) []byte { return binary.BigEndian.AppendUint32(b, 0xFFFFFFFF) }
+	tests := []struct {
+		typ  string
+		vals []any
+		want []byte
+	}{
+		{"int?", []any{int64(258), nil}, null(elem(header(true, pgtype.Int8OID, 2), 0, 0, 0, 0, 0, 0, 1, 2))},
+		{"float", []any{1.0}, elem(header(false, pgtype.Float8OID, 1), 0x3f, 0xf0, 0, 0, 0, 0, 0, 0)},
+		{"bool", []any{true, false}, elem(elem(header(false, pgtype.BoolOID, 2), 1), 0)},
+		{"string?", []any{"hé", nil, ""}, elem(null(elem(header(true, pgtype.TextOID, 3), 'h', 0xc3, 0xa9)))},
+		{"bytes", []any{[]byte{7}}, elem(header(false, pgtype.ByteaOID, 1), 7)},
+		{"{a: int}?", []any{map[string]any{"a": int64(1)}, nil}, null(elem(header(true, pgtype.JSONBOID, 2), append([]byte{1}, `{"a":1}`...)...))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			col := columnsOf(mustType(t, "{f: "+tt.typ+"}"))[0]
+			a := col.newArray()
+			for _, v := range tt.vals {
+				cv, err := col.value(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.add(cv)
+			}
+			if got := a.appendBinary(nil); !bytes.Equal(got, tt.want) {
+				t.Errorf("binary form\n got % x\nwant % x", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPgColumnValueType checks that a value whose Go type does not fit its field is an error,
+// not a panic or a wrong row.
+func TestPgColumnValueType(t *testing.T) {
+	cols := columnsOf(mustType(t, "{i: int, f: float, s: string, b: bool, raw: bytes}"))
+	for i, v := range []any{1.5, int64(1), []byte("x"), "true", "x"} {
+		if _, err := cols[i].value(v); err == nil || !strings.Contains(err.Error(), "is not a") {
+			t.Errorf("column %s, value %#v: err = %v, want a type error", cols[i].name, v, err)
+		}
+	}
 }

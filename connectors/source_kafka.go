@@ -181,6 +181,7 @@ type kafkaSource struct {
 
 // kPart is the reading state of one partition.
 type kPart struct {
+	name string // "<topic>/<partition>": its offsets key and its split's name
 	next int64
 	stop int64 // bounded: the offset where the partition is done; -1 unbounded
 }
@@ -237,8 +238,8 @@ func (s *kafkaSource) Offsets() Offsets {
 		return maps.Clone(s.restored)
 	}
 	o := make(Offsets, len(s.parts))
-	for tp, p := range s.parts {
-		o[tp.String()] = p.next
+	for _, p := range s.parts {
+		o[p.name] = p.next
 	}
 	return o
 }
@@ -443,9 +444,9 @@ func (s *kafkaSource) begin(adm *kadm.Client, mine []topicPartition, restored bo
 			if lo.Err != nil || hi.Err != nil {
 				return fmt.Errorf("partition %s: %w", tp, errors.Join(lo.Err, hi.Err))
 			}
-			p := &kPart{stop: -1}
+			p := &kPart{name: tp.String(), stop: -1}
 			s.mu.Lock()
-			stored, ok := s.restored[tp.String()]
+			stored, ok := s.restored[p.name]
 			s.mu.Unlock()
 			switch {
 			case ok:
@@ -658,7 +659,7 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 					return n, fmt.Errorf("topic %s partition %d offset %d: %w", tp.topic, tp.partition, r.Offset, err)
 				}
 			} else {
-				if err := emitFrom(ctx, rec, tp, r); err != nil {
+				if err := emitFrom(ctx, rec, p.name, r); err != nil {
 					return n, err
 				}
 				n++
@@ -669,11 +670,11 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 	return n, nil
 }
 
-// emitFrom emits a record of partition tp with its Kafka timestamp, through SplitContext
-// when the runtime offers it (per-partition watermarks).
-func emitFrom(ctx SourceContext, rec any, tp topicPartition, r *kgo.Record) error {
+// emitFrom emits a record of the partition named split with its Kafka timestamp, through
+// SplitContext when the runtime offers it (per-partition watermarks).
+func emitFrom(ctx SourceContext, rec any, split string, r *kgo.Record) error {
 	if sc, ok := ctx.(SplitContext); ok {
-		return sc.EmitFrom(rec, tp.String(), r.Timestamp.UnixMilli())
+		return sc.EmitFrom(rec, split, r.Timestamp.UnixMilli())
 	}
 	return ctx.Emit(rec)
 }
