@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/pipectl/pipectl/schema"
 )
 
