@@ -114,6 +114,9 @@ func runCommand(gs *GlobalState) *cli.Command {
 					return err
 				}
 			}
+			if previous, ok := gs.LookupEnv(envStandbyFor); ok && o.detach {
+				return runStandby(gs, p, o, previous)
+			}
 			if o.detach {
 				if _, ok := gs.LookupEnv(envDetached); !ok {
 					id, err := detach(gs, gs.Args[2:], sp != nil)

@@ -1,0 +1,145 @@
+package cli
+
+// The pit stop, `upgrade --job`: the new job is prepared before the old one stops, so that the
+// downtime is the old job's stop and the hand-over, not the start of a process.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pipectl/pipectl/internal/jobs"
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/savepoints"
+)
+
+// envFaultStandby makes a pit stop's new job fail right after the old job stopped, for the
+// tests of the rollback only: `PIPECTL_FAULT_STANDBY=1`. It is not for production.
+const envFaultStandby = "PIPECTL_FAULT_STANDBY"
+
+// successor is the new job of a pit stop, prepared while the old job still runs.
+type successor interface {
+	// takeOver starts the new job from the savepoint at path, once the old job has stopped
+	// (stoppedMs: when its sources stopped) and as it releases its state directory (exited
+	// yields once its process is gone). A successor that fails to start restarts the old
+	// pipeline.
+	takeOver(path string, stoppedMs int64, exited <-chan error) error
+	// abort gives the prepared job up: the old job was not stopped, or cannot be replaced.
+	abort()
+}
+
+// pitStop replaces the running job jobID by the pipeline p (loaded from file, already
+// checked against the job's pipeline): the new job is prepared (in this process in the
+// foreground, a standby process with -d), then the old job stops with a savepoint that the
+// new job restores. Whatever can refuse the new job refuses it before the old job stops.
+func pitStop(gs *GlobalState, file string, p *pipeline.Pipeline, o runOptions, jobID string) error {
+	old, err := jobs.Find(mustHome(gs), jobID)
+	if err != nil {
+		return err
+	}
+	var next successor
+	if o.detach {
+		next, err = startStandby(gs, file, o, old)
+	} else {
+		next, err = prepareLocal(gs, p, o, old)
+	}
+	if err != nil {
+		return fmt.Errorf("the new pipeline cannot start, the job was not stopped: %w", err)
+	}
+	path, data, err := requestStop(gs, jobID, o.savepointDir, false)
+	if err != nil {
+		next.abort()
+		return err
+	}
+	fmt.Fprintf(gs.Stderr, "savepoint: %s\n", path)
+	exited := make(chan error, 1)
+	go func() {
+		_, err := waitExited(gs, jobID)
+		exited <- err
+	}()
+	meta, err := savepointMetadata(path)
+	if err == nil && !reportCompat(gs, meta, p, o.allowNonRestored) {
+		err = errors.New("the savepoint does not fit the new pipeline")
+	}
+	if err != nil {
+		next.abort()
+		return rollBack(gs, old, path, exited, err)
+	}
+	return next.takeOver(path, data.SourcesStopped, exited)
+}
+
+// rollBack restarts the old pipeline from the savepoint once the old job's process is gone,
+// and returns the pit stop's error.
+func rollBack(gs *GlobalState, old jobs.Info, sp string, exited <-chan error, cause error) error {
+	if err := <-exited; err != nil {
+		return fmt.Errorf("the new pipeline failed to start (%v), and the old job did not exit (%v); restart it with: pipectl run -d --from-savepoint %s %s", cause, err, sp, old.Pipeline)
+	}
+	return restartOld(gs, old, sp, cause)
+}
+
+// savepointMetadata reads the _metadata.json of the savepoint at path without verifying its
+// data files: enough for a compatibility report. The job that restores the savepoint opens
+// and verifies all of it.
+func savepointMetadata(path string) (*savepoints.Metadata, error) {
+	data, err := os.ReadFile(filepath.Join(path, savepoints.MetadataFile))
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
+	}
+	var m savepoints.Metadata
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
+	}
+	return &m, nil
+}
+
+// handOver starts the prepared job l from the savepoint at path: it opens and verifies it,
+// checks that it fits, then takes the state directory as the old job releases it and runs.
+func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)) error {
+	if _, ok := gs.LookupEnv(envFaultStandby); ok {
+		l.abort()
+		return fmt.Errorf("%s is set: the new job fails after the old one stopped", envFaultStandby)
+	}
+	sp, err := openSavepoint(gs, path)
+	if err == nil {
+		err = checkRestorable(gs, sp, l.p, l.o.allowNonRestored)
+	}
+	if err != nil {
+		l.abort()
+		return err
+	}
+	return l.start(sp, onRunning)
+}
+
+// localSuccessor is the new job of a foreground pit stop: it runs in this process.
+type localSuccessor struct {
+	gs  *GlobalState
+	l   *launch
+	old jobs.Info
+}
+
+// prepareLocal prepares the new job of a foreground pit stop in this process.
+func prepareLocal(gs *GlobalState, p *pipeline.Pipeline, o runOptions, old jobs.Info) (successor, error) {
+	l, err := prepareRun(gs, p, o, old.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &localSuccessor{gs: gs, l: l, old: old}, nil
+}
+
+func (s *localSuccessor) abort() { s.l.abort() }
+
+// takeOver runs the new job in the foreground until it ends.
+func (s *localSuccessor) takeOver(path string, stoppedMs int64, exited <-chan error) error {
+	started := false
+	err := handOver(s.gs, s.l, path, func(t time.Time) {
+		started = true
+		printDowntime(s.gs, stoppedMs, t.UnixMilli())
+	})
+	if err != nil && !started {
+		return rollBack(s.gs, s.old, path, exited, err)
+	}
+	return err
+}
