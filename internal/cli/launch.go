@@ -42,6 +42,21 @@ type launch struct {
 	// by prepareRun when they are free, by start when previous held them.
 	lock         *statedir.Lock
 	releaseSinks func()
+	// handOver times the steps of a pit stop's hand-over, for the line that reports them.
+	handOver handOverTimes
+}
+
+// handOverTimes are the moments of a pit stop's hand-over in the new job.
+type handOverTimes struct {
+	received, verified, claimed, opened, planned time.Time
+}
+
+// String is the hand-over's report line: where the time between receiving the savepoint
+// and starting the sources went.
+func (t handOverTimes) String() string {
+	ms := func(a, b time.Time) int64 { return b.Sub(a).Milliseconds() }
+	return fmt.Sprintf("savepoint verified in %d ms, state directory taken %d ms later, database opened in %d ms, restored and planned in %d ms",
+		ms(t.received, t.verified), ms(t.verified, t.claimed), ms(t.claimed, t.opened), ms(t.opened, t.planned))
 }
 
 // prepareRun prepares the run of p: its job id, state directory (checked for free disk
@@ -138,6 +153,7 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 		l.abort()
 		return err
 	}
+	l.handOver.claimed = time.Now()
 	// The job ends in this order: the state directory is released, then the job lock (from
 	// then on the job counts as exited: stop and upgrade go on, and the next job may claim the
 	// state directory at once), and only then the live database is closed and removed. Each
@@ -186,6 +202,7 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 	if err != nil {
 		return err
 	}
+	l.handOver.opened = time.Now()
 	closeBackend = func() error {
 		if d, ok := backend.(statebackend.Discarder); ok {
 			return d.Discard()
@@ -209,6 +226,7 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 	if err != nil {
 		return err
 	}
+	l.handOver.planned = time.Now()
 	copyYAML, err := pipelineCopy(p, o.params)
 	if err != nil {
 		return err
@@ -242,6 +260,9 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 	fmt.Fprintf(gs.Stderr, "Job %s (%s) started\n", id, p.Name)
 	if r := job.Restored(); r != nil {
 		fmt.Fprintln(gs.Stderr, strings.ToUpper(r.String()[:1])+r.String()[1:])
+	}
+	if l.previous != "" {
+		fmt.Fprintf(gs.Stderr, "Took over from job %s: %s\n", l.previous, l.handOver)
 	}
 	sigs, stopSignals := gs.Signals()
 	defer stopSignals()

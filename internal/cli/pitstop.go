@@ -98,6 +98,7 @@ func savepointMetadata(path string) (*savepoints.Metadata, error) {
 // handOver starts the prepared job l from the savepoint at path: it opens and verifies it,
 // checks that it fits, then takes the state directory as the old job releases it and runs.
 func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)) error {
+	l.handOver.received = time.Now()
 	if _, ok := gs.LookupEnv(envFaultStandby); ok {
 		l.abort()
 		return fmt.Errorf("%s is set: the new job fails after the old one stopped", envFaultStandby)
@@ -110,6 +111,7 @@ func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)
 		l.abort()
 		return err
 	}
+	l.handOver.verified = time.Now()
 	return l.start(sp, onRunning)
 }
 

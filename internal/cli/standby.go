@@ -139,7 +139,8 @@ func (s *standby) failure() error {
 	err := jobs.WaitRunning(ctx, s.home, s.id, s.pid)
 	var se *jobs.StartError
 	if errors.As(err, &se) && se.Log != "" {
-		return errors.New(se.Log)
+		// Its last words are its log's tail; its own error line starts with "error: ".
+		return errors.New(strings.ReplaceAll("\n"+se.Log, "\nerror: ", "\n")[1:])
 	}
 	if err == nil {
 		return fmt.Errorf("job %s ended", s.id)
