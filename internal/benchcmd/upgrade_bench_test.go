@@ -86,7 +86,7 @@ sinks:
 var (
 	downtimeLine = regexp.MustCompile(`(?m)^downtime: (\d+) ms$`)
 	pauseLine    = regexp.MustCompile(`(?m)^Savepoint completed: .*, pause (\d+) ms,`)
-	handOverLine = regexp.MustCompile(`(?m)^Took over from job .*: savepoint verified in (\d+) ms, state directory taken (\d+) ms later, database opened in (\d+) ms, restored and planned in (\d+) ms$`)
+	handOverLine = regexp.MustCompile(`(?m)^Took over from job .*: savepoint verified in (\d+) ms, state directory taken (\d+) ms after the savepoint arrived, database opened in (\d+) ms, restored and planned in (\d+) ms, sources started (\d+) ms later$`)
 )
 
 // BenchmarkUpgradeJob1M is the pit stop of a detached job holding 1,000,000 keys:
@@ -95,8 +95,8 @@ var (
 // as downtime-ms, and the command's whole wall time as upgrade-ms; and, to show where the
 // downtime goes, the old job's savepoint pause (pause-ms), the new job's restore and
 // planning (restore-ms) and the rest of its hand-over (verify-ms: the savepoint opened and checked;
-// lock-ms: waiting for the old job to release the state directory; open-ms: its database
-// opened).
+// lock-ms: until the old job released the state directory; open-ms: its database opened,
+// while the savepoint is verified; start-ms: from the restore's end to the sources reading).
 //
 // state-dir=default is the plain command, both versions using the pipeline's default state
 // directory; state-dir=alternating gives each version its own --state-dir, so the new job
@@ -117,9 +117,9 @@ func BenchmarkUpgradeJob10M(b *testing.B) {
 
 // pitStopMetrics sums the numbers of the benchmark's pit stops.
 type pitStopMetrics struct {
-	n                                  int
-	downtime, wall                     time.Duration
-	pause, restore, verify, lock, open int
+	n                                        int
+	downtime, wall                           time.Duration
+	pause, restore, verify, lock, open, plan int
 }
 
 // add reads one pit stop's numbers from upgrade's stderr and the new job's log.
@@ -141,6 +141,7 @@ func (m *pitStopMetrics) add(b *testing.B, stderr, jobLog string, wall time.Dura
 	m.verify += ms(handOverLine, jobLog, 1)
 	m.lock += ms(handOverLine, jobLog, 2)
 	m.open += ms(handOverLine, jobLog, 3)
+	m.plan += ms(handOverLine, jobLog, 5)
 }
 
 // report reports the means.
@@ -153,6 +154,7 @@ func (m *pitStopMetrics) report(b *testing.B) {
 	b.ReportMetric(mean(m.verify), "verify-ms")
 	b.ReportMetric(mean(m.lock), "lock-ms")
 	b.ReportMetric(mean(m.open), "open-ms")
+	b.ReportMetric(mean(m.plan), "start-ms")
 }
 
 // benchUpgrade runs the pit stop benchmark on a job holding keys keys, with a --state-dir

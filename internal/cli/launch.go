@@ -42,6 +42,9 @@ type launch struct {
 	// by prepareRun when they are free, by start when previous held them.
 	lock         *statedir.Lock
 	releaseSinks func()
+	// backend is the job's live database, once opened (closeBackend discards it).
+	backend      statebackend.Backend
+	closeBackend func() error
 	// handOver times the steps of a pit stop's hand-over, for the line that reports them.
 	handOver handOverTimes
 }
@@ -51,12 +54,17 @@ type handOverTimes struct {
 	received, verified, claimed, opened, planned time.Time
 }
 
-// String is the hand-over's report line: where the time between receiving the savepoint
-// and starting the sources went.
-func (t handOverTimes) String() string {
+// report is the hand-over's report line, once the sources started: where the time between
+// receiving the savepoint and starting the sources went. The savepoint is verified while the
+// state directory is taken and the database opened.
+func (t handOverTimes) report(started time.Time) string {
 	ms := func(a, b time.Time) int64 { return b.Sub(a).Milliseconds() }
-	return fmt.Sprintf("savepoint verified in %d ms, state directory taken %d ms later, database opened in %d ms, restored and planned in %d ms",
-		ms(t.received, t.verified), ms(t.verified, t.claimed), ms(t.claimed, t.opened), ms(t.opened, t.planned))
+	ready := t.opened // the restore starts once both the database and the savepoint are
+	if t.verified.After(ready) {
+		ready = t.verified
+	}
+	return fmt.Sprintf("savepoint verified in %d ms, state directory taken %d ms after the savepoint arrived, database opened in %d ms, restored and planned in %d ms, sources started %d ms later",
+		ms(t.received, t.verified), ms(t.received, t.claimed), ms(t.claimed, t.opened), ms(ready, t.planned), ms(t.planned, started))
 }
 
 // prepareRun prepares the run of p: its job id, state directory (checked for free disk
@@ -143,30 +151,67 @@ func (l *launch) claim() error {
 	return err
 }
 
-// start runs the prepared job in this process until it ends: it takes the state directory
-// (waiting for the previous job to release it), resolves where the run starts (sp, else the
-// latest checkpoint, else empty), restores and runs. onRunning (upgrade) is called when the
-// job's sources start reading.
+// start runs the prepared job in this process until it ends: it opens the job's state (see
+// open), resolves where the run starts (sp, else the latest checkpoint, else empty), restores
+// and runs. onRunning (upgrade) is called when the job's sources start reading.
 func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Time)) error {
-	gs, p, o, h, id := l.gs, l.p, l.o, l.home, l.id
+	if err := l.open(); err != nil {
+		return err
+	}
+	return l.run(sp, onRunning)
+}
+
+// open takes the state directory and the file sinks (as the previous job releases them) and
+// opens the job's live database. On error nothing stays claimed or open.
+func (l *launch) open() error {
 	if err := l.claim(); err != nil {
 		l.abort()
 		return err
 	}
 	l.handOver.claimed = time.Now()
+	dbDir := statedir.DatabaseDir(l.stateDir, l.id)
+	go statedir.RemoveStaleDatabases(l.stateDir, dbDir)
+	backend, err := statebackend.Open(statebackend.Options{Kind: l.p.StateBackend, Dir: dbDir, Fresh: true, Memory: l.budget.Backend})
+	if err != nil {
+		l.abort()
+		return err
+	}
+	l.handOver.opened = time.Now()
+	l.backend = backend
+	l.closeBackend = func() error {
+		if d, ok := backend.(statebackend.Discarder); ok {
+			return d.Discard()
+		}
+		err := backend.Close()
+		os.RemoveAll(dbDir)
+		return err
+	}
+	return nil
+}
+
+// close gives up an opened job that will not run: its claims are released, then its
+// database is discarded.
+func (l *launch) close() {
+	l.abort()
+	if l.closeBackend != nil {
+		l.closeBackend()
+	}
+}
+
+// run runs the opened job until it ends.
+func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)) error {
+	gs, p, o, h, id := l.gs, l.p, l.o, l.home, l.id
 	// The job ends in this order: the state directory is released, then the job lock (from
 	// then on the job counts as exited: stop and upgrade go on, and the next job may claim the
 	// state directory at once), and only then the live database is closed and removed. Each
 	// job has its own database directory, so the next one never waits for that.
-	var closeBackend, closeJob func() error
+	var closeJob func() error
 	defer func() {
 		l.abort()
 		if closeJob != nil {
 			closeJob()
 		}
-		if closeBackend != nil {
-			closeBackend()
-		}
+		l.closeBackend()
 	}()
 
 	log := newLogger(gs.Stderr, o.logFormat)
@@ -196,23 +241,11 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 		interval = o.checkpointInterval
 	}
 	cpDir := statedir.CheckpointDir(l.stateDir)
-	dbDir := statedir.DatabaseDir(l.stateDir, id)
-	go statedir.RemoveStaleDatabases(l.stateDir, dbDir)
-	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true, Memory: l.budget.Backend})
-	if err != nil {
-		return err
-	}
-	l.handOver.opened = time.Now()
-	closeBackend = func() error {
-		if d, ok := backend.(statebackend.Discarder); ok {
-			return d.Discard()
-		}
-		err := backend.Close()
-		os.RemoveAll(dbDir)
-		return err
+	if l.previous != "" {
+		onRunning = l.reportHandOver(onRunning)
 	}
 	cfg := runtime.Config{
-		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
+		Pipeline: p, JobID: id, Backend: l.backend, Stdout: stdout, Log: log,
 		Restore: from.Snapshot, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
 		CheckpointDir: cpDir, CheckpointInterval: interval, Memory: l.budget,
 		Progress: func(label string, total int64) runtime.Progress {
@@ -261,9 +294,6 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 	if r := job.Restored(); r != nil {
 		fmt.Fprintln(gs.Stderr, strings.ToUpper(r.String()[:1])+r.String()[1:])
 	}
-	if l.previous != "" {
-		fmt.Fprintf(gs.Stderr, "Took over from job %s: %s\n", l.previous, l.handOver)
-	}
 	sigs, stopSignals := gs.Signals()
 	defer stopSignals()
 	go func() {
@@ -296,4 +326,14 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 		}
 	}
 	return err
+}
+
+// reportHandOver wraps onRunning so that the hand-over's report line comes first.
+func (l *launch) reportHandOver(onRunning func(time.Time)) func(time.Time) {
+	return func(t time.Time) {
+		fmt.Fprintf(l.gs.Stderr, "Took over from job %s: %s\n", l.previous, l.handOver.report(t))
+		if onRunning != nil {
+			onRunning(t)
+		}
+	}
 }

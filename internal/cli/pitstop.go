@@ -5,7 +5,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,12 +21,14 @@ const envFaultStandby = "PIPECTL_FAULT_STANDBY"
 
 // successor is the new job of a pit stop, prepared while the old job still runs.
 type successor interface {
-	// takeOver starts the new job from the savepoint at path, once the old job has stopped
-	// (stoppedMs: when its sources stopped) and as it releases its state directory (exited
-	// yields once its process is gone). A successor that fails to start restarts the old
-	// pipeline.
-	takeOver(path string, stoppedMs int64, exited <-chan error) error
-	// abort gives the prepared job up: the old job was not stopped, or cannot be replaced.
+	// begin hands the savepoint at path to the new job, once the old job has stopped; the new
+	// job starts taking over at once.
+	begin(path string)
+	// finish waits until the new job runs (stoppedMs: when the old job's sources stopped;
+	// exited yields once the old job's process is gone). A new job that fails to start
+	// restarts the old pipeline from the savepoint.
+	finish(path string, stoppedMs int64, exited <-chan error) error
+	// abort gives the prepared job up before begin: the old job was not stopped.
 	abort()
 }
 
@@ -60,15 +61,13 @@ func pitStop(gs *GlobalState, file string, p *pipeline.Pipeline, o runOptions, j
 		_, err := waitExited(gs, jobID)
 		exited <- err
 	}()
-	meta, err := savepointMetadata(path)
-	if err == nil && !reportCompat(gs, meta, p, o.allowNonRestored) {
-		err = errors.New("the savepoint does not fit the new pipeline")
+	next.begin(path)
+	// The report against the savepoint is for the user; the new job checks the savepoint
+	// itself (after verifying it) and refuses it, which rolls back, when it does not fit.
+	if meta, err := savepointMetadata(path); err == nil {
+		reportCompat(gs, meta, p, o.allowNonRestored)
 	}
-	if err != nil {
-		next.abort()
-		return rollBack(gs, old, path, exited, err)
-	}
-	return next.takeOver(path, data.SourcesStopped, exited)
+	return next.finish(path, data.SourcesStopped, exited)
 }
 
 // rollBack restarts the old pipeline from the savepoint once the old job's process is gone,
@@ -80,9 +79,9 @@ func rollBack(gs *GlobalState, old jobs.Info, sp string, exited <-chan error, ca
 	return restartOld(gs, old, sp, cause)
 }
 
-// savepointMetadata reads the _metadata.json of the savepoint at path without verifying its
-// data files: enough for a compatibility report. The job that restores the savepoint opens
-// and verifies all of it.
+// savepointMetadata reads the _metadata.json of the savepoint at path without verifying it:
+// enough for a compatibility report. The job that restores the savepoint opens and verifies
+// all of it.
 func savepointMetadata(path string) (*savepoints.Metadata, error) {
 	data, err := os.ReadFile(filepath.Join(path, savepoints.MetadataFile))
 	if err != nil {
@@ -95,24 +94,35 @@ func savepointMetadata(path string) (*savepoints.Metadata, error) {
 	return &m, nil
 }
 
-// handOver starts the prepared job l from the savepoint at path: it opens and verifies it,
-// checks that it fits, then takes the state directory as the old job releases it and runs.
+// handOver starts the prepared job l from the savepoint at path: it opens and verifies the
+// savepoint and checks that it fits while it takes the state directory (as the old job
+// releases it) and opens its database, then restores and runs.
 func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)) error {
 	l.handOver.received = time.Now()
 	if _, ok := gs.LookupEnv(envFaultStandby); ok {
 		l.abort()
 		return fmt.Errorf("%s is set: the new job fails after the old one stopped", envFaultStandby)
 	}
-	sp, err := openSavepoint(gs, path)
-	if err == nil {
-		err = checkRestorable(gs, sp, l.p, l.o.allowNonRestored)
+	var sp *savepoints.Savepoint
+	var verifyErr error
+	verified := make(chan struct{})
+	go func() {
+		defer close(verified)
+		if sp, verifyErr = openSavepoint(gs, path); verifyErr == nil {
+			verifyErr = checkRestorable(gs, sp, l.p, l.o.allowNonRestored)
+		}
+		l.handOver.verified = time.Now()
+	}()
+	openErr := l.open()
+	<-verified
+	if openErr != nil {
+		return openErr
 	}
-	if err != nil {
-		l.abort()
-		return err
+	if verifyErr != nil {
+		l.close()
+		return verifyErr
 	}
-	l.handOver.verified = time.Now()
-	return l.start(sp, onRunning)
+	return l.run(sp, onRunning)
 }
 
 // localSuccessor is the new job of a foreground pit stop: it runs in this process.
@@ -133,8 +143,11 @@ func prepareLocal(gs *GlobalState, p *pipeline.Pipeline, o runOptions, old jobs.
 
 func (s *localSuccessor) abort() { s.l.abort() }
 
-// takeOver runs the new job in the foreground until it ends.
-func (s *localSuccessor) takeOver(path string, stoppedMs int64, exited <-chan error) error {
+// begin does nothing: finish takes over in this process.
+func (s *localSuccessor) begin(string) {}
+
+// finish takes over and runs the new job in the foreground until it ends.
+func (s *localSuccessor) finish(path string, stoppedMs int64, exited <-chan error) error {
 	started := false
 	err := handOver(s.gs, s.l, path, func(t time.Time) {
 		started = true

@@ -148,7 +148,7 @@ func (s *standby) failure() error {
 	return err
 }
 
-// abort tells the standby to exit, waits for it and removes its job folder.
+// abort tells the standby to exit (before begin), waits for it and removes its job folder.
 func (s *standby) abort() {
 	s.control.Close()
 	for range s.reports {
@@ -157,14 +157,16 @@ func (s *standby) abort() {
 	os.RemoveAll(jobs.PathsOf(s.home, s.id).Dir)
 }
 
-// takeOver hands the savepoint to the standby and waits until its sources read and the old
-// job's process is gone; it prints the downtime, and the new job id on stdout.
-func (s *standby) takeOver(path string, stoppedMs int64, exited <-chan error) error {
-	_, err := fmt.Fprintf(s.control, "%s%s\n", msgSavepoint, path)
+// begin hands the savepoint to the standby.
+func (s *standby) begin(path string) {
+	fmt.Fprintf(s.control, "%s%s\n", msgSavepoint, path)
 	s.control.Close()
-	if err != nil {
-		return rollBack(s.gs, s.old, path, exited, fmt.Errorf("the new job is gone: %w", err))
-	}
+}
+
+// finish waits until the standby's sources read and the old job's process is gone; it prints
+// the downtime, and the new job id on stdout. A standby that failed (or was gone before it
+// got the savepoint) is reported and the old pipeline restarted.
+func (s *standby) finish(path string, stoppedMs int64, exited <-chan error) error {
 	timeout, _ := startTimeout(s.gs)
 	select {
 	case line, ok := <-s.reports:
