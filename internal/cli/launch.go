@@ -317,15 +317,18 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 	}()
 	go guardDisk(job, l.stateDir, l.minFree)
 	runErr := job.Run(context.Background())
-	status, err := finishJob(gs, jb, job, runErr)
 	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
 	// it again resumes. Every other end removes them (docs/operations.md, Checkpoints and recovery).
-	if status != jobs.StatusFailed && !job.StoppedBySignal() {
+	failed := runErr != nil && !errors.Is(runErr, runtime.ErrCanceled)
+	if !failed && !job.StoppedBySignal() {
 		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
 			log.Warn("could not remove checkpoints", "error", err.Error())
 		}
 	}
-	return err
+	// The state directory and the file sinks are free before the final status is written: a
+	// pit stop's new job takes them over while this one records its end.
+	l.abort()
+	return finishJob(gs, jb, job, runErr)
 }
 
 // reportHandOver wraps onRunning so that the hand-over's report line comes first.

@@ -188,7 +188,7 @@ func fileSinkPaths(p *pipeline.Pipeline) []string {
 }
 
 // finishJob records the job's final status and reports it.
-func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) (jobs.Status, error) {
+func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) error {
 	if fs := job.FinalSavepoint(); fs != nil {
 		fmt.Fprintf(gs.Stderr, "savepoint: %s\n", fs.Path)
 	}
@@ -196,25 +196,25 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) (j
 	case errors.Is(runErr, runtime.ErrCanceled):
 		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
 		fmt.Fprintf(gs.Stderr, "Job %s canceled\n", job.ID())
-		return jobs.StatusCanceled, nil
+		return nil
 	case runErr != nil:
 		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: runErr.Error()})
-		return jobs.StatusFailed, fmt.Errorf("job %s failed: %w", job.ID(), runErr)
+		return fmt.Errorf("job %s failed: %w", job.ID(), runErr)
 	}
 	if sp := job.StopSavepoint(); sp != "" {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: sp})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped with savepoint %s\n", job.ID(), sp)
-		return jobs.StatusStopped, nil
+		return nil
 	}
 	if fs := job.FinalSavepoint(); fs != nil && job.StoppedBySignal() {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: fs.Path})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
-		return jobs.StatusStopped, nil
+		return nil
 	}
 	if job.StoppedBySignal() {
 		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
-		return jobs.StatusCanceled, nil
+		return nil
 	}
 	extra := jobs.Extra{}
 	if fs := job.FinalSavepoint(); fs != nil {
@@ -222,7 +222,7 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) (j
 	}
 	jb.SetStatus(jobs.StatusFinished, extra)
 	fmt.Fprintf(gs.Stderr, "Job %s finished\n", job.ID())
-	return jobs.StatusFinished, nil
+	return nil
 }
 
 // savepointDir is where the job's savepoints go: --savepoint-dir, savepoint_dir: in the
