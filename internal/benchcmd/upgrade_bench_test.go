@@ -86,7 +86,7 @@ sinks:
 var (
 	downtimeLine = regexp.MustCompile(`(?m)^downtime: (\d+) ms$`)
 	pauseLine    = regexp.MustCompile(`(?m)^Savepoint completed: .*, pause (\d+) ms,`)
-	handOverLine = regexp.MustCompile(`(?m)^Took over from job .*: savepoint verified in (\d+) ms, state directory taken (\d+) ms after the savepoint arrived, database opened in (\d+) ms, restored and planned in (\d+) ms, sources started (\d+) ms later$`)
+	handOverLine = regexp.MustCompile(`(?m)^Took over from job .*: savepoint verified in (\d+) ms, state directory taken (\d+) ms after the savepoint arrived, database opened in (\d+) ms, restored and planned in (\d+) ms, sources started (\d+) ms later \(until planned: (\d+) ms of CPU, (\d+) page faults\)$`)
 )
 
 // BenchmarkUpgradeJob1M is the pit stop of a detached job holding 1,000,000 keys:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pipectl/pipectl/internal/jobs"
@@ -45,6 +46,8 @@ type launch struct {
 	// backend is the job's live database, once opened (closeBackend discards it).
 	backend      statebackend.Backend
 	closeBackend func() error
+	// releaseHeap lets go of the heap a pit stop's new job warmed while it waited (warmHeap).
+	releaseHeap func()
 	// handOver times the steps of a pit stop's hand-over, for the line that reports them.
 	handOver handOverTimes
 }
@@ -52,6 +55,20 @@ type launch struct {
 // handOverTimes are the moments of a pit stop's hand-over in the new job.
 type handOverTimes struct {
 	received, verified, claimed, opened, planned time.Time
+	// usage is the process's resource usage when the savepoint arrived and when the job was
+	// planned: the hand-over's CPU time and page faults.
+	usage [2]syscall.Rusage
+}
+
+// mark records when the savepoint arrived (step 0) or the job was planned (step 1).
+func (t *handOverTimes) mark(step int) {
+	now := time.Now()
+	if step == 0 {
+		t.received = now
+	} else {
+		t.planned = now
+	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &t.usage[step])
 }
 
 // report is the hand-over's report line, once the sources started: where the time between
@@ -63,8 +80,12 @@ func (t handOverTimes) report(started time.Time) string {
 	if t.verified.After(ready) {
 		ready = t.verified
 	}
-	return fmt.Sprintf("savepoint verified in %d ms, state directory taken %d ms after the savepoint arrived, database opened in %d ms, restored and planned in %d ms, sources started %d ms later",
-		ms(t.received, t.verified), ms(t.received, t.claimed), ms(t.claimed, t.opened), ms(ready, t.planned), ms(t.planned, started))
+	cpu := func(u syscall.Rusage) time.Duration {
+		return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	}
+	return fmt.Sprintf("savepoint verified in %d ms, state directory taken %d ms after the savepoint arrived, database opened in %d ms, restored and planned in %d ms, sources started %d ms later (until planned: %d ms of CPU, %d page faults)",
+		ms(t.received, t.verified), ms(t.received, t.claimed), ms(t.claimed, t.opened), ms(ready, t.planned), ms(t.planned, started),
+		(cpu(t.usage[1]) - cpu(t.usage[0])).Milliseconds(), t.usage[1].Minflt-t.usage[0].Minflt)
 }
 
 // prepareRun prepares the run of p: its job id, state directory (checked for free disk
@@ -121,6 +142,12 @@ func prepareRun(gs *GlobalState, p *pipeline.Pipeline, o runOptions, previous st
 		return nil, err
 	}
 	l.budget = memoryBudget(gs, p, o.memory)
+	l.releaseHeap = func() {}
+	if previous != "" {
+		// Two thirds of the Go heap's limit: most of what a restore faults in, while the
+		// collector, which runs as the heap nears the limit, still leaves the warm pages alone.
+		l.releaseHeap = warmHeap(l.budget.GoLimit * 2 / 3)
+	}
 	return l, nil
 }
 
@@ -259,7 +286,7 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 	if err != nil {
 		return err
 	}
-	l.handOver.planned = time.Now()
+	l.handOver.mark(1)
 	copyYAML, err := pipelineCopy(p, o.params)
 	if err != nil {
 		return err

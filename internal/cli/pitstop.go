@@ -98,7 +98,8 @@ func savepointMetadata(path string) (*savepoints.Metadata, error) {
 // savepoint and checks that it fits while it takes the state directory (as the old job
 // releases it) and opens its database, then restores and runs.
 func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)) error {
-	l.handOver.received = time.Now()
+	l.handOver.mark(0)
+	l.releaseHeap()
 	if _, ok := gs.LookupEnv(envFaultStandby); ok {
 		l.abort()
 		return fmt.Errorf("%s is set: the new job fails after the old one stopped", envFaultStandby)
