@@ -291,17 +291,24 @@ func TestPitStopRefusedBeforeStop(t *testing.T) {
 func TestPitStopRollback(t *testing.T) {
 	t.Parallel()
 	want := pitStopOutput(t)
-	for _, detached := range []bool{true, false} {
-		name := map[bool]string{true: "detached", false: "foreground"}[detached]
-		t.Run(name, func(t *testing.T) {
+	tests := []struct {
+		name, fault string
+		detached    bool
+	}{
+		{name: "detached, the new job fails", fault: "fail", detached: true},
+		{name: "detached, the new job is killed", fault: "kill", detached: true},
+		{name: "foreground, the new job fails", fault: "fail"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, old := pitStopWorld(t)
 			args := []string{"upgrade", "v2.yaml", "--job", old}
-			if detached {
+			if tt.detached {
 				args = append(args, "-d")
 			}
 			cmd := h.command(t.Context(), args...)
-			cmd.Env = append(cmd.Env, "PIPECTL_FAULT_STANDBY=1")
+			cmd.Env = append(cmd.Env, "PIPECTL_FAULT_STANDBY="+tt.fault)
 			up := h.startCmd(cmd)
 			if code := up.wait(t, commandTimeout); code != 1 {
 				t.Fatalf("upgrade with a failing new job: exit %d, want 1\n%s", code, up.stderr.String())

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/pipectl/pipectl/internal/jobs"
@@ -16,7 +17,9 @@ import (
 )
 
 // envFaultStandby makes a pit stop's new job fail right after the old job stopped, for the
-// tests of the rollback only: `PIPECTL_FAULT_STANDBY=1`. It is not for production.
+// tests of the rollback only: `PIPECTL_FAULT_STANDBY=fail` returns an error, `kill` kills the
+// new job's process with SIGKILL (a standby's; in the foreground that is upgrade itself). It
+// is not for production.
 const envFaultStandby = "PIPECTL_FAULT_STANDBY"
 
 // successor is the new job of a pit stop, prepared while the old job still runs.
@@ -100,7 +103,10 @@ func savepointMetadata(path string) (*savepoints.Metadata, error) {
 func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)) error {
 	l.handOver.mark(0)
 	l.releaseHeap()
-	if _, ok := gs.LookupEnv(envFaultStandby); ok {
+	if fault, ok := gs.LookupEnv(envFaultStandby); ok {
+		if fault == "kill" {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
 		l.abort()
 		return fmt.Errorf("%s is set: the new job fails after the old one stopped", envFaultStandby)
 	}
