@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pipectl/pipectl/internal/jobs"
@@ -50,42 +49,6 @@ type launch struct {
 	releaseHeap func()
 	// handOver times the steps of a pit stop's hand-over, for the line that reports them.
 	handOver handOverTimes
-}
-
-// handOverTimes are the moments of a pit stop's hand-over in the new job.
-type handOverTimes struct {
-	received, verified, claimed, opened, planned time.Time
-	// usage is the process's resource usage when the savepoint arrived and when the job was
-	// planned: the hand-over's CPU time and page faults.
-	usage [2]syscall.Rusage
-}
-
-// mark records when the savepoint arrived (step 0) or the job was planned (step 1).
-func (t *handOverTimes) mark(step int) {
-	now := time.Now()
-	if step == 0 {
-		t.received = now
-	} else {
-		t.planned = now
-	}
-	syscall.Getrusage(syscall.RUSAGE_SELF, &t.usage[step])
-}
-
-// report is the hand-over's report line, once the sources started: where the time between
-// receiving the savepoint and starting the sources went. The savepoint is verified while the
-// state directory is taken and the database opened.
-func (t handOverTimes) report(started time.Time) string {
-	ms := func(a, b time.Time) int64 { return b.Sub(a).Milliseconds() }
-	ready := t.opened // the restore starts once both the database and the savepoint are
-	if t.verified.After(ready) {
-		ready = t.verified
-	}
-	cpu := func(u syscall.Rusage) time.Duration {
-		return time.Duration(u.Utime.Nano() + u.Stime.Nano())
-	}
-	return fmt.Sprintf("savepoint verified in %d ms, state directory taken %d ms after the savepoint arrived, database opened in %d ms, restored and planned in %d ms, sources started %d ms later (until planned: %d ms of CPU, %d page faults)",
-		ms(t.received, t.verified), ms(t.received, t.claimed), ms(t.claimed, t.opened), ms(ready, t.planned), ms(t.planned, started),
-		(cpu(t.usage[1]) - cpu(t.usage[0])).Milliseconds(), t.usage[1].Minflt-t.usage[0].Minflt)
 }
 
 // prepareRun prepares the run of p: its job id, state directory (checked for free disk
@@ -286,7 +249,7 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 	if err != nil {
 		return err
 	}
-	l.handOver.mark(1)
+	l.handOver.markPlanned()
 	copyYAML, err := pipelineCopy(p, o.params)
 	if err != nil {
 		return err

@@ -101,7 +101,7 @@ func savepointMetadata(path string) (*savepoints.Metadata, error) {
 // savepoint and checks that it fits while it takes the state directory (as the old job
 // releases it) and opens its database, then restores and runs.
 func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)) error {
-	l.handOver.mark(0)
+	l.handOver.markReceived()
 	l.releaseHeap()
 	if fault, ok := gs.LookupEnv(envFaultStandby); ok {
 		if fault == "kill" {
@@ -164,4 +164,41 @@ func (s *localSuccessor) finish(path string, stoppedMs int64, exited <-chan erro
 		return rollBack(s.gs, s.old, path, exited, err)
 	}
 	return err
+}
+
+// handOverTimes are the moments of a pit stop's hand-over in the new job, and the process's
+// resource usage when the savepoint arrived and when the job was planned.
+type handOverTimes struct {
+	received, verified, claimed, opened, planned time.Time
+	usageReceived, usagePlanned                  syscall.Rusage
+}
+
+// markReceived records the savepoint's arrival.
+func (t *handOverTimes) markReceived() {
+	t.received = time.Now()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &t.usageReceived)
+}
+
+// markPlanned records the end of the restore and planning.
+func (t *handOverTimes) markPlanned() {
+	t.planned = time.Now()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &t.usagePlanned)
+}
+
+// report is the hand-over's report line, once the sources started: where the time between
+// receiving the savepoint and starting the sources went (the savepoint is verified while the
+// state directory is taken and the database opened), and the CPU time and page faults until
+// the job was planned.
+func (t handOverTimes) report(started time.Time) string {
+	ms := func(a, b time.Time) int64 { return b.Sub(a).Milliseconds() }
+	ready := t.opened // the restore starts once both the database and the savepoint are
+	if t.verified.After(ready) {
+		ready = t.verified
+	}
+	cpu := func(u syscall.Rusage) time.Duration {
+		return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	}
+	return fmt.Sprintf("savepoint verified in %d ms, state directory taken %d ms after the savepoint arrived, database opened in %d ms, restored and planned in %d ms, sources started %d ms later (until planned: %d ms of CPU, %d page faults)",
+		ms(t.received, t.verified), ms(t.received, t.claimed), ms(t.claimed, t.opened), ms(ready, t.planned), ms(t.planned, started),
+		(cpu(t.usagePlanned) - cpu(t.usageReceived)).Milliseconds(), t.usagePlanned.Minflt-t.usageReceived.Minflt)
 }
