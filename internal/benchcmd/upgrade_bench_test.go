@@ -324,19 +324,25 @@ func (h *harness) status(id string) runtime.Status {
 	return st
 }
 
-// waitRecordsIn polls a job until uid has taken n records in.
+// waitRecordsIn polls a job until uid has taken n records in (a job that does not answer is
+// polled again until the deadline).
 func (h *harness) waitRecordsIn(id, uid string, n int64, timeout time.Duration) {
 	h.b.Helper()
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		for _, c := range h.status(id).Records {
+		// A job is listed just before its control socket serves: the first calls may miss it.
+		st, err := h.status1(id)
+		for _, c := range st.Records {
 			if c.UID == uid && c.In >= n {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
+			if err != nil {
+				h.status(id) // fails the benchmark with the job's log
+			}
 			h.b.Fatalf("job %s: %s did not take %d records in within %v", id, uid, n, timeout)
 		}
 		<-tick.C
