@@ -254,6 +254,17 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 	if err != nil {
 		return err
 	}
+	// The control socket serves before the job is listed, so that whoever sees the job
+	// (`run -d` returns its id then) can talk to it at once.
+	if err := os.MkdirAll(paths.Dir, 0o700); err != nil {
+		return err
+	}
+	ctl := &controller{gs: gs, job: job, p: p, defaultDir: l.spDir, onSavepoint: from.PruneStale}
+	srv, err := jobs.Serve(paths.Socket, ctl)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
 	jb, err := jobs.Create(h, jobs.Info{
 		ID: id, Name: p.Name, Pipeline: p.File, PID: os.Getpid(), Status: jobs.StatusRunning,
 		Started: time.Now(), StateDir: l.stateDir,
@@ -263,13 +274,6 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 	}
 	closeJob = jb.Close
 	job.OnSnapshot(func(s runtime.SnapshotInfo) { recordSnapshot(jb, job, s) })
-	ctl := &controller{gs: gs, job: job, p: p, defaultDir: l.spDir, onSavepoint: from.PruneStale}
-	srv, err := jobs.Serve(jb.SocketPath(), ctl)
-	if err != nil {
-		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
-		return err
-	}
-	defer srv.Close()
 
 	if o.metricsAddr != "" {
 		ms, err := metrics.Serve(o.metricsAddr, job, log)
