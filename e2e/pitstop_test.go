@@ -15,7 +15,8 @@ import (
 )
 
 // pitStopV1 is a bounded, paced job with keyed state: a running sum per key into a file sink,
-// so that a record lost or counted twice across the pit stop changes the output. pitStopV2 is
+// so that a record lost or counted twice across the pit stop changes the output. It runs for
+// 12 s, so that a pit stop on a busy machine still finds it running. pitStopV2 is
 // its next version: the same sums through a filter that keeps every record, so its output
 // equals v1's and its state carries over unchanged.
 const (
@@ -25,7 +26,7 @@ sources:
   - uid: numbers
     kind: generator
     count: 6000
-    rate: 1000
+    rate: 500
     schema: {id: int, k: int}
     fn: "i => ({id: i, k: i % 7})"
 operators:
@@ -46,7 +47,7 @@ sources:
   - uid: numbers
     kind: generator
     count: 6000
-    rate: 1000
+    rate: 500
     schema: {id: int, k: int}
     fn: "i => ({id: i, k: i % 7})"
 operators:
