@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bufio"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"regexp"
 	"strconv"
@@ -224,6 +227,34 @@ func TestPitStop(t *testing.T) {
 				t.Errorf("after the pit stop the sink holds\n%s\na run without it\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestPitStopMetricsAddress: the new job serves its metrics on the old job's address, which
+// the old job still holds when the new one starts.
+func TestPitStopMetricsAddress(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	h := newHarness(t)
+	h.write("v1.yaml", pitStopV1)
+	h.write("v2.yaml", pitStopV2)
+	old := h.detach("run", "-d", "v1.yaml", "--metrics-addr", addr)
+	res := h.mustRun(0, "upgrade", "v2.yaml", "--job", old, "-d", "--metrics-addr", addr)
+	id := strings.TrimSuffix(res.stdout, "\n")
+	h.cleanupJob(id)
+	resp, err := http.Get("http://" + addr + "/job")
+	if err != nil {
+		t.Fatalf("the new job serves no metrics on %s: %v\n%s", addr, err, h.jobFile(id, "job.log"))
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), id) {
+		t.Errorf("GET /job: %s %s, want the new job %s", resp.Status, body, id)
 	}
 }
 

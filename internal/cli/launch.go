@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pipectl/pipectl/internal/jobs"
@@ -275,13 +277,14 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 	closeJob = jb.Close
 	job.OnSnapshot(func(s runtime.SnapshotInfo) { recordSnapshot(jb, job, s) })
 
+	closeMetrics := func() {}
 	if o.metricsAddr != "" {
-		ms, err := metrics.Serve(o.metricsAddr, job, log)
+		ms, err := l.serveMetrics(job, log)
 		if err != nil {
 			jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
 			return err
 		}
-		defer ms.Close()
+		closeMetrics = func() { ms.Close() }
 		log.Info("serving metrics", "url", "http://"+ms.Addr()+"/metrics")
 	}
 	fmt.Fprintf(gs.Stderr, "Job %s (%s) started\n", id, p.Name)
@@ -311,6 +314,7 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 	}()
 	go guardDisk(job, l.stateDir, l.minFree)
 	runErr := job.Run(context.Background())
+	closeMetrics() // its address is free for a pit stop's new job
 	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
 	// it again resumes. Every other end removes them (docs/operations.md, Checkpoints and recovery).
 	failed := runErr != nil && !errors.Is(runErr, runtime.ErrCanceled)
@@ -332,5 +336,25 @@ func (l *launch) reportHandOver(onRunning func(time.Time)) func(time.Time) {
 		if onRunning != nil {
 			onRunning(t)
 		}
+	}
+}
+
+// metricsPoll is how often a pit stop's new job tries the metrics address again while the old
+// job still serves on it.
+const metricsPoll = 5 * time.Millisecond
+
+// serveMetrics serves the job's metrics on --metrics-addr. A pit stop's new job usually takes
+// the old job's address, which the old job frees as it ends: while the address is in use, it
+// tries again until the hand-over's deadline.
+func (l *launch) serveMetrics(job *runtime.Job, log *slog.Logger) (*metrics.Server, error) {
+	deadline := time.Now().Add(handOverTimeout)
+	t := time.NewTicker(metricsPoll)
+	defer t.Stop()
+	for {
+		ms, err := metrics.Serve(l.o.metricsAddr, job, log)
+		if err == nil || l.previous == "" || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return ms, err
+		}
+		<-t.C
 	}
 }
