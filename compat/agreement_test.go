@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/compat"
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/runtime"
 	"github.com/pipectl/pipectl/savepoints"
@@ -115,11 +116,10 @@ type agreementCase struct {
 // testdata/agreement when it holds one for the case) and parses both pipelines there.
 func loadAgreementCase(t *testing.T, file string) *agreementCase {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
+	files := map[string][]byte{}
+	for _, f := range testkit.ReadArchive(t, file).Files {
+		files[f.Name] = f.Data
 	}
-	files := archiveFiles(data)
 	name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 	switch old, err := os.ReadFile(filepath.Join("testdata", "agreement", name+".old.yaml")); {
 	case err == nil:
@@ -144,23 +144,6 @@ func loadAgreementCase(t *testing.T, file string) *agreementCase {
 	c.old = parse(t, filepath.Join(c.dir, "old.yaml"), files["old.yaml"])
 	c.new = parse(t, filepath.Join(c.dir, "new.yaml"), files["new.yaml"])
 	return c
-}
-
-// archiveFiles splits a txtar archive (a comment, then files each introduced by a `-- name --`
-// line) into its files, by name.
-func archiveFiles(data []byte) map[string][]byte {
-	files := map[string][]byte{}
-	name := "" // the file being read; "" for the comment
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		s := strings.TrimRight(line, "\r\n")
-		if len(s) >= 7 && strings.HasPrefix(s, "-- ") && strings.HasSuffix(s, " --") {
-			name = strings.TrimSpace(s[3 : len(s)-3])
-			files[name] = []byte{}
-		} else if name != "" {
-			files[name] = append(files[name], line...)
-		}
-	}
-	return files
 }
 
 func parse(t *testing.T, path string, data []byte) *pipeline.Pipeline {

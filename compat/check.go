@@ -125,21 +125,21 @@ func (c *checker) removed(op *savepoints.OperatorMeta, take pipeline.Takeover) {
 		return
 	}
 	gone := "is not in the new pipeline"
+	var pos pipeline.Pos // a uid nothing in the new file names has no position
 	if n := c.claimant(op.UID); n != nil {
 		gone = fmt.Sprintf("is listed in the previous_uids of %s, which takes over %s", n.UID, take.Stored[n])
+		pos = n.Keys["previous_uids"]
 	}
 	if len(op.States) == 0 {
 		c.add(Result{UID: op.UID, Verdict: schema.Compatible, Rule: schema.RuleStateUnchanged,
-			Reason: fmt.Sprintf("removed %s, stateless: no state is lost", op.Kind)},
-			pipeline.Pos{})
+			Reason: fmt.Sprintf("removed %s, stateless: no state is lost", op.Kind)}, pos)
 		return
 	}
 	for i := range op.States {
 		s := &op.States[i]
 		what := fmt.Sprintf("%s %s %s: its state %s of type %s",
 			op.Kind, op.UID, gone, s.Name, s.Schema)
-		c.dropped(op.UID, s, pipeline.Pos{}, what,
-			"keep the operator under uid "+op.UID)
+		c.dropped(op.UID, s, pos, what, "keep the operator under uid "+op.UID)
 	}
 }
 

@@ -3,18 +3,16 @@ package compat
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/schema"
 )
-
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected reports of testdata/*.txtar")
 
 // Expected outputs of a case, by archive file name. report.txt and report.json are always
 // checked; report.github only in the cases that hold one.
@@ -43,23 +41,16 @@ func TestCases(t *testing.T) {
 	}
 }
 
+// runCase checks the reports of one case; with -rewrite (or -update) it writes them into the
+// case instead.
 func runCase(t *testing.T, file string) {
-	ar, err := parseArchiveFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, f := range ar.Files {
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ar, dir := caseFiles(t, file)
 	rep := Check(oldSide(t, ar, dir), load(t, filepath.Join(dir, "new.yaml")), caseOptions(ar))
 	rep.RelativeTo(dir)
 
 	changed := false
 	for _, out := range outputs {
-		want, ok := archiveFile(ar, out.name)
+		want, ok := ar.File(out.name)
 		if !ok && !out.required {
 			continue
 		}
@@ -68,26 +59,28 @@ func runCase(t *testing.T, file string) {
 			t.Fatal(err)
 		}
 		switch {
-		case *rewrite:
-			changed = setArchiveFile(ar, out.name, got.Bytes()) || changed
+		case testkit.Rewriting():
+			changed = changed || got.String() != want
+			ar.Set(out.name, got.Bytes())
 		case !ok:
 			t.Errorf("%s: no %s; run `go test ./compat -rewrite` and review it", file, out.name)
-		case !bytes.Equal(got.Bytes(), want):
+		case got.String() != want:
 			t.Errorf("%s: %s differs\n--- got\n%s--- want\n%s", file, out.name, got.Bytes(), want)
 		}
 	}
 	if changed {
-		if err := os.WriteFile(file, formatArchive(ar), 0o644); err != nil {
+		if err := os.WriteFile(file, ar.Format(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func oldSide(t *testing.T, ar *archive, dir string) *savepoints.Metadata {
+// oldSide is the old side of a case: old.json, else the description of old.yaml.
+func oldSide(t *testing.T, ar *testkit.Archive, dir string) *savepoints.Metadata {
 	t.Helper()
-	if data, ok := archiveFile(ar, "old.json"); ok {
+	if data, ok := ar.File("old.json"); ok {
 		var meta savepoints.Metadata
-		if err := json.Unmarshal(data, &meta); err != nil {
+		if err := json.Unmarshal([]byte(data), &meta); err != nil {
 			t.Fatalf("old.json: %v", err)
 		}
 		return &meta
@@ -104,39 +97,16 @@ func load(t *testing.T, path string) *pipeline.Pipeline {
 	return p
 }
 
-func caseOptions(ar *archive) Options {
+// caseOptions are the options a case's `flags` file sets.
+func caseOptions(ar *testkit.Archive) Options {
 	var opts Options
-	flags, _ := archiveFile(ar, "flags")
-	for _, f := range strings.Fields(string(flags)) {
+	flags, _ := ar.File("flags")
+	for _, f := range strings.Fields(flags) {
 		if f == "allow-non-restored-state" {
 			opts.AllowNonRestoredState = true
 		}
 	}
 	return opts
-}
-
-func archiveFile(ar *archive, name string) ([]byte, bool) {
-	for _, f := range ar.Files {
-		if f.Name == name {
-			return f.Data, true
-		}
-	}
-	return nil, false
-}
-
-// setArchiveFile sets (or adds) a file of the archive and reports whether it changed.
-func setArchiveFile(ar *archive, name string, data []byte) bool {
-	for i := range ar.Files {
-		if ar.Files[i].Name == name {
-			if bytes.Equal(ar.Files[i].Data, data) {
-				return false
-			}
-			ar.Files[i].Data = data
-			return true
-		}
-	}
-	ar.Files = append(ar.Files, archiveEntry{Name: name, Data: data})
-	return true
 }
 
 // TestSelfCompatible checks every new.yaml of the cases against itself, through the metadata
@@ -149,16 +119,8 @@ func TestSelfCompatible(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
-			ar, err := parseArchiveFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, _ := archiveFile(ar, "new.yaml")
-			path := filepath.Join(t.TempDir(), "new.yaml")
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			p := load(t, path)
+			_, dir := caseFiles(t, file)
+			p := load(t, filepath.Join(dir, "new.yaml"))
 			stored, err := json.Marshal(Describe(p))
 			if err != nil {
 				t.Fatal(err)
@@ -200,17 +162,7 @@ func statefulNodes(p *pipeline.Pipeline) int {
 
 // BenchmarkCheck measures one check of the motion-alarm upgrade with a migrate function.
 func BenchmarkCheck(b *testing.B) {
-	ar, err := parseArchiveFile("testdata/pitstop-state-tuple-grows-migrate.txtar")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	for _, name := range []string{"old.yaml", "new.yaml"} {
-		data, _ := archiveFile(ar, name)
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	_, dir := caseFiles(b, "testdata/pitstop-state-tuple-grows-migrate.txtar")
 	oldP, err := pipeline.Load(filepath.Join(dir, "old.yaml"), pipeline.LoadOptions{})
 	if err != nil {
 		b.Fatal(err)

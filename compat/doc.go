@@ -13,5 +13,5 @@
 // JSON or GitHub annotations.
 //
 // Every case of testdata/*.txtar is one old.yaml, one new.yaml (and optional flags) with the
-// expected reports; `go test ./compat -rewrite` regenerates them.
+// expected reports; `go test ./compat -rewrite` (or `-update`) regenerates them.
 package compat

@@ -104,11 +104,11 @@ const userStateFix = "declare a migrate function, keep the old state as it is an
 func internalFix(n *pipeline.Node, s *pipeline.StateDesc) string {
 	restart := "or give the operator a new uid and restore with --allow-non-restored-state " +
 		"(its state starts empty)"
-	switch n.Kind {
-	case "aggregate":
+	switch n.OpKind() {
+	case pipeline.OpAggregate:
 		return fmt.Sprintf("aggregate keeps its accumulator as state %s: keep `accumulator:` "+
 			"compatible with the old one (add fields as optional), %s", s.Name, restart)
-	case "window_join", "co_group":
+	case pipeline.OpWindowJoin, pipeline.OpCoGroup:
 		return fmt.Sprintf("%s keeps the records of its inputs as states left and right: keep "+
 			"the types that reach %s compatible (add fields as optional, reshape records after "+
 			"it), %s", n.Kind, n.UID, restart)

@@ -71,16 +71,7 @@ func TestFixesWork(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		cases[name] = true
-		ar, err := parseArchiveFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		for _, f := range ar.Files {
-			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ar, dir := caseFiles(t, file)
 		old := oldSide(t, ar, dir)
 		if Check(old, load(t, filepath.Join(dir, "new.yaml")), caseOptions(ar)).Compatible {
 			continue
@@ -92,8 +83,7 @@ func TestFixesWork(t *testing.T) {
 			}
 			found = true
 			t.Run(key, func(t *testing.T) {
-				data, _ := archiveFile(ar, "new.yaml")
-				fixed := string(data)
+				fixed, _ := ar.File("new.yaml")
 				for i := 0; i+1 < len(fix.edits); i += 2 {
 					if !strings.Contains(fixed, fix.edits[i]) {
 						t.Fatalf("new.yaml has no %q to fix", fix.edits[i])

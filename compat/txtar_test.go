@@ -1,23 +1,20 @@
 package compat
 
 import (
-	"os"
+	"path/filepath"
+	"testing"
 
 	"github.com/pipectl/pipectl/internal/testkit"
 )
 
-// archive is one data-driven case: a txtar archive read with the shared test kit.
-type archive = testkit.Archive
-
-// archiveEntry is one file of a case.
-type archiveEntry = testkit.File
-
-func parseArchiveFile(path string) (*archive, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// caseFiles reads the txtar case at path and writes each of its files into a new temporary
+// directory, which it returns with the archive.
+func caseFiles(t testing.TB, path string) (*testkit.Archive, string) {
+	t.Helper()
+	ar := testkit.ReadArchive(t, path)
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		testkit.WriteFile(t, filepath.Join(dir, f.Name), f.Data)
 	}
-	return testkit.ParseArchive(data), nil
+	return ar, dir
 }
-
-func formatArchive(a *archive) []byte { return a.Format() }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/schema"
 )
 
@@ -88,13 +89,7 @@ func mustType(t testing.TB, expr string) *schema.Type {
 func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, filepath.Join(dir, name), content)
 	}
 }
 

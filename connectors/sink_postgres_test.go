@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
 	"github.com/pipectl/pipectl/internal/pgtest"
 	"github.com/pipectl/pipectl/schema"
 )

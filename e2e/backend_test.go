@@ -26,7 +26,7 @@ func TestSavepointAcrossBackends(t *testing.T) {
 				if i > 0 {
 					h.appendLines("events.jsonl", all[3*i:3*i+3]...)
 				}
-				p := h.pipeline("motion-alarm.yaml", fmt.Sprintf("part%d.yaml", i), map[string]string{"@BACKEND@": backend})
+				p := h.pipeline("motion-alarm.yaml", fmt.Sprintf("part%d.yaml", i), map[string]string{"BACKEND": backend})
 				args := []string{"run", p, "--final-savepoint"}
 				if sp != "" {
 					args = append(args, "--from-savepoint", sp)
@@ -41,7 +41,7 @@ func TestSavepointAcrossBackends(t *testing.T) {
 			}
 
 			ref := h.pipeline("motion-alarm.yaml", "reference.yaml", map[string]string{
-				"@BACKEND@": order[0], "@SOURCE@": "all.jsonl"})
+				"BACKEND": order[0], "SOURCE": "all.jsonl"})
 			res := h.mustRun(0, "run", ref, "--final-savepoint")
 			refSP := finalSavepoint(t, res.stderr)
 			if sortedLines(alarms) != sortedLines(res.stdout) {

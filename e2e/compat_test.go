@@ -116,7 +116,7 @@ func TestCheckCompat(t *testing.T) {
 func TestCheckCompatJob(t *testing.T) {
 	t.Parallel()
 	h, _ := compatHarness(t)
-	h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true"})
+	h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"FOLLOW": "true"})
 	id := h.detach("run", "-d", "follow.yaml")
 	h.mustRun(0, "check-compat", "v2.yaml", "--job", id)
 	res := h.mustRun(1, "check-compat", "v3.yaml", "--job", id, "--format", "json")
@@ -159,7 +159,7 @@ func TestUpgradeJob(t *testing.T) {
 	t.Run("dry-run", func(t *testing.T) {
 		t.Parallel()
 		h, _ := compatHarness(t)
-		h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true"})
+		h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"FOLLOW": "true"})
 		id := h.detach("run", "-d", "follow.yaml")
 		info, _ := h.jobInfo(id)
 		spDir := filepath.Join(h.home, "savepoints")
@@ -179,8 +179,8 @@ func TestUpgradeJob(t *testing.T) {
 	t.Run("detached", func(t *testing.T) {
 		t.Parallel()
 		h, _ := compatHarness(t)
-		h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true"})
-		h.pipeline("motion-alarm-v2.yaml", "follow-v2.yaml", map[string]string{"@FOLLOW@": "true"})
+		h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"FOLLOW": "true"})
+		h.pipeline("motion-alarm-v2.yaml", "follow-v2.yaml", map[string]string{"FOLLOW": "true"})
 		old := h.detach("run", "-d", "follow.yaml")
 		res := h.mustRun(0, "upgrade", "follow-v2.yaml", "--job", old, "-d")
 		id := strings.TrimSuffix(res.stdout, "\n")
@@ -209,8 +209,8 @@ func TestUpgradeJob(t *testing.T) {
 	t.Run("foreground", func(t *testing.T) {
 		t.Parallel()
 		h, _ := compatHarness(t)
-		h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true"})
-		h.pipeline("motion-alarm-v2.yaml", "follow-v2.yaml", map[string]string{"@FOLLOW@": "true"})
+		h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"FOLLOW": "true"})
+		h.pipeline("motion-alarm-v2.yaml", "follow-v2.yaml", map[string]string{"FOLLOW": "true"})
 		old := h.detach("run", "-d", "follow.yaml")
 		up := h.start("upgrade", "follow-v2.yaml", "--job", old)
 		testkit.Eventually(t, outputTimeout, "a downtime line on upgrade's stderr", func() bool {

@@ -44,7 +44,7 @@ func TestCorruptSavepointIsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.motionEvents("events.jsonl", 6)
-	h.pipeline("motion-alarm.yaml", "v1.yaml", map[string]string{"@BACKEND@": "memory"})
+	h.pipeline("motion-alarm.yaml", "v1.yaml", map[string]string{"BACKEND": "memory"})
 	sp := finalSavepoint(t, h.mustRun(0, "run", "v1.yaml", "--final-savepoint").stderr)
 	// v2 over the whole file would raise alarms if it ran from the savepoint.
 	h.motionEvents("events.jsonl", -1)

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,22 +71,14 @@ func TestDetachedSlowRestore(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	sp := keyedSavepoint(t, h)
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := h.command(ctx, "run", "-d", "v1.yaml", "--from-savepoint", sp)
-	cmd.Env = append(cmd.Env, "PIPECTL_START_TIMEOUT=1ns")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("run -d: %v\n%s", err, stderr.String())
-	}
-	id := strings.TrimSpace(stdout.String())
+	res := h.must(0, h.runEnv([]string{"PIPECTL_START_TIMEOUT=1ns"}, "run", "-d", "v1.yaml", "--from-savepoint", sp))
+	id := strings.TrimSpace(res.stdout)
 	if !jobIDPattern.MatchString(id) {
-		t.Fatalf("stdout %q, want the job id", stdout.String())
+		t.Fatalf("stdout %q, want the job id", res.stdout)
 	}
 	h.cleanupJob(id)
-	if !strings.Contains(stderr.String(), "is still restoring its state") {
-		t.Errorf("stderr does not say the job is still restoring:\n%s", stderr.String())
+	if !strings.Contains(res.stderr, "is still restoring its state") {
+		t.Errorf("stderr does not say the job is still restoring:\n%s", res.stderr)
 	}
 	testkit.Eventually(t, 20*time.Second, "the job running", func() bool { return h.status(id) == "RUNNING" })
 }

@@ -23,7 +23,7 @@ func TestFourCommandPitStop(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.motionEvents("events.jsonl", -1)
-	vars := map[string]string{"@FOLLOW@": "true"}
+	vars := map[string]string{"FOLLOW": "true"}
 	h.pipeline("motion-alarm.yaml", "v1.yaml", vars)
 	h.pipeline("motion-alarm-v2.yaml", "v2.yaml", vars)
 
@@ -119,8 +119,8 @@ func TestListAllStatuses(t *testing.T) {
 	h.motionEvents("events.jsonl", -1)
 	h.write("bad.jsonl", "{\"type\":\"motion\",\"room\":\"one\",\"time\":1}\n")
 	h.pipeline("motion-alarm.yaml", "bounded.yaml", nil)
-	h.pipeline("motion-alarm.yaml", "bad.yaml", map[string]string{"@SOURCE@": "bad.jsonl"})
-	h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true"})
+	h.pipeline("motion-alarm.yaml", "bad.yaml", map[string]string{"SOURCE": "bad.jsonl"})
+	h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"FOLLOW": "true"})
 
 	h.mustRun(0, "run", "bounded.yaml")
 	failed := h.run("run", "bad.yaml")

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,13 +30,21 @@ type harness struct {
 	t    *testing.T
 	dir  string // working directory of every command
 	home string // PIPECTL_HOME
+	// env is what bindEnv bound to each pipeline file, by absolute path.
+	env map[string]fileEnv
+}
+
+// fileEnv is the environment a pipeline file is run with.
+type fileEnv struct {
+	reads []string          // every variable the file reads with ${NAME} or ${NAME:-default}
+	set   map[string]string // the values a test gives some of them
 }
 
 // newHarness makes a fresh working directory and PIPECTL_HOME for t.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	h := &harness{t: t, dir: filepath.Join(dir, "work"), home: filepath.Join(dir, "home")}
+	h := &harness{t: t, dir: filepath.Join(dir, "work"), home: filepath.Join(dir, "home"), env: map[string]fileEnv{}}
 	if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -61,12 +71,7 @@ func (h *harness) path(name string) string {
 func (h *harness) write(name, content string) string {
 	h.t.Helper()
 	p := h.path(name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		h.t.Fatal(err)
-	}
+	testkit.WriteFile(h.t, p, content)
 	return p
 }
 
@@ -93,29 +98,76 @@ func (h *harness) appendLines(name string, lines ...string) {
 	}
 }
 
-// defaultVars are the values of the placeholders of testdata/pipelines/*.yaml that a test
-// does not set.
-var defaultVars = map[string]string{
-	"@FOLLOW@": "false", "@BACKEND@": "badger", "@PAR@": "2", "@SOURCE@": "events.jsonl",
-	"@SINK@": "out.jsonl",
-}
-
-// pipeline writes testdata/pipelines/<src> into the working directory as name, replacing each
-// placeholder (e.g. "@PAR@") with its value from vars, else from defaultVars.
+// pipeline copies testdata/pipelines/<src> into the working directory as name and returns its
+// path. Those files read what tests vary (PAR, BACKEND, SOURCE, FOLLOW, SINK) as
+// ${NAME:-default}: vars gives some of them a value for every command that names the file
+// (bindEnv), and pipectl's own substitution does the rest.
 func (h *harness) pipeline(src, name string, vars map[string]string) string {
 	h.t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "pipelines", src))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	s := string(b)
-	for k, v := range vars {
-		s = strings.ReplaceAll(s, k, v)
+	p := h.write(name, string(b))
+	h.bindEnv(p, vars)
+	return p
+}
+
+// envRefRE is a variable reference in a pipeline file; group 1 is the name.
+var envRefRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
+
+// bindEnv makes every later command with the pipeline file name among its arguments run with
+// vars in its environment. A name in vars that the file does not read fails the test (it
+// would silently change nothing).
+func (h *harness) bindEnv(name string, vars map[string]string) {
+	h.t.Helper()
+	p := h.path(name)
+	var fe fileEnv
+	for _, m := range envRefRE.FindAllStringSubmatch(h.read(p), -1) {
+		if !slices.Contains(fe.reads, m[1]) {
+			fe.reads = append(fe.reads, m[1])
+		}
 	}
-	for k, v := range defaultVars {
-		s = strings.ReplaceAll(s, k, v)
+	for k := range vars {
+		if !slices.Contains(fe.reads, k) {
+			h.t.Fatalf("%s reads no ${%s} (it reads %v)", name, k, fe.reads)
+		}
 	}
-	return h.write(name, s)
+	fe.set = maps.Clone(vars)
+	h.env[p] = fe
+}
+
+// environ is the environment of a pipectl command: the test's own without the variables any
+// bound pipeline file reads (so that they cannot leak in), PIPECTL_HOME, and the values bound
+// to the pipeline files among args.
+func (h *harness) environ(args []string) []string {
+	h.t.Helper()
+	read := map[string]bool{}
+	for _, fe := range h.env {
+		for _, name := range fe.reads {
+			read[name] = true
+		}
+	}
+	set := map[string]string{}
+	for _, a := range args {
+		for k, v := range h.env[h.path(a)].set {
+			if prev, ok := set[k]; ok && prev != v {
+				h.t.Fatalf("pipectl %v: %s is %q for one pipeline file and %q for another", args, k, prev, v)
+			}
+			set[k] = v
+		}
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !read[name] {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "PIPECTL_HOME="+h.home)
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		env = append(env, k+"="+set[k])
+	}
+	return env
 }
 
 // motionEvents copies the repository's testdata/motion-events.jsonl into the working
@@ -145,7 +197,7 @@ type result struct {
 func (h *harness) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, pipectlBin, args...)
 	cmd.Dir = h.dir
-	cmd.Env = append(os.Environ(), "PIPECTL_HOME="+h.home)
+	cmd.Env = h.environ(args)
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
@@ -160,9 +212,23 @@ func (h *harness) run(args ...string) result {
 // of thousands of records on a machine that may be busy).
 func (h *harness) runWithin(timeout time.Duration, args ...string) result {
 	h.t.Helper()
+	return h.runCmd(timeout, nil, args)
+}
+
+// runEnv is run with extra NAME=VALUE variables in the command's environment (a test-only
+// fault hook, a limit).
+func (h *harness) runEnv(env []string, args ...string) result {
+	h.t.Helper()
+	return h.runCmd(commandTimeout, env, args)
+}
+
+// runCmd runs pipectl to completion within timeout, env added to its environment.
+func (h *harness) runCmd(timeout time.Duration, env, args []string) result {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := h.command(ctx, args...)
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -181,10 +247,15 @@ func (h *harness) runWithin(timeout time.Duration, args ...string) result {
 // mustRun runs pipectl and fails the test unless it exits with want.
 func (h *harness) mustRun(want int, args ...string) result {
 	h.t.Helper()
-	res := h.run(args...)
+	return h.must(want, h.run(args...))
+}
+
+// must fails the test unless the command of res exited with want; it returns res.
+func (h *harness) must(want int, res result) result {
+	h.t.Helper()
 	if res.code != want {
 		h.t.Fatalf("pipectl %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
-			strings.Join(args, " "), res.code, want, res.stdout, res.stderr)
+			strings.Join(res.args, " "), res.code, want, res.stdout, res.stderr)
 	}
 	return res
 }

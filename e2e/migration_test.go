@@ -19,7 +19,7 @@ func TestStateGainsOptionalField(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			h.motionEvents("events.jsonl", -1)
-			vars := map[string]string{"@BACKEND@": backend}
+			vars := map[string]string{"BACKEND": backend}
 			h.pipeline("alarm-process.yaml", "v1.yaml", vars)
 			h.pipeline("alarm-process-by.yaml", "v2.yaml", vars)
 			res := h.mustRun(0, "run", "v1.yaml", "--final-savepoint")

@@ -59,7 +59,7 @@ func TestMotionAlarmKeepsPerRoomOrder(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.motionEvents("events.jsonl", -1)
-	h.pipeline("motion-alarm.yaml", "p.yaml", map[string]string{"@PAR@": "3"})
+	h.pipeline("motion-alarm.yaml", "p.yaml", map[string]string{"PAR": "3"})
 	res := h.mustRun(0, "run", "p.yaml")
 	var room1 []string
 	for _, l := range nonEmptyLines(res.stdout) {

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,14 +157,9 @@ func TestDiskAlmostFull(t *testing.T) {
 	want := uninterruptedOutput(t)
 	h, checkpoints := killedAfterCheckpoint(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := h.command(ctx, "run", "p.yaml")
-	cmd.Env = append(cmd.Env, "PIPECTL_MIN_FREE_DISK=1048576TiB")
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "is almost full") {
-		t.Fatalf("run on a full disk: %v\n%s", err, out)
+	full := h.runEnv([]string{"PIPECTL_MIN_FREE_DISK=1048576TiB"}, "run", "p.yaml")
+	if full.code != 1 || !strings.Contains(full.stdout+full.stderr, "is almost full") {
+		t.Fatalf("run on a full disk: exit %d\n%s%s", full.code, full.stdout, full.stderr)
 	}
 	if completeCheckpoints(checkpoints) == 0 {
 		t.Fatal("the failed run removed the checkpoint")

@@ -24,11 +24,11 @@ func renamedCounter(src string) string {
 func TestRenameWithPreviousUIDs(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	vars := map[string]string{"@PAR@": "1"}
+	vars := map[string]string{"PAR": "1"}
 	h.write("events.jsonl", readings(0, 100))
 	orig := h.pipeline("counter.yaml", "counter.yaml", vars)
 	sp := finalSavepoint(t, h.mustRun(0, "run", "counter.yaml", "--final-savepoint").stderr)
-	h.write("renamed.yaml", renamedCounter(h.read(orig)))
+	h.bindEnv(h.write("renamed.yaml", renamedCounter(h.read(orig))), vars)
 	h.appendLines("events.jsonl", nonEmptyLines(readings(100, 150))...)
 
 	rep := h.mustRun(0, "check-compat", "renamed.yaml", "--savepoint", sp)
@@ -64,7 +64,7 @@ func TestRenameWithPreviousUIDs(t *testing.T) {
 	}
 
 	// Without previous_uids the same renames drop the state: the restore is refused.
-	h.write("bare.yaml", strings.ReplaceAll(renamedCounter(h.read(orig)), "    previous_uids: [per-room]\n", ""))
+	h.bindEnv(h.write("bare.yaml", strings.ReplaceAll(renamedCounter(h.read(orig)), "    previous_uids: [per-room]\n", "")), vars)
 	if res := h.mustRun(1, "run", "bare.yaml", "--from-savepoint", sp); !strings.Contains(res.stderr, "per-room") {
 		t.Errorf("the refusal does not name per-room:\n%s", res.stderr)
 	}

@@ -1,18 +1,19 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
 
 // restartYAML sums numbers per key into a file sink, with checkpoints and a restart policy;
-// the generator's rate makes checkpoints fall between the injected failures.
-const restartYAML = `name: restart-e2e
+// the generator's rate makes checkpoints fall between the injected failures. Tests set its
+// name, restart attempts and output file through the environment.
+const restartYAML = `name: ${NAME:-restart-e2e}
 parallelism: 1
 checkpoint: {interval: 100ms}
-restart: {attempts: 3, delay: 100ms}
+restart:
+  attempts: ${ATTEMPTS:-3}
+  delay: 100ms
 sources:
   - uid: numbers
     kind: generator
@@ -29,7 +30,7 @@ operators:
 sinks:
   - uid: out
     kind: file
-    path: @OUT@
+    path: ${OUT:-out.jsonl}
     input: sums
 `
 
@@ -39,29 +40,20 @@ sinks:
 func TestRestartAfterSinkFailures(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.write("clean.yaml", strings.Replace(restartYAML, "@OUT@", "clean.jsonl", 1))
-	h.write("faulty.yaml", strings.Replace(strings.Replace(restartYAML, "@OUT@", "faulty.jsonl", 1),
-		"name: restart-e2e", "name: restart-e2e-faulty", 1))
+	h.bindEnv(h.write("clean.yaml", restartYAML), map[string]string{"OUT": "clean.jsonl"})
+	h.bindEnv(h.write("faulty.yaml", restartYAML), map[string]string{"OUT": "faulty.jsonl", "NAME": "restart-e2e-faulty"})
 	h.mustRun(0, "run", "clean.yaml")
 
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := h.command(ctx, "run", "faulty.yaml")
-	cmd.Env = append(cmd.Env, "PIPECTL_FAULT_SINK_WRITE=out:2:90")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("pipectl run faulty.yaml: %v\nstderr:\n%s", err, stderr.String())
-	}
+	stderr := h.must(0, h.runEnv([]string{"PIPECTL_FAULT_SINK_WRITE=out:2:90"}, "run", "faulty.yaml")).stderr
 	// The failures come after the first checkpoints (every 100 ms; 90 records take 225 ms).
 	for _, want := range []string{"restart 1 of 3 in 100ms from checkpoint", "restart 2 of 3 in 200ms from checkpoint",
 		"injected I/O fault", "finished"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	if strings.Contains(stderr.String(), "restart 3 of 3") {
-		t.Errorf("a third restart for two failures:\n%s", stderr.String())
+	if strings.Contains(stderr, "restart 3 of 3") {
+		t.Errorf("a third restart for two failures:\n%s", stderr)
 	}
 	clean, faulty := h.read("clean.jsonl"), h.read("faulty.jsonl")
 	if n := len(nonEmptyLines(clean)); n != 400 {
@@ -77,20 +69,10 @@ func TestRestartAfterSinkFailures(t *testing.T) {
 func TestRestartExhausted(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.write("faulty.yaml", strings.Replace(strings.Replace(restartYAML, "@OUT@", "out.jsonl", 1),
-		"attempts: 3", "attempts: 1", 1))
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := h.command(ctx, "run", "faulty.yaml")
-	cmd.Env = append(cmd.Env, "PIPECTL_FAULT_SINK_WRITE=out:5:20")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 {
-		t.Fatalf("exit %v, want 1\nstderr:\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "restart 1 of 1") || !strings.Contains(stderr.String(), "no restart left") {
-		t.Errorf("stderr does not tell of the restart and the end:\n%s", stderr.String())
+	h.bindEnv(h.write("faulty.yaml", restartYAML), map[string]string{"ATTEMPTS": "1"})
+	stderr := h.must(1, h.runEnv([]string{"PIPECTL_FAULT_SINK_WRITE=out:5:20"}, "run", "faulty.yaml")).stderr
+	if !strings.Contains(stderr, "restart 1 of 1") || !strings.Contains(stderr, "no restart left") {
+		t.Errorf("stderr does not tell of the restart and the end:\n%s", stderr)
 	}
 	jobs := h.list(true)
 	if len(jobs) != 1 || jobs[0].Status != "FAILED" {

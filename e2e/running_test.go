@@ -30,7 +30,7 @@ func TestFollowRecordsReachSinksWhileRunning(t *testing.T) {
 			h := newHarness(t)
 			h.motionEvents("events.jsonl", -1)
 			h.write("readings.jsonl", reading(0)+"\n"+reading(1)+"\n"+reading(7)+"\n")
-			h.pipeline(c.pipeline, "follow.yaml", map[string]string{"@FOLLOW@": "true", "@SOURCE@": c.source})
+			h.pipeline(c.pipeline, "follow.yaml", map[string]string{"FOLLOW": "true", "SOURCE": c.source})
 			id := h.detach("run", "-d", "follow.yaml")
 			testkit.Eventually(t, outputTimeout, "the records in the sink", func() bool { return c.sink(h, id) == c.want })
 		})

@@ -33,7 +33,7 @@ func TestSignalStopsForegroundRun(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			h.motionEvents("events.jsonl", -1)
-			h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true"})
+			h.pipeline("motion-alarm.yaml", "follow.yaml", map[string]string{"FOLLOW": "true"})
 			run := h.start("run", "follow.yaml")
 			want := sortedLines(readGolden(t, "examples/motion-alarm.golden"))
 			testkit.Eventually(t, outputTimeout, "the three alarms on stdout", func() bool {
@@ -60,7 +60,7 @@ func TestSignalFinalSavepoint(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	input := h.write("readings.jsonl", readings(0, 300))
-	h.pipeline("counter.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true", "@SOURCE@": "readings.jsonl"})
+	h.pipeline("counter.yaml", "follow.yaml", map[string]string{"FOLLOW": "true", "SOURCE": "readings.jsonl"})
 	run := h.start("run", "follow.yaml", "--final-savepoint")
 	id := h.runningJob()
 	h.waitCovered(id, "readings", "readings.jsonl")
@@ -83,7 +83,7 @@ func TestSignalFinalSavepoint(t *testing.T) {
 	}
 
 	h.appendLines("readings.jsonl", nonEmptyLines(readings(600, 650))...)
-	h.pipeline("counter.yaml", "bounded.yaml", map[string]string{"@SOURCE@": input})
+	h.pipeline("counter.yaml", "bounded.yaml", map[string]string{"SOURCE": input})
 	h.mustRun(0, "run", "bounded.yaml", "--from-savepoint", final)
 	checkCounted(t, "sink after the restore", h.read("out.jsonl"), 650)
 }

@@ -148,7 +148,7 @@ func TestStopWithSavepointThenRescale(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	input := h.write("readings.jsonl", readings(0, 200))
-	h.pipeline("counter.yaml", "follow.yaml", map[string]string{"@FOLLOW@": "true", "@SOURCE@": "readings.jsonl"})
+	h.pipeline("counter.yaml", "follow.yaml", map[string]string{"FOLLOW": "true", "SOURCE": "readings.jsonl"})
 	id := h.detach("run", "-d", "follow.yaml")
 
 	app := startAppender(t, input, 200)
@@ -177,7 +177,7 @@ func TestStopWithSavepointThenRescale(t *testing.T) {
 		dir := fmt.Sprintf("p%d", par)
 		h.write(filepath.Join(dir, "out.jsonl"), atStop)
 		pipeline := h.pipeline("counter.yaml", filepath.Join(dir, "bounded.yaml"), map[string]string{
-			"@SOURCE@": input, "@PAR@": fmt.Sprint(par)})
+			"SOURCE": input, "PAR": fmt.Sprint(par)})
 		res := h.mustRun(0, "run", pipeline, "--from-savepoint", sp, "--final-savepoint")
 		out := h.read(filepath.Join(dir, "out.jsonl"))
 		checkCounted(t, fmt.Sprintf("sink restored with parallelism %d", par), out, total)

@@ -2,10 +2,11 @@ package pipeline
 
 import (
 	"fmt"
-	"github.com/pipectl/pipectl/internal/suggest"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/pipectl/pipectl/internal/suggest"
 )
 
 // stream is a readable stream: a node's output, or the late records of a window.

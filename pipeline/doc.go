@@ -10,7 +10,8 @@
 //  2. ${VAR} and ${VAR:-default} in scalar values, except JavaScript fields; a plain scalar
 //     is read again as YAML, so a number stays a number.
 //  3. Keys and values of the top level and of each source, operator and sink, per kind
-//     (spec.go lists them); unknown keys with the closest known key as a suggestion.
+//     (kinds.go declares the operator kinds, the connectors register theirs, spec.go lists
+//     the keys common to a role); unknown keys with the closest known key as a suggestion.
 //  4. The graph: inputs exist, cycles (reported before any type checking), streams nobody
 //     reads, the topological Order.
 //  5. Types along the edges in Order, key selectors and fields, and the state descriptors.

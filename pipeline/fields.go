@@ -2,11 +2,12 @@ package pipeline
 
 import (
 	"fmt"
-	"github.com/pipectl/pipectl/internal/suggest"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/suggest"
 
 	"gopkg.in/yaml.v3"
 )

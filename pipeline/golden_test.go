@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,13 +47,7 @@ func runCase(t *testing.T, a *testkit.Archive) string {
 		if f.Name == "want" || f.Name == "env" || f.Name == "params" {
 			continue
 		}
-		p := filepath.Join(dir, f.Name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, filepath.Join(dir, f.Name), f.Data)
 	}
 	envText, _ := a.File("env")
 	env := keyValues(envText)

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pipectl/pipectl/script"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/script"
 )
 
 // compiled caches the pipeline's one compilation.

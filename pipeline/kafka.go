@@ -4,8 +4,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pipectl/pipectl/connectors"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/connectors"
 )
 
 // kafkaSink checks what the connector registry cannot: an exactly_once Kafka sink needs the

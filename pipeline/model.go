@@ -177,15 +177,24 @@ type Node struct {
 	OutType *schema.Type   // type of the records this node emits (nil for sinks)
 }
 
-// Keyed reports whether the node's kind is keyed (routes by key group and keeps keyed state).
-func (n *Node) Keyed() bool {
-	switch n.Kind {
-	case "flat_map_with_state", "process", "reduce", "aggregate", "sum", "min", "max",
-		"min_by", "max_by", "window", "window_join", "co_group":
-		return n.Role == RoleOperator
+// OpKind is the kind of an operator node ("" for sources and sinks).
+func (n *Node) OpKind() OpKind {
+	if n.Role != RoleOperator {
+		return ""
 	}
-	return false
+	return OpKind(n.Kind)
 }
+
+// Op is the declaration of an operator node's kind (the zero OpSpec for sources, sinks and
+// unknown kinds).
+func (n *Node) Op() OpSpec { return Operators[n.OpKind()] }
+
+// Keyed reports whether the node's kind is keyed (routes by key group and keeps keyed state).
+func (n *Node) Keyed() bool { return n.Op().Keyed }
+
+// Stateful reports whether the node keeps state: the keyed kinds, and window_all with its one
+// key.
+func (n *Node) Stateful() bool { return n.Op().Keyed || n.Op().Windowed }
 
 // KeyType is the type of the node's keys (nil for unkeyed nodes).
 func (n *Node) KeyType() *schema.Type {

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/internal/suggest"
 	"github.com/pipectl/pipectl/schema"
-	"gopkg.in/yaml.v3"
 )
 
 // roleInfo is what differs between sources, operators and sinks when reading items.
@@ -61,7 +62,7 @@ func (l *loader) item(n *yaml.Node, role Role) {
 	spec, known := l.kind(node, raw["kind"], ri, what)
 	if !known {
 		a.broken = true
-		l.inputs(node, a, raw["input"], raw["inputs"], 0)
+		l.inputs(node, a, raw["input"], raw["inputs"], TwoOrMore)
 		l.register(node, a, raw["uid"])
 		return
 	}
@@ -71,7 +72,7 @@ func (l *loader) item(n *yaml.Node, role Role) {
 	node.Parallelism = 1
 	if e, ok := m["parallelism"]; ok {
 		node.Parallelism = max(1, int(l.integer(e.val, what+": parallelism", 1, int64(l.p.MaxParallelism))))
-	} else if role == RoleOperator && node.Kind != "window_all" {
+	} else if role == RoleOperator && !node.Op().OneSubtask {
 		node.Parallelism = l.p.Parallelism
 	}
 	l.previousUIDs(node, a, m, what)
@@ -129,7 +130,7 @@ func (l *loader) register(node *Node, a *aux, uidNode *yaml.Node) {
 }
 
 // inputs reads `input: UID` (single) or `inputs: [UID, ...]`; want is the number of inputs
-// the kind takes with `inputs:` (0: two or more).
+// the kind takes with `inputs:` (TwoOrMore: two or more).
 func (l *loader) inputs(node *Node, a *aux, input, inputs *yaml.Node, want int) {
 	if input != nil {
 		if s := l.str(input, "input"); s != "" {
@@ -150,9 +151,9 @@ func (l *loader) inputs(node *Node, a *aux, input, inputs *yaml.Node, want int) 
 		}
 	}
 	switch n := len(inputs.Content); {
-	case want == 0 && n < 2:
+	case want == TwoOrMore && n < 2:
 		l.errorf(posOf(inputs), CodeValue, "inputs must name two or more uids, got %d", n)
-	case want > 0 && n != want:
+	case want != TwoOrMore && n != want:
 		l.errorf(posOf(inputs), CodeValue, "inputs must name exactly %d uids [left, right], got %d", want, n)
 	}
 }

@@ -13,10 +13,7 @@ var pathRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*|[0-9]+)(\.([A-Za-z_][A
 
 // operator reads an operator's keys (types are checked later, along the edges).
 func (l *loader) operator(node *Node, a *aux, m map[string]entry, what string) {
-	want := 0
-	if node.Kind == "window_join" || node.Kind == "co_group" {
-		want = 2
-	}
+	op := node.Op()
 	var input, inputs *yaml.Node
 	if e, ok := m["input"]; ok {
 		input = e.val
@@ -24,15 +21,15 @@ func (l *loader) operator(node *Node, a *aux, m map[string]entry, what string) {
 	if e, ok := m["inputs"]; ok {
 		inputs = e.val
 	}
-	l.inputs(node, a, input, inputs, want)
-	if e, ok := m["parallelism"]; ok && node.Kind == "window_all" && node.Parallelism > 1 {
-		l.errorf(posOf(e.val), CodeValue, "%s: window_all runs at parallelism 1", what)
+	l.inputs(node, a, input, inputs, op.Inputs)
+	if e, ok := m["parallelism"]; ok && op.OneSubtask && node.Parallelism > 1 {
+		l.errorf(posOf(e.val), CodeValue, "%s: %s runs at parallelism 1", what, node.Kind)
 		node.Parallelism = 1
 	}
 	if e, ok := m["function_timeout"]; ok {
 		node.FunctionTimeout = l.duration(e.val, what+": function_timeout", false)
 	}
-	if operatorKinds[node.Kind].js {
+	if op.JS {
 		l.errorPolicy(node, m, what)
 	}
 	l.keyBy(node, a, m, what)
@@ -64,10 +61,10 @@ func (l *loader) operator(node *Node, a *aux, m map[string]entry, what string) {
 	if e, ok := m["states"]; ok {
 		l.processStates(node, e.val)
 	}
-	if node.Kind == "window" || node.Kind == "window_all" || want == 2 {
+	if op.Windowed {
 		l.windowed(node, m, what)
 	}
-	if node.Kind == "aggregate" {
+	if op.Output == OutAggregate {
 		l.resultOutput(node, m, what)
 	}
 }
@@ -93,7 +90,7 @@ func (l *loader) keyBy(node *Node, a *aux, m map[string]entry, what string) {
 	if !ok {
 		return
 	}
-	if node.Kind != "window_join" && node.Kind != "co_group" {
+	if node.Op().Inputs != 2 {
 		node.KeyBy = []KeyBy{l.selector(node, a, e.val, node.UID+".key_by")}
 		return
 	}

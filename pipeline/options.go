@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pipectl/pipectl/connectors"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/connectors"
 )
 
 // options decodes the options that a connector kind declares (connectors.Spec.Keys) into

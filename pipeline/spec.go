@@ -45,34 +45,6 @@ func connectorKinds(role connectors.Role, extra ...string) map[string]kindSpec {
 	return kinds
 }
 
-var (
-	keyed       = []string{"input", "key_by", "key_type"}
-	windowKeys  = []string{"window", "allowed_lateness", "late_output", "fn", "reduce", "aggregate", "output"}
-	joinKeys    = []string{"inputs", "key_by", "key_type", "window", "allowed_lateness", "fn", "output"}
-	joinReq     = []string{"inputs", "key_by", "window", "fn", "output"}
-	aggregation = kindSpec{keys: append(slices.Clone(keyed), "field"), required: []string{"input", "key_by", "field"}}
-)
-
-var operatorKinds = map[string]kindSpec{
-	"map":                 {keys: []string{"input", "fn", "output"}, required: []string{"input", "fn", "output"}, js: true},
-	"filter":              {keys: []string{"input", "fn"}, required: []string{"input", "fn"}, js: true},
-	"flat_map":            {keys: []string{"input", "fn", "output"}, required: []string{"input", "fn", "output"}, js: true},
-	"union":               {keys: []string{"inputs"}, required: []string{"inputs"}},
-	"flat_map_with_state": {keys: append(slices.Clone(keyed), "fn", "state", "output"), required: []string{"input", "key_by", "fn", "state", "output"}, js: true},
-	"process":             {keys: append(slices.Clone(keyed), "fn", "states", "output", "on_timer"), required: []string{"input", "key_by", "fn", "output"}, js: true},
-	"reduce":              {keys: append(slices.Clone(keyed), "fn"), required: []string{"input", "key_by", "fn"}, js: true},
-	"aggregate":           {keys: append(slices.Clone(keyed), "init", "fn", "result", "accumulator", "output"), required: []string{"input", "key_by", "init", "fn", "accumulator"}, js: true},
-	"sum":                 aggregation,
-	"min":                 aggregation,
-	"max":                 aggregation,
-	"min_by":              aggregation,
-	"max_by":              aggregation,
-	"window":              {keys: append(slices.Clone(keyed), windowKeys...), required: []string{"input", "key_by", "window"}, js: true},
-	"window_all":          {keys: append([]string{"input"}, windowKeys...), required: []string{"input", "window"}, js: true},
-	"window_join":         {keys: joinKeys, required: joinReq, js: true},
-	"co_group":            {keys: joinKeys, required: joinReq, js: true},
-}
-
 // allowedKeys is every key an item of the given role and spec takes.
 func allowedKeys(common []string, s kindSpec) []string {
 	keys := append(slices.Clone(common), s.keys...)

@@ -3,8 +3,9 @@ package pipeline
 import (
 	"fmt"
 
-	"github.com/pipectl/pipectl/schema"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
 // Names of the internal states (docs/pipelines.md, Operators).
@@ -141,44 +142,13 @@ func internal(name string, t *schema.Type, pos Pos) *StateDesc {
 	return &StateDesc{Name: name, Kind: StateInternal, Type: t, Schema: t, Pos: pos}
 }
 
-// internalStates appends the internal states of a node whose input types are known: what
-// reduce, aggregate, the aggregations, windows and joins keep, and the timers of the windowed
-// kinds and of a process with on_timer.
+// internalStates appends the internal states of a node whose input types are known, as its
+// kind declares them (OpSpec.States): what reduce, aggregate, the aggregations, windows and
+// joins keep, and the timers of the windowed kinds and of a process with on_timer.
 func internalStates(n *Node) {
-	in := n.InTypes[0]
-	add := func(d *StateDesc) {
-		if d.Type != nil {
-			n.States = append(n.States, d)
+	for _, s := range n.Op().States {
+		if t, pos := s.of(n); t != nil {
+			n.States = append(n.States, internal(s.Name, t, pos))
 		}
-	}
-	switch n.Kind {
-	case "reduce":
-		add(internal(StateReduce, in, n.Pos))
-	case "aggregate":
-		add(internal(StateAcc, n.Accumulator, n.Keys["accumulator"]))
-	case "sum", "min", "max", "min_by", "max_by":
-		add(internal(StateAgg, in, n.Pos))
-	case "window", "window_all":
-		switch {
-		case n.WindowReduce != nil:
-			add(internal(StateContents, in, n.Keys["reduce"]))
-		case n.Accumulator != nil:
-			add(internal(StateContents, n.Accumulator, n.Keys["aggregate"]))
-		default:
-			add(internal(StateContents, listOf(in), n.Keys["window"]))
-		}
-	case "window_join", "co_group":
-		add(internal(StateLeft, listOf(in), n.Keys["inputs"]))
-		add(internal(StateRight, listOf(n.InTypes[1]), n.Keys["inputs"]))
-	}
-	switch n.Kind {
-	case "process":
-		// A process keeps timers only when it can set them: without on_timer, ctx.timers
-		// is unusable and a timers state would only be noise in reports and dumps.
-		if n.OnTimer != nil {
-			add(internal(StateTimers, TimersType, n.Keys["on_timer"]))
-		}
-	case "window", "window_all", "window_join", "co_group":
-		add(internal(StateTimers, TimersType, n.Pos))
 	}
 }

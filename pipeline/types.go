@@ -3,9 +3,10 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"github.com/pipectl/pipectl/internal/suggest"
 	"strconv"
 	"strings"
+
+	"github.com/pipectl/pipectl/internal/suggest"
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/schema"
@@ -96,16 +97,16 @@ func (l *loader) connectorTypes(n *Node, t *schema.Type) {
 func (l *loader) operatorTypes(n *Node, domain timeDomain) {
 	what := fmt.Sprintf("operator %q", n.UID)
 	in := n.InTypes[0]
-	switch n.Kind {
-	case "map", "flat_map", "flat_map_with_state", "process", "window_join", "co_group":
+	switch n.Op().Output {
+	case OutDeclared:
 		n.OutType = n.Output
-	case "filter", "reduce", "sum", "min", "max", "min_by", "max_by":
+	case OutInput:
 		n.OutType = in
-	case "union":
+	case OutUnion:
 		n.OutType = l.unionType(n)
-	case "aggregate":
+	case OutAggregate:
 		n.OutType = l.aggregateOutput(n, what)
-	case "window", "window_all":
+	case OutWindowBody:
 		switch {
 		case n.WindowReduce != nil:
 			n.OutType = l.declaredOr(n, in, "the input type (a window reduce keeps it)", what)
@@ -200,13 +201,13 @@ func (l *loader) fieldType(n *Node, in *schema.Type, what string) bool {
 		l.errorf(l.aux[n].fieldPos, CodeType, "%s: field %q: %v", what, field, err)
 		return false
 	}
-	switch n.Kind {
-	case "sum", "min", "max":
+	switch n.Op().Field {
+	case FieldNumber:
 		if t.Kind != schema.Int && t.Kind != schema.Float {
 			l.errorf(l.aux[n].fieldPos, CodeType, "%s: field %q is %s: %s needs an int or float field", what, field, t, n.Kind)
 			return false
 		}
-	default:
+	case FieldOrdered:
 		if t.Kind != schema.Int && t.Kind != schema.Float && t.Kind != schema.String {
 			l.errorf(l.aux[n].fieldPos, CodeType, "%s: field %q is %s: %s compares int, float or string fields", what, field, t, n.Kind)
 			return false

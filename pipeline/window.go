@@ -19,7 +19,7 @@ func (l *loader) windowed(node *Node, m map[string]entry, what string) {
 			l.errorf(posOf(e.val), CodeUID, "late_output %q may only hold A-Z, a-z, 0-9, '.', '_' and '-'", node.LateOutput)
 		}
 	}
-	if node.Kind != "window" && node.Kind != "window_all" {
+	if node.Op().Output != OutWindowBody {
 		return
 	}
 	if e, ok := m["aggregate"]; ok {

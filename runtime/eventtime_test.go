@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/manualclock"
 	"github.com/pipectl/pipectl/internal/testkit"
 )
 
@@ -72,7 +73,7 @@ sinks:
 	dir := t.TempDir()
 	writeData(t, dir, "busy.jsonl", `{"room":"a","time":500}`, `{"room":"a","time":700}`, `{"room":"a","time":3000}`)
 	writeData(t, dir, "quiet.jsonl")
-	clk := newManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := manualclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	r := startRun(t, dir, src, jobSpec{clock: clk})
 	testkit.Eventually(t, jobDeadline, "the records", func() bool { return r.recordsIn("op") == 3 })
 	if n := r.recordsIn("out"); n != 0 {

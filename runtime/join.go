@@ -20,7 +20,7 @@ type joinBody struct {
 func newJoinBody(in *instance, fn *script.Func) *joinBody {
 	return &joinBody{
 		sides: [2]*keyedState{in.stateByName(pipeline.StateLeft), in.stateByName(pipeline.StateRight)},
-		fn:    fn, out: in.node.OutType, coGroup: in.node.Kind == "co_group",
+		fn:    fn, out: in.node.OutType, coGroup: in.node.OpKind() == pipeline.OpCoGroup,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/script"
 )
@@ -128,7 +129,7 @@ const (
 	aggMaxBy
 )
 
-var aggKinds = map[string]aggKind{"sum": aggSum, "min": aggMin, "max": aggMax, "min_by": aggMinBy, "max_by": aggMaxBy}
+var aggKinds = map[pipeline.OpKind]aggKind{pipeline.OpSum: aggSum, pipeline.OpMin: aggMin, pipeline.OpMax: aggMax, pipeline.OpMinBy: aggMinBy, pipeline.OpMaxBy: aggMaxBy}
 
 // builtinAggOp is sum/min/max/min_by/max_by with Flink's semantics: sum, min and max keep the
 // first record of the key and update only the field; min_by and max_by keep the whole record

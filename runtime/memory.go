@@ -46,7 +46,7 @@ func SplitMemory(total int64, backend string) MemoryBudget {
 func countCaches(p *pipeline.Pipeline) int {
 	n := 0
 	for _, node := range p.Order {
-		if node.Keyed() || node.Kind == "window_all" {
+		if node.Keyed() || node.OpKind() == pipeline.OpWindowAll {
 			n += node.Parallelism * len(node.States)
 		}
 	}

@@ -18,11 +18,11 @@ type group struct {
 	inboxes     []*inbox // one per subtask; nil for a source group
 }
 
-// chained reports whether n runs in its input's goroutine: one input, not keyed, not a
-// union, not a window_all (which has timers of its own), not a sink routed by key, same
-// parallelism.
+// chained reports whether n runs in its input's goroutine: one input (never a union or a
+// join), stateless (not keyed, not a window_all, which has timers of its own), not a sink
+// routed by key, same parallelism.
 func chained(p *pipeline.Pipeline, n *pipeline.Node) bool {
-	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Keyed() || n.Kind == "union" || n.Kind == "window_all" || routeFields(n) != nil {
+	if n.Role == pipeline.RoleSource || len(n.Inputs) != 1 || n.Stateful() || routeFields(n) != nil {
 		return false
 	}
 	return streamNode(p, n.Inputs[0]).Parallelism == n.Parallelism
@@ -200,7 +200,7 @@ func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wak
 		}
 		return rt.Func(c.Index, n.FunctionTimeout)
 	}
-	if n.Keyed() || n.Kind == "window_all" {
+	if n.Stateful() {
 		for _, d := range n.States {
 			s, err := j.openState(n.UID, d)
 			if err != nil {
@@ -227,34 +227,65 @@ func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wak
 
 // newOperator returns the operator of an operator node's kind.
 func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
-	n := in.node
-	switch n.Kind {
-	case "map":
-		return &mapOp{fn: fn(n.Fn), out: n.OutType}, nil
-	case "filter":
-		return &filterOp{fn: fn(n.Fn)}, nil
-	case "flat_map":
-		return &flatMapOp{fn: fn(n.Fn), out: n.OutType}, nil
-	case "union":
-		return passOp{}, nil
-	case "flat_map_with_state":
+	newOp, ok := newOperators[in.node.OpKind()]
+	if !ok {
+		return nil, fmt.Errorf("operator kind %q is not supported yet", in.node.Kind)
+	}
+	return newOp(in, fn)
+}
+
+// newOperators makes the operator of each kind (pipeline.Operators declares them; a test
+// checks that every kind has one).
+var newOperators = map[pipeline.OpKind]func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error){
+	pipeline.OpMap: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+		return &mapOp{fn: fn(in.node.Fn), out: in.node.OutType}, nil
+	},
+	pipeline.OpFilter: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+		return &filterOp{fn: fn(in.node.Fn)}, nil
+	},
+	pipeline.OpFlatMap: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+		return &flatMapOp{fn: fn(in.node.Fn), out: in.node.OutType}, nil
+	},
+	pipeline.OpUnion: func(*instance, func(*pipeline.Code) *script.Func) (operator, error) { return passOp{}, nil },
+	pipeline.OpFlatMapWithState: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
 		st := in.states[0]
-		return &flatMapWithStateOp{fn: fn(n.Fn), out: n.OutType, state: st, stateOpt: schema.OptionalOf(st.desc.Type)}, nil
-	case "process":
-		return newProcessOp(in, fn(n.Fn))
-	case "reduce":
-		return &reduceOp{fn: fn(n.Fn), typ: n.OutType, state: in.states[0]}, nil
-	case "aggregate":
+		return &flatMapWithStateOp{fn: fn(in.node.Fn), out: in.node.OutType, state: st, stateOpt: schema.OptionalOf(st.desc.Type)}, nil
+	},
+	pipeline.OpProcess: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+		return newProcessOp(in, fn(in.node.Fn))
+	},
+	pipeline.OpReduce: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+		return &reduceOp{fn: fn(in.node.Fn), typ: in.node.OutType, state: in.states[0]}, nil
+	},
+	pipeline.OpAggregate: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+		n := in.node
 		return &aggregateOp{init: fn(n.Init), fn: fn(n.Fn), result: fn(n.Result),
 			acc: in.states[0].desc.Type, out: n.OutType, state: in.states[0]}, nil
-	case "sum", "min", "max", "min_by", "max_by":
-		return &builtinAggOp{kind: aggKinds[n.Kind], field: pathSteps(n.Field), state: in.states[0]}, nil
-	case "window", "window_all":
-		return newWindowOp(in, newWindowContents(in, fn))
-	case "window_join", "co_group":
-		return newWindowOp(in, newJoinBody(in, fn(n.Fn)))
-	}
-	return nil, fmt.Errorf("operator kind %q is not supported yet", n.Kind)
+	},
+	pipeline.OpSum:        newBuiltinAgg,
+	pipeline.OpMin:        newBuiltinAgg,
+	pipeline.OpMax:        newBuiltinAgg,
+	pipeline.OpMinBy:      newBuiltinAgg,
+	pipeline.OpMaxBy:      newBuiltinAgg,
+	pipeline.OpWindow:     newWindow,
+	pipeline.OpWindowAll:  newWindow,
+	pipeline.OpWindowJoin: newJoin,
+	pipeline.OpCoGroup:    newJoin,
+}
+
+// newBuiltinAgg makes the operator of sum, min, max, min_by and max_by.
+func newBuiltinAgg(in *instance, _ func(*pipeline.Code) *script.Func) (operator, error) {
+	return &builtinAggOp{kind: aggKinds[in.node.OpKind()], field: pathSteps(in.node.Field), state: in.states[0]}, nil
+}
+
+// newWindow makes the operator of window and window_all.
+func newWindow(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+	return newWindowOp(in, newWindowContents(in, fn))
+}
+
+// newJoin makes the operator of window_join and co_group.
+func newJoin(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
+	return newWindowOp(in, newJoinBody(in, fn(in.node.Fn)))
 }
 
 // openSource opens the connector of a source instance and restores its position.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/internal/manualclock"
 	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/statebackend"
@@ -40,7 +41,7 @@ sinks:
 `
 
 // restartJob plans restartPipeline with the given policy on a manual clock, its log in logs.
-func restartJob(t *testing.T, h *harness, policy string, clock *manualClock, logs io.Writer) *harnessJob {
+func restartJob(t *testing.T, h *harness, policy string, clock *manualclock.Clock, logs io.Writer) *harnessJob {
 	t.Helper()
 	p, err := h.parse(restartPipeline, map[string]string{"RESTART": policy})
 	if err != nil {
@@ -56,24 +57,11 @@ func restartJob(t *testing.T, h *harness, policy string, clock *manualClock, log
 	return hj
 }
 
-// pendingDelays lists the waits of the clock's pending callbacks.
-func (c *manualClock) pendingDelays() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []time.Duration
-	for _, tm := range c.timers {
-		if !tm.stopped {
-			out = append(out, tm.at.Sub(c.now))
-		}
-	}
-	return out
-}
-
 // awaitRestartWait waits until the job waits for its restart-th restart, delay from now.
-func awaitRestartWait(t *testing.T, hj *harnessJob, clock *manualClock, restart int64, delay time.Duration) {
+func awaitRestartWait(t *testing.T, hj *harnessJob, clock *manualclock.Clock, restart int64, delay time.Duration) {
 	t.Helper()
 	testkit.Eventually(t, jobDeadline, "the restart's wait", func() bool {
-		d := clock.pendingDelays()
+		d := clock.Pending()
 		return hj.job.Status().Restarts == restart && len(d) == 1 && d[0] == delay
 	})
 }
@@ -98,13 +86,13 @@ func restartAfterFailures(t *testing.T, backend string) {
 
 	t.Setenv(connectors.EnvFaultSinkWrite, "out:2:7")
 	h := newHarness(t, backend)
-	clock := newManualClock(time.UnixMilli(1_700_000_000_000))
+	clock := manualclock.New(time.UnixMilli(1_700_000_000_000))
 	var logs testkit.Buffer
 	hj := restartJob(t, h, "{attempts: 3, delay: 2s}", clock, &logs).start()
 	awaitRestartWait(t, hj, clock, 1, 2*time.Second)
 	clock.Advance(1999 * time.Millisecond)
-	if got := hj.job.Status().Restarts; got != 1 || len(clock.pendingDelays()) != 1 {
-		t.Fatalf("before its delay: %d restarts, pending %v", got, clock.pendingDelays())
+	if got := hj.job.Status().Restarts; got != 1 || len(clock.Pending()) != 1 {
+		t.Fatalf("before its delay: %d restarts, pending %v", got, clock.Pending())
 	}
 	clock.Advance(time.Millisecond)
 	awaitRestartWait(t, hj, clock, 2, 4*time.Second) // the delay doubles
@@ -127,7 +115,7 @@ func restartAfterFailures(t *testing.T, backend string) {
 func TestRestartGivesUp(t *testing.T) {
 	t.Setenv(connectors.EnvFaultSinkWrite, "out:5:3")
 	h := newHarness(t, "memory")
-	clock := newManualClock(time.UnixMilli(1_700_000_000_000))
+	clock := manualclock.New(time.UnixMilli(1_700_000_000_000))
 	hj := restartJob(t, h, "{attempts: 2, delay: 1s}", clock, io.Discard).start()
 	awaitRestartWait(t, hj, clock, 1, time.Second)
 	clock.Advance(time.Second)
@@ -144,7 +132,7 @@ func TestRestartGivesUp(t *testing.T) {
 func TestRestartCanceledWhileWaiting(t *testing.T) {
 	t.Setenv(connectors.EnvFaultSinkWrite, "out:1:3")
 	h := newHarness(t, "memory")
-	clock := newManualClock(time.UnixMilli(1_700_000_000_000))
+	clock := manualclock.New(time.UnixMilli(1_700_000_000_000))
 	hj := restartJob(t, h, "{attempts: 2, delay: 1m}", clock, io.Discard).start()
 	awaitRestartWait(t, hj, clock, 1, time.Minute)
 	if _, err := hj.job.Savepoint(t.TempDir(), "manual"); !errors.Is(err, ErrRestarting) {
@@ -198,7 +186,7 @@ func TestRestartBackoff(t *testing.T) {
 // TestRestartCountResets: ten minutes without a failure start the count of restarts in a
 // row again.
 func TestRestartCountResets(t *testing.T) {
-	clock := newManualClock(time.UnixMilli(1_700_000_000_000))
+	clock := manualclock.New(time.UnixMilli(1_700_000_000_000))
 	j := &Job{p: &pipeline.Pipeline{Restart: pipeline.Restart{Attempts: 1, Delay: time.Second}},
 		now: clock.Now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	fault := connectors.Retryable(errors.New("disk full"))

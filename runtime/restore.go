@@ -2,9 +2,10 @@ package runtime
 
 import (
 	"fmt"
-	"github.com/dop251/goja"
 	"strings"
 	"time"
+
+	"github.com/dop251/goja"
 
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"

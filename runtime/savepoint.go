@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/schema"
 
@@ -175,8 +176,8 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 // stateKeyType is the type of the keys a state's table holds: the node's key, or for the
 // per-window states of windowed kinds the tuple (key, start, end).
 func stateKeyType(n *pipeline.Node, d *pipeline.StateDesc) *schema.Type {
-	switch n.Kind {
-	case "window", "window_all", "window_join", "co_group":
+	switch n.OpKind() {
+	case pipeline.OpWindow, pipeline.OpWindowAll, pipeline.OpWindowJoin, pipeline.OpCoGroup:
 		if d.Name != pipeline.StateTimers {
 			return WindowStateKeyType(n)
 		}

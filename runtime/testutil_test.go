@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/manualclock"
 	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/statebackend"
@@ -43,7 +44,7 @@ type jobSpec struct {
 	checkpointDir      string
 	checkpointInterval time.Duration
 	finalSavepointDir  string
-	clock              *manualClock // when set, the job's clock (and its Now)
+	clock              *manualclock.Clock // when set, the job's clock (and its Now)
 }
 
 // harnessJob is one planned job of a harness and its captured stdout.
@@ -183,13 +184,7 @@ func (h *harness) path(name string) string { return filepath.Join(h.dir, name) }
 // writeFile writes a file in the harness dir (creating its directory).
 func (h *harness) writeFile(name, content string) {
 	h.t.Helper()
-	p := h.path(name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		h.t.Fatal(err)
-	}
+	testkit.WriteFile(h.t, h.path(name), content)
 }
 
 // fileLines returns the lines of a file in the harness dir (none when it does not exist).

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/manualclock"
 	"github.com/pipectl/pipectl/internal/testkit"
 )
 
@@ -143,7 +144,7 @@ func TestProcessingTime(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeData(t, dir, "a.jsonl", `{"room":"a","v":1}`, `{"room":"b","v":2}`, `{"room":"a","v":3}`, `{"room":"a","v":60}`)
-			clk := newManualClock(start)
+			clk := manualclock.New(start)
 			r := startRun(t, dir, followPipeline(c.op), jobSpec{clock: clk})
 			testkit.Eventually(t, jobDeadline, "the records to arrive", func() bool { return r.recordsIn("op") == 4 })
 			if n := r.recordsIn("out"); n != 0 {

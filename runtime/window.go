@@ -65,7 +65,7 @@ func newWindowOp(in *instance, body windowBody) (*windowOp, error) {
 	n := in.node
 	o := &windowOp{
 		assign: newAssigner(n.Window), procTime: n.Window.ProcessingTime,
-		lateness: n.AllowedLateness.Milliseconds(), body: body, all: n.Kind == "window_all",
+		lateness: n.AllowedLateness.Milliseconds(), body: body, all: n.OpKind() == pipeline.OpWindowAll,
 		wm: noTimestamp,
 	}
 	if o.all {

@@ -2,8 +2,9 @@ package schema
 
 import (
 	"fmt"
-	"github.com/pipectl/pipectl/internal/suggest"
 	"strings"
+
+	"github.com/pipectl/pipectl/internal/suggest"
 )
 
 // maxDepth bounds the nesting of a type expression (a guard against pathological input).

@@ -17,7 +17,8 @@
 //	T?      -> nil or a value of T
 //	any     -> a JSON-like value: nil, bool, int64, float64, string, []any, map[string]any
 //
-// The package imports nothing of pipectl's.
+// Of pipectl's own packages it imports only internal/suggest (the "did you mean" of a
+// misspelt type name), so every other package can depend on it.
 package schema
 
 // Kind is the kind of a type.

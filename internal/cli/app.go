@@ -1,6 +1,8 @@
-// Package cli is pipectl's command line: one file per command. Every command takes a
-// GlobalState (standard streams, environment, working directory, signals), so commands run
-// in-process in tests; exit codes are decided in one place (exitCode).
+// Package cli is pipectl's command line: a file per command, or per group of commands that
+// share their helpers (jobcmds.go: list, savepoint, cancel, stop; inspect.go: inspect, dump).
+// Every command takes a GlobalState (standard streams, environment, working directory,
+// signals), so commands run in-process in tests; exit codes are decided in one place
+// (exitCode).
 package cli
 
 import (

@@ -393,13 +393,7 @@ func TestReadErrors(t *testing.T) {
 func TestFind(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"b/z_test.yaml", "a_test.yaml", "b/a_test.yaml", "c.yaml", "testdata/x_test.yaml", ".hidden/x_test.yaml", "_skip/x_test.yaml"} {
-		p := filepath.Join(dir, f)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testkit.WriteFile(t, filepath.Join(dir, f), "")
 	}
 	if _, err := Find([]string{"missing"}, Options{Dir: dir}); err == nil {
 		t.Error("a missing directory: no error")

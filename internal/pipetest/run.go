@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/manualclock"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/runtime"
 	"github.com/pipectl/pipectl/script"
@@ -40,7 +41,7 @@ func run(p *pipeline.Pipeline, prog *script.Program, bt *boundTest, timeout time
 		return nil, err
 	}
 	defer backend.Close()
-	clock := newFakeClock(bt.Now)
+	clock := manualclock.New(bt.Now)
 	nowMs := func() int64 { return clock.Now().UnixMilli() }
 	if err := writeState(backend, p, bt.state, nowMs); err != nil {
 		return nil, fmt.Errorf("initial state: %w", err)
@@ -84,7 +85,7 @@ func run(p *pipeline.Pipeline, prog *script.Program, bt *boundTest, timeout time
 
 // feedSteps feeds the input one step at a time and waits after each until the job has
 // processed it.
-func feedSteps(job *runtime.Job, h *harness, clock *fakeClock, steps []boundStep) error {
+func feedSteps(job *runtime.Job, h *harness, clock *manualclock.Clock, steps []boundStep) error {
 	poke := func() {
 		for _, f := range h.order {
 			if f.do(feedCmd{}, job.Done()) != nil {
@@ -110,19 +111,19 @@ func feedSteps(job *runtime.Job, h *harness, clock *fakeClock, steps []boundStep
 // advance moves processing time on by d. It stops at each wake-up of a processing-time timer
 // that falls due on the way and lets the job fire it, so every timer fires at its own time
 // and sees the state as it was then (a TTL that expires later has not expired yet).
-func advance(job *runtime.Job, clock *fakeClock, d time.Duration, poke func()) error {
+func advance(job *runtime.Job, clock *manualclock.Clock, d time.Duration, poke func()) error {
 	target := clock.Now().Add(d)
 	for {
-		next, ok := clock.nextDue(target)
+		next, ok := clock.NextDue(target)
 		if !ok {
 			break
 		}
-		clock.set(next)
+		clock.Set(next)
 		if err := job.Sync(poke); err != nil {
 			return err
 		}
 	}
-	clock.set(target)
+	clock.Set(target)
 	return nil
 }
 

@@ -10,8 +10,16 @@ import (
 // update is the one flag that rewrites golden files: `go test ./pkg/ -update`.
 var update = flag.Bool("update", false, "rewrite the golden files instead of comparing with them")
 
+// rewrite is the name data-driven test files (a case's input and expected output in one
+// file, as compat's txtar cases) are refreshed by, as with cockroachdb/datadriven; -update
+// refreshes them too, so one flag still refreshes everything.
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of data-driven test files")
+
 // Updating reports whether the tests run with -update.
 func Updating() bool { return *update }
+
+// Rewriting reports whether data-driven test files are to be rewritten: -rewrite or -update.
+func Rewriting() bool { return *rewrite || *update }
 
 // Golden compares got with the file at path, failing the test when they differ. With -update
 // it writes got to path instead (creating its directory), to be reviewed with git diff.
