@@ -339,20 +339,15 @@ func TestPitStopRollback(t *testing.T) {
 			if tt.detached {
 				args = append(args, "-d")
 			}
-			cmd := h.command(t.Context(), args...)
-			cmd.Env = append(cmd.Env, "PIPECTL_FAULT_STANDBY="+tt.fault)
-			up := h.startCmd(cmd)
-			if code := up.wait(t, commandTimeout); code != 1 {
-				t.Fatalf("upgrade with a failing new job: exit %d, want 1\n%s", code, up.stderr.String())
-			}
-			m := regexp.MustCompile(`the old pipeline was restarted from (\S+) as job ([0-9a-f]{32})`).FindStringSubmatch(up.stderr.String())
+			res := h.must(1, h.runEnv([]string{"PIPECTL_FAULT_STANDBY=" + tt.fault}, args...))
+			m := regexp.MustCompile(`the old pipeline was restarted from (\S+) as job ([0-9a-f]{32})`).FindStringSubmatch(res.stderr)
 			if m == nil {
-				t.Fatalf("upgrade does not say the old pipeline was restarted:\n%s", up.stderr.String())
+				t.Fatalf("upgrade does not say the old pipeline was restarted:\n%s", res.stderr)
 			}
 			restarted := m[2]
 			h.cleanupJob(restarted)
-			if up.stdout.String() != "" {
-				t.Errorf("stdout %q, want nothing", up.stdout.String())
+			if res.stdout != "" {
+				t.Errorf("stdout %q, want nothing", res.stdout)
 			}
 			if st := h.waitEnded(restarted); st != "FINISHED" {
 				t.Errorf("restarted job: %s, want FINISHED\n%s", st, h.jobFile(restarted, "job.log"))
