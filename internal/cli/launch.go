@@ -111,7 +111,8 @@ func prepareRun(gs *GlobalState, p *pipeline.Pipeline, o runOptions, previous st
 	if previous != "" {
 		// Two thirds of the Go heap's limit: most of what a restore faults in, while the
 		// collector, which runs as the heap nears the limit, still leaves the warm pages alone.
-		l.releaseHeap = warmHeap(l.budget.GoLimit * 2 / 3)
+		// At most maxWarmHeap: the old job still holds its own memory meanwhile.
+		l.releaseHeap = warmHeap(min(l.budget.GoLimit*2/3, maxWarmHeap))
 	}
 	return l, nil
 }

@@ -5,6 +5,9 @@ import (
 	"runtime"
 )
 
+// maxWarmHeap bounds the heap a pit stop's new job warms, whatever its memory budget.
+const maxWarmHeap = 512 << 20
+
 // pageSize is the size of a memory page: the unit the kernel faults in.
 var pageSize = os.Getpagesize()
 
