@@ -44,7 +44,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("Parallelism = %d, want %d", p.Parallelism, want)
 	}
 	if p.MaxParallelism != 128 || p.StateBackend != "badger" || p.Memory != 512<<20 || p.FunctionTimeout != 5*time.Second ||
-		p.SavepointDir != "" || p.CheckpointInterval != 0 {
+		p.SavepointDir != "" || p.CheckpointInterval != 0 || p.BufferTimeout != 100*time.Millisecond {
 		t.Errorf("defaults: %+v", p)
 	}
 	src := p.Nodes["events"]
@@ -64,6 +64,7 @@ func TestTopLevel(t *testing.T) {
 		{"parallelism: ${PAR:-5}", nil, func(p *Pipeline) bool { return p.Parallelism == 5 }},
 		{"max_parallelism: 4", nil, func(p *Pipeline) bool { return p.MaxParallelism == 4 && p.Parallelism <= 4 }},
 		{"function_timeout: 250ms", nil, func(p *Pipeline) bool { return p.FunctionTimeout == 250*time.Millisecond }},
+		{"buffer_timeout: 20ms", nil, func(p *Pipeline) bool { return p.BufferTimeout == 20*time.Millisecond }},
 		{"state_backend: memory", nil, func(p *Pipeline) bool { return p.StateBackend == "memory" }},
 		{"memory: 256MiB", nil, func(p *Pipeline) bool { return p.Memory == 256<<20 }},
 		{"memory: ${MEM:-1GiB}", nil, func(p *Pipeline) bool { return p.Memory == 1<<30 }},

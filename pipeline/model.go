@@ -46,7 +46,10 @@ type Pipeline struct {
 	// overrides it).
 	Memory          int64
 	FunctionTimeout time.Duration // default 5s
-	SavepointDir    string        // absolute; "" when not set in the file
+	// BufferTimeout bounds how long a partly filled batch or sink buffer waits while records
+	// flow (default 100ms); a sink may set its own.
+	BufferTimeout time.Duration
+	SavepointDir  string // absolute; "" when not set in the file
 	// CheckpointInterval is checkpoint.interval; 0 means no periodic checkpoints.
 	CheckpointInterval time.Duration
 	// Restart is the restart policy of a failed job (zero: none).
@@ -167,6 +170,8 @@ type Node struct {
 	// only when neither Accumulator nor WindowReduce is set).
 	Accumulator     *schema.Type
 	FunctionTimeout time.Duration // resolved: own value, else the pipeline's
+	// BufferTimeout is a sink's own buffer_timeout (0: the pipeline's).
+	BufferTimeout time.Duration
 
 	// Error policy for bad records (sources) and throwing functions (operators).
 	OnError    string // fail (default) | skip | dead_letter

@@ -200,6 +200,9 @@ func (l *loader) sink(node *Node, a *aux, m map[string]entry, what string) {
 	if e, ok := m["input"]; ok {
 		l.inputs(node, a, e.val, nil, 1)
 	}
+	if e, ok := m["buffer_timeout"]; ok {
+		node.BufferTimeout = l.duration(e.val, what+": buffer_timeout", false)
+	}
 	spec, _ := connectors.Lookup(connectors.RoleSink, node.Kind)
 	l.options(node, spec, m, what)
 	node.Format = node.Options.String("format", node.Format)

@@ -19,7 +19,7 @@ var (
 	sourceCommon   = []string{"uid", "kind", "schema", "timestamp", "watermark", "idle_timeout", "on_error", "dead_letter", "parallelism", "previous_uids"}
 	operatorCommon = []string{"uid", "kind", "parallelism", "previous_uids"}
 	operatorJS     = []string{"function_timeout", "on_error", "dead_letter"}
-	sinkCommon     = []string{"uid", "kind", "input", "parallelism", "previous_uids"}
+	sinkCommon     = []string{"uid", "kind", "input", "parallelism", "previous_uids", "buffer_timeout"}
 )
 
 // sourceKinds and sinkKinds come from the connectors' registrations: a connector declares

@@ -13,11 +13,13 @@ const (
 	DefaultMaxParallelism  = 128
 	DefaultStateBackend    = "badger"
 	DefaultFunctionTimeout = 5 * time.Second
+	// DefaultBufferTimeout is how long a partly filled batch or sink buffer may wait.
+	DefaultBufferTimeout = 100 * time.Millisecond
 	// MaxMaxParallelism bounds max_parallelism (the number of key groups).
 	MaxMaxParallelism = 32768
 )
 
-var topKeys = []string{"name", "parallelism", "max_parallelism", "state_backend", "memory", "function_timeout",
+var topKeys = []string{"name", "parallelism", "max_parallelism", "state_backend", "memory", "function_timeout", "buffer_timeout",
 	"savepoint_dir", "checkpoint", "restart", "params", "script", "sources", "operators", "sinks"}
 
 var (
@@ -33,6 +35,7 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 	p.StateBackend = DefaultStateBackend
 	p.FunctionTimeout = DefaultFunctionTimeout
 	p.Memory = DefaultMemory
+	p.BufferTimeout = DefaultBufferTimeout
 	m := l.fields(root, "the pipeline", topKeys, nil)
 	if m == nil {
 		return nil
@@ -64,6 +67,11 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 	}
 	if e, ok := m["function_timeout"]; ok {
 		p.FunctionTimeout = l.duration(e.val, "function_timeout", false)
+	}
+	if e, ok := m["buffer_timeout"]; ok {
+		if d := l.duration(e.val, "buffer_timeout", false); d > 0 {
+			p.BufferTimeout = d
+		}
 	}
 	if e, ok := m["savepoint_dir"]; ok {
 		if dir := l.str(e.val, "savepoint_dir"); dir != "" {

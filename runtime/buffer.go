@@ -3,11 +3,9 @@ package runtime
 import (
 	"sync/atomic"
 	"time"
-)
 
-// bufferTimeout is how long a partly filled batch (or a sink's buffer) may wait while
-// records flow (docs/pipelines.md). An idle subtask flushes at once.
-const bufferTimeout = 100 * time.Millisecond
+	"github.com/pipectl/pipectl/pipeline"
+)
 
 // tickPeriod is the resolution of the coarse clock that flush deadlines read: reading an
 // atomic per batch is far cheaper than reading the clock.
@@ -34,15 +32,33 @@ func (t *ticker) run(done <-chan struct{}) {
 	}
 }
 
-// flushDeadline tells a subtask when its buffers are due.
+// flushDeadline tells a subtask when its buffers are due: a partly filled batch or a sink's
+// buffer waits at most the pipeline's buffer_timeout while records flow, or a sink's own
+// when one of the subtask's sinks sets it shorter (docs/pipelines.md). An idle subtask
+// flushes at once.
 type flushDeadline struct {
-	t    *ticker
-	last int64
+	t     *ticker
+	every int64 // ms
+	last  int64
 }
 
-// due reports whether buffers have waited bufferTimeout since the last flush.
+// flushDeadline returns the flush deadline of a subtask of group g.
+func (j *Job) flushDeadline(g *group) flushDeadline {
+	every := j.p.BufferTimeout
+	for _, n := range g.nodes {
+		if n.BufferTimeout > 0 && (every <= 0 || n.BufferTimeout < every) {
+			every = n.BufferTimeout
+		}
+	}
+	if every <= 0 {
+		every = pipeline.DefaultBufferTimeout
+	}
+	return flushDeadline{t: &j.tick, every: every.Milliseconds()}
+}
+
+// due reports whether buffers have waited their timeout since the last flush.
 func (d *flushDeadline) due() bool {
-	return d.t.ms.Load()-d.last >= bufferTimeout.Milliseconds()
+	return d.t.ms.Load()-d.last >= d.every
 }
 
 // flushed notes a flush.

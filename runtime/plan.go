@@ -91,7 +91,7 @@ func (j *Job) plan() error {
 			}
 			st.head = st.instances[0]
 			if g.head.Role == pipeline.RoleSource {
-				s := &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64), deadline: flushDeadline{t: &j.tick}}
+				s := &sourceTask{job: j, inst: st.head, src: st.head.source, ctl: make(chan *barrier, 64), deadline: j.flushDeadline(g)}
 				if ts := g.head.Timestamp; ts != nil {
 					s.time = newSourceTime(st.head, rt.Func(ts.Index, g.head.FunctionTimeout))
 				} else if g.head.ConnectorTime {

@@ -17,7 +17,7 @@ type sourceTask struct {
 	ctl      chan *barrier // barriers to inject
 	hasCtl   atomic.Bool   // fast check on the per-record path
 	stopping atomic.Bool   // a graceful stop (SIGTERM, cancel of a bounded wait) was asked
-	deadline flushDeadline // batches leave within bufferTimeout while the source emits
+	deadline flushDeadline // batches leave within buffer_timeout while the source emits
 }
 
 // Emit implements connectors.SourceContext.

@@ -72,10 +72,10 @@ func (a *aligner) aligned() bool {
 func (st *subtask) run() error {
 	a := newAligner(st.inbox.senders)
 	var pending []message
-	deadline := flushDeadline{t: &st.job.tick}
+	deadline := st.job.flushDeadline(st.group)
 	for {
 		if deadline.due() {
-			// Records keep coming: partly filled batches still leave within bufferTimeout.
+			// Records keep coming: partly filled batches still leave within buffer_timeout.
 			if err := st.head.flush(); err != nil {
 				return err
 			}

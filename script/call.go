@@ -51,7 +51,7 @@ func (r *Runtime) jsError(src *Source, err error, timeout time.Duration) *Error 
 			e.Timeout = true
 			e.Msg = fmt.Sprintf("timed out after %v", timeout)
 		case memorySignal:
-			e.Msg = fmt.Sprintf("stopped: the live heap (%d MiB) grew beyond the memory limit (%d MiB) while it ran",
+			e.Msg = fmt.Sprintf("stopped: the live heap (%d MiB) grew beyond the memory budget (%d MiB) while it ran",
 				sig.live>>20, sig.limit>>20)
 		default:
 			e.Msg = fmt.Sprintf("interrupted: %v", interrupt.Value())

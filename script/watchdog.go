@@ -43,8 +43,8 @@ var watchdog struct {
 type timeoutSignal struct{}
 
 // memorySignal is the value of the interrupts the watchdog sends when the live heap has grown
-// beyond the process's memory limit (the job's memory budget): every JS call running then is
-// stopped, before the allocations it keeps making take the process down.
+// beyond the point heapOverLimit sets (limit): every JS call running then is stopped, before
+// the allocations it keeps making take the process down.
 type memorySignal struct{ live, limit uint64 }
 
 // memoryEvery is how many ticks pass between two looks at the heap.
@@ -143,7 +143,10 @@ func (w *watch) interrupt(c int64, sig any) {
 }
 
 // heapOverLimit reports whether the heap that was live at the last garbage collection is
-// larger than the process's memory limit (none is set: never).
+// beyond the point where a JS call is stopped: the process's memory limit plus a third (none
+// is set: never). The soft limit itself is a target for the collector, which a job whose
+// state caches and store are full may reach without anything running away; a third more is
+// the whole budget when the limit is the budget's three quarters (docs/memory.md).
 func heapOverLimit() (memorySignal, bool) {
 	limit := debug.SetMemoryLimit(-1) // -1 reads the limit
 	if limit <= 0 || limit == math.MaxInt64 {
@@ -154,8 +157,8 @@ func heapOverLimit() (memorySignal, bool) {
 	if sample[0].Value.Kind() != metrics.KindUint64 {
 		return memorySignal{}, false
 	}
-	live := sample[0].Value.Uint64()
-	return memorySignal{live: live, limit: uint64(limit)}, live > uint64(limit)
+	live, stopAt := sample[0].Value.Uint64(), uint64(limit)+uint64(limit)/3
+	return memorySignal{live: live, limit: stopAt}, live > stopAt
 }
 
 // arm starts watching call id (> 0, unique in the runtime) with its timeout.

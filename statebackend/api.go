@@ -61,6 +61,11 @@ type Options struct {
 	// memtables and caches from it (0: DefaultBadgerMemory); memory fails writes that make
 	// the state outgrow it with an error wrapping ErrMemoryBudget (0: unbounded).
 	Memory int64
+	// ResidentLimit, for badger, is the process's resident memory (the job's whole budget)
+	// above which the pages of the database's memory-mapped tables and value log are given
+	// back to the kernel, so that state larger than memory does not grow the process with
+	// it (0: never).
+	ResidentLimit int64
 }
 
 // Backend kinds accepted by Open.

@@ -34,6 +34,7 @@ type badgerBackend struct {
 	// wrote is set by every write other than a bulk load since the database was opened
 	// fresh (and from the start when it was not): a bulk load needs an empty memtable.
 	wrote atomic.Bool
+	trim  *residentTrimmer // nil without a resident limit
 }
 
 // DefaultBadgerMemory is the memory share badger is sized for when Options.Memory is zero.
@@ -101,6 +102,9 @@ func openBadger(opts Options) (*badgerBackend, error) {
 	b.wrote.Store(!opts.Fresh)
 	if err := b.loadRegistry(); err != nil {
 		return nil, errors.Join(fmt.Errorf("badger state backend: %s: %w", opts.Dir, err), db.Close())
+	}
+	if abs, err := filepath.Abs(opts.Dir); err == nil {
+		b.trim = startTrimmer(abs, opts.ResidentLimit)
 	}
 	return b, nil
 }
@@ -216,6 +220,7 @@ func (b *badgerBackend) Close() error {
 		return nil
 	}
 	b.closed = true
+	b.trim.close()
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("close badger state backend: %w", err)
 	}
