@@ -177,6 +177,19 @@ func stopCommand(gs *GlobalState) *cli.Command {
 
 // stopJob stops a job with a savepoint and waits until its process has exited.
 func stopJob(gs *GlobalState, id, dir string, drain bool) (string, stopData, error) {
+	path, data, err := requestStop(gs, id, dir, drain)
+	if err != nil {
+		return "", data, err
+	}
+	if _, err := waitExited(gs, id); err != nil {
+		return "", data, err
+	}
+	return path, data, nil
+}
+
+// requestStop stops a job with a savepoint and returns as soon as the savepoint is complete;
+// the job's process is still exiting.
+func requestStop(gs *GlobalState, id, dir string, drain bool) (string, stopData, error) {
 	var data stopData
 	if dir != "" {
 		var err error
@@ -191,8 +204,5 @@ func stopJob(gs *GlobalState, id, dir string, drain bool) (string, stopData, err
 	}
 	unmarshal(resp.Data, &data)
 	fmt.Fprintf(gs.Stderr, "Savepoint completed: %s\n", data)
-	if _, err := waitExited(gs, id); err != nil {
-		return "", data, err
-	}
 	return resp.Path, data, nil
 }

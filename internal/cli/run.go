@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -18,12 +16,9 @@ import (
 
 	"github.com/pipectl/pipectl/compat"
 	"github.com/pipectl/pipectl/internal/jobs"
-	"github.com/pipectl/pipectl/internal/metrics"
-	"github.com/pipectl/pipectl/internal/progress"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/runtime"
 	"github.com/pipectl/pipectl/savepoints"
-	"github.com/pipectl/pipectl/statebackend"
 )
 
 // envDetached marks the child process of `run -d`.
@@ -119,6 +114,9 @@ func runCommand(gs *GlobalState) *cli.Command {
 					return err
 				}
 			}
+			if previous, ok := gs.LookupEnv(envStandbyFor); ok && o.detach {
+				return runStandby(gs, p, o, previous)
+			}
 			if o.detach {
 				if _, ok := gs.LookupEnv(envDetached); !ok {
 					id, err := detach(gs, gs.Args[2:], sp != nil)
@@ -161,194 +159,11 @@ func home(gs *GlobalState) (string, error) { return jobs.Home(gs.LookupEnv) }
 // runJob runs a pipeline in this process until it ends. onRunning (upgrade) is called when
 // the job's sources start reading.
 func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.Savepoint, onRunning func(started time.Time)) error {
-	h, err := home(gs)
+	l, err := prepareRun(gs, p, o, "")
 	if err != nil {
 		return err
 	}
-	id, detached := gs.LookupEnv(envDetached)
-	if !detached || !jobs.ValidID(id) {
-		id, detached = jobs.NewID(), false
-	}
-	if err := secureJobsDir(gs, h); err != nil {
-		return err
-	}
-	stateDir := o.stateDir
-	if stateDir == "" {
-		stateDir = jobs.DefaultStateDir(h, p.Name)
-	} else if stateDir, err = absPath(gs, stateDir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return err
-	}
-	minFree, err := minFreeDisk(gs)
-	if err != nil {
-		return err
-	}
-	if p.StateBackend == "memory" {
-		minFree = 0 // only checkpoints go to disk, and their writes report a full disk
-	}
-	if err := checkFreeDisk(stateDir, minFree); err != nil {
-		return err
-	}
-	release, err := jobs.ClaimStateDir(stateDir, id)
-	if err != nil {
-		return err
-	}
-	releaseSinks, err := jobs.ClaimSinkFiles(h, fileSinkPaths(p), id, p.Name)
-	if err != nil {
-		release()
-		return err
-	}
-	// The job ends in this order: the state directory is released, then the job lock (from
-	// then on the job counts as exited: stop and upgrade go on, and the next job may claim the
-	// state directory at once), and only then the live database is closed and removed. Each
-	// job has its own database directory, so the next one never waits for that.
-	var closeBackend, closeJob func() error
-	defer func() {
-		releaseSinks()
-		release()
-		if closeJob != nil {
-			closeJob()
-		}
-		if closeBackend != nil {
-			closeBackend()
-		}
-	}()
-
-	logOut := gs.Stderr
-	log := newLogger(logOut, o.logFormat)
-	stdout := gs.Stdout
-	paths := jobs.PathsOf(h, id)
-	if detached {
-		if err := os.MkdirAll(paths.Dir, 0o700); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(paths.Stdout, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		stdout = f
-	}
-	spDir, err := savepointDir(gs, h, p, o.savepointDir)
-	if err != nil {
-		return err
-	}
-	cpDir := filepath.Join(stateDir, "checkpoints")
-	var stale *staleCheckpoints
-	if o.fresh {
-		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
-			return err
-		}
-	} else if sp != nil {
-		stale = findStaleCheckpoints(cpDir)
-	} else if cp, err := runtime.LatestCheckpoint(cpDir); err != nil {
-		return err
-	} else if cp != nil {
-		sp = cp
-		fmt.Fprintf(gs.Stderr, "Resuming from checkpoint %s (taken %s); --fresh starts empty\n", cp.Path, cp.Meta.Created.Local().Format(time.RFC3339))
-	}
-	interval := p.CheckpointInterval
-	if o.checkpointInterval > 0 {
-		interval = o.checkpointInterval
-	}
-	dbDir := filepath.Join(stateDir, "db-"+id)
-	go removeStaleDatabases(stateDir, dbDir)
-	budget := memoryBudget(gs, p, o.memory)
-	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true, Memory: budget.Backend})
-	if err != nil {
-		return err
-	}
-	closeBackend = func() error {
-		if d, ok := backend.(statebackend.Discarder); ok {
-			return d.Discard()
-		}
-		err := backend.Close()
-		os.RemoveAll(dbDir)
-		return err
-	}
-	cfg := runtime.Config{
-		Pipeline: p, JobID: id, Backend: backend, Stdout: stdout, Log: log,
-		Restore: sp, AllowNonRestoredState: o.allowNonRestored, OnSourcesStarted: onRunning,
-		CheckpointDir: cpDir, CheckpointInterval: interval, Memory: budget,
-		Progress: func(label string, total int64) runtime.Progress {
-			return progress.New(gs.Stderr, label, total)
-		},
-	}
-	if o.finalSavepoint {
-		cfg.FinalSavepointDir = spDir
-	}
-	job, err := newJob(gs, cfg)
-	if err != nil {
-		return err
-	}
-	copyYAML, err := pipelineCopy(p, o.params)
-	if err != nil {
-		return err
-	}
-	jb, err := jobs.Create(h, jobs.Info{
-		ID: id, Name: p.Name, Pipeline: p.File, PID: os.Getpid(), Status: jobs.StatusRunning,
-		Started: time.Now(), StateDir: stateDir,
-	}, copyYAML)
-	if err != nil {
-		return err
-	}
-	closeJob = jb.Close
-	job.OnSnapshot(func(s runtime.SnapshotInfo) { recordSnapshot(jb, job, s) })
-	ctl := &controller{gs: gs, job: job, p: p, defaultDir: spDir, onSavepoint: stale.prune}
-	srv, err := jobs.Serve(jb.SocketPath(), ctl)
-	if err != nil {
-		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
-		return err
-	}
-	defer srv.Close()
-
-	if o.metricsAddr != "" {
-		ms, err := metrics.Serve(o.metricsAddr, job, log)
-		if err != nil {
-			jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: err.Error()})
-			return err
-		}
-		defer ms.Close()
-		log.Info("serving metrics", "url", "http://"+ms.Addr()+"/metrics")
-	}
-	fmt.Fprintf(gs.Stderr, "Job %s (%s) started\n", id, p.Name)
-	if r := job.Restored(); r != nil {
-		fmt.Fprintln(gs.Stderr, strings.ToUpper(r.String()[:1])+r.String()[1:])
-	}
-	sigs, stopSignals := gs.Signals()
-	defer stopSignals()
-	go func() {
-		n := 0
-		for range sigs {
-			n++
-			if n > 1 {
-				gs.Exit(1)
-			}
-			log.Info("stopping on signal; a second signal exits at once")
-			if interval > 0 {
-				go func() {
-					if err := job.StopWithCheckpoint(); err != nil {
-						log.Warn("last checkpoint failed", "error", err.Error())
-					}
-				}()
-			} else {
-				job.Stop()
-			}
-		}
-	}()
-	go guardDisk(job, stateDir, minFree)
-	runErr := job.Run(context.Background())
-	status, err := finishJob(gs, jb, job, runErr)
-	// A failed job keeps its latest checkpoint, and so does one stopped by a signal: running
-	// it again resumes. Every other end removes them (docs/operations.md, Checkpoints and recovery).
-	if status != jobs.StatusFailed && !job.StoppedBySignal() {
-		if err := runtime.RemoveCheckpoints(cpDir); err != nil {
-			log.Warn("could not remove checkpoints", "error", err.Error())
-		}
-	}
-	return err
+	return l.start(sp, onRunning)
 }
 
 // secureJobsDir refuses, or fixes with a warning on stderr, a jobs directory that other
@@ -373,7 +188,7 @@ func fileSinkPaths(p *pipeline.Pipeline) []string {
 }
 
 // finishJob records the job's final status and reports it.
-func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) (jobs.Status, error) {
+func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) error {
 	if fs := job.FinalSavepoint(); fs != nil {
 		fmt.Fprintf(gs.Stderr, "savepoint: %s\n", fs.Path)
 	}
@@ -381,25 +196,25 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) (j
 	case errors.Is(runErr, runtime.ErrCanceled):
 		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
 		fmt.Fprintf(gs.Stderr, "Job %s canceled\n", job.ID())
-		return jobs.StatusCanceled, nil
+		return nil
 	case runErr != nil:
 		jb.SetStatus(jobs.StatusFailed, jobs.Extra{Error: runErr.Error()})
-		return jobs.StatusFailed, fmt.Errorf("job %s failed: %w", job.ID(), runErr)
+		return fmt.Errorf("job %s failed: %w", job.ID(), runErr)
 	}
 	if sp := job.StopSavepoint(); sp != "" {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: sp})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped with savepoint %s\n", job.ID(), sp)
-		return jobs.StatusStopped, nil
+		return nil
 	}
 	if fs := job.FinalSavepoint(); fs != nil && job.StoppedBySignal() {
 		jb.SetStatus(jobs.StatusStopped, jobs.Extra{Savepoint: fs.Path})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
-		return jobs.StatusStopped, nil
+		return nil
 	}
 	if job.StoppedBySignal() {
 		jb.SetStatus(jobs.StatusCanceled, jobs.Extra{})
 		fmt.Fprintf(gs.Stderr, "Job %s stopped\n", job.ID())
-		return jobs.StatusCanceled, nil
+		return nil
 	}
 	extra := jobs.Extra{}
 	if fs := job.FinalSavepoint(); fs != nil {
@@ -407,7 +222,7 @@ func finishJob(gs *GlobalState, jb *jobs.Job, job *runtime.Job, runErr error) (j
 	}
 	jb.SetStatus(jobs.StatusFinished, extra)
 	fmt.Fprintf(gs.Stderr, "Job %s finished\n", job.ID())
-	return jobs.StatusFinished, nil
+	return nil
 }
 
 // savepointDir is where the job's savepoints go: --savepoint-dir, savepoint_dir: in the

@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/pipectl/pipectl/compat"
 	"github.com/pipectl/pipectl/internal/jobs"
 	"github.com/pipectl/pipectl/pipeline"
-	"github.com/pipectl/pipectl/runtime"
 	"github.com/pipectl/pipectl/savepoints"
 )
 
@@ -64,37 +61,8 @@ func upgrade(gs *GlobalState, c *cli.Context) error {
 		fmt.Fprintln(gs.Stderr, "dry run: the new pipeline can take over the state; nothing was stopped")
 		return nil
 	}
-	var stopped int64
 	if jobID != "" {
-		info, err := jobs.Find(mustHome(gs), jobID)
-		if err != nil {
-			return err
-		}
-		path, data, err := stopJob(gs, jobID, o.savepointDir, false)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(gs.Stderr, "savepoint: %s\n", path)
-		stopped = data.SourcesStopped
-		if sp, err = openSavepoint(gs, path); err != nil {
-			return err
-		}
-		if !reportCompat(gs, sp.Meta, p, o.allowNonRestored) {
-			return restartOld(gs, info, path, errors.New("the savepoint does not fit the new pipeline"))
-		}
-		o.fromSavepoint = path
-		if o.detach {
-			return startDetachedUpgrade(gs, file, o, stopped, info, path)
-		}
-		started := false
-		err = runJob(gs, p, o, sp, func(t time.Time) {
-			started = true
-			printDowntime(gs, stopped, t.UnixMilli())
-		})
-		if err != nil && !started {
-			return restartOld(gs, info, path, err)
-		}
-		return err
+		return pitStop(gs, file, p, o, jobID)
 	}
 	if o.detach {
 		id, err := detach(gs, gs.Args[2:], sp != nil)
@@ -116,21 +84,6 @@ func reportCompat(gs *GlobalState, old *savepoints.Metadata, p *pipeline.Pipelin
 	}
 	rep.WriteText(gs.Stderr)
 	return rep.Compatible
-}
-
-// startDetachedUpgrade starts the new pipeline detached from the savepoint; if it fails to
-// start, the old pipeline is restarted from the same savepoint.
-func startDetachedUpgrade(gs *GlobalState, file string, o runOptions, stopped int64, old jobs.Info, sp string) error {
-	args := append([]string{file}, runArgs(o)...)
-	id, err := detach(gs, args, true)
-	if err != nil {
-		return restartOld(gs, old, sp, err)
-	}
-	if started := waitSourcesStarted(gs, id); started > 0 && stopped > 0 {
-		printDowntime(gs, stopped, started)
-	}
-	fmt.Fprintln(gs.Stdout, id)
-	return nil
 }
 
 // runArgs turns run options back into flags for a detached `pipectl run`.
@@ -175,43 +128,6 @@ func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
 		return fmt.Errorf("the new pipeline failed to start (%v), and restarting the old one failed too (%v); restart it with: pipectl run -d --from-savepoint %s %s", cause, err, sp, old.Pipeline)
 	}
 	return fmt.Errorf("the new pipeline failed to start (%v); the old pipeline was restarted from %s as job %s", cause, sp, id)
-}
-
-// waitSourcesStarted polls a job until its sources started reading (Unix ms; 0 on timeout,
-// or at once when the job has already ended: a bounded one may finish first).
-func waitSourcesStarted(gs *GlobalState, id string) int64 {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		resp, err := call(gs, id, jobs.Request{Op: jobs.OpStatus}, time.Second)
-		if err == nil {
-			var st runtime.Status
-			unmarshal(resp.Data, &st)
-			if st.SourcesStarted > 0 {
-				return st.SourcesStarted
-			}
-		} else if jobEnded(gs, id) {
-			return 0
-		}
-		select {
-		case <-ctx.Done():
-			return 0
-		case <-tick.C:
-		}
-	}
-}
-
-// jobEnded reports whether the job's process is gone (its control socket may also refuse a
-// call while the job is still starting).
-func jobEnded(gs *GlobalState, id string) bool {
-	h, err := home(gs)
-	if err != nil {
-		return false
-	}
-	_, err = jobs.Find(h, id)
-	return errors.Is(err, jobs.ErrNotRunning)
 }
 
 // printDowntime prints the pit stop's downtime line.

@@ -222,7 +222,7 @@ func TestBadRequestIsAnswered(t *testing.T) {
 // request waits makes Call fail at once with ErrJobExited.
 func TestCallFailsWhenJobIsKilled(t *testing.T) {
 	home, id := t.TempDir(), NewID()
-	child := startChild(t, "serve", home, id, "")
+	child := startChild(t, "serve", home, id)
 	p := PathsOf(home, id)
 	testkit.Eventually(t, testWait, "the child to serve", func() bool {
 		_, err := Call(testCtx(t), p.Socket, Request{Op: OpStatus})

@@ -18,14 +18,15 @@ import (
 // detached job: in a new session (no controlling terminal, out of the
 // caller's process group, so the terminal's signals do not reach it), with
 // stdin from /dev/null and stdout and stderr appended to logPath (created
-// 0600, its directory 0700). The child inherits no other file of the caller,
-// so it holds none of the caller's terminal or pipes. env is the child's
+// 0600, its directory 0700). The child inherits no other file of the caller
+// than extra, so it holds none of the caller's terminal or pipes. env is the child's
 // environment (nil: the caller's); its working directory is the caller's.
 //
 // The caller picks the job id (NewID) and passes it to the child, which
 // Creates the job; logPath is normally PathsOf(home, id).Log. Wait for the
-// child with WaitRunning.
-func Detach(args, env []string, logPath string) (pid int, err error) {
+// child with WaitRunning. extra are open files the child inherits as its file descriptors 3,
+// 4, … (a pit stop's control pipes); the caller closes its copies once Detach returns.
+func Detach(args, env []string, logPath string, extra ...*os.File) (pid int, err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("detach: %w", err)
@@ -47,6 +48,7 @@ func Detach(args, env []string, logPath string) (pid int, err error) {
 	cmd := exec.Command(exe, args...)
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, logFile, logFile
+	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("detach: %w", err)

@@ -14,7 +14,7 @@ import (
 // cleanup.
 func detach(t *testing.T, mode, home, id string) int {
 	t.Helper()
-	pid, err := Detach(nil, childEnviron(mode, home, id, ""), PathsOf(home, id).Log)
+	pid, err := Detach(nil, childEnviron(mode, home, id), PathsOf(home, id).Log)
 	if err != nil {
 		t.Fatal(err)
 	}

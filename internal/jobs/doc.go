@@ -22,8 +22,8 @@
 //     lock of a job whose job.json exists knows the job's process is gone,
 //     and a status still RUNNING at that point means the job died: List and
 //     Find then record it as FAILED.
-//   - A state directory is claimed the same way, with a flock on
-//     <state dir>/.lock whose content names the holding job.
+//   - A state directory is claimed the same way (package statedir), with a
+//     flock on <state dir>/.lock whose content names the holding job.
 //
 // The control protocol is one JSON Request and one JSON Response per
 // connection, each a single line. A job that dies while a caller waits closes

@@ -205,7 +205,7 @@ func TestFindUnknownJob(t *testing.T) {
 // the list at once, and list --all shows it FAILED.
 func TestKilledJobIsFailed(t *testing.T) {
 	home, id := t.TempDir(), NewID()
-	child := startChild(t, "create", home, id, "")
+	child := startChild(t, "create", home, id)
 	testkit.Eventually(t, testWait, "the child job to be listed", func() bool {
 		infos, err := List(home, false)
 		return err == nil && len(infos) == 1

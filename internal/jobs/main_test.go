@@ -21,7 +21,6 @@ const (
 	childEnv     = "PIPECTL_JOBS_TEST_CHILD"
 	childHomeEnv = "PIPECTL_JOBS_TEST_HOME"
 	childIDEnv   = "PIPECTL_JOBS_TEST_ID"
-	childDirEnv  = "PIPECTL_JOBS_TEST_DIR"
 	// markerFile is written into the job dir by the "serve" child when a
 	// savepoint request has arrived.
 	markerFile = "got-request"
@@ -54,7 +53,7 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
 // runChild plays one child mode, configured by the child*Env variables.
 func runChild(mode string) error {
-	home, id, dir := os.Getenv(childHomeEnv), os.Getenv(childIDEnv), os.Getenv(childDirEnv)
+	home, id := os.Getenv(childHomeEnv), os.Getenv(childIDEnv)
 	info := Info{ID: id, Name: "child-" + mode, Pipeline: "/p/" + mode + ".yaml"}
 	switch mode {
 	case "create": // a running job until killed
@@ -88,10 +87,6 @@ func runChild(mode string) error {
 		})); err != nil {
 			return err
 		}
-	case "claim": // holds a state directory until killed
-		if _, err := ClaimStateDir(dir, id); err != nil {
-			return err
-		}
 	default:
 		return fmt.Errorf("unknown child mode %q", mode)
 	}
@@ -105,16 +100,16 @@ func runChild(mode string) error {
 }
 
 // childEnviron is the environment of a child in mode.
-func childEnviron(mode, home, id, dir string) []string {
-	return append(os.Environ(), childEnv+"="+mode, childHomeEnv+"="+home, childIDEnv+"="+id, childDirEnv+"="+dir)
+func childEnviron(mode, home, id string) []string {
+	return append(os.Environ(), childEnv+"="+mode, childHomeEnv+"="+home, childIDEnv+"="+id)
 }
 
 // startChild starts the test binary as a child in mode; the test's cleanup
 // kills it.
-func startChild(t *testing.T, mode, home, id, dir string) *exec.Cmd {
+func startChild(t *testing.T, mode, home, id string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = childEnviron(mode, home, id, dir)
+	cmd.Env = childEnviron(mode, home, id)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

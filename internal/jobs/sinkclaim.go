@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // SinkBusyError is ClaimSinkFiles's error when a live job already writes a file sink path.
@@ -68,6 +70,31 @@ func ClaimSinkFiles(home string, paths []string, jobID, name string) (func(), er
 	}
 	var once sync.Once
 	return func() { once.Do(release) }, nil
+}
+
+// sinkClaimPoll is how often ClaimSinkFilesAfter tries the sinks while the previous job
+// releases them.
+const sinkClaimPoll = time.Millisecond
+
+// ClaimSinkFilesAfter is ClaimSinkFiles for the successor of job previous (a pit stop's new
+// job): while previous holds one of the paths (or a holder is releasing it: its record is
+// already gone), it tries again every millisecond until the claim succeeds or ctx ends. A
+// path held by any other job fails at once with its *SinkBusyError.
+func ClaimSinkFilesAfter(ctx context.Context, home string, paths []string, jobID, name, previous string) (func(), error) {
+	t := time.NewTicker(sinkClaimPoll)
+	defer t.Stop()
+	for {
+		release, err := ClaimSinkFiles(home, paths, jobID, name)
+		var busy *SinkBusyError
+		if !errors.As(err, &busy) || (busy.JobID != "" && busy.JobID != previous) {
+			return release, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (waited for it to be released: %w)", busy, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 // sinkRecord is where the holder of a sink path is recorded.
