@@ -164,7 +164,7 @@ func (l *launch) open() error {
 	l.handOver.claimed = time.Now()
 	dbDir := statedir.DatabaseDir(l.stateDir, l.id)
 	go statedir.RemoveStaleDatabases(l.stateDir, dbDir)
-	backend, err := statebackend.Open(statebackend.Options{Kind: l.p.StateBackend, Dir: dbDir, Fresh: true, Memory: l.budget.Backend})
+	backend, err := statebackend.Open(statebackend.Options{Kind: l.p.StateBackend, Dir: dbDir, Fresh: true, Memory: l.budget.Backend, ResidentLimit: l.budget.Total})
 	if err != nil {
 		l.abort()
 		return err
