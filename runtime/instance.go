@@ -43,6 +43,9 @@ type instance struct {
 	recordsIn, recordsOut atomic.Int64
 	lastWatermark         atomic.Int64 // the event time this instance has reached (0: none)
 	blocked               *blockTimer  // the time its goroutine waited on full inboxes
+	// out is the element emit hands downstream: outputs use it before push returns (an
+	// exchange copies it into a batch), so one per instance saves an allocation per record.
+	out element
 }
 
 // userError is a failure of user code or user data on one record (a function threw or timed
@@ -60,13 +63,9 @@ func (in *instance) userErr(err error) error {
 // emit sends a new record downstream.
 func (in *instance) emit(v any, ts int64) error {
 	in.recordsOut.Add(1)
-	if len(in.outs) == 1 {
-		e := element{value: v, ts: ts}
-		return in.outs[0].push(&e)
-	}
 	for _, o := range in.outs {
-		e := element{value: v, ts: ts}
-		if err := o.push(&e); err != nil {
+		in.out = element{value: v, ts: ts}
+		if err := o.push(&in.out); err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,7 @@ import (
 // [outputs, newState]; a null or undefined newState deletes the key's state.
 type flatMapWithStateOp struct {
 	fn       *script.Func
-	out      *schema.Type
+	list     *schema.Type // a list of the output type
 	state    *keyedState
 	stateOpt *schema.Type // the state type, optional: null deletes
 }
@@ -22,6 +22,15 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	cur, ok, err := o.state.get(e)
 	if err != nil {
 		return err
+	}
+	if s := o.fn.Simple(); s != nil {
+		arg := script.Undefined
+		if ok {
+			arg = cur
+		}
+		if done, err := o.simple(in, s, e, arg); done {
+			return err
+		}
 	}
 	st := goja.Undefined()
 	if ok {
@@ -50,7 +59,39 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	if err != nil {
 		return err
 	}
-	return in.emitAll(pair[0], o.out, e.ts)
+	return in.emitList(pair[0], o.list, e.ts)
+}
+
+// simple runs a simple function in Go; done false when it must be called through JS (the
+// state is then unchanged and nothing was emitted).
+func (o *flatMapWithStateOp) simple(in *instance, s *script.Simple, e *element, cur any) (done bool, err error) {
+	res, ok := s.Eval(e.value, cur)
+	if !ok {
+		return false, nil
+	}
+	outs, next, ok := res.Pair()
+	if !ok {
+		return false, nil
+	}
+	ns, ok := next.As(o.stateOpt)
+	if !ok {
+		return false, nil
+	}
+	var list any
+	if !outs.IsNullish() {
+		if list, ok = outs.As(o.list); !ok {
+			return false, nil
+		}
+	}
+	if ns == nil {
+		err = o.state.del(e)
+	} else {
+		err = o.state.put(e, ns)
+	}
+	if err != nil || list == nil {
+		return true, err
+	}
+	return true, in.emitEach(list, e.ts)
 }
 
 func (o *flatMapWithStateOp) finish(*instance) error { return nil }

@@ -234,12 +234,12 @@ func (j *Job) newOperator(in *instance, fn func(*pipeline.Code) *script.Func) (o
 	case "filter":
 		return &filterOp{fn: fn(n.Fn)}, nil
 	case "flat_map":
-		return &flatMapOp{fn: fn(n.Fn), out: n.OutType}, nil
+		return &flatMapOp{fn: fn(n.Fn), list: schema.ListOf(n.OutType)}, nil
 	case "union":
 		return passOp{}, nil
 	case "flat_map_with_state":
 		st := in.states[0]
-		return &flatMapWithStateOp{fn: fn(n.Fn), out: n.OutType, state: st, stateOpt: schema.OptionalOf(st.desc.Type)}, nil
+		return &flatMapWithStateOp{fn: fn(n.Fn), list: schema.ListOf(n.OutType), state: st, stateOpt: schema.OptionalOf(st.desc.Type)}, nil
 	case "process":
 		return newProcessOp(in, fn(n.Fn))
 	case "reduce":
