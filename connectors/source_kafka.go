@@ -672,6 +672,9 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 // emitFrom emits a record of partition tp with its Kafka timestamp, through SplitContext
 // when the runtime offers it (per-partition watermarks).
 func emitFrom(ctx SourceContext, rec any, tp topicPartition, r *kgo.Record) error {
+	if pc, ok := ctx.(PositionContext); ok {
+		pc.At(Position{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset})
+	}
 	if sc, ok := ctx.(SplitContext); ok {
 		return sc.EmitFrom(rec, tp.String(), r.Timestamp.UnixMilli())
 	}

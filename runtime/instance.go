@@ -46,6 +46,8 @@ type instance struct {
 	// out is the element emit hands downstream: outputs use it before push returns (an
 	// exchange copies it into a batch), so one per instance saves an allocation per record.
 	out element
+	// pos is the input position of the record being processed, given to what it emits.
+	pos recordPos
 }
 
 // userError is a failure of user code or user data on one record (a function threw or timed
@@ -64,7 +66,7 @@ func (in *instance) userErr(err error) error {
 func (in *instance) emit(v any, ts int64) error {
 	in.recordsOut.Add(1)
 	for _, o := range in.outs {
-		in.out = element{value: v, ts: ts}
+		in.out = element{value: v, ts: ts, pos: in.pos}
 		if err := o.push(&in.out); err != nil {
 			return err
 		}
@@ -76,7 +78,9 @@ func (in *instance) emit(v any, ts int64) error {
 // failure of this node's own user code.
 func (in *instance) pushInput(i int, e *element) error {
 	in.recordsIn.Add(1)
+	in.pos = e.pos
 	err := in.op.process(in, i, e)
+	in.pos = recordPos{} // what a timer or a watermark emits comes from no one record
 	if err == nil {
 		return nil
 	}
@@ -90,12 +94,12 @@ func (in *instance) pushInput(i int, e *element) error {
 	}
 	switch in.node.OnError {
 	case "skip":
-		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", err, recordContext(e)))
+		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", err, in.job.recordContext(e)))
 		return nil
 	case "dead_letter":
 		return in.deadLetter(in.node.UID, ue.err.Error(), e)
 	}
-	return fmt.Errorf("%s (%s)", err, recordContext(e))
+	return fmt.Errorf("%s (%s)", err, in.job.recordContext(e))
 }
 
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }

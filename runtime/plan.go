@@ -192,7 +192,7 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
 	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
 	in.deadLetter = func(uid, msg string, e *element) error {
-		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, recordContext(e))
+		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, j.recordContext(e))
 	}
 	fn := func(c *pipeline.Code) *script.Func {
 		if c == nil {
