@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,40 @@ sinks:
 `
 }
 
+// motionFileYAML is motionYAML reading the events from a JSONL file, as the bench workload
+// (bench/motion-alarm.yaml) does: the operator's input then comes from the file source's
+// decoder, not from a JS generator.
+func motionFileYAML(events, out string) string {
+	src := motionYAML(0, out)
+	from := strings.Index(src, "  - uid: sensor-events")
+	to := strings.Index(src, "operators:")
+	return src[:from] + `  - uid: sensor-events
+    kind: file
+    path: ` + strconv.Quote(events) + `
+    format: jsonl
+    schema: {type: string, room: int, time: int}
+` + src[to:]
+}
+
+// writeMotionEvents writes the events of the motion benchmark as JSONL.
+func writeMotionEvents(b *testing.B, path string) {
+	b.Helper()
+	var buf []byte
+	for i := range int64(motionEvents) {
+		e := motionEventAt(i)
+		buf = append(buf, `{"type":"`...)
+		buf = append(buf, e.typ...)
+		buf = append(buf, `","room":`...)
+		buf = strconv.AppendInt(buf, e.room, 10)
+		buf = append(buf, `,"time":`...)
+		buf = strconv.AppendInt(buf, e.time, 10)
+		buf = append(buf, "}\n"...)
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // benchParse parses and compiles a benchmark pipeline.
 func benchParse(b *testing.B, src string) *pipeline.Pipeline {
 	b.Helper()
@@ -141,7 +176,18 @@ func reportEventsPerSec(b *testing.B, n int) {
 func BenchmarkMotionAlarm(b *testing.B) {
 	want := motionBaseline(io.Discard)
 	for _, kind := range []string{statebackend.KindBadger, statebackend.KindMemory} {
-		b.Run(kind, func(b *testing.B) { benchMotionJob(b, kind, want) })
+		b.Run(kind, func(b *testing.B) {
+			out := filepath.Join(b.TempDir(), "alarms.jsonl")
+			benchMotionJob(b, kind, motionYAML(motionEvents, out), out, want)
+		})
+	}
+	for _, kind := range []string{statebackend.KindBadger, statebackend.KindMemory} {
+		b.Run("file-"+kind, func(b *testing.B) {
+			dir := b.TempDir()
+			events, out := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "alarms.jsonl")
+			writeMotionEvents(b, events)
+			benchMotionJob(b, kind, motionFileYAML(events, out), out, want)
+		})
 	}
 	b.Run("go-baseline", func(b *testing.B) {
 		out := filepath.Join(b.TempDir(), "alarms.jsonl")
@@ -170,11 +216,9 @@ func BenchmarkMotionAlarm(b *testing.B) {
 	})
 }
 
-// benchMotionJob runs the motion alarm job b.N times on a fresh backend of the given kind and
-// checks that it raised want alarms.
-func benchMotionJob(b *testing.B, kind string, want int) {
-	out := filepath.Join(b.TempDir(), "alarms.jsonl")
-	src := motionYAML(motionEvents, out)
+// benchMotionJob runs the motion alarm job src b.N times on a fresh backend of the given kind
+// and checks that it wrote want alarms to out.
+func benchMotionJob(b *testing.B, kind, src, out string, want int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -210,6 +254,19 @@ type motionEvent struct {
 	room, time int64
 }
 
+// motionEventAt is event i of the motion benchmark (see motionEventFn).
+func motionEventAt(i int64) motionEvent {
+	e := motionEvent{typ: "motion", room: i % motionRooms, time: i}
+	if (i/motionRooms)%5 == 0 {
+		if e.room%7 == 0 {
+			e.typ = "activate"
+		} else {
+			e.typ = "deactivate"
+		}
+	}
+	return e
+}
+
 // motionBaseline does the motion benchmark's work by hand, with no JS and no runtime: it
 // generates the same events, keeps the same state per room in a map, takes the same branches
 // and writes the same JSON lines to w. It returns the number of alarms.
@@ -218,14 +275,7 @@ func motionBaseline(w io.Writer) int {
 	var line []byte
 	alarms := 0
 	for i := range int64(motionEvents) {
-		e := motionEvent{typ: "motion", room: i % motionRooms, time: i}
-		if (i/motionRooms)%5 == 0 {
-			if e.room%7 == 0 {
-				e.typ = "activate"
-			} else {
-				e.typ = "deactivate"
-			}
-		}
+		e := motionEventAt(i)
 		s, ok := state[e.room]
 		switch e.typ {
 		case "activate":

@@ -77,9 +77,9 @@ func (o *flatMapWithStateOp) simple(in *instance, s *script.Simple, e *element, 
 	if !ok {
 		return false, nil
 	}
-	var list any
+	var list []any
 	if !outs.IsNullish() {
-		if list, ok = outs.As(o.list); !ok {
+		if list, ok = outs.AsList(o.list); !ok {
 			return false, nil
 		}
 	}

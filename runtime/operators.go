@@ -121,7 +121,7 @@ func (in *instance) emitList(res goja.Value, list *schema.Type, ts int64) error 
 	if err != nil {
 		return in.userErr(fmt.Errorf("outputs: %w", err))
 	}
-	return in.emitEach(v, ts)
+	return in.emitEach(v.([]any), ts)
 }
 
 // emitSimple is emitList for the result of a simple function; done false when the function
@@ -130,7 +130,7 @@ func (in *instance) emitSimple(res script.SimpleResult, list *schema.Type, ts in
 	if res.IsNullish() {
 		return true, nil
 	}
-	v, ok := res.As(list)
+	v, ok := res.AsList(list)
 	if !ok {
 		return false, nil
 	}
@@ -138,8 +138,8 @@ func (in *instance) emitSimple(res script.SimpleResult, list *schema.Type, ts in
 }
 
 // emitEach emits every element of a list.
-func (in *instance) emitEach(list any, ts int64) error {
-	for _, x := range list.([]any) {
+func (in *instance) emitEach(list []any, ts int64) error {
+	for _, x := range list {
 		if err := in.emit(x, ts); err != nil {
 			return err
 		}

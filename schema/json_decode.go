@@ -34,9 +34,44 @@ func (t *Type) DecodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// JSONDecoder decodes documents of one type one after another (the lines of a JSONL file),
+// like DecodeJSON, and shares what repeats between them: a short string it has seen before
+// comes back as the same value, with no allocation (a field such as "type" takes few values).
+// It is not safe for concurrent use.
+type JSONDecoder struct {
+	t    *Type
+	strs map[string]any
+}
+
+// Short strings up to maxSharedString bytes are shared, up to maxSharedStrings of them per
+// decoder (the first ones seen: a field of ids never fills it with more).
+const (
+	maxSharedString  = 32
+	maxSharedStrings = 1024
+)
+
+// NewJSONDecoder returns a decoder of documents of type t.
+func (t *Type) NewJSONDecoder() *JSONDecoder {
+	return &JSONDecoder{t: t, strs: make(map[string]any)}
+}
+
+// Decode decodes one document, as DecodeJSON.
+func (dec *JSONDecoder) Decode(data []byte) (any, error) {
+	v, err := dec.t.decodeWith(data, dec.strs)
+	if err != nil {
+		return nil, rootPath(err)
+	}
+	return v, nil
+}
+
 // decodeJSON is DecodeJSON with *ValueError paths relative to the document.
 func (t *Type) decodeJSON(data []byte) (any, error) {
-	d := &jsonDecoder{data: data}
+	return t.decodeWith(data, nil)
+}
+
+// decodeWith is decodeJSON sharing short strings through strs (nil: no sharing).
+func (t *Type) decodeWith(data []byte, strs map[string]any) (any, error) {
+	d := jsonDecoder{data: data, strs: strs}
 	d.skipSpace()
 	v, err := d.decode(t, 0)
 	if err != nil {
@@ -52,6 +87,7 @@ func (t *Type) decodeJSON(data []byte) (any, error) {
 type jsonDecoder struct {
 	data []byte
 	i    int
+	strs map[string]any // the shared strings of a JSONDecoder, or nil
 }
 
 func (d *jsonDecoder) syntaxErr(format string, args ...any) *JSONError {
@@ -117,7 +153,7 @@ func (d *jsonDecoder) decode(t *Type, depth int) (v any, err error) {
 		if d.peek() != '"' {
 			return nil, d.mismatch(t, "")
 		}
-		v, err = d.readString()
+		v, err = d.stringValue()
 	case Bytes:
 		v, err = d.decodeBytes(t)
 	case Record:
@@ -522,6 +558,25 @@ func (d *jsonDecoder) skipValue(depth int) error {
 	}
 	d.skipSpace()
 	return err
+}
+
+// stringValue reads a string token as a value, shared when the decoder shares strings.
+func (d *jsonDecoder) stringValue() (any, error) {
+	if d.strs == nil {
+		return d.readString()
+	}
+	b, err := d.readStringBytes()
+	if err != nil || len(b) > maxSharedString {
+		return string(b), err
+	}
+	if v, ok := d.strs[string(b)]; ok {
+		return v, nil
+	}
+	var v any = string(b)
+	if len(d.strs) < maxSharedStrings {
+		d.strs[v.(string)] = v
+	}
+	return v, nil
 }
 
 func (d *jsonDecoder) readString() (string, error) {

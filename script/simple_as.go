@@ -45,25 +45,7 @@ func (r SimpleResult) As(t *schema.Type) (any, bool) {
 	}
 	switch lit := r.lit.(type) {
 	case *arrayExpr:
-		if t.Kind != schema.List && (t.Kind != schema.Tuple || len(t.Elems) != len(lit.elems)) {
-			return nil, false
-		}
-		if len(lit.elems) > MaxArrayLen {
-			return nil, false
-		}
-		out := make([]any, len(lit.elems))
-		for i, x := range lit.elems {
-			et := t.Elem
-			if t.Kind == schema.Tuple {
-				et = t.Elems[i]
-			}
-			v, ok := convertExpr(x, et, r.args)
-			if !ok {
-				return nil, false
-			}
-			out[i] = v
-		}
-		return out, true
+		return lit.as(t, r.args)
 	case *objectExpr:
 		if t.Kind != schema.Record {
 			return nil, false
@@ -83,6 +65,61 @@ func (r SimpleResult) As(t *schema.Type) (any, bool) {
 		return out, true
 	}
 	return nil, false
+}
+
+// AsList is As for a list type, without boxing the list (emitting the outputs of a function
+// needs only its elements).
+func (r SimpleResult) AsList(t *schema.Type) ([]any, bool) {
+	if lit, ok := r.lit.(*arrayExpr); ok {
+		return lit.list(t, r.args)
+	}
+	v, ok := r.As(t)
+	if !ok {
+		return nil, false
+	}
+	list, ok := v.([]any)
+	return list, ok
+}
+
+// as converts an array literal to a list or tuple type t.
+func (lit *arrayExpr) as(t *schema.Type, a args) (any, bool) {
+	list, ok := lit.list(t, a)
+	if !ok {
+		return nil, false
+	}
+	if len(list) == 0 {
+		return emptyList, true
+	}
+	return list, true
+}
+
+// emptyList is the canonical empty list, boxed once: an empty list is never written.
+var emptyList any = []any{}
+
+// list converts an array literal's elements to the element types of t.
+func (lit *arrayExpr) list(t *schema.Type, a args) ([]any, bool) {
+	if t.Kind == schema.Optional {
+		t = t.Elem
+	}
+	if t.Kind != schema.List && (t.Kind != schema.Tuple || len(t.Elems) != len(lit.elems)) {
+		return nil, false
+	}
+	if len(lit.elems) > MaxArrayLen {
+		return nil, false
+	}
+	out := make([]any, len(lit.elems))
+	for i, x := range lit.elems {
+		et := t.Elem
+		if t.Kind == schema.Tuple {
+			et = t.Elems[i]
+		}
+		v, ok := convertExpr(x, et, a)
+		if !ok {
+			return nil, false
+		}
+		out[i] = v
+	}
+	return out, true
 }
 
 // convertExpr evaluates x and converts it to t.
