@@ -311,38 +311,61 @@ func (d *jsonDecoder) expectByte(c byte, what string) error {
 // objectEntries reads `{ "k": v, ... }`, calling entry with each key (bytes valid only
 // during the call; unescaped when needed) positioned at its value, which entry must consume.
 func (d *jsonDecoder) objectEntries(entry func(key []byte) error) error {
-	d.i++ // '{'
-	d.skipSpace()
-	if d.peek() == '}' {
-		d.i++
-		return nil
-	}
-	for {
-		if d.peek() != '"' {
-			return d.expectByte('"', "a string key")
-		}
-		key, err := d.readStringBytes()
+	for more := d.objectStart(); more; {
+		key, err := d.objectKey()
 		if err != nil {
-			return err
-		}
-		if err := d.expectByte(':', "':' after object key"); err != nil {
 			return err
 		}
 		if err := entry(key); err != nil {
 			return err
 		}
-		d.skipSpace()
-		switch d.peek() {
-		case ',':
-			d.i++
-			d.skipSpace()
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.expectByte('}', "',' or '}'")
+		if more, err = d.objectNext(); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// objectStart reads `{` and reports whether an entry follows (objectEntries without a
+// callback, for the hot record path: a closure there costs an allocation per record).
+func (d *jsonDecoder) objectStart() bool {
+	d.i++ // '{'
+	d.skipSpace()
+	if d.peek() == '}' {
+		d.i++
+		return false
+	}
+	return true
+}
+
+// objectKey reads an entry's key and its colon.
+func (d *jsonDecoder) objectKey() ([]byte, error) {
+	if d.peek() != '"' {
+		return nil, d.expectByte('"', "a string key")
+	}
+	key, err := d.readStringBytes()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expectByte(':', "':' after object key"); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// objectNext reads what follows an entry's value and reports whether another entry follows.
+func (d *jsonDecoder) objectNext() (bool, error) {
+	d.skipSpace()
+	switch d.peek() {
+	case ',':
+		d.i++
+		d.skipSpace()
+		return true, nil
+	case '}':
+		d.i++
+		return false, nil
+	}
+	return false, d.expectByte('}', "',' or '}'")
 }
 
 // arrayElems reads `[ v, ... ]`, calling elem with each index positioned at its value.
@@ -376,21 +399,17 @@ func (d *jsonDecoder) decodeRecord(t *Type, depth int) (any, error) {
 		return nil, d.mismatch(t, "")
 	}
 	out := make(map[string]any, len(t.Fields))
-	err := d.objectEntries(func(key []byte) error {
-		for _, f := range t.Fields {
-			if string(key) == f.Name {
-				v, err := d.decode(f.Type, depth+1)
-				if err != nil {
-					return prefixPath(err, fieldSeg(f.Name))
-				}
-				out[f.Name] = v
-				return nil
-			}
+	for more := d.objectStart(); more; {
+		key, err := d.objectKey()
+		if err != nil {
+			return nil, err
 		}
-		return d.skipValue(depth + 1)
-	})
-	if err != nil {
-		return nil, err
+		if err := d.recordField(t, key, out, depth); err != nil {
+			return nil, err
+		}
+		if more, err = d.objectNext(); err != nil {
+			return nil, err
+		}
 	}
 	if len(out) < len(t.Fields) {
 		for _, f := range t.Fields {
@@ -404,6 +423,22 @@ func (d *jsonDecoder) decodeRecord(t *Type, depth int) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// recordField decodes the value of the field key of a record of type t into out (skips it
+// when t does not declare it).
+func (d *jsonDecoder) recordField(t *Type, key []byte, out map[string]any, depth int) error {
+	for _, f := range t.Fields {
+		if string(key) == f.Name {
+			v, err := d.decode(f.Type, depth+1)
+			if err != nil {
+				return prefixPath(err, fieldSeg(f.Name))
+			}
+			out[f.Name] = v
+			return nil
+		}
+	}
+	return d.skipValue(depth + 1)
 }
 
 func (d *jsonDecoder) decodeArray(t *Type, depth int) (any, error) {

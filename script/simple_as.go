@@ -139,13 +139,14 @@ func valueAs(v any, t *schema.Type) (any, bool) {
 	switch t.Kind {
 	case schema.Optional:
 		return valueAs(v, t.Elem)
+	// A value that needs no conversion is returned as it is, not boxed again.
 	case schema.Bool:
-		b, ok := v.(bool)
-		return b, ok
+		_, ok := v.(bool)
+		return v, ok
 	case schema.Int:
 		switch x := v.(type) {
 		case int64:
-			return x, x >= -schema.MaxSafeInt && x <= schema.MaxSafeInt
+			return v, x >= -schema.MaxSafeInt && x <= schema.MaxSafeInt
 		case float64:
 			if x == math.Trunc(x) && x >= -schema.MaxSafeInt && x <= schema.MaxSafeInt {
 				return int64(x), true
@@ -156,11 +157,11 @@ func valueAs(v any, t *schema.Type) (any, bool) {
 		case int64:
 			return float64(x), true
 		case float64:
-			return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+			return v, !math.IsNaN(x) && !math.IsInf(x, 0)
 		}
 	case schema.String:
 		s, ok := v.(string)
-		return s, ok && len(s) <= MaxStringLen
+		return v, ok && len(s) <= MaxStringLen
 	case schema.Record, schema.Tuple, schema.List:
 		// A record or list of the arguments, which JS did not change: FromJSAs gives it back
 		// as it is when its type is t, else converts it (cleanAs); Convert does both for a
