@@ -256,7 +256,7 @@ func runJob(gs *GlobalState, p *pipeline.Pipeline, o runOptions, sp *savepoints.
 	dbDir := filepath.Join(stateDir, "db-"+id)
 	go removeStaleDatabases(stateDir, dbDir)
 	budget := memoryBudget(gs, p, o.memory)
-	backend, err := statebackend.Open(statebackend.Options{Kind: p.StateBackend, Dir: dbDir, Fresh: true, Memory: budget.Backend})
+	backend, err := statebackend.Open(statebackend.Options{Kind: backendKind(p), Dir: dbDir, Fresh: true, Memory: budget.Backend})
 	if err != nil {
 		return err
 	}
@@ -496,4 +496,16 @@ func newJob(gs *GlobalState, cfg runtime.Config) (*runtime.Job, error) {
 		defer debug.SetGCPercent(debug.SetGCPercent(restoreGCPercent))
 	}
 	return runtime.New(cfg)
+}
+
+// backendKind is the state backend a job opens: its pipeline's, except that a job with no
+// keyed state never reads or writes one, so it gets the memory backend instead of a database
+// on disk (whose memtables alone would be most of a small job's memory).
+func backendKind(p *pipeline.Pipeline) string {
+	for _, n := range p.Order {
+		if n.Keyed() || n.Kind == "window_all" || len(n.States) > 0 {
+			return p.StateBackend
+		}
+	}
+	return statebackend.KindMemory
 }
