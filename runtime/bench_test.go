@@ -106,7 +106,7 @@ func motionFileYAML(events, out string) string {
 // writeMotionEvents writes the events of the motion benchmark as JSONL.
 func writeMotionEvents(b *testing.B, path string) {
 	b.Helper()
-	var buf []byte
+	buf := make([]byte, 0, 48*motionEvents)
 	for i := range int64(motionEvents) {
 		e := motionEventAt(i)
 		buf = append(buf, `{"type":"`...)
