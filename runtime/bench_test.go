@@ -178,7 +178,7 @@ func BenchmarkMotionAlarm(b *testing.B) {
 	for _, kind := range []string{statebackend.KindBadger, statebackend.KindMemory} {
 		b.Run(kind, func(b *testing.B) {
 			out := filepath.Join(b.TempDir(), "alarms.jsonl")
-			benchMotionJob(b, kind, motionYAML(motionEvents, out), out, want)
+			benchMotionJob(b, kind, motionYAML(motionEvents, out), out, want, "alarms")
 		})
 	}
 	for _, kind := range []string{statebackend.KindBadger, statebackend.KindMemory} {
@@ -186,7 +186,7 @@ func BenchmarkMotionAlarm(b *testing.B) {
 			dir := b.TempDir()
 			events, out := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "alarms.jsonl")
 			writeMotionEvents(b, events)
-			benchMotionJob(b, kind, motionFileYAML(events, out), out, want)
+			benchMotionJob(b, kind, motionFileYAML(events, out), out, want, "alarms")
 		})
 	}
 	b.Run("go-baseline", func(b *testing.B) {
@@ -216,9 +216,44 @@ func BenchmarkMotionAlarm(b *testing.B) {
 	})
 }
 
+// statelessYAML is the stateless workload (bench/stateless.yaml): one map over the events of a
+// JSONL file, written to a file.
+func statelessYAML(events, out string) string {
+	return `name: stateless-bench
+parallelism: 2
+sources:
+  - uid: sensor-events
+    kind: file
+    path: ` + strconv.Quote(events) + `
+    format: jsonl
+    schema: {type: string, room: int, time: int}
+operators:
+  - uid: flag-motion
+    kind: map
+    input: sensor-events
+    output: {room: int, time: int, motion: bool}
+    fn: |
+      e => ({room: e.room, time: e.time, motion: e.type === "motion"})
+sinks:
+  - uid: out
+    kind: file
+    input: flag-motion
+    path: ` + strconv.Quote(out) + `
+`
+}
+
+// BenchmarkStatelessMap runs the stateless workload over the motion benchmark's 1,000,000
+// events (memory backend: the job has no keyed state).
+func BenchmarkStatelessMap(b *testing.B) {
+	dir := b.TempDir()
+	events, out := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "out.jsonl")
+	writeMotionEvents(b, events)
+	benchMotionJob(b, statebackend.KindMemory, statelessYAML(events, out), out, motionEvents, "records")
+}
+
 // benchMotionJob runs the motion alarm job src b.N times on a fresh backend of the given kind
-// and checks that it wrote want alarms to out.
-func benchMotionJob(b *testing.B, kind, src, out string, want int) {
+// and checks that it wrote want lines (reported as unit) to out.
+func benchMotionJob(b *testing.B, kind, src, out string, want int, unit string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -239,7 +274,7 @@ func benchMotionJob(b *testing.B, kind, src, out string, want int) {
 		b.StartTimer()
 	}
 	reportEventsPerSec(b, motionEvents)
-	b.ReportMetric(float64(want), "alarms")
+	b.ReportMetric(float64(want), unit)
 }
 
 // motionState is the state of one room in the Go baseline.
