@@ -47,17 +47,14 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	if !ok {
 		return in.userErr(fmt.Errorf("expected [outputs, newState], got %s", script.Describe(res)))
 	}
-	ns, err := in.rt.FromJSAs(pair[1], o.stateOpt)
-	if err != nil {
-		return in.userErr(fmt.Errorf("new state: %w", err))
-	}
-	if ns == nil {
-		err = o.state.del(e)
-	} else {
-		err = o.state.put(e, ns)
-	}
-	if err != nil {
-		return err
+	if pair[1] != st || !script.Unchanged(st) { // else: the state passed in, unchanged
+		ns, err := in.rt.FromJSAs(pair[1], o.stateOpt)
+		if err != nil {
+			return in.userErr(fmt.Errorf("new state: %w", err))
+		}
+		if err := o.update(e, ns); err != nil {
+			return err
+		}
 	}
 	return in.emitList(pair[0], o.list, e.ts)
 }
@@ -83,15 +80,20 @@ func (o *flatMapWithStateOp) simple(in *instance, s *script.Simple, e *element, 
 			return false, nil
 		}
 	}
-	if ns == nil {
-		err = o.state.del(e)
-	} else {
-		err = o.state.put(e, ns)
-	}
-	if err != nil || list == nil {
-		return true, err
+	if !next.IsArg(1) || cur == script.Undefined { // else: the state passed in, unchanged
+		if err := o.update(e, ns); err != nil {
+			return true, err
+		}
 	}
 	return true, in.emitEach(list, e.ts)
+}
+
+// update stores a key's new state; nil deletes it.
+func (o *flatMapWithStateOp) update(e *element, ns any) error {
+	if ns == nil {
+		return o.state.del(e)
+	}
+	return o.state.put(e, ns)
 }
 
 func (o *flatMapWithStateOp) finish(*instance) error { return nil }

@@ -11,6 +11,10 @@ func (r SimpleResult) IsNullish() bool {
 	return r.lit == nil && (r.v == nil || r.v == Undefined)
 }
 
+// IsArg reports whether the result is argument i itself, as passed to Eval (a state returned
+// unchanged).
+func (r SimpleResult) IsArg(i int) bool { return int(r.arg) == i+1 }
+
 // Truthy is the result's JS truthiness; ok false: call the function through JS.
 func (r SimpleResult) Truthy() (t, ok bool) {
 	if r.lit != nil {

@@ -33,6 +33,7 @@ type SimpleResult struct {
 	lit  expr // an *arrayExpr or *objectExpr, or nil: v is the value
 	v    any
 	args args
+	arg  int8 // the result is argument arg-1 itself (0: it is not)
 }
 
 // Eval evaluates the function with canonical Go arguments (Undefined for undefined). ok false
@@ -506,13 +507,21 @@ func resolve(x expr, a args) (SimpleResult, bool) {
 					return SimpleResult{}, false
 				}
 				if next == nil {
-					return SimpleResult{v: v}, true
+					return SimpleResult{v: v, arg: argOf(e.l)}, true
 				}
 				x = next
 				continue
 			}
 		}
 		v, ok := x.eval(a)
-		return SimpleResult{v: v}, ok
+		return SimpleResult{v: v, arg: argOf(x)}, ok
 	}
+}
+
+// argOf is SimpleResult.arg for a value x evaluated to: i+1 when x is argument i itself.
+func argOf(x expr) int8 {
+	if p, ok := x.(*pathExpr); ok && len(p.steps) == 0 {
+		return int8(p.param + 1)
+	}
+	return 0
 }

@@ -296,6 +296,9 @@ func (c *simpleChecker) check(e map[string]any, s any) bool {
 		if err != nil || !isPair {
 			t.Fatalf("%s: goja returned %s (%v)", where, Describe(v), err)
 		}
+		if ns.IsArg(1) && s != Undefined && (pair[1] != st || !Unchanged(st)) {
+			t.Fatalf("%s: IsArg(1), but goja did not return the state passed in, unchanged", where)
+		}
 		return c.same(where+" (outputs)", outs, pair[0], c.out.Elems[0]) &&
 			c.same(where+" (new state)", ns, pair[1], c.out.Elems[1])
 	}
