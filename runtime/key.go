@@ -75,6 +75,13 @@ func (k *keySelector) keyOf(v any) (any, error) {
 		}
 		return v, nil
 	}
+	if s := k.fn.Simple(); s != nil {
+		if res, ok := s.Eval(v, script.Undefined); ok {
+			if key, ok := res.As(k.typ); ok && key != nil {
+				return key, nil
+			}
+		}
+	}
 	res, err := k.fn.Call(k.rt.ToJS(v))
 	if err != nil {
 		return nil, err
