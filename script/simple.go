@@ -183,7 +183,7 @@ func (c *recogniser) expr(e ast.Expression) (expr, bool) {
 	case *ast.NumberLiteral:
 		switch v := e.Value.(type) {
 		case int64:
-			return &constExpr{v}, true
+			return &constExpr{jsInt(v, v)}, true
 		case float64:
 			return &constExpr{v}, true
 		}
@@ -287,7 +287,7 @@ func (c *recogniser) unary(e *ast.UnaryExpression) (expr, bool) {
 				if v == 0 {
 					return &constExpr{negZero}, true // -0 is a float in JS
 				}
-				return &constExpr{-v}, true
+				return &constExpr{jsInt(-v, -v)}, true
 			case float64:
 				return &constExpr{-v}, true
 			}

@@ -209,12 +209,26 @@ func (e *pathExpr) eval(a args) (any, bool) {
 		}
 	}
 	switch x := v.(type) {
-	case nil, bool, int64, float64, map[string]any, []any, undefinedValue:
+	case int64:
+		return jsInt(x, v), true
+	case nil, bool, float64, map[string]any, []any, undefinedValue:
 		return v, true
 	case string:
 		return v, utf8.ValidString(x)
 	}
 	return nil, false
+}
+
+// maxExactInt is the largest integer goja keeps as an integer: beyond it, a number is a float.
+const maxExactInt = 1 << 53
+
+// jsInt is the number JS sees for an integer: boxed, as it is when within ±2^53, else the
+// nearest float (as goja converts it).
+func jsInt(i int64, boxed any) any {
+	if i >= -maxExactInt && i <= maxExactInt {
+		return boxed
+	}
+	return float64(i)
 }
 
 type notExpr struct{ x expr }
