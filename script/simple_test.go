@@ -329,7 +329,7 @@ func (c *simpleChecker) same(where string, res SimpleResult, v goja.Value, typ *
 func randomRecord(rng *rand.Rand) map[string]any {
 	pick := func(vs ...any) any { return vs[rng.IntN(len(vs))] }
 	strs := []any{"", "motion", "activate", "noise", "m", "a", "é", "\uffff", "😀", "\xff", "null"}
-	nums := []any{int64(0), int64(1), int64(3), int64(-1), int64(5), int64(1 << 53), int64(-(1 << 53) + 1), int64(1<<62 + 1)}
+	nums := []any{int64(0), int64(1), int64(3), int64(-1), int64(5), int64(1 << 53), int64(-(1 << 53) + 1), int64(1<<62 + 1), int64(1 << 62)}
 	floats := []any{0.0, math.Copysign(0, -1), 0.5, 3.0, -2.5, 1e300, float64(1 << 53), 9007199254740993.0}
 	return map[string]any{
 		"type":  pick(strs...),
