@@ -16,7 +16,8 @@ import (
 //   - expressions: a parameter, `undefined`, string, number, boolean and null literals (a
 //     number may be negated), field reads `a.b`, `a["b"]`, `a[0]` starting at a parameter,
 //     `===`, `!==`, `== null`, `!= null`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`, `c ? a : b`,
-//     array literals and object literals with plain keys.
+//     `+`, `-`, `*`, `/` on numbers (and `+` on two strings), array literals and object
+//     literals with plain keys.
 //
 // Evaluation keeps JS semantics exactly (strict equality, truthiness, what && and || return)
 // and gives up (ok false) on anything it cannot decide the way goja would: a read of a
@@ -313,6 +314,14 @@ func (c *recogniser) binary(e *ast.BinaryExpression) (expr, bool) {
 		op = opGreater
 	case token.GREATER_OR_EQUAL:
 		op = opGreaterEq
+	case token.PLUS:
+		op = opAdd
+	case token.MINUS:
+		op = opSub
+	case token.MULTIPLY:
+		op = opMul
+	case token.SLASH:
+		op = opDiv
 	case token.LOGICAL_AND:
 		op = opAnd
 	case token.LOGICAL_OR:

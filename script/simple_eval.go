@@ -310,6 +310,10 @@ const (
 	opGreaterEq
 	opAnd
 	opOr
+	opAdd
+	opSub
+	opMul
+	opDiv
 )
 
 type binExpr struct {
@@ -339,8 +343,51 @@ func (e *binExpr) eval(a args) (any, bool) {
 	case opStrictNe:
 		eq, ok := strictEqual(l, r)
 		return !eq, ok
+	case opAdd, opSub, opMul, opDiv:
+		return arith(e.op, l, r)
 	}
 	return compare(e.op, l, r)
+}
+
+// arith is +, -, * and / as goja computes them: on two integers (always within ±2^53 here)
+// in int64 when the result is exact, else in float64; + of two strings concatenates. Any
+// other operand (a conversion to number or string) gives up.
+func arith(op binOp, l, r any) (any, bool) {
+	if ls, ok := l.(string); ok && op == opAdd {
+		rs, ok := r.(string)
+		return ls + rs, ok
+	}
+	li, lInt := l.(int64)
+	ri, rInt := r.(int64)
+	if lInt && rInt {
+		switch op {
+		case opAdd:
+			return jsInt(li+ri, li+ri), true
+		case opSub:
+			return jsInt(li-ri, li-ri), true
+		case opMul:
+			if li == 0 && ri == -1 || li == -1 && ri == 0 { // goja's only integer -0
+				return negZero, true
+			}
+			if p := li * ri; li == 0 || p/li == ri {
+				return jsInt(p, p), true
+			}
+		}
+	}
+	lf, ok1 := toNumber(l)
+	rf, ok2 := toNumber(r)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	switch op {
+	case opAdd:
+		return lf + rf, true
+	case opSub:
+		return lf - rf, true
+	case opMul:
+		return lf * rf, true
+	}
+	return lf / rf, true
 }
 
 // logical evaluates the left side of && or ||: either the left value is the result (x nil),

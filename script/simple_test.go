@@ -54,6 +54,12 @@ var simpleCases = []simpleCase{
 	{`e => e.room >= 5 || e.temp < 0.5`, outFilter},
 	{`e => e.room <= e.time`, outFilter},
 	{`e => e.room === e.time`, outFilter},
+	{`e => e.room - e.time > 0 || e.temp / e.room`, outFilter},
+	{`e => e.room * -1 === 0 * e.time`, outFilter},
+	{`e => ({n: e.room + 1, t: e.temp * 2, d: e.time / 3, s: e.type + "!", m: e.room * e.time})`, "{n: int, t: float, d: float, s: string, m: float}"},
+	{`e => ({n: e.room + e.time, m: e.room * e.room, z: 0 * e.room, q: e.room / e.time})`, "{n: float, m: float, z: float, q: float}"},
+	{`e => ({v: e.temp - e.room, w: e.room - 1.5})`, "{v: int, w: float}"},
+	{`(e, s) => [[], [true, (s ? s[1] : 0) + e.room]]`, outState},
 	{`e => e.room === 4611686018427387905 || e.room === -9007199254740993`, outFilter},
 	{`e => ({t: e.time})`, "{t: float}"},
 	{`e => e.temp > e.room`, outFilter},
@@ -134,6 +140,8 @@ var simpleCases = []simpleCase{
 // below: a read of bytes or of a missing field, objects compared, results that do not fit.
 var simpleGivesUp = []simpleCase{
 	{`e => e.raw`, outFilter},
+	{`e => e.type + e.room`, outFilter},
+	{`e => e.on + 1`, outFilter},
 	{`e => e.missing`, outFilter},
 	{`e => e.tags === e.tags`, outFilter},
 	{`e => ({raw: e.raw})`, "{raw: string}"},
@@ -149,7 +157,8 @@ var simpleGivesUp = []simpleCase{
 
 // simpleRejected are functions the evaluator must leave to goja.
 var simpleRejected = []string{
-	`e => e.room + 1`,
+	`e => e.room % 2`,
+	`e => -e.room`,
 	`e => e.type == "motion"`,
 	`e => x.type`,
 	`e => params.limit`,
@@ -224,6 +233,7 @@ func FuzzSimpleAgreesWithGoja(f *testing.F) {
 		{`e => e.room >= 5 || e.temp < 0.5`, outFilter},
 		{`e => ({room: e.room, time: e.time, motion: e.type === "motion"})`, "{room: int, time: int, motion: bool}"},
 		{`e => ({name: e.name, t: e.temp})`, "{name: string?, t: int}"},
+		{`e => ({n: e.room + e.time, t: e.temp * e.room, d: e.temp / e.time, s: e.room - e.temp})`, "{n: float, t: float, d: float, s: int}"},
 	} {
 		checkers = append(checkers, newSimpleChecker(f, tc))
 	}
