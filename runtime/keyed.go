@@ -113,8 +113,11 @@ func (o *reduceOp) process(in *instance, _ int, e *element) error {
 	}
 	v := e.value
 	if ok {
-		if v, err = in.callConvert(o.fn, o.typ, "result", in.rt.ToJSTyped(cur, o.typ), in.inputJS(e)); err != nil {
-			return err
+		var simple bool
+		if v, simple = simpleConvert(o.fn, o.typ, cur, e.value); !simple {
+			if v, err = in.callConvert(o.fn, o.typ, "result", in.rt.ToJSTyped(cur, o.typ), in.inputJS(e)); err != nil {
+				return err
+			}
 		}
 	}
 	if err := o.state.put(e, v); err != nil {
@@ -142,17 +145,21 @@ func (o *aggregateOp) process(in *instance, _ int, e *element) error {
 			return err
 		}
 	}
-	acc, err := in.callConvert(o.fn, o.acc, "accumulator", in.rt.ToJSTyped(cur, o.acc), in.inputJS(e))
-	if err != nil {
-		return err
+	acc, simple := simpleConvert(o.fn, o.acc, cur, e.value)
+	if !simple {
+		if acc, err = in.callConvert(o.fn, o.acc, "accumulator", in.rt.ToJSTyped(cur, o.acc), in.inputJS(e)); err != nil {
+			return err
+		}
 	}
 	if err := o.state.put(e, acc); err != nil {
 		return err
 	}
 	out := acc
 	if o.result != nil {
-		if out, err = in.callConvert(o.result, o.out, "result", in.rt.ToJSTyped(acc, o.acc)); err != nil {
-			return err
+		if out, simple = simpleConvert(o.result, o.out, acc, script.Undefined); !simple {
+			if out, err = in.callConvert(o.result, o.out, "result", in.rt.ToJSTyped(acc, o.acc)); err != nil {
+				return err
+			}
 		}
 	}
 	return in.emit(out, e.ts)

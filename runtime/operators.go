@@ -23,6 +23,21 @@ func (in *instance) callConvert(fn *script.Func, t *schema.Type, what string, ar
 	return v, nil
 }
 
+// simpleConvert evaluates a simple function (script.Simple) on Go arguments and converts its
+// result to t, as callConvert would through JS; ok false when fn is not simple or the
+// evaluator cannot decide these arguments: call fn through JS then.
+func simpleConvert(fn *script.Func, t *schema.Type, a0, a1 any) (any, bool) {
+	s := fn.Simple()
+	if s == nil {
+		return nil, false
+	}
+	res, ok := s.Eval(a0, a1)
+	if !ok {
+		return nil, false
+	}
+	return res.As(t)
+}
+
 // inputJS is a record of the node's (first) input as a JS value, fields in declared order.
 func (in *instance) inputJS(e *element) goja.Value {
 	return in.rt.ToJSTyped(e.value, in.node.InTypes[0])
@@ -41,12 +56,8 @@ type mapOp struct {
 }
 
 func (o *mapOp) process(in *instance, _ int, e *element) error {
-	if s := o.fn.Simple(); s != nil {
-		if res, ok := s.Eval(e.value, script.Undefined); ok {
-			if v, ok := res.As(o.out); ok {
-				return in.emit(v, e.ts)
-			}
-		}
+	if v, ok := simpleConvert(o.fn, o.out, e.value, script.Undefined); ok {
+		return in.emit(v, e.ts)
 	}
 	v, err := in.callConvert(o.fn, o.out, "result", in.inputJS(e))
 	if err != nil {
