@@ -54,6 +54,28 @@ type SplitContext interface {
 	MarkIdle() error
 }
 
+// PositionContext is implemented by the runtime's SourceContext. A source that knows where each
+// record was read calls At before the record's Emit, so that a failure on the record anywhere
+// downstream, behind a keyed exchange too, names its input position.
+type PositionContext interface {
+	At(p Position)
+}
+
+// Position is where a record was read: a file and the byte offset of its line's start, or a
+// Kafka partition and offset (Topic set).
+type Position struct {
+	File      string
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// LineAt returns the 1-based number of the line that starts at byte offset off of a file.
+func LineAt(path string, off int64) (int64, error) {
+	n, err := countLines(path, off)
+	return n + 1, err
+}
+
 // BadRecord is a record that could not be decoded.
 type BadRecord struct {
 	Err    error

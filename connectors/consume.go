@@ -12,6 +12,7 @@ import (
 // format has one and f has no decoder yet, and emits each record. After each line it moves f's
 // offset past it, unless the line's Emit failed.
 func (f *fileState) consume(ctx SourceContext, sc *lineScanner, form format, final bool) error {
+	pc, _ := ctx.(PositionContext)
 	if f.dec == nil && !form.hasHeader() {
 		f.dec, _ = form.decoder(nil) // a headerless format has one decoder for all files
 	}
@@ -43,6 +44,9 @@ func (f *fileState) consume(ctx SourceContext, sc *lineScanner, form format, fin
 					return err
 				}
 				break
+			}
+			if pc != nil {
+				pc.At(Position{File: f.path, Offset: start})
 			}
 			if err := ctx.Emit(rec); err != nil {
 				return f.atLine(err)

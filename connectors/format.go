@@ -41,6 +41,12 @@ func newFormat(name string, t *schema.Type) (format, error) {
 // jsonlFormat is one JSON document per line.
 type jsonlFormat struct{ t *schema.Type }
 
-func (f jsonlFormat) hasHeader() bool                 { return false }
-func (f jsonlFormat) decoder([]byte) (decoder, error) { return f, nil }
-func (f jsonlFormat) decode(line []byte) (any, error) { return f.t.DecodeJSON(line) }
+func (f jsonlFormat) hasHeader() bool { return false }
+func (f jsonlFormat) decoder([]byte) (decoder, error) {
+	return jsonlDecoder{f.t.NewJSONDecoder()}, nil
+}
+
+// jsonlDecoder decodes the lines of one file, sharing repeated short strings between them.
+type jsonlDecoder struct{ dec *schema.JSONDecoder }
+
+func (d jsonlDecoder) decode(line []byte) (any, error) { return d.dec.Decode(line) }

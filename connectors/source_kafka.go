@@ -659,7 +659,7 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 					return n, fmt.Errorf("topic %s partition %d offset %d: %w", tp.topic, tp.partition, r.Offset, err)
 				}
 			} else {
-				if err := emitFrom(ctx, rec, p.name, r); err != nil {
+				if err := emitFrom(ctx, rec, tp, p.name, r); err != nil {
 					return n, err
 				}
 				n++
@@ -672,7 +672,10 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 
 // emitFrom emits a record of the partition named split with its Kafka timestamp, through
 // SplitContext when the runtime offers it (per-partition watermarks).
-func emitFrom(ctx SourceContext, rec any, split string, r *kgo.Record) error {
+func emitFrom(ctx SourceContext, rec any, tp topicPartition, split string, r *kgo.Record) error {
+	if pc, ok := ctx.(PositionContext); ok {
+		pc.At(Position{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset})
+	}
 	if sc, ok := ctx.(SplitContext); ok {
 		return sc.EmitFrom(rec, split, r.Timestamp.UnixMilli())
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,40 @@ sinks:
 `
 }
 
+// motionFileYAML is motionYAML reading the events from a JSONL file, as the bench workload
+// (bench/motion-alarm.yaml) does: the operator's input then comes from the file source's
+// decoder, not from a JS generator.
+func motionFileYAML(events, out string) string {
+	src := motionYAML(0, out)
+	from := strings.Index(src, "  - uid: sensor-events")
+	to := strings.Index(src, "operators:")
+	return src[:from] + `  - uid: sensor-events
+    kind: file
+    path: ` + strconv.Quote(events) + `
+    format: jsonl
+    schema: {type: string, room: int, time: int}
+` + src[to:]
+}
+
+// writeMotionEvents writes the events of the motion benchmark as JSONL.
+func writeMotionEvents(b *testing.B, path string) {
+	b.Helper()
+	buf := make([]byte, 0, 48*motionEvents)
+	for i := range int64(motionEvents) {
+		e := motionEventAt(i)
+		buf = append(buf, `{"type":"`...)
+		buf = append(buf, e.typ...)
+		buf = append(buf, `","room":`...)
+		buf = strconv.AppendInt(buf, e.room, 10)
+		buf = append(buf, `,"time":`...)
+		buf = strconv.AppendInt(buf, e.time, 10)
+		buf = append(buf, "}\n"...)
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // benchParse parses and compiles a benchmark pipeline.
 func benchParse(b *testing.B, src string) *pipeline.Pipeline {
 	b.Helper()
@@ -141,7 +176,18 @@ func reportEventsPerSec(b *testing.B, n int) {
 func BenchmarkMotionAlarm(b *testing.B) {
 	want := motionBaseline(io.Discard)
 	for _, kind := range []string{statebackend.KindBadger, statebackend.KindMemory} {
-		b.Run(kind, func(b *testing.B) { benchMotionJob(b, kind, want) })
+		b.Run(kind, func(b *testing.B) {
+			out := filepath.Join(b.TempDir(), "alarms.jsonl")
+			benchMotionJob(b, kind, motionYAML(motionEvents, out), out, want, "alarms")
+		})
+	}
+	for _, kind := range []string{statebackend.KindBadger, statebackend.KindMemory} {
+		b.Run("file-"+kind, func(b *testing.B) {
+			dir := b.TempDir()
+			events, out := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "alarms.jsonl")
+			writeMotionEvents(b, events)
+			benchMotionJob(b, kind, motionFileYAML(events, out), out, want, "alarms")
+		})
 	}
 	b.Run("go-baseline", func(b *testing.B) {
 		out := filepath.Join(b.TempDir(), "alarms.jsonl")
@@ -170,11 +216,44 @@ func BenchmarkMotionAlarm(b *testing.B) {
 	})
 }
 
-// benchMotionJob runs the motion alarm job b.N times on a fresh backend of the given kind and
-// checks that it raised want alarms.
-func benchMotionJob(b *testing.B, kind string, want int) {
-	out := filepath.Join(b.TempDir(), "alarms.jsonl")
-	src := motionYAML(motionEvents, out)
+// statelessYAML is the stateless workload (bench/stateless.yaml): one map over the events of a
+// JSONL file, written to a file.
+func statelessYAML(events, out string) string {
+	return `name: stateless-bench
+parallelism: 2
+sources:
+  - uid: sensor-events
+    kind: file
+    path: ` + strconv.Quote(events) + `
+    format: jsonl
+    schema: {type: string, room: int, time: int}
+operators:
+  - uid: flag-motion
+    kind: map
+    input: sensor-events
+    output: {room: int, time: int, motion: bool}
+    fn: |
+      e => ({room: e.room, time: e.time, motion: e.type === "motion"})
+sinks:
+  - uid: out
+    kind: file
+    input: flag-motion
+    path: ` + strconv.Quote(out) + `
+`
+}
+
+// BenchmarkStatelessMap runs the stateless workload over the motion benchmark's 1,000,000
+// events (memory backend: the job has no keyed state).
+func BenchmarkStatelessMap(b *testing.B) {
+	dir := b.TempDir()
+	events, out := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "out.jsonl")
+	writeMotionEvents(b, events)
+	benchMotionJob(b, statebackend.KindMemory, statelessYAML(events, out), out, motionEvents, "records")
+}
+
+// benchMotionJob runs the motion alarm job src b.N times on a fresh backend of the given kind
+// and checks that it wrote want lines (reported as unit) to out.
+func benchMotionJob(b *testing.B, kind, src, out string, want int, unit string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -195,7 +274,7 @@ func benchMotionJob(b *testing.B, kind string, want int) {
 		b.StartTimer()
 	}
 	reportEventsPerSec(b, motionEvents)
-	b.ReportMetric(float64(want), "alarms")
+	b.ReportMetric(float64(want), unit)
 }
 
 // motionState is the state of one room in the Go baseline.
@@ -210,6 +289,19 @@ type motionEvent struct {
 	room, time int64
 }
 
+// motionEventAt is event i of the motion benchmark (see motionEventFn).
+func motionEventAt(i int64) motionEvent {
+	e := motionEvent{typ: "motion", room: i % motionRooms, time: i}
+	if (i/motionRooms)%5 == 0 {
+		if e.room%7 == 0 {
+			e.typ = "activate"
+		} else {
+			e.typ = "deactivate"
+		}
+	}
+	return e
+}
+
 // motionBaseline does the motion benchmark's work by hand, with no JS and no runtime: it
 // generates the same events, keeps the same state per room in a map, takes the same branches
 // and writes the same JSON lines to w. It returns the number of alarms.
@@ -218,14 +310,7 @@ func motionBaseline(w io.Writer) int {
 	var line []byte
 	alarms := 0
 	for i := range int64(motionEvents) {
-		e := motionEvent{typ: "motion", room: i % motionRooms, time: i}
-		if (i/motionRooms)%5 == 0 {
-			if e.room%7 == 0 {
-				e.typ = "activate"
-			} else {
-				e.typ = "deactivate"
-			}
-		}
+		e := motionEventAt(i)
 		s, ok := state[e.room]
 		switch e.typ {
 		case "activate":

@@ -58,9 +58,9 @@ func (j *Job) logSummary() {
 // maxRecordInMessage is the length at which a record shown in an error message is cut.
 const maxRecordInMessage = 200
 
-// recordContext says which record failed, for a message: its key (when the node is keyed)
-// and the record as JSON, cut at maxRecordInMessage bytes.
-func recordContext(e *element) string {
+// recordContext says which record failed, for a message: its key (when the node is keyed),
+// the record as JSON, cut at maxRecordInMessage bytes, and where it was read (when known).
+func recordContext(e *element, where string) string {
 	rec := "?"
 	if b, err := json.Marshal(e.value); err == nil {
 		rec = string(b)
@@ -71,6 +71,9 @@ func recordContext(e *element) string {
 			cut--
 		}
 		rec = rec[:cut] + "…"
+	}
+	if where != "" {
+		rec += ", read at " + where
 	}
 	if e.keyBytes == nil {
 		return "record " + rec

@@ -8,7 +8,8 @@ const noTimestamp = math.MinInt64
 // element is one record travelling through the job.
 type element struct {
 	value any
-	ts    int64 // event time in Unix ms, or noTimestamp
+	ts    int64     // event time in Unix ms, or noTimestamp
+	pos   recordPos // where the record (or the record it was made from) was read
 
 	// Set by a keyed exchange: the key, its binary encoding and its key group.
 	key      any

@@ -1,5 +1,7 @@
 package runtime
 
+import "sync"
+
 // output is where a node instance sends what it produces: a chained instance (same
 // goroutine) or an exchange to the subtasks of a downstream node.
 type output interface {
@@ -20,6 +22,24 @@ type inbox struct {
 // batchSize is the number of records in a full batch.
 const batchSize = 256
 
+// batches recycles the record slices of exchange batches: a subtask gives a batch back when
+// it has processed every record of it (nothing keeps a pointer into a batch), so the records
+// in flight cost no allocation per batch.
+var batches = sync.Pool{New: func() any {
+	b := make([]element, 0, batchSize)
+	return &b
+}}
+
+// newBatch returns an empty batch.
+func newBatch() []element { return (*batches.Get().(*[]element))[:0] }
+
+// freeBatch gives a processed batch back, cleared so that it holds no record alive.
+func freeBatch(b []element) {
+	clear(b)
+	b = b[:0]
+	batches.Put(&b)
+}
+
 // inboxCapacity is the number of batches an inbox holds before senders block
 // (backpressure).
 const inboxCapacity = 16
@@ -36,13 +56,14 @@ type exchange struct {
 	keys    *keySelector
 	maxPar  int
 	buffers [][]element
+	keyBuf  keyArena    // the key bytes of the records sent
 	blocked *blockTimer // the producer's goroutine's wait time
 }
 
 func (x *exchange) push(e *element) error {
 	t := x.fixed
 	if x.keys != nil {
-		if err := x.keys.assign(e); err != nil {
+		if err := x.keys.assign(e, &x.keyBuf); err != nil {
 			return err
 		}
 		e.kg = keyGroupOf(e.keyBytes, x.maxPar)
@@ -62,7 +83,7 @@ func (x *exchange) send(t int) error {
 	if len(buf) == 0 {
 		return nil
 	}
-	x.buffers[t] = make([]element, 0, batchSize)
+	x.buffers[t] = newBatch()
 	return x.deliver(x.targets[t], message{kind: msgRecords, from: x.from, input: x.input, records: buf})
 }
 

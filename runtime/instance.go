@@ -43,6 +43,11 @@ type instance struct {
 	recordsIn, recordsOut atomic.Int64
 	lastWatermark         atomic.Int64 // the event time this instance has reached (0: none)
 	blocked               *blockTimer  // the time its goroutine waited on full inboxes
+	// out is the element emit hands downstream: outputs use it before push returns (an
+	// exchange copies it into a batch), so one per instance saves an allocation per record.
+	out element
+	// pos is the input position of the record being processed, given to what it emits.
+	pos recordPos
 }
 
 // userError is a failure of user code or user data on one record (a function threw or timed
@@ -60,13 +65,9 @@ func (in *instance) userErr(err error) error {
 // emit sends a new record downstream.
 func (in *instance) emit(v any, ts int64) error {
 	in.recordsOut.Add(1)
-	if len(in.outs) == 1 {
-		e := element{value: v, ts: ts}
-		return in.outs[0].push(&e)
-	}
 	for _, o := range in.outs {
-		e := element{value: v, ts: ts}
-		if err := o.push(&e); err != nil {
+		in.out = element{value: v, ts: ts, pos: in.pos}
+		if err := o.push(&in.out); err != nil {
 			return err
 		}
 	}
@@ -77,7 +78,9 @@ func (in *instance) emit(v any, ts int64) error {
 // failure of this node's own user code.
 func (in *instance) pushInput(i int, e *element) error {
 	in.recordsIn.Add(1)
+	in.pos = e.pos
 	err := in.op.process(in, i, e)
+	in.pos = recordPos{} // what a timer or a watermark emits comes from no one record
 	if err == nil {
 		return nil
 	}
@@ -91,12 +94,12 @@ func (in *instance) pushInput(i int, e *element) error {
 	}
 	switch in.node.OnError {
 	case "skip":
-		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", err, recordContext(e)))
+		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", err, in.job.recordContext(e)))
 		return nil
 	case "dead_letter":
 		return in.deadLetter(in.node.UID, ue.err.Error(), e)
 	}
-	return fmt.Errorf("%s (%s)", err, recordContext(e))
+	return fmt.Errorf("%s (%s)", err, in.job.recordContext(e))
 }
 
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }

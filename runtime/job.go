@@ -89,6 +89,7 @@ type Config struct {
 
 // Job is a planned, runnable job.
 type Job struct {
+	inputs  inputTable // the files and topics records are read from (recordPos)
 	cfg     Config
 	p       *pipeline.Pipeline
 	prog    *script.Program

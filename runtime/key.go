@@ -75,6 +75,13 @@ func (k *keySelector) keyOf(v any) (any, error) {
 		}
 		return v, nil
 	}
+	if s := k.fn.Simple(); s != nil {
+		if res, ok := s.Eval(v, script.Undefined); ok {
+			if key, ok := res.As(k.typ); ok && key != nil {
+				return key, nil
+			}
+		}
+	}
 	res, err := k.fn.Call(k.rt.ToJS(v))
 	if err != nil {
 		return nil, err
@@ -93,16 +100,46 @@ func (k *keySelector) keyOf(v any) (any, error) {
 	return key, nil
 }
 
-// assign sets e's key and key bytes.
-func (k *keySelector) assign(e *element) error {
+// assign sets e's key and key bytes, which it appends to arena.
+func (k *keySelector) assign(e *element, arena *keyArena) error {
 	key, err := k.keyOf(e.value)
 	if err != nil {
 		return err
 	}
-	kb, err := k.typ.AppendBinary(nil, key)
+	kb, err := k.typ.AppendBinary(arena.room(), key)
 	if err != nil {
 		return fmt.Errorf("operator %q: key %v: %w", k.uid, key, err)
 	}
-	e.key, e.keyBytes = key, kb
+	e.key, e.keyBytes = key, arena.keep(kb)
 	return nil
+}
+
+// keyArena holds the key bytes of the records one exchange sends. Bytes are appended and never
+// written again, so the keys of a batch handed to another subtask stay valid; a full arena is
+// replaced, not reused. It costs an allocation per keyArenaSize bytes instead of one per
+// record, and the state cache copies the keys it keeps, so an arena is not held by them.
+type keyArena struct{ buf []byte }
+
+// keyArenaSize is the size of one arena: the keys of a few batches.
+const keyArenaSize = 8 << 10
+
+// room returns the arena to append one key to, replacing it when it is nearly full.
+func (a *keyArena) room() []byte {
+	if cap(a.buf)-len(a.buf) < keyArenaSize/16 {
+		a.buf = make([]byte, 0, keyArenaSize)
+	}
+	return a.buf
+}
+
+// keep takes the key appended to room()'s slice and returns it as a slice of its own (its
+// capacity cut, so nothing appended to it can reach the next key).
+func (a *keyArena) keep(buf []byte) []byte {
+	start := len(a.buf)
+	key := buf[start:len(buf):len(buf)]
+	if cap(buf) == cap(a.buf) { // in place
+		a.buf = buf
+	} else { // the key outgrew the arena and took a copy of it: start a new one
+		a.buf = nil
+	}
+	return key
 }

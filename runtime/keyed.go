@@ -14,7 +14,7 @@ import (
 // [outputs, newState]; a null or undefined newState deletes the key's state.
 type flatMapWithStateOp struct {
 	fn       *script.Func
-	out      *schema.Type
+	list     *schema.Type // a list of the output type
 	state    *keyedState
 	stateOpt *schema.Type // the state type, optional: null deletes
 }
@@ -23,6 +23,15 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	cur, ok, err := o.state.get(e)
 	if err != nil {
 		return err
+	}
+	if s := o.fn.Simple(); s != nil {
+		arg := script.Undefined
+		if ok {
+			arg = cur
+		}
+		if done, err := o.simple(in, s, e, arg); done {
+			return err
+		}
 	}
 	st := goja.Undefined()
 	if ok {
@@ -39,19 +48,53 @@ func (o *flatMapWithStateOp) process(in *instance, _ int, e *element) error {
 	if !ok {
 		return in.userErr(fmt.Errorf("expected [outputs, newState], got %s", script.Describe(res)))
 	}
-	ns, err := in.rt.FromJSAs(pair[1], o.stateOpt)
-	if err != nil {
-		return in.userErr(fmt.Errorf("new state: %w", err))
+	if pair[1] != st || !script.Unchanged(st) { // else: the state passed in, unchanged
+		ns, err := in.rt.FromJSAs(pair[1], o.stateOpt)
+		if err != nil {
+			return in.userErr(fmt.Errorf("new state: %w", err))
+		}
+		if err := o.update(e, ns); err != nil {
+			return err
+		}
 	}
+	return in.emitList(pair[0], o.list, e.ts)
+}
+
+// simple runs a simple function in Go; done false when it must be called through JS (the
+// state is then unchanged and nothing was emitted).
+func (o *flatMapWithStateOp) simple(in *instance, s *script.Simple, e *element, cur any) (done bool, err error) {
+	res, ok := s.Eval(e.value, cur)
+	if !ok {
+		return false, nil
+	}
+	outs, next, ok := res.Pair()
+	if !ok {
+		return false, nil
+	}
+	ns, ok := next.As(o.stateOpt)
+	if !ok {
+		return false, nil
+	}
+	var list []any
+	if !outs.IsNullish() {
+		if list, ok = outs.AsList(o.list); !ok {
+			return false, nil
+		}
+	}
+	if !next.IsArg(1) || cur == script.Undefined { // else: the state passed in, unchanged
+		if err := o.update(e, ns); err != nil {
+			return true, err
+		}
+	}
+	return true, in.emitEach(list, e.ts)
+}
+
+// update stores a key's new state; nil deletes it.
+func (o *flatMapWithStateOp) update(e *element, ns any) error {
 	if ns == nil {
-		err = o.state.del(e)
-	} else {
-		err = o.state.put(e, ns)
+		return o.state.del(e)
 	}
-	if err != nil {
-		return err
-	}
-	return in.emitAll(pair[0], o.out, e.ts)
+	return o.state.put(e, ns)
 }
 
 func (o *flatMapWithStateOp) finish(*instance) error { return nil }
@@ -71,8 +114,11 @@ func (o *reduceOp) process(in *instance, _ int, e *element) error {
 	}
 	v := e.value
 	if ok {
-		if v, err = in.callConvert(o.fn, o.typ, "result", in.rt.ToJSTyped(cur, o.typ), in.inputJS(e)); err != nil {
-			return err
+		var simple bool
+		if v, simple = simpleConvert(o.fn, o.typ, cur, e.value); !simple {
+			if v, err = in.callConvert(o.fn, o.typ, "result", in.rt.ToJSTyped(cur, o.typ), in.inputJS(e)); err != nil {
+				return err
+			}
 		}
 	}
 	if err := o.state.put(e, v); err != nil {
@@ -100,17 +146,21 @@ func (o *aggregateOp) process(in *instance, _ int, e *element) error {
 			return err
 		}
 	}
-	acc, err := in.callConvert(o.fn, o.acc, "accumulator", in.rt.ToJSTyped(cur, o.acc), in.inputJS(e))
-	if err != nil {
-		return err
+	acc, simple := simpleConvert(o.fn, o.acc, cur, e.value)
+	if !simple {
+		if acc, err = in.callConvert(o.fn, o.acc, "accumulator", in.rt.ToJSTyped(cur, o.acc), in.inputJS(e)); err != nil {
+			return err
+		}
 	}
 	if err := o.state.put(e, acc); err != nil {
 		return err
 	}
 	out := acc
 	if o.result != nil {
-		if out, err = in.callConvert(o.result, o.out, "result", in.rt.ToJSTyped(acc, o.acc)); err != nil {
-			return err
+		if out, simple = simpleConvert(o.result, o.out, acc, script.Undefined); !simple {
+			if out, err = in.callConvert(o.result, o.out, "result", in.rt.ToJSTyped(acc, o.acc)); err != nil {
+				return err
+			}
 		}
 	}
 	return in.emit(out, e.ts)

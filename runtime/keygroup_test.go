@@ -1,6 +1,13 @@
 package runtime
 
-import "testing"
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pipectl/pipectl/schema"
+)
 
 func TestKeyGroupFrozen(t *testing.T) {
 	// These values are part of the savepoint format: if this test fails, restored state
@@ -56,4 +63,43 @@ func BenchmarkKeyRouting(b *testing.B) {
 		sum += subtaskOf(keyGroupOf(key, 128), 2, 128)
 	}
 	_ = sum
+}
+
+// The keys an exchange appends to its arena stay intact while later keys are appended, also
+// when a key is larger than what is left of an arena, and an arena costs one allocation for
+// many keys.
+func TestKeyArena(t *testing.T) {
+	sel := &keySelector{uid: "op", typ: schema.MustParse("string"), steps: []pathStep{{field: "k", index: -1}}}
+	var arena keyArena
+	var elems []element
+	var want []string
+	for i := range 3000 {
+		k := strconv.Itoa(i)
+		if i%500 == 7 {
+			k = strings.Repeat("x", keyArenaSize) + k // outgrows the arena
+		}
+		e := element{value: map[string]any{"k": k}}
+		if err := sel.assign(&e, &arena); err != nil {
+			t.Fatal(err)
+		}
+		elems, want = append(elems, e), append(want, k)
+	}
+	for i, e := range elems {
+		kb, err := schema.MustParse("string").AppendBinary(nil, want[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(e.keyBytes, kb) {
+			t.Fatalf("key %d is %q, want %q", i, e.keyBytes, kb)
+		}
+	}
+	e := element{value: map[string]any{"k": "room-1"}}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := sel.assign(&e, &arena); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0.01 {
+		t.Errorf("%v allocations per key", allocs)
+	}
 }

@@ -193,7 +193,7 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
 	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
 	in.deadLetter = func(uid, msg string, e *element) error {
-		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, recordContext(e))
+		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, j.recordContext(e))
 	}
 	fn := func(c *pipeline.Code) *script.Func {
 		if c == nil {
@@ -245,12 +245,12 @@ var newOperators = map[pipeline.OpKind]func(in *instance, fn func(*pipeline.Code
 		return &filterOp{fn: fn(in.node.Fn)}, nil
 	},
 	pipeline.OpFlatMap: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
-		return &flatMapOp{fn: fn(in.node.Fn), out: in.node.OutType}, nil
+		return &flatMapOp{fn: fn(in.node.Fn), list: schema.ListOf(in.node.OutType)}, nil
 	},
 	pipeline.OpUnion: func(*instance, func(*pipeline.Code) *script.Func) (operator, error) { return passOp{}, nil },
 	pipeline.OpFlatMapWithState: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
 		st := in.states[0]
-		return &flatMapWithStateOp{fn: fn(in.node.Fn), out: in.node.OutType, state: st, stateOpt: schema.OptionalOf(st.desc.Type)}, nil
+		return &flatMapWithStateOp{fn: fn(in.node.Fn), list: schema.ListOf(in.node.OutType), state: st, stateOpt: schema.OptionalOf(st.desc.Type)}, nil
 	},
 	pipeline.OpProcess: func(in *instance, fn func(*pipeline.Code) *script.Func) (operator, error) {
 		return newProcessOp(in, fn(in.node.Fn))

@@ -64,14 +64,14 @@ func TestSinkRouting(t *testing.T) {
 			sel := sinkRoute(n, tt.fields)
 			for i, room := range []int64{1, 2} {
 				e := &element{value: map[string]any{"room": room, "day": "mon", "n": int64(7)}}
-				if err := sel.assign(e); err != nil {
+				if err := sel.assign(e, &keyArena{}); err != nil {
 					t.Fatal(err)
 				}
 				if !equalKeys(e.key, tt.keys[i]) {
 					t.Errorf("key of room %d = %#v, want %#v", room, e.key, tt.keys[i])
 				}
 				again := &element{value: map[string]any{"room": room, "day": "mon", "n": int64(8)}}
-				if err := sel.assign(again); err != nil {
+				if err := sel.assign(again, &keyArena{}); err != nil {
 					t.Fatal(err)
 				}
 				if string(again.keyBytes) != string(e.keyBytes) {

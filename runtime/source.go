@@ -18,6 +18,11 @@ type sourceTask struct {
 	hasCtl   atomic.Bool   // fast check on the per-record path
 	stopping atomic.Bool   // a graceful stop (SIGTERM, cancel of a bounded wait) was asked
 	deadline flushDeadline // batches leave within buffer_timeout while the source emits
+
+	// the input of the last At, and its index in the job's inputs
+	posName  string
+	posKafka bool
+	posIndex int32
 }
 
 // Emit implements connectors.SourceContext.

@@ -121,6 +121,7 @@ func (st *subtask) run() error {
 					return err
 				}
 			}
+			freeBatch(m.records)
 		case msgWatermark:
 			if a.idle[m.from] = m.watermark == idleWatermark; !a.idle[m.from] {
 				a.watermarks[m.from] = m.watermark

@@ -22,6 +22,16 @@ func BenchmarkDecodeJSON(b *testing.B) {
 			}
 		}
 	})
+	// A decoder of the lines of one file: repeated short strings are shared.
+	b.Run("JSONDecoder", func(b *testing.B) {
+		dec := benchRecord.NewJSONDecoder()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := dec.Decode(benchJSON); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	// Baseline: plain encoding/json into a map, no checking.
 	b.Run("encoding-json-map", func(b *testing.B) {
 		b.ReportAllocs()

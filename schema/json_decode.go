@@ -34,9 +34,44 @@ func (t *Type) DecodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// JSONDecoder decodes documents of one type one after another (the lines of a JSONL file),
+// like DecodeJSON, and shares what repeats between them: a short string it has seen before
+// comes back as the same value, with no allocation (a field such as "type" takes few values).
+// It is not safe for concurrent use.
+type JSONDecoder struct {
+	t    *Type
+	strs map[string]any
+}
+
+// Short strings up to maxSharedString bytes are shared, up to maxSharedStrings of them per
+// decoder (the first ones seen: a field of ids never fills it with more).
+const (
+	maxSharedString  = 32
+	maxSharedStrings = 1024
+)
+
+// NewJSONDecoder returns a decoder of documents of type t.
+func (t *Type) NewJSONDecoder() *JSONDecoder {
+	return &JSONDecoder{t: t, strs: make(map[string]any)}
+}
+
+// Decode decodes one document, as DecodeJSON.
+func (dec *JSONDecoder) Decode(data []byte) (any, error) {
+	v, err := dec.t.decodeWith(data, dec.strs)
+	if err != nil {
+		return nil, rootPath(err)
+	}
+	return v, nil
+}
+
 // decodeJSON is DecodeJSON with *ValueError paths relative to the document.
 func (t *Type) decodeJSON(data []byte) (any, error) {
-	d := &jsonDecoder{data: data}
+	return t.decodeWith(data, nil)
+}
+
+// decodeWith is decodeJSON sharing short strings through strs (nil: no sharing).
+func (t *Type) decodeWith(data []byte, strs map[string]any) (any, error) {
+	d := jsonDecoder{data: data, strs: strs}
 	d.skipSpace()
 	v, err := d.decode(t, 0)
 	if err != nil {
@@ -52,6 +87,7 @@ func (t *Type) decodeJSON(data []byte) (any, error) {
 type jsonDecoder struct {
 	data []byte
 	i    int
+	strs map[string]any // the shared strings of a JSONDecoder, or nil
 }
 
 func (d *jsonDecoder) syntaxErr(format string, args ...any) *JSONError {
@@ -117,7 +153,7 @@ func (d *jsonDecoder) decode(t *Type, depth int) (v any, err error) {
 		if d.peek() != '"' {
 			return nil, d.mismatch(t, "")
 		}
-		v, err = d.readString()
+		v, err = d.stringValue()
 	case Bytes:
 		v, err = d.decodeBytes(t)
 	case Record:
@@ -275,38 +311,61 @@ func (d *jsonDecoder) expectByte(c byte, what string) error {
 // objectEntries reads `{ "k": v, ... }`, calling entry with each key (bytes valid only
 // during the call; unescaped when needed) positioned at its value, which entry must consume.
 func (d *jsonDecoder) objectEntries(entry func(key []byte) error) error {
-	d.i++ // '{'
-	d.skipSpace()
-	if d.peek() == '}' {
-		d.i++
-		return nil
-	}
-	for {
-		if d.peek() != '"' {
-			return d.expectByte('"', "a string key")
-		}
-		key, err := d.readStringBytes()
+	for more := d.objectStart(); more; {
+		key, err := d.objectKey()
 		if err != nil {
-			return err
-		}
-		if err := d.expectByte(':', "':' after object key"); err != nil {
 			return err
 		}
 		if err := entry(key); err != nil {
 			return err
 		}
-		d.skipSpace()
-		switch d.peek() {
-		case ',':
-			d.i++
-			d.skipSpace()
-		case '}':
-			d.i++
-			return nil
-		default:
-			return d.expectByte('}', "',' or '}'")
+		if more, err = d.objectNext(); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// objectStart reads `{` and reports whether an entry follows (objectEntries without a
+// callback, for the hot record path: a closure there costs an allocation per record).
+func (d *jsonDecoder) objectStart() bool {
+	d.i++ // '{'
+	d.skipSpace()
+	if d.peek() == '}' {
+		d.i++
+		return false
+	}
+	return true
+}
+
+// objectKey reads an entry's key and its colon.
+func (d *jsonDecoder) objectKey() ([]byte, error) {
+	if d.peek() != '"' {
+		return nil, d.expectByte('"', "a string key")
+	}
+	key, err := d.readStringBytes()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expectByte(':', "':' after object key"); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// objectNext reads what follows an entry's value and reports whether another entry follows.
+func (d *jsonDecoder) objectNext() (bool, error) {
+	d.skipSpace()
+	switch d.peek() {
+	case ',':
+		d.i++
+		d.skipSpace()
+		return true, nil
+	case '}':
+		d.i++
+		return false, nil
+	}
+	return false, d.expectByte('}', "',' or '}'")
 }
 
 // arrayElems reads `[ v, ... ]`, calling elem with each index positioned at its value.
@@ -340,21 +399,17 @@ func (d *jsonDecoder) decodeRecord(t *Type, depth int) (any, error) {
 		return nil, d.mismatch(t, "")
 	}
 	out := make(map[string]any, len(t.Fields))
-	err := d.objectEntries(func(key []byte) error {
-		for _, f := range t.Fields {
-			if string(key) == f.Name {
-				v, err := d.decode(f.Type, depth+1)
-				if err != nil {
-					return prefixPath(err, fieldSeg(f.Name))
-				}
-				out[f.Name] = v
-				return nil
-			}
+	for more := d.objectStart(); more; {
+		key, err := d.objectKey()
+		if err != nil {
+			return nil, err
 		}
-		return d.skipValue(depth + 1)
-	})
-	if err != nil {
-		return nil, err
+		if err := d.recordField(t, key, out, depth); err != nil {
+			return nil, err
+		}
+		if more, err = d.objectNext(); err != nil {
+			return nil, err
+		}
 	}
 	if len(out) < len(t.Fields) {
 		for _, f := range t.Fields {
@@ -368,6 +423,22 @@ func (d *jsonDecoder) decodeRecord(t *Type, depth int) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// recordField decodes the value of the field key of a record of type t into out (skips it
+// when t does not declare it).
+func (d *jsonDecoder) recordField(t *Type, key []byte, out map[string]any, depth int) error {
+	for _, f := range t.Fields {
+		if string(key) == f.Name {
+			v, err := d.decode(f.Type, depth+1)
+			if err != nil {
+				return prefixPath(err, fieldSeg(f.Name))
+			}
+			out[f.Name] = v
+			return nil
+		}
+	}
+	return d.skipValue(depth + 1)
 }
 
 func (d *jsonDecoder) decodeArray(t *Type, depth int) (any, error) {
@@ -522,6 +593,25 @@ func (d *jsonDecoder) skipValue(depth int) error {
 	}
 	d.skipSpace()
 	return err
+}
+
+// stringValue reads a string token as a value, shared when the decoder shares strings.
+func (d *jsonDecoder) stringValue() (any, error) {
+	if d.strs == nil {
+		return d.readString()
+	}
+	b, err := d.readStringBytes()
+	if err != nil || len(b) > maxSharedString {
+		return string(b), err
+	}
+	if v, ok := d.strs[string(b)]; ok {
+		return v, nil
+	}
+	var v any = string(b)
+	if len(d.strs) < maxSharedStrings {
+		d.strs[v.(string)] = v
+	}
+	return v, nil
 }
 
 func (d *jsonDecoder) readString() (string, error) {

@@ -160,6 +160,30 @@ func BenchmarkFlatMapWithState(b *testing.B) {
 			return outs.([]any), s
 		})
 	})
+	// The evaluator of simple functions (simple.go): no JS engine at all.
+	b.Run("Simple", func(b *testing.B) {
+		alarmBench(b, alarmFn, func(f *Func, e map[string]any, s []any) ([]any, []any) {
+			var st any = Undefined
+			if s != nil {
+				st = s
+			}
+			res, ok := f.Simple().Eval(e, st)
+			if !ok {
+				b.Fatal("the evaluator gave up")
+			}
+			outs, next, ok := res.Pair()
+			if !ok {
+				b.Fatal("not a pair")
+			}
+			list, ok1 := outs.AsList(outputsType)
+			ns, ok2 := next.As(newState)
+			if !ok1 || !ok2 {
+				b.Fatal("the evaluator gave up a conversion")
+			}
+			s, _ = ns.([]any)
+			return list, s
+		})
+	})
 	b.Run("empty call", func(b *testing.B) {
 		alarmBench(b, "(e, s) => {}", func(f *Func, e map[string]any, s []any) ([]any, []any) {
 			_, _ = f.Call(goja.Undefined(), goja.Undefined())

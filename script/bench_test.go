@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
 // Run: go test ./script -run '^$' -bench . -benchmem
@@ -98,6 +100,39 @@ func BenchmarkEmit(b *testing.B) {
 		for b.Loop() {
 			v, _ := f.Call(r.ToJS(benchRecord))
 			out = append(out[:0], exported(r.FromJS(v)).([]any)...)
+		}
+	})
+}
+
+// BenchmarkProjection is the stateless map of the bench workloads, a field projection with a
+// comparison, through goja (argument wrapped, result converted) and through the evaluator of
+// simple functions.
+func BenchmarkProjection(b *testing.B) {
+	const code = `e => ({room: e.room, time: e.time, motion: e.type === "motion"})`
+	in := schema.MustParse("{type: string, room: int, time: int}")
+	out := schema.MustParse("{room: int, time: int, motion: bool}")
+	e := map[string]any{"type": "motion", "room": int64(1017), "time": int64(1700000000000)}
+	f := benchRuntime(b, code).Func(0, 5*time.Second)
+	b.Run("goja", func(b *testing.B) {
+		for b.Loop() {
+			v, err := f.Call(f.rt.ToJSTyped(e, in))
+			if err == nil {
+				_, err = f.rt.FromJSAs(v, out)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Simple", func(b *testing.B) {
+		for b.Loop() {
+			res, ok := f.Simple().Eval(e, Undefined)
+			if ok {
+				_, ok = res.As(out)
+			}
+			if !ok {
+				b.Fatal("the evaluator gave up")
+			}
 		}
 	})
 }

@@ -15,6 +15,7 @@ type Func struct {
 	fn      goja.Callable
 	src     *Source
 	timeout time.Duration // 0: none
+	simple  *Simple       // nil: not a simple function
 }
 
 // Call calls the function with JS arguments and returns its result. An exception or a timeout

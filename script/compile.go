@@ -24,6 +24,8 @@ type piece struct {
 	fn    bool // a function expression, compiled in parentheses
 	prg   *goja.Program
 	shift int // columns to add on the first line (-1 when the wrapper had to precede Code)
+	// simple is the function evaluated without goja when it is simple enough (simple.go).
+	simple *Simple
 }
 
 // identRE matches a bare identifier: the name of a function defined in the script.
@@ -84,6 +86,9 @@ func (pc *piece) compile() (*ast.Program, *Error) {
 	pc.prg, err = goja.CompileAST(prg, false)
 	if err != nil {
 		return prg, pc.compileError(err)
+	}
+	if pc.fn {
+		pc.simple = recognise(prg)
 	}
 	return prg, nil
 }

@@ -157,6 +157,13 @@ func (r *Runtime) Elems(v goja.Value, n int) (elems []goja.Value, ok bool, err e
 	return elems, ok, err
 }
 
+// Unchanged reports whether v is a record or list wrapper (ToJS, ToJSTyped) that JS did not
+// change: FromJSAs gives back the Go value it wraps, as it is, for the type it was made with.
+func Unchanged(v goja.Value) bool {
+	_, isObj := v.(*goja.Object)
+	return isObj && inert(v)
+}
+
 // Describe says what a value is for a message, without running any JS: a primitive as its
 // string, an object by its kind.
 func Describe(v goja.Value) string {

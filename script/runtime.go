@@ -202,7 +202,7 @@ func typeName(v goja.Value) string {
 // Func is function i of the Compile call, bound to this runtime, with a call timeout
 // (0: none).
 func (r *Runtime) Func(i int, timeout time.Duration) *Func {
-	return &Func{rt: r, fn: r.fns[i], src: &r.prog.fns[i].src, timeout: timeout}
+	return &Func{rt: r, fn: r.fns[i], src: &r.prog.fns[i].src, timeout: timeout, simple: r.prog.fns[i].simple}
 }
 
 // VM returns the goja runtime, for host objects (process contexts, emit callbacks).

@@ -164,7 +164,7 @@ func (l *launch) open() error {
 	l.handOver.claimed = time.Now()
 	dbDir := statedir.DatabaseDir(l.stateDir, l.id)
 	go statedir.RemoveStaleDatabases(l.stateDir, dbDir)
-	backend, err := statebackend.Open(statebackend.Options{Kind: l.p.StateBackend, Dir: dbDir, Fresh: true, Memory: l.budget.Backend, ResidentLimit: l.budget.Total})
+	backend, err := statebackend.Open(statebackend.Options{Kind: backendKind(l.p), Dir: dbDir, Fresh: true, Memory: l.budget.Backend, ResidentLimit: l.budget.Total})
 	if err != nil {
 		l.abort()
 		return err
@@ -358,4 +358,16 @@ func (l *launch) serveMetrics(job *runtime.Job, log *slog.Logger) (*metrics.Serv
 		}
 		<-t.C
 	}
+}
+
+// backendKind is the state backend a job opens: its pipeline's, except that a job with no
+// keyed state never reads or writes one, so it gets the memory backend instead of a database
+// on disk (whose memtables alone would be most of a small job's memory).
+func backendKind(p *pipeline.Pipeline) string {
+	for _, n := range p.Order {
+		if n.Keyed() || n.OpKind() == pipeline.OpWindowAll || len(n.States) > 0 {
+			return p.StateBackend
+		}
+	}
+	return statebackend.KindMemory
 }
