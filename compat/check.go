@@ -22,6 +22,9 @@ type Options struct {
 // the new file's order of uids; uids that the new pipeline lacks come last, in the old order.
 func Check(old *savepoints.Metadata, p *pipeline.Pipeline, opts Options) *Report {
 	c := &checker{opts: opts, p: p}
+	if old.ID == "" { // no savepoint's id: Describe of the old pipeline, whose file it carries
+		c.oldFile = []byte(old.PipelineYAML)
+	}
 	c.maxParallelism(old.MaxParallelism)
 	oldOps := make(map[string]*savepoints.OperatorMeta, len(old.Operators))
 	for i := range old.Operators {
@@ -61,8 +64,11 @@ func Check(old *savepoints.Metadata, p *pipeline.Pipeline, opts Options) *Report
 
 // checker accumulates the results of one Check.
 type checker struct {
-	opts    Options
-	p       *pipeline.Pipeline
+	opts Options
+	p    *pipeline.Pipeline
+	// oldFile is the old pipeline's file when the old side is a pipeline, not a savepoint:
+	// what its sources read stands in for the offsets that only a savepoint stores.
+	oldFile []byte
 	results []Result
 }
 

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,8 +22,11 @@ import (
 // position judges the offsets stored under op for the source or sink n of the new pipeline
 // (same uid, or one that takes op over): handled reports whether it gave the result.
 func (c *checker) position(op *savepoints.OperatorMeta, n *pipeline.Node) (handled bool) {
-	if len(op.Offsets) == 0 || len(op.States) > 0 || len(n.States) > 0 {
+	if len(op.States) > 0 || len(n.States) > 0 {
 		return false
+	}
+	if len(op.Offsets) == 0 {
+		return c.oldKafkaTopics(op, n)
 	}
 	switch {
 	case op.Kind != n.Kind && n.Role == pipeline.RoleSource:
@@ -89,8 +93,39 @@ func (c *checker) kafkaTopics(op *savepoints.OperatorMeta, n *pipeline.Node) boo
 			partitions[key[:i]]++
 		}
 	}
+	return c.topicsDropped(n, slices.Collect(maps.Keys(partitions)), reads, func(t string) string {
+		if partitions[t] == 1 {
+			return " (1 partition)"
+		}
+		return fmt.Sprintf(" (%d partitions)", partitions[t])
+	}, "")
+}
+
+// oldKafkaTopics judges a Kafka source against the old pipeline's file: the topics its old
+// `topics:` list names are those whose offsets the job stores. A `topic_pattern:` on either
+// side is not judged: which topics it matches is the broker's to say.
+func (c *checker) oldKafkaTopics(op *savepoints.OperatorMeta, n *pipeline.Node) bool {
+	if c.oldFile == nil || n.Role != pipeline.RoleSource || op.Kind != "kafka" || n.Kind != "kafka" {
+		return false
+	}
+	old, ok := listedTopics(sourceItem(c.oldFile, op.UID))
+	if !ok {
+		return false
+	}
+	now, ok := listedTopics(sourceItem(c.p.Raw, n.UID))
+	if !ok {
+		return false
+	}
+	return c.topicsDropped(n, old, func(t string) bool { return slices.Contains(now, t) },
+		func(string) string { return "" }, " (how many partitions they have is known only from a savepoint)")
+}
+
+// topicsDropped reports, when the Kafka source n no longer reads some of the topics whose
+// offsets it stored, that their offsets are dropped; detail follows the name of a dropped
+// topic (its number of partitions), note the dropping. It reports whether it gave the result.
+func (c *checker) topicsDropped(n *pipeline.Node, stored []string, reads func(string) bool, detail func(string) string, note string) bool {
 	var dropped, kept []string
-	for topic := range partitions {
+	for _, topic := range stored {
 		if reads(topic) {
 			kept = append(kept, topic)
 		} else {
@@ -104,14 +139,10 @@ func (c *checker) kafkaTopics(op *savepoints.OperatorMeta, n *pipeline.Node) boo
 	slices.Sort(kept)
 	var parts []string
 	for _, t := range dropped {
-		unit := "partitions"
-		if partitions[t] == 1 {
-			unit = "partition"
-		}
-		parts = append(parts, fmt.Sprintf("%s (%d %s)", t, partitions[t], unit))
+		parts = append(parts, t+detail(t))
 	}
-	reason := fmt.Sprintf("kafka source %s no longer reads topic %s: their offsets are dropped",
-		n.UID, strings.Join(parts, ", "))
+	reason := fmt.Sprintf("kafka source %s no longer reads topic %s: their offsets are dropped%s",
+		n.UID, strings.Join(parts, ", "), note)
 	if len(kept) > 0 {
 		reason += "; the offsets of " + strings.Join(kept, ", ") + " are restored"
 	}
@@ -126,27 +157,53 @@ func (c *checker) kafkaTopics(op *savepoints.OperatorMeta, n *pipeline.Node) boo
 // says neither in a form that can be read here (e.g. a ${VAR}).
 func newTopics(raw []byte, uid string) (reads func(string) bool, ok bool) {
 	item := sourceItem(raw, uid)
-	if item == nil {
-		return nil, false
+	if topics, ok := listedTopics(item); ok {
+		return func(t string) bool { return slices.Contains(topics, t) }, true
 	}
-	for i := 0; i+1 < len(item.Content); i += 2 {
-		k, v := item.Content[i].Value, item.Content[i+1]
-		switch {
-		case k == "topics" && v.Kind == yaml.SequenceNode:
-			var topics []string
-			for _, t := range v.Content {
-				topics = append(topics, t.Value)
-			}
-			return func(t string) bool { return slices.Contains(topics, t) }, true
-		case k == "topic_pattern" && v.Kind == yaml.ScalarNode && !strings.Contains(v.Value, "${"):
-			re, err := regexp.Compile("^(?:" + v.Value + ")$")
-			if err != nil {
-				return nil, false
-			}
-			return re.MatchString, true
+	if v := itemValue(item, "topic_pattern"); v != nil && v.Kind == yaml.ScalarNode && !strings.Contains(v.Value, "${") {
+		re, err := regexp.Compile("^(?:" + v.Value + ")$")
+		if err != nil {
+			return nil, false
 		}
+		return re.MatchString, true
 	}
 	return nil, false
+}
+
+// listedTopics returns the `topics:` list of a source's mapping (a sequence, or one
+// comma-separated value); ok is false without one, or when a ${VAR} makes it unknown here.
+func listedTopics(item *yaml.Node) (topics []string, ok bool) {
+	v := itemValue(item, "topics")
+	switch {
+	case v == nil:
+		return nil, false
+	case v.Kind == yaml.SequenceNode:
+		for _, t := range v.Content {
+			topics = append(topics, t.Value)
+		}
+	case v.Kind == yaml.ScalarNode:
+		for t := range strings.SplitSeq(v.Value, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				topics = append(topics, t)
+			}
+		}
+	default:
+		return nil, false
+	}
+	if slices.ContainsFunc(topics, func(t string) bool { return strings.Contains(t, "${") }) {
+		return nil, false
+	}
+	return topics, true
+}
+
+// itemValue is the value of key in a mapping, or nil (also for a nil mapping).
+func itemValue(item *yaml.Node, key string) *yaml.Node {
+	for i := 0; item != nil && i+1 < len(item.Content); i += 2 {
+		if item.Content[i].Value == key {
+			return item.Content[i+1]
+		}
+	}
+	return nil
 }
 
 // sourceItem is the mapping of the source uid in a pipeline file, or nil.

@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,6 +144,45 @@ sinks:
 	r := rep.Results[0]
 	if !rep.Compatible || r.Rule != schema.RuleSourceTopicsDropped || r.Verdict != schema.Compatible || r.Line != 6 ||
 		!strings.Contains(r.Reason, "no longer reads topic sensors-legacy (2 partitions)") {
+		t.Errorf("got %s %s at line %d: %s", r.Verdict, r.Rule, r.Line, r.Reason)
+	}
+}
+
+// TestKafkaTopicsDroppedJob judges against a running job's description, as `--job` gets it
+// (Describe of the job's pipeline, sent as JSON): the old topics: list says which topics'
+// offsets the job holds.
+func TestKafkaTopicsDroppedJob(t *testing.T) {
+	dir := t.TempDir()
+	src := `name: k
+sources:
+  - uid: in
+    kind: kafka
+    brokers: [127.0.0.1:9092]
+    topics: %s
+    schema: {room: int}
+sinks:
+  - {uid: out, kind: stdout, input: in}
+`
+	write := func(name, topics string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(strings.Replace(src, "%s", topics, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	data, err := json.Marshal(Describe(load(t, write("old.yaml", "[sensors, sensors-legacy]"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job savepoints.Metadata
+	if err := json.Unmarshal(data, &job); err != nil {
+		t.Fatal(err)
+	}
+	rep := Check(&job, load(t, write("new.yaml", "sensors")), Options{})
+	r := rep.Results[0]
+	if !rep.Compatible || r.Rule != schema.RuleSourceTopicsDropped || r.Verdict != schema.Compatible || r.Line != 6 ||
+		!strings.Contains(r.Reason, "no longer reads topic sensors-legacy: their offsets are dropped") ||
+		!strings.Contains(r.Reason, "the offsets of sensors are restored") {
 		t.Errorf("got %s %s at line %d: %s", r.Verdict, r.Rule, r.Line, r.Reason)
 	}
 }

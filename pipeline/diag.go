@@ -76,14 +76,18 @@ func (ds Diagnostics) sort() {
 	})
 }
 
-// afterEnv drops the findings at the position of an unresolved ${VAR}: the value there is
-// the reference itself, and what is wrong with it is the variable.
-func (ds Diagnostics) afterEnv() Diagnostics {
+// afterEnv drops the findings at the position of an unresolved ${VAR} or of a scalar that
+// holds one: the value there is the reference itself, and what is wrong with it is the
+// variable.
+func (ds Diagnostics) afterEnv(unresolved []Pos) Diagnostics {
 	env := map[[2]int]bool{}
 	for _, d := range ds {
 		if d.Code == CodeEnv {
 			env[[2]int{d.Line, d.Col}] = true
 		}
+	}
+	for _, p := range unresolved {
+		env[[2]int{p.Line, p.Col}] = true
 	}
 	return slices.DeleteFunc(ds, func(d Diagnostic) bool { return d.Code != CodeEnv && env[[2]int{d.Line, d.Col}] })
 }

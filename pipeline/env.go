@@ -77,6 +77,7 @@ func (l *loader) expandScalar(n *yaml.Node) {
 		return ref
 	})
 	if failed {
+		l.unresolved[n] = true
 		return
 	}
 	n.Value = out

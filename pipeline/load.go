@@ -51,6 +51,7 @@ func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
 		},
 	}
 	l.aux, l.split, l.quotedEnv = map[*Node]*aux{}, map[*yaml.Node]bool{}, map[*yaml.Node]bool{}
+	l.unresolved = map[*yaml.Node]bool{}
 	l.lines = strings.Split(string(data), "\n")
 	if l.lookupEnv == nil {
 		l.lookupEnv = os.LookupEnv
@@ -58,7 +59,11 @@ func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
 	if err := l.load(opts.Params); err != nil {
 		return nil, err
 	}
-	l.diags = l.diags.afterEnv()
+	var unresolved []Pos
+	for n := range l.unresolved {
+		unresolved = append(unresolved, posOf(n))
+	}
+	l.diags = l.diags.afterEnv(unresolved)
 	l.diags.sort()
 	if l.diags.HasErrors() {
 		return nil, l.diags
@@ -82,6 +87,9 @@ type loader struct {
 	// number or a boolean is expected their text is read as one ("${PAR:-2}" inside a
 	// one-line {...}, where YAML needs the quotes).
 	quotedEnv map[*yaml.Node]bool
+	// unresolved holds the scalars whose ${VAR} could not be substituted (already reported):
+	// their text is the reference itself, so nothing more is checked about them.
+	unresolved map[*yaml.Node]bool
 }
 
 // load runs every phase, collecting findings. It returns an error only for what is not a

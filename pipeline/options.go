@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -11,11 +12,18 @@ import (
 
 // options decodes the options that a connector kind declares (connectors.Spec.Keys) into
 // node.Options, each checked against its declared type at its own position, then runs the
-// kind's own cross-key checks.
+// kind's own cross-key checks. An option whose ${VAR} is unset is left out, and so are the
+// cross-key findings about it or about no key in particular: its value is not known.
 func (l *loader) options(node *Node, spec connectors.Spec, m map[string]entry, what string) {
 	node.Options = connectors.Options{}
+	unknown := map[string]bool{}
 	for _, k := range spec.Keys {
-		if e, ok := m[k.Name]; ok {
+		e, ok := m[k.Name]
+		switch {
+		case !ok:
+		case l.holdsUnresolved(e.val):
+			unknown[k.Name] = true
+		default:
 			if v, ok := l.option(node, k, e.val, what+": "+k.Name); ok {
 				node.Options[k.Name] = v
 			}
@@ -25,12 +33,20 @@ func (l *loader) options(node *Node, spec connectors.Spec, m map[string]entry, w
 		return
 	}
 	for _, f := range spec.Check(node.Options) {
+		if unknown[f.Key] || (f.Key == "" && len(unknown) > 0) {
+			continue
+		}
 		pos, ok := node.Keys[f.Key]
 		if !ok {
 			pos = node.Pos
 		}
 		l.errorf(pos, CodeValue, "%s: %s", what, f.Msg)
 	}
+}
+
+// holdsUnresolved reports whether n or a value inside it holds an unset ${VAR}.
+func (l *loader) holdsUnresolved(n *yaml.Node) bool {
+	return l.unresolved[n] || slices.ContainsFunc(n.Content, l.holdsUnresolved)
 }
 
 // option decodes one option value of type k.Type; ok is false when it was reported bad.

@@ -94,12 +94,24 @@ func (l *loader) yamlHint(line int, problem string) (Pos, string) {
 			"; a JavaScript function that contains \": \" must be a block scalar: write `%s: |` and the code on the next lines, indented", key)
 	case strings.ContainsAny(value, "{[") && strings.Contains(value, "${"):
 		return Pos{line, valueCol}, "; inside a one-line {...} or [...] YAML reads the { of ${VAR} as a mapping: quote the reference (attempts: \"${ATTEMPTS:-3}\", still read as a number where one is expected) or write the mapping in block style"
-	case strings.ContainsAny(value, "{[") && !strings.HasPrefix(value, `"`) && !strings.HasPrefix(value, `'`):
+	case strings.ContainsAny(value, "{[") && !strings.HasPrefix(value, `"`) && !strings.HasPrefix(value, `'`) && flowPitfall(value):
 		return Pos{line, valueCol}, fmt.Sprintf(
 			"; inside a one-line {...} or [...] YAML splits at commas and rejects '?', so a type like map<string, int> or string? there must be quoted or written in block style: %s: %s",
 			key, strconv.Quote(value))
-	case strings.Contains(problem, "mapping values are not allowed"):
+	case strings.HasPrefix(problem, "did not find expected ',' or") && strings.ContainsAny(value, "{["):
+		return Pos{line, valueCol + strings.IndexAny(value, "{[")}, "" // where the unclosed collection opens
+	case strings.Contains(problem, "mapping values are not allowed") && strings.Contains(value, ": "):
 		return Pos{line, valueCol}, fmt.Sprintf("; a value that contains \": \" must be quoted: %s: %s", key, strconv.Quote(value))
 	}
 	return pos, ""
+}
+
+// splitRE matches a type expression that a comma splits inside a one-line {...} or [...]:
+// a < or ( whose comma comes before its closing > or ).
+var splitRE = regexp.MustCompile(`<[^>]*,|\([^)]*,`)
+
+// flowPitfall reports whether a one-line {...} or [...] holds what YAML gets wrong there: a
+// '?' (string?) or a type expression with a comma (map<string, int>, (bool, int)).
+func flowPitfall(value string) bool {
+	return strings.Contains(value, "?") || splitRE.MatchString(value)
 }
