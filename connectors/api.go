@@ -52,6 +52,10 @@ type SplitContext interface {
 	// MarkIdle declares the subtask idle (it owns no split), so that it never holds the
 	// watermark back; its next record makes it active again.
 	MarkIdle() error
+	// AddSplits declares splits the subtask reads, before their first record: each holds
+	// the watermark back until it delivers a record, or until it has been silent for
+	// idle_timeout, as a split that delivered records does.
+	AddSplits(splits ...string)
 }
 
 // PositionContext is implemented by the runtime's SourceContext. A source that knows where each

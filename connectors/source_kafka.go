@@ -318,6 +318,7 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		return err
 	}
 	s.consume(cl, s.mine(all), nil)
+	s.declareSplits(ctx, s.mine(all))
 	if sc, ok := ctx.(SplitContext); ok && len(s.mine(all)) == 0 {
 		if err := sc.MarkIdle(); err != nil { // no partition: never hold the watermark back
 			return err
@@ -582,8 +583,29 @@ func (s *kafkaSource) rediscover(adm *kadm.Client, cl *kgo.Client, ctx SourceCon
 	s.mu.Unlock()
 	if len(mine) > 0 {
 		s.consume(cl, mine, ctx)
+		s.declareSplits(ctx, mine)
 	}
 	return nil
+}
+
+// declareSplits declares this subtask's partitions among tps that still have records to
+// read as splits of the runtime (per-partition watermarks): a partition that has not
+// delivered a record yet holds the watermark back, so that the records of the others are
+// not taken as late before it has spoken.
+func (s *kafkaSource) declareSplits(ctx SourceContext, tps []topicPartition) {
+	sc, ok := ctx.(SplitContext)
+	if !ok {
+		return
+	}
+	var names []string
+	s.mu.Lock()
+	for _, tp := range tps {
+		if p := s.parts[tp]; p != nil && (p.stop < 0 || p.next < p.stop) {
+			names = append(names, p.name)
+		}
+	}
+	s.mu.Unlock()
+	sc.AddSplits(names...)
 }
 
 // allDone reports whether every partition of a bounded source reached its stop offset.

@@ -463,6 +463,61 @@ sinks:
 	run.wait(t, 30*time.Second)
 }
 
+// A source subtask reading several partitions holds its watermark back until every one of
+// them has delivered a record: one partition read far ahead does not make the records of the
+// others late (they would be dropped from their windows).
+func TestKafkaWatermarkWaitsForEveryPartition(t *testing.T) {
+	t.Parallel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "wm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.DefaultProduceTopic("wm"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for p := int32(0); p < 4; p++ { // partition by partition: 0 is read far ahead of 1, 2, 3
+		for _, ms := range []int{1000, 70000} {
+			r := &kgo.Record{Partition: p, Value: []byte(fmt.Sprintf(`{"room":1,"time":%d}`, ms))}
+			if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h := newHarness(t)
+	h.write("p.yaml", `name: kafka-partitions
+sources:
+  - uid: events
+    kind: kafka
+    brokers: "`+brokers+`"
+    topics: [wm]
+    bounded: true
+    timestamp: "e => e.time"
+    watermark: {max_out_of_orderness: 0s}
+    schema: {room: int, time: int}
+operators:
+  - uid: counts
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 1m}
+    fn: "(room, w, events) => [{room: room, start: w.start, n: events.length}]"
+    output: {room: int, start: int, n: int}
+sinks:
+  - uid: out
+    kind: stdout
+    input: counts
+`)
+	out := h.mustRun(0, "run", "p.yaml").stdout
+	if want := `{"room":1,"start":0,"n":4}`; !strings.Contains(out, want) {
+		t.Fatalf("the first window has lost records of the partitions read later: got\n%s\nwant a line %s", out, want)
+	}
+}
+
 // kafkaRestartSink is a second, at_least_once sink for kafkaPipeline: the topic out2 gets the
 // same records as out, through an idempotent producer without transactions.
 const kafkaRestartSink = `  - uid: out_alo

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/pipectl/pipectl/connectors"
 )
@@ -13,18 +14,41 @@ type splitTime struct {
 }
 
 // splitsLow is the lowest highest-timestamp over the splits that are not idle (a split is
-// idle after idle_timeout without records); noTimestamp when there is none.
+// idle after idle_timeout without records); noTimestamp when there is none, or when a split
+// that is not idle has delivered no record yet (AddSplits): nothing is known of its time.
 func (t *sourceTime) splitsLow() int64 {
-	low, now := int64(noTimestamp), t.clock()
+	low, now, seen := int64(math.MaxInt64), t.clock(), false
 	for _, sp := range t.splits {
 		if t.idleTimeout > 0 && now-sp.lastSeen >= t.idleTimeout {
 			continue
 		}
-		if low == noTimestamp || sp.maxTs < low {
-			low = sp.maxTs
+		if sp.maxTs == noTimestamp {
+			return noTimestamp
 		}
+		low, seen = min(low, sp.maxTs), true
+	}
+	if !seen {
+		return noTimestamp
 	}
 	return low
+}
+
+// AddSplits implements connectors.SplitContext: each split declared before its first
+// record holds the watermark back from now on (see splitsLow).
+func (s *sourceTask) AddSplits(splits ...string) {
+	t := s.time
+	if t == nil {
+		return
+	}
+	if t.splits == nil {
+		t.splits = map[string]*splitTime{}
+	}
+	now := t.clock()
+	for _, name := range splits {
+		if t.splits[name] == nil {
+			t.splits[name] = &splitTime{maxTs: noTimestamp, lastSeen: now}
+		}
+	}
 }
 
 // EmitFrom implements connectors.SplitContext: v comes from split with the connector's time
