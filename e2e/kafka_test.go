@@ -518,6 +518,42 @@ sinks:
 	}
 }
 
+// A Kafka sink's key function may return any value: numbers are written in decimal, as a
+// key path to an int field is.
+func TestKafkaSinkKeyFunctionReturnsANumber(t *testing.T) {
+	t.Parallel()
+	brokers := kafkaCluster(t)
+	h := newHarness(t)
+	h.write("p.yaml", `name: kafka-keys
+sources:
+  - {uid: numbers, kind: generator, count: 3, fn: "i => ({n: i})", schema: {n: int}}
+sinks:
+  - uid: o
+    kind: kafka
+    brokers: "`+brokers+`"
+    input: numbers
+    topic: out
+    key: "e => e.n * 10"
+`)
+	h.mustRun(0, "run", "p.yaml")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics("out"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var keys []string
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for len(keys) < 3 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { keys = append(keys, string(r.Key)) })
+	}
+	sort.Strings(keys)
+	if got := strings.Join(keys, " "); got != "0 10 20" {
+		t.Fatalf("keys %q, want 0 10 20", got)
+	}
+}
+
 // kafkaRestartSink is a second, at_least_once sink for kafkaPipeline: the topic out2 gets the
 // same records as out, through an idempotent producer without transactions.
 const kafkaRestartSink = `  - uid: out_alo

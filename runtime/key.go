@@ -14,6 +14,7 @@ import (
 // look-up by name beyond the map access itself) or by a JS function.
 type keySelector struct {
 	uid   string
+	what  string // what messages call it: `operator "agg": key_by` (default) or `sink "out": key`
 	typ   *schema.Type
 	steps []pathStep
 	fn    *script.Func
@@ -28,7 +29,7 @@ type pathStep struct {
 }
 
 func newKeySelector(uid string, kb pipeline.KeyBy, rt *script.Runtime, fn *script.Func) *keySelector {
-	k := &keySelector{uid: uid, typ: kb.Type}
+	k := &keySelector{uid: uid, what: fmt.Sprintf("operator %q: key_by", uid), typ: kb.Type}
 	if kb.Fn != nil {
 		k.fn, k.rt = fn, rt
 		return k
@@ -63,15 +64,15 @@ func (k *keySelector) keyOf(v any) (any, error) {
 				v = c[s.field]
 			case []any:
 				if s.index < 0 || s.index >= len(c) {
-					return nil, fmt.Errorf("operator %q: key_by: no position %d in %d elements", k.uid, s.index, len(c))
+					return nil, fmt.Errorf("%s: no position %d in %d elements", k.what, s.index, len(c))
 				}
 				v = c[s.index]
 			default:
-				return nil, fmt.Errorf("operator %q: key_by: cannot select %q from %T", k.uid, s.field, v)
+				return nil, fmt.Errorf("%s: cannot select %q from %T", k.what, s.field, v)
 			}
 		}
 		if v == nil {
-			return nil, fmt.Errorf("operator %q: key_by: the key is null", k.uid)
+			return nil, fmt.Errorf("%s: the key is null", k.what)
 		}
 		return v, nil
 	}
@@ -92,10 +93,10 @@ func (k *keySelector) keyOf(v any) (any, error) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("operator %q: key_by returned a key that does not fit key_type %s: %w", k.uid, k.typ, err)
+		return nil, fmt.Errorf("%s returned a key that does not fit key_type %s: %w", k.what, k.typ, err)
 	}
 	if key == nil {
-		return nil, fmt.Errorf("operator %q: key_by returned null", k.uid)
+		return nil, fmt.Errorf("%s returned null", k.what)
 	}
 	return key, nil
 }

@@ -354,10 +354,18 @@ func (j *Job) newSink(in *instance) (connectors.Sink, error) {
 		if kb.Fn != nil {
 			fn = in.rt.Func(kb.Fn.Index, n.FunctionTimeout)
 		}
-		cfg.Key = newKeySelector(n.UID, kb, in.rt, fn).keyOf
+		if kb.Fn != nil {
+			kb.Type = anyKey // a sink's key function may return any value: the sink renders it
+		}
+		ks := newKeySelector(n.UID, kb, in.rt, fn)
+		ks.what = "its function" // the sink says `sink "out": key: its function returned null`
+		cfg.Key = ks.keyOf
 	}
 	return connectors.NewSink(cfg)
 }
+
+// anyKey is the key type of a sink's key function.
+var anyKey = schema.MustParse("any")
 
 // pathSteps turns a field path into steps.
 func pathSteps(path []string) []pathStep {
