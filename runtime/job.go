@@ -101,6 +101,7 @@ type Job struct {
 	subtasks []*subtask
 	sources  []*sourceTask
 	coord    *coordinator
+	async    asyncRunner // the asynchronous phases of snapshots
 
 	stdout      *connectors.SharedWriter
 	deadMu      sync.Mutex
@@ -260,6 +261,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 	if errors.Is(j.err, ErrCanceled) {
 		j.discardSinks()
 	}
+	j.async.close() // no snapshot reads the state once the attempt is over
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
 	}
@@ -270,14 +272,12 @@ func (j *Job) runOnce(ctx context.Context) error {
 
 // finalSavepoint writes the savepoint of a job whose instances have all finished.
 func (j *Job) finalSavepoint() error {
-	b := j.coord.begin(barrierSavepoint, false)
-	defer j.coord.end(b)
-	select {
-	case <-b.complete:
-	default:
-		return errors.New("internal: final savepoint before every instance finished")
+	b, err := j.coord.begin(barrierSavepoint, false)
+	if err != nil {
+		return err
 	}
-	if b.err != nil {
+	defer j.coord.end(b)
+	if err := b.waitEnded(); err != nil {
 		return b.err
 	}
 	res, err := j.writeSnapshot(b, j.cfg.FinalSavepointDir, "final")

@@ -164,6 +164,7 @@ func (j *Job) reset() error {
 	j.rs.attemptMu.Lock()
 	j.groups, j.subtasks, j.sources = nil, nil, nil
 	j.coord = newCoordinator(j)
+	j.async.reopen()
 	j.done = make(chan struct{})
 	j.failOnce = sync.Once{}
 	j.err = nil

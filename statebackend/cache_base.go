@@ -1,0 +1,74 @@
+package statebackend
+
+import "fmt"
+
+// SetBase puts b under the cache: a miss that finds a key b still serves takes its value
+// from b, and LoadBase copies the rest of b into the table. The table must not hold any key
+// of b. The cache owns b from then on.
+func (c *Cache) SetBase(b *Base) {
+	if c.base != nil {
+		c.base.close()
+	}
+	c.base = b
+	if b != nil && b.Len() == 0 {
+		c.dropBase()
+	}
+}
+
+// BaseLoading reports whether entries of the base remain to be loaded into the table.
+func (c *Cache) BaseLoading() bool { return c.base != nil }
+
+// LoadBase copies up to max entries of the base that are still only in the base into the
+// table, in one Apply, and reports whether any remain. Once every entry is in the table (or
+// was taken by the cache) the base is dropped and its memory released when no snapshot uses
+// it. On error nothing is marked loaded: the next call retries.
+func (c *Cache) LoadBase(max int) (more bool, err error) {
+	b := c.base
+	if b == nil {
+		return false, nil
+	}
+	start, end := b.next, b.next
+	batch := c.batch[:0]
+	for ; end < len(b.offs) && len(batch) < max; end++ {
+		if b.state[end] != baseOnly {
+			continue
+		}
+		kg, key, value := b.entry(end)
+		batch = append(batch, Mutation{KG: kg, Key: key, Value: value})
+	}
+	if len(batch) > 0 {
+		err = c.table.Apply(batch)
+	}
+	clear(batch)
+	c.batch = batch[:0]
+	if err != nil {
+		return true, fmt.Errorf("state load from savepoint: %w", err)
+	}
+	for i := start; i < end; i++ {
+		if b.state[i] == baseOnly {
+			b.state[i] = baseLoaded
+		}
+	}
+	b.next = end
+	if end == len(b.offs) {
+		c.dropBase()
+		return false, nil
+	}
+	return true, nil
+}
+
+// LoadAllBase loads what is left of the base into the table.
+func (c *Cache) LoadAllBase() error {
+	for c.base != nil {
+		if _, err := c.LoadBase(writeBackEntries); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropBase forgets the base.
+func (c *Cache) dropBase() {
+	c.base.close()
+	c.base = nil
+}
