@@ -66,6 +66,10 @@ type Config struct {
 	// Restore is the savepoint or checkpoint to start from (nil: empty state).
 	Restore               *savepoints.Savepoint
 	AllowNonRestoredState bool
+	// EagerRestore loads every restored state into the backend before the job starts, even
+	// where it could be served from the savepoint while loading in the background (tests and
+	// benchmarks compare the two).
+	EagerRestore bool
 	// FinalSavepointDir, when set, makes the job write a savepoint there when it finishes or
 	// is stopped by Stop (--final-savepoint).
 	FinalSavepointDir string
@@ -130,6 +134,7 @@ type Job struct {
 	onSnapshot atomic.Pointer[func(SnapshotInfo)] // see OnSnapshot
 
 	restored       *RestoreSummary
+	lazy           map[lazyKey]*lazyState      // states restored lazily, until planned (restore_lazy.go)
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
 
 	stateMu        sync.Mutex
@@ -181,7 +186,9 @@ func New(cfg Config) (*Job, error) {
 		}
 		j.restored = sum
 	}
-	if err := j.plan(); err != nil {
+	err := j.plan()
+	j.dropLazy()
+	if err != nil {
 		j.closeConnectors()
 		return nil, err
 	}
@@ -262,6 +269,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 		j.discardSinks()
 	}
 	j.async.close() // no snapshot reads the state once the attempt is over
+	j.releaseBases()
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
 	}

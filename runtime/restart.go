@@ -179,7 +179,9 @@ func (j *Job) reset() error {
 	j.rs.attemptMu.Lock()
 	defer j.rs.attemptMu.Unlock()
 	j.restored = sum
-	if err := j.plan(); err != nil {
+	err = j.plan()
+	j.dropLazy()
+	if err != nil {
 		j.closeConnectors()
 		return err
 	}

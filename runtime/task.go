@@ -10,6 +10,8 @@ type subtask struct {
 	instances []*instance
 	wake      *wakeup // processing-time timers of its instances
 	blocked   blockTimer
+	// baseLoaded: no lazily restored state of its instances is left to load (restore_lazy.go)
+	baseLoaded bool
 }
 
 // aligner tracks, per sender, barriers, watermarks and ends of stream.
@@ -98,6 +100,12 @@ func (st *subtask) run() error {
 					return err
 				}
 				deadline.flushed()
+				if !st.baseLoaded { // idle: load restored state, then look at the inbox again
+					if err := st.loadStep(loadStepIdle); err != nil {
+						return err
+					}
+					continue
+				}
 				select {
 				case m = <-st.inbox.ch:
 				case <-st.wake.C():
@@ -118,6 +126,11 @@ func (st *subtask) run() error {
 		case msgRecords:
 			for i := range m.records {
 				if err := st.head.pushInput(m.input, &m.records[i]); err != nil {
+					return err
+				}
+			}
+			if !st.baseLoaded {
+				if err := st.loadStep(loadStepBusy); err != nil {
 					return err
 				}
 			}

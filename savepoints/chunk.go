@@ -11,6 +11,7 @@ import (
 // (key group, key) order: a snapshot builds its chunks on its own goroutines, and
 // StateWriter.AddChunk copies them into the data file without decoding them again.
 type Chunk struct {
+	segs           [][]byte // full segments; data is the last one
 	data           []byte
 	entries, bytes int64
 	firstKG        uint16
@@ -28,6 +29,13 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 		c.firstKG, c.firstKey = kg, append(c.firstKey[:0], key...)
 	}
 	c.lastKG, c.lastKey = kg, append(c.lastKey[:0], key...)
+	if need := 3*binary.MaxVarintLen64 + len(key) + len(value); cap(c.data)-len(c.data) < need {
+		// A new segment rather than a larger copy of everything so far.
+		if len(c.data) > 0 {
+			c.segs = append(c.segs, c.data)
+		}
+		c.data = make([]byte, 0, max(chunkSegment, need))
+	}
 	c.data = binary.AppendUvarint(c.data, uint64(kg))
 	c.data = binary.AppendUvarint(c.data, uint64(len(key)))
 	c.data = append(c.data, key...)
@@ -38,12 +46,24 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	return nil
 }
 
+// chunkSegment is the size of the segments a Chunk grows by.
+const chunkSegment = 1 << 20
+
 // Entries is the number of entries added.
 func (c *Chunk) Entries() int64 { return c.entries }
 
 // Each calls fn for every entry of the chunk, in order.
 func (c *Chunk) Each(fn func(kg uint16, key, value []byte) error) error {
-	b := c.data
+	for _, seg := range append(c.segs, c.data) {
+		if err := eachFramed(seg, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachFramed calls fn for every entry of b.
+func eachFramed(b []byte, fn func(kg uint16, key, value []byte) error) error {
 	for len(b) > 0 {
 		kg, n := binary.Uvarint(b)
 		b = b[n:]
@@ -74,9 +94,11 @@ func (s *StateWriter) AddChunk(c *Chunk) error {
 		return fmt.Errorf("savepoint state %s/%s: entry (key group %d, key %x) is not after (key group %d, key %x)",
 			s.uid, s.name, c.firstKG, c.firstKey, s.prevKG, s.prevKey)
 	}
-	if _, err := s.bw.Write(c.data); err != nil {
-		s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
-		return s.err
+	for _, seg := range append(c.segs, c.data) {
+		if _, err := s.bw.Write(seg); err != nil {
+			s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
+			return s.err
+		}
 	}
 	s.prevKG, s.prevKey = c.lastKG, append(s.prevKey[:0], c.lastKey...)
 	s.entries += c.entries
