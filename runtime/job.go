@@ -135,6 +135,8 @@ type Job struct {
 
 	restored       *RestoreSummary
 	lazy           map[lazyKey]*lazyState      // states restored lazily, until planned (restore_lazy.go)
+	loading        atomic.Int32                // subtasks still loading lazily restored state
+	loadStart      time.Time                   // when they started
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
 
 	stateMu        sync.Mutex
@@ -187,7 +189,7 @@ func New(cfg Config) (*Job, error) {
 		j.restored = sum
 	}
 	err := j.plan()
-	j.dropLazy()
+	j.startLoading()
 	if err != nil {
 		j.closeConnectors()
 		return nil, err

@@ -180,7 +180,7 @@ func (j *Job) reset() error {
 	defer j.rs.attemptMu.Unlock()
 	j.restored = sum
 	err = j.plan()
-	j.dropLazy()
+	j.startLoading()
 	if err != nil {
 		j.closeConnectors()
 		return err

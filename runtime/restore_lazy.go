@@ -116,18 +116,33 @@ func (j *Job) attachBase(n *pipeline.Node, i int, s *keyedState) {
 	s.cache.SetBase(statebackend.NewBase(l.mapping, l.mapped.Range(from, to)))
 }
 
-// dropLazy drops the restore's own references on the mappings once every instance has its
-// base (or planning failed): a mapping is released when its last base is loaded.
-func (j *Job) dropLazy() {
+// startLoading runs after planning (successful or not): it drops the restore's own
+// references on the mappings (a mapping is released when its last base is loaded) and counts
+// the subtasks that have state to load.
+func (j *Job) startLoading() {
 	for _, l := range j.lazy {
 		l.mapping.Unref()
 	}
 	j.lazy = nil
+	n := int32(0)
+	for _, st := range j.subtasks {
+		st.baseLoaded = true
+		for _, in := range st.instances {
+			for _, s := range in.states {
+				st.baseLoaded = st.baseLoaded && !s.cache.BaseLoading()
+			}
+		}
+		if !st.baseLoaded {
+			n++
+		}
+	}
+	j.loading.Store(n)
+	j.loadStart = j.now()
 }
 
 // Loading steps: entries copied into the backend per step between two batches of records,
-// and per step while the subtask is idle.
-const (
+// and per step while the subtask is idle (variables for tests).
+var (
 	loadStepBusy = 1024
 	loadStepIdle = 4096
 )
@@ -148,7 +163,12 @@ func (st *subtask) loadStep(max int) error {
 			more = more || m
 		}
 	}
-	st.baseLoaded = !more
+	if !more {
+		st.baseLoaded = true
+		if st.job.loading.Add(-1) == 0 {
+			st.job.log.Info(fmt.Sprintf("restored state loaded into the backend in %d ms", st.job.now().Sub(st.job.loadStart).Milliseconds()))
+		}
+	}
 	return nil
 }
 

@@ -1,5 +1,7 @@
 package runtime
 
+import "math"
+
 // subtask is one goroutine of a group whose head reads an inbox.
 type subtask struct {
 	job       *Job
@@ -169,6 +171,11 @@ func (st *subtask) run() error {
 			}
 		}
 		if a.nEnded == len(a.ended) && len(pending) == 0 {
+			if !st.baseLoaded {
+				if err := st.loadStep(math.MaxInt); err != nil {
+					return err
+				}
+			}
 			return st.head.finish()
 		}
 	}
