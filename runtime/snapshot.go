@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pipectl/pipectl/connectors"
@@ -71,6 +72,7 @@ type snapshotPart struct {
 type coordinator struct {
 	job     *Job
 	slot    chan struct{} // holds a token while a barrier is in flight
+	waiting atomic.Int32  // callers of begin waiting for the slot
 	mu      sync.Mutex
 	nextID  int64
 	pending map[int64]*barrier
@@ -86,9 +88,12 @@ func newCoordinator(j *Job) *coordinator {
 // finished instance. It fails with ErrJobEnded when the job ends first. Every barrier begun
 // must be ended.
 func (c *coordinator) begin(kind barrierKind, drain bool) (*barrier, error) {
+	c.waiting.Add(1)
 	select {
 	case c.slot <- struct{}{}:
+		c.waiting.Add(-1)
 	case <-c.job.done:
+		c.waiting.Add(-1)
 		return nil, ErrJobEnded
 	}
 	c.mu.Lock()

@@ -32,6 +32,10 @@ func (in *instance) freezeStates() []*statebackend.CacheSnapshot {
 	return snaps
 }
 
+// asyncPhaseHook, when set (tests), runs first in every asynchronous phase; its error fails
+// the phase.
+var asyncPhaseHook func() error
+
 // writeFrozen is the asynchronous phase: it fills one chunk per state from its frozen view.
 func writeFrozen(in *instance, snaps []*statebackend.CacheSnapshot, chunks []savepoints.Chunk, from, to uint16) error {
 	defer func() {
@@ -39,6 +43,11 @@ func writeFrozen(in *instance, snaps []*statebackend.CacheSnapshot, chunks []sav
 			s.Close() // after an error, the views not yet written
 		}
 	}()
+	if asyncPhaseHook != nil {
+		if err := asyncPhaseHook(); err != nil {
+			return err
+		}
+	}
 	for i, s := range snaps {
 		if err := s.Write(from, to, chunks[i].Add); err != nil {
 			return fmt.Errorf("state %q: %w", in.states[i].desc.Name, err)
