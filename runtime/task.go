@@ -1,6 +1,9 @@
 package runtime
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // subtask is one goroutine of a group whose head reads an inbox.
 type subtask struct {
@@ -14,6 +17,7 @@ type subtask struct {
 	blocked   blockTimer
 	// baseLoaded: no lazily restored state of its instances is left to load (restore_lazy.go)
 	baseLoaded bool
+	idle       *time.Timer // fires when dirty state waited long enough (idle.go)
 }
 
 // aligner tracks, per sender, barriers, watermarks and ends of stream.
@@ -112,6 +116,11 @@ func (st *subtask) run() error {
 				case m = <-st.inbox.ch:
 				case <-st.wake.C():
 					if err := st.onWake(); err != nil {
+						return err
+					}
+					continue
+				case <-st.idleTimer():
+					if err := st.writeBackIdle(); err != nil {
 						return err
 					}
 					continue

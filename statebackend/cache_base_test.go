@@ -50,7 +50,7 @@ func modelEntries(m map[kv]string) []kv {
 }
 
 // TestCacheBaseModel drives a cache with a base (a lazily restored state) through random
-// reads, writes, deletes, loading steps, evictions and snapshots, and checks every snapshot
+// reads, writes, deletes, loading steps, evictions, write-backs and snapshots, and checks every snapshot
 // and the final table against a plain map.
 func TestCacheBaseModel(t *testing.T) {
 	for seed := range uint64(6) {
@@ -113,6 +113,10 @@ func TestCacheBaseModel(t *testing.T) {
 					}
 					if got := snapshotEntries(t, s, 0, 7); !slices.Equal(got, want) {
 						t.Fatalf("step %d: snapshot of %d entries, want %d", step, len(got), len(want))
+					}
+				case op < 98:
+					if _, err := c.WriteBackSome(1 + r.IntN(50)); err != nil {
+						t.Fatal(err)
 					}
 				default:
 					if err := c.Flush(); err != nil {
@@ -177,5 +181,23 @@ func mustNoErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkCacheFreeze is the synchronous phase of a snapshot of a cache holding 300,000
+// dirty entries: what a keyed instance pauses for.
+func BenchmarkCacheFreeze(b *testing.B) {
+	_, tb := backendKinds[1].table(b)
+	c := NewCache(tb, stringCodec{}, CacheOptions{MaxBytes: 1 << 40})
+	for i := range 300_000 {
+		if err := c.Put(uint16(i%128), fmt.Appendf(nil, "k%07d", i), "v"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s, _ := c.Snapshot()
+		s.Close()
 	}
 }
