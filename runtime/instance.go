@@ -163,11 +163,7 @@ func (in *instance) flush() error {
 // flushState writes the instance's cached state to the backend.
 func (in *instance) flushState() error {
 	for _, s := range in.states {
-		err := s.cache.LoadAllBase() // what is left of a lazy restore
-		if err == nil {
-			err = s.cache.Flush()
-		}
-		if err != nil {
+		if err := s.cache.Flush(); err != nil {
 			return fmt.Errorf("operator %q: state %q: %w", in.node.UID, s.desc.Name, err)
 		}
 	}

@@ -1,9 +1,6 @@
 package runtime
 
-import (
-	"math"
-	"time"
-)
+import "time"
 
 // subtask is one goroutine of a group whose head reads an inbox.
 type subtask struct {
@@ -180,11 +177,6 @@ func (st *subtask) run() error {
 			}
 		}
 		if a.nEnded == len(a.ended) && len(pending) == 0 {
-			if !st.baseLoaded {
-				if err := st.loadStep(math.MaxInt); err != nil {
-					return err
-				}
-			}
 			return st.head.finish()
 		}
 	}

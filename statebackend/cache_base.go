@@ -57,16 +57,6 @@ func (c *Cache) LoadBase(limit int) (more bool, err error) {
 	return true, nil
 }
 
-// LoadAllBase loads what is left of the base into the table.
-func (c *Cache) LoadAllBase() error {
-	for c.base != nil {
-		if _, err := c.LoadBase(writeBackEntries); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // dropBase forgets the base.
 func (c *Cache) dropBase() {
 	c.base.close()

@@ -127,7 +127,7 @@ func TestCacheBaseModel(t *testing.T) {
 			for _, s := range open {
 				s.Close()
 			}
-			if err := c.LoadAllBase(); err != nil {
+			if err := loadAll(c); err != nil {
 				t.Fatal(err)
 			}
 			if c.BaseLoading() || !released {
@@ -159,7 +159,7 @@ func TestCacheSnapshotLater(t *testing.T) {
 	s, _ := c.Snapshot()
 	mustNoErr(t, c.Put(1, []byte("b"), "later-b"))
 	mustNoErr(t, c.Delete(3, []byte("d")))
-	mustNoErr(t, c.LoadAllBase())
+	mustNoErr(t, loadAll(c))
 	mustNoErr(t, c.Flush())
 	if released {
 		t.Fatal("the mapping was released while a snapshot still needs it")
@@ -200,4 +200,14 @@ func BenchmarkCacheFreeze(b *testing.B) {
 		s, _ := c.Snapshot()
 		s.Close()
 	}
+}
+
+// loadAll loads what is left of the base into the table.
+func loadAll(c *Cache) error {
+	for c.BaseLoading() {
+		if _, err := c.LoadBase(writeBackEntries); err != nil {
+			return err
+		}
+	}
+	return nil
 }
