@@ -42,12 +42,8 @@ func (j *Job) canRestoreLazily(n *pipeline.Node, d *pipeline.StateDesc, sm *save
 	case "window", "window_all", "window_join", "co_group":
 		return false
 	}
-	t, err := j.backend.Table(n.UID, d.Name)
-	if err != nil {
-		return false
-	}
-	_, ok := t.(statebackend.Viewer)
-	return ok
+	v, ok := j.backend.(statebackend.Viewing)
+	return ok && v.TablesGiveViews()
 }
 
 // mapState restores one state lazily: it maps and indexes the data file and decodes every

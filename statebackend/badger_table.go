@@ -167,6 +167,9 @@ func (t *badgerTable) Clear() error {
 	return nil
 }
 
+// TablesGiveViews implements Viewing.
+func (b *badgerBackend) TablesGiveViews() bool { return true }
+
 // View implements Viewer with a read transaction: Badger's transactions are snapshots.
 func (t *badgerTable) View() TableView { return &badgerView{t: t, txn: t.db.NewTransaction(false)} }
 

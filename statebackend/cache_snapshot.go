@@ -21,6 +21,12 @@ type Viewer interface {
 	View() TableView
 }
 
+// Viewing is implemented by backends whose tables are all Viewers: callers can tell without
+// creating a table.
+type Viewing interface {
+	TablesGiveViews() bool
+}
+
 // CacheSnapshot is the state of a Cache frozen at one moment (an asynchronous snapshot's
 // synchronous phase): a view of the table, copies of the entries the cache had not written
 // back yet, and the base entries still only in the base. Taking it costs a copy of the dirty
