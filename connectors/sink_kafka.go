@@ -70,13 +70,11 @@ var KafkaFaultBeforeCommit func()
 // transactional id <prefix>-<subtask>. When a snapshot takes the sink's part, the transaction
 // is flushed (pre-committed) and its id, producer id, epoch and record count are the part;
 // records written after that wait in memory. Once the snapshot is durable, SnapshotComplete
-// commits the transaction and the waiting records go into the next one. A snapshot that comes
-// before the previous one completed (a checkpoint that failed, or a manual savepoint taken
-// while a checkpoint is in flight) extends the same transaction with the waiting records: the
-// later snapshot then covers all of it and commits it. (A crash right after the earlier one of
-// two overlapping snapshots completed, with the later one not yet complete, commits the
-// extended transaction on restore: the records between the two barriers are then written
-// twice. Checkpoints alone never overlap.) Restore commits the transaction a
+// commits the transaction and the waiting records go into the next one. The runtime never
+// lets snapshots overlap (a savepoint asked for during a checkpoint starts once that one
+// completed or failed). A snapshot that comes after one that failed extends the same
+// transaction with the waiting records: it then covers all of it and commits it. Restore
+// commits the transaction a
 // restored snapshot recorded (it may have crashed between completion and commit) and aborts
 // every other one left open under the prefix.
 type kafkaSink struct {

@@ -81,7 +81,11 @@ func (j *Job) Checkpoint() (*SavepointResult, error) {
 	}
 	j.cpMu.Lock()
 	defer j.cpMu.Unlock()
-	res, err := j.takeSnapshot(j.coord.begin(barrierCheckpoint, false), j.cfg.CheckpointDir, "checkpoint")
+	b, err := j.coord.begin(barrierCheckpoint, false)
+	if err != nil {
+		return nil, err
+	}
+	res, err := j.takeSnapshot(b, j.cfg.CheckpointDir, "checkpoint")
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +107,11 @@ func (j *Job) StopWithCheckpoint() error {
 	}
 	j.cpMu.Lock()
 	defer j.cpMu.Unlock()
-	b := j.coord.begin(barrierStop, false)
+	b, err := j.coord.begin(barrierStop, false)
+	if err != nil {
+		j.stop()
+		return err
+	}
 	res, err := j.takeSnapshot(b, j.cfg.CheckpointDir, "checkpoint")
 	if err == nil {
 		j.stopped.Store(true)

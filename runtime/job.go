@@ -67,6 +67,10 @@ type Config struct {
 	// Restore is the savepoint or checkpoint to start from (nil: empty state).
 	Restore               *savepoints.Savepoint
 	AllowNonRestoredState bool
+	// EagerRestore loads every restored state into the backend before the job starts, even
+	// where it could be served from the savepoint while loading in the background (tests and
+	// benchmarks compare the two).
+	EagerRestore bool
 	// FinalSavepointDir, when set, makes the job write a savepoint there when it finishes or
 	// is stopped by Stop (--final-savepoint).
 	FinalSavepointDir string
@@ -109,6 +113,7 @@ type Job struct {
 	cacheScale atomic.Int64
 	sources    []*sourceTask
 	coord      *coordinator
+	async      asyncRunner // the asynchronous phases of snapshots
 
 	stdout      *connectors.SharedWriter
 	deadMu      sync.Mutex
@@ -137,6 +142,9 @@ type Job struct {
 	onSnapshot atomic.Pointer[func(SnapshotInfo)] // see OnSnapshot
 
 	restored       *RestoreSummary
+	lazy           map[lazyKey]*lazyState      // states restored lazily, until planned (restore_lazy.go)
+	loading        atomic.Int32                // subtasks still loading lazily restored state
+	loadStart      time.Time                   // when they started
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
 
 	stateMu        sync.Mutex
@@ -189,7 +197,9 @@ func New(cfg Config) (*Job, error) {
 		}
 		j.restored = sum
 	}
-	if err := j.plan(); err != nil {
+	err := j.plan()
+	j.startLoading()
+	if err != nil {
 		j.closeConnectors()
 		return nil, err
 	}
@@ -270,6 +280,8 @@ func (j *Job) runOnce(ctx context.Context) error {
 	if errors.Is(j.err, ErrCanceled) {
 		j.discardSinks()
 	}
+	j.async.close() // no snapshot reads the state once the attempt is over
+	j.releaseBases()
 	if err := j.closeConnectors(); err != nil {
 		j.fail(err)
 	}
@@ -280,14 +292,12 @@ func (j *Job) runOnce(ctx context.Context) error {
 
 // finalSavepoint writes the savepoint of a job whose instances have all finished.
 func (j *Job) finalSavepoint() error {
-	b := j.coord.begin(barrierSavepoint, false)
-	defer j.coord.end(b)
-	select {
-	case <-b.complete:
-	default:
-		return errors.New("internal: final savepoint before every instance finished")
+	b, err := j.coord.begin(barrierSavepoint, false)
+	if err != nil {
+		return err
 	}
-	if b.err != nil {
+	defer j.coord.end(b)
+	if err := b.waitEnded(); err != nil {
 		return b.err
 	}
 	res, err := j.writeSnapshot(b, j.cfg.FinalSavepointDir, "final")

@@ -53,10 +53,13 @@ func (j *Job) hasListeners() bool {
 // finalCheckpoint takes the checkpoint of a job whose instances have all finished and
 // notifies its listeners: what the sinks held back for a snapshot is committed.
 func (j *Job) finalCheckpoint() error {
-	b := j.coord.begin(barrierCheckpoint, false)
+	b, err := j.coord.begin(barrierCheckpoint, false)
+	if err != nil {
+		return err
+	}
 	defer j.coord.end(b)
-	if b.err != nil {
-		return b.err
+	if err := b.waitEnded(); err != nil {
+		return err
 	}
 	res, err := j.writeSnapshot(b, j.cfg.CheckpointDir, "checkpoint")
 	if err != nil {

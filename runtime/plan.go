@@ -203,7 +203,7 @@ func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wak
 	}
 	if n.Stateful() {
 		for _, d := range n.States {
-			s, err := j.openState(n.UID, d)
+			s, err := j.openState(n, i, d)
 			if err != nil {
 				return nil, err
 			}

@@ -164,6 +164,7 @@ func (j *Job) reset() error {
 	j.rs.attemptMu.Lock()
 	j.groups, j.subtasks, j.sources, j.instances = nil, nil, nil, nil
 	j.coord = newCoordinator(j)
+	j.async.reopen()
 	j.done = make(chan struct{})
 	j.failOnce = sync.Once{}
 	j.err = nil
@@ -178,7 +179,9 @@ func (j *Job) reset() error {
 	j.rs.attemptMu.Lock()
 	defer j.rs.attemptMu.Unlock()
 	j.restored = sum
-	if err := j.plan(); err != nil {
+	err = j.plan()
+	j.startLoading()
+	if err != nil {
 		j.closeConnectors()
 		return err
 	}

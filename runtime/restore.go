@@ -83,8 +83,9 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 		}
 		for _, d := range n.States {
 			restored := false
-			for _, src := range storedSources(meta, stored, d) {
-				count, migrated, err := j.restoreState(sp, n, d, src.om, src.sm, &rt)
+			srcs := storedSources(meta, stored, d)
+			for _, src := range srcs {
+				count, migrated, err := j.restoreState(sp, n, d, src.om, src.sm, len(srcs), &rt)
 				if err != nil {
 					return nil, err
 				}
@@ -100,8 +101,9 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 	return sum, nil
 }
 
-// restoreState loads one stored state (sm of operator om) into the table of d.
-func (j *Job) restoreState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.StateDesc, om *savepoints.OperatorMeta, sm *savepoints.StateMeta, rt **script.Runtime) (count, migrated int64, err error) {
+// restoreState loads one stored state (sm of operator om, one of sources stored states d
+// restores from) into the table of d, or maps it for a lazy restore.
+func (j *Job) restoreState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.StateDesc, om *savepoints.OperatorMeta, sm *savepoints.StateMeta, sources int, rt **script.Runtime) (count, migrated int64, err error) {
 	if om.Kind != n.Kind {
 		return 0, 0, fmt.Errorf("uid %q was a %s and is now a %s: its state cannot be restored", n.UID, om.Kind, n.Kind)
 	}
@@ -111,6 +113,10 @@ func (j *Job) restoreState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeli
 	conv, err := j.converter(n, d, sm, rt)
 	if err != nil {
 		return 0, 0, err
+	}
+	if j.canRestoreLazily(n, d, sm, conv, sources) {
+		count, err := j.mapState(sp, n, d, om, sm)
+		return count, 0, err
 	}
 	return j.loadState(sp, n, d, om, sm, conv)
 }

@@ -30,7 +30,11 @@ func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
 	if j.rs.restarting {
 		return nil, ErrRestarting
 	}
-	res, err := j.takeSnapshot(j.coord.begin(barrierSavepoint, false), dir, trigger)
+	b, err := j.coord.begin(barrierSavepoint, false)
+	if err != nil {
+		return nil, err
+	}
+	res, err := j.takeSnapshot(b, dir, trigger)
 	if err == nil {
 		j.lastSavepointMs.Store(res.Duration)
 	}
@@ -46,7 +50,10 @@ func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error
 	if j.rs.restarting {
 		return nil, ErrRestarting
 	}
-	b := j.coord.begin(barrierStop, drain)
+	b, err := j.coord.begin(barrierStop, drain)
+	if err != nil {
+		return nil, err
+	}
 	res, err := j.takeSnapshot(b, dir, "stop")
 	if err == nil {
 		j.stopped.Store(true)
@@ -83,7 +90,7 @@ func (j *Job) takeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, e
 	case <-j.done:
 		return nil, ErrJobEnded
 	}
-	pause := j.now().Sub(b.started).Milliseconds()
+	pause := b.pause().Milliseconds()
 	if b.err != nil {
 		return nil, b.err
 	}
@@ -121,7 +128,7 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 	var total int64
 	for _, p := range b.parts {
 		for _, c := range p.states {
-			total += c.count
+			total += c.Entries()
 		}
 	}
 	bar := j.progress("writing "+trigger+" savepoint", total)
@@ -144,9 +151,9 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 					if si >= len(p.states) {
 						continue
 					}
-					res.Entries += p.states[si].count
-					bar.Add(p.states[si].count)
-					if err := p.states[si].each(sw.Add); err != nil {
+					res.Entries += p.states[si].Entries()
+					bar.Add(p.states[si].Entries())
+					if err := sw.AddChunk(&p.states[si]); err != nil {
 						w.Abort()
 						return nil, fmt.Errorf("savepoint: %q state %q: %w", n.UID, d.Name, err)
 					}

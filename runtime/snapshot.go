@@ -1,14 +1,16 @@
 package runtime
 
 import (
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
 
@@ -34,7 +36,9 @@ type barrier struct {
 	mu       sync.Mutex
 	parts    map[instanceKey]*snapshotPart
 	expected int
-	complete chan struct{} // closed when every part is in
+	running  int           // asynchronous phases not yet done
+	aligned  time.Time     // when the last part came in (the end of the pause)
+	complete chan struct{} // closed when every part is in and every asynchronous phase done
 	err      error         // the first snapshot error
 
 	// Stop barriers: the sources wait for the outcome of the savepoint before they stop
@@ -55,40 +59,20 @@ type instanceKey struct {
 // snapshotPart is one instance's share of a snapshot.
 type snapshotPart struct {
 	offsets connectors.Offsets // sources: position; sinks: committed state
-	states  []stateChunk       // keyed instances: one chunk per state, in node.States order
+	// states holds, for keyed instances, one chunk per state in node.States order: this
+	// instance's key groups in (kg, key) order.
+	states []savepoints.Chunk
+	// async, when set, fills states after the part was taken (the asynchronous phase).
+	async func() error
 }
 
-// stateChunk holds one state's entries of one instance's key groups, in (kg, key) order,
-// framed as uvarint kg, uvarint key length, key, uvarint value length, value.
-type stateChunk struct {
-	buf   []byte
-	count int64
-}
-
-// each calls fn for every entry of the chunk.
-func (c *stateChunk) each(fn func(kg uint16, key, value []byte) error) error {
-	b := c.buf
-	for len(b) > 0 {
-		kg, n := binary.Uvarint(b)
-		b = b[n:]
-		kl, n := binary.Uvarint(b)
-		b = b[n:]
-		key := b[:kl]
-		b = b[kl:]
-		vl, n := binary.Uvarint(b)
-		b = b[n:]
-		val := b[:vl]
-		b = b[vl:]
-		if err := fn(uint16(kg), key, val); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// coordinator triggers barriers and collects the instances' parts.
+// coordinator triggers barriers and collects the instances' parts. One barrier is in flight
+// at a time: begin waits until the previous one completed or failed, so snapshots never
+// overlap (an exactly-once Kafka sink pre-commits one transaction per snapshot).
 type coordinator struct {
 	job     *Job
+	slot    chan struct{} // holds a token while a barrier is in flight
+	waiting atomic.Int32  // callers of begin waiting for the slot
 	mu      sync.Mutex
 	nextID  int64
 	pending map[int64]*barrier
@@ -97,11 +81,21 @@ type coordinator struct {
 }
 
 func newCoordinator(j *Job) *coordinator {
-	return &coordinator{job: j, pending: map[int64]*barrier{}, ended: map[instanceKey]*instance{}}
+	return &coordinator{job: j, slot: make(chan struct{}, 1), pending: map[int64]*barrier{}, ended: map[instanceKey]*instance{}}
 }
 
-// begin creates a barrier and acknowledges it for every finished instance.
-func (c *coordinator) begin(kind barrierKind, drain bool) *barrier {
+// begin waits until no barrier is in flight, then creates one and acknowledges it for every
+// finished instance. It fails with ErrJobEnded when the job ends first. Every barrier begun
+// must be ended.
+func (c *coordinator) begin(kind barrierKind, drain bool) (*barrier, error) {
+	c.waiting.Add(1)
+	select {
+	case c.slot <- struct{}{}:
+		c.waiting.Add(-1)
+	case <-c.job.done:
+		c.waiting.Add(-1)
+		return nil, ErrJobEnded
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nextID++
@@ -114,14 +108,15 @@ func (c *coordinator) begin(kind barrierKind, drain bool) *barrier {
 	for _, in := range c.ended {
 		c.ackLocked(b, in)
 	}
-	return b
+	return b, nil
 }
 
-// end forgets a barrier.
+// end forgets a barrier and lets the next one begin.
 func (c *coordinator) end(b *barrier) {
 	c.mu.Lock()
 	delete(c.pending, b.id)
 	c.mu.Unlock()
+	<-c.slot
 }
 
 // snapshot is called by an instance when a barrier reaches it.
@@ -154,13 +149,68 @@ func (c *coordinator) ackLocked(b *barrier, in *instance) {
 		return
 	}
 	part, err := in.partFor(b)
-	if err != nil && b.err == nil {
-		b.err = fmt.Errorf("snapshot of %q subtask %d: %w", in.node.UID, in.subtask, err)
+	if err != nil {
+		b.failLocked(in, err)
 	}
 	b.parts[k] = part
+	if part.async != nil && err == nil {
+		b.running++
+		if !c.job.async.start(func() { b.asyncDone(in, part.async()) }) {
+			b.running--
+			b.failLocked(in, ErrJobEnded)
+		}
+	}
 	if len(b.parts) == b.expected {
+		b.aligned = c.job.now()
+	}
+	b.completeLocked()
+}
+
+// asyncDone records the end of an instance's asynchronous phase.
+func (b *barrier) asyncDone(in *instance, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err != nil {
+		b.failLocked(in, err)
+	}
+	b.running--
+	b.completeLocked()
+}
+
+// failLocked keeps the first error of the snapshot; b.mu is held.
+func (b *barrier) failLocked(in *instance, err error) {
+	if b.err == nil {
+		b.err = fmt.Errorf("snapshot of %q subtask %d: %w", in.node.UID, in.subtask, err)
+	}
+}
+
+// completeLocked closes complete once every part is in and no asynchronous phase runs; b.mu
+// is held.
+func (b *barrier) completeLocked() {
+	if len(b.parts) == b.expected && b.running == 0 {
 		close(b.complete)
 	}
+}
+
+// waitEnded waits for a barrier begun after every instance finished (a final checkpoint or
+// savepoint) and returns its error.
+func (b *barrier) waitEnded() error {
+	b.mu.Lock()
+	all := len(b.parts) == b.expected
+	b.mu.Unlock()
+	if !all {
+		return errors.New("internal: final snapshot before every instance finished")
+	}
+	<-b.complete
+	return b.err
+}
+
+// pause is how long the barrier held records back: from its start until the last instance
+// took its part (the asynchronous phases run while records flow again).
+func (b *barrier) pause() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.aligned.Sub(b.started)
 }
 
 // snapshotPart takes the instance's share of a snapshot.
@@ -179,11 +229,15 @@ func (in *instance) snapshotPart() (*snapshotPart, error) {
 	if len(in.states) == 0 {
 		return p, nil
 	}
+	from, to := keyGroupRange(in.subtask, in.node.Parallelism, in.job.maxPar)
+	p.states = make([]savepoints.Chunk, len(in.states))
+	if snaps := in.freezeStates(); snaps != nil {
+		p.async = func() error { return writeFrozen(in, snaps, p.states, from, to) }
+		return p, nil
+	}
 	if err := in.flushState(); err != nil {
 		return p, err
 	}
-	from, to := keyGroupRange(in.subtask, in.node.Parallelism, in.job.maxPar)
-	p.states = make([]stateChunk, len(in.states))
 	now := in.job.nowMs()
 	for i, s := range in.states {
 		ch := &p.states[i]
@@ -200,13 +254,7 @@ func (in *instance) snapshotPart() (*snapshotPart, error) {
 					return nil
 				}
 			}
-			ch.buf = binary.AppendUvarint(ch.buf, uint64(kg))
-			ch.buf = binary.AppendUvarint(ch.buf, uint64(len(key)))
-			ch.buf = append(ch.buf, key...)
-			ch.buf = binary.AppendUvarint(ch.buf, uint64(len(value)))
-			ch.buf = append(ch.buf, value...)
-			ch.count++
-			return nil
+			return ch.Add(kg, key, value)
 		})
 		if err != nil {
 			return p, fmt.Errorf("state %q: %w", s.desc.Name, err)

@@ -32,11 +32,12 @@ type keyedState struct {
 	cache *statebackend.Cache
 }
 
-// openState opens the state of a node instance.
-func (j *Job) openState(uid string, d *pipeline.StateDesc) (*keyedState, error) {
-	t, err := j.backend.Table(uid, d.Name)
+// openState opens state d of subtask i of node n; a lazily restored state becomes the base
+// of its cache.
+func (j *Job) openState(n *pipeline.Node, i int, d *pipeline.StateDesc) (*keyedState, error) {
+	t, err := j.backend.Table(n.UID, d.Name)
 	if err != nil {
-		return nil, fmt.Errorf("operator %q: state %q: %w", uid, d.Name, err)
+		return nil, fmt.Errorf("operator %q: state %q: %w", n.UID, d.Name, err)
 	}
 	c := statebackend.NewCache(t, typeCodec{d.Schema}, statebackend.CacheOptions{
 		MaxBytes: j.cacheBytes,
@@ -44,7 +45,9 @@ func (j *Job) openState(uid string, d *pipeline.StateDesc) (*keyedState, error) 
 		Now:      j.nowMs,
 		Scale:    &j.cacheScale,
 	})
-	return &keyedState{desc: d, table: t, cache: c}, nil
+	s := &keyedState{desc: d, table: t, cache: c}
+	j.attachBase(n, i, s)
+	return s, nil
 }
 
 func (s *keyedState) get(e *element) (any, bool, error) { return s.cache.Get(e.kg, e.keyBytes) }

@@ -1,5 +1,7 @@
 package runtime
 
+import "time"
+
 // subtask is one goroutine of a group whose head reads an inbox.
 type subtask struct {
 	job       *Job
@@ -10,6 +12,9 @@ type subtask struct {
 	instances []*instance
 	wake      *wakeup // processing-time timers of its instances
 	blocked   blockTimer
+	// baseLoaded: no lazily restored state of its instances is left to load (restore_lazy.go)
+	baseLoaded bool
+	idle       *time.Timer // fires when dirty state waited long enough (idle.go)
 }
 
 // aligner tracks, per sender, barriers, watermarks and ends of stream.
@@ -98,10 +103,21 @@ func (st *subtask) run() error {
 					return err
 				}
 				deadline.flushed()
+				if !st.baseLoaded { // idle: load restored state, then look at the inbox again
+					if err := st.loadStep(loadStepIdle); err != nil {
+						return err
+					}
+					continue
+				}
 				select {
 				case m = <-st.inbox.ch:
 				case <-st.wake.C():
 					if err := st.onWake(); err != nil {
+						return err
+					}
+					continue
+				case <-st.idleTimer():
+					if err := st.writeBackIdle(); err != nil {
 						return err
 					}
 					continue
@@ -122,6 +138,11 @@ func (st *subtask) run() error {
 				}
 			}
 			freeBatch(m.records)
+			if !st.baseLoaded {
+				if err := st.loadStep(loadStepBusy); err != nil {
+					return err
+				}
+			}
 		case msgWatermark:
 			if a.idle[m.from] = m.watermark == idleWatermark; !a.idle[m.from] {
 				a.watermarks[m.from] = m.watermark

@@ -191,7 +191,7 @@ func rawEntry(kg uint64, key, value string) []byte {
 	return append(b, value...)
 }
 
-// TestReadStateRefusesDamage feeds ReadState data files that passed no checksum (as if the
+// TestReadStateRefusesDamage feeds ReadState and MapState data files that passed no checksum (as if the
 // metadata had been forged to match) and expects each to be refused with ErrInvalid.
 func TestReadStateRefusesDamage(t *testing.T) {
 	e1, e2 := rawEntry(1, "a", "x"), rawEntry(1, "b", "y")
@@ -244,6 +244,20 @@ func TestReadStateRefusesDamage(t *testing.T) {
 				t.Fatalf("ReadState = %v, want ErrInvalid", err)
 			case !strings.Contains(err.Error(), "data file state-0001.bin") || !strings.Contains(err.Error(), tt.want):
 				t.Errorf("ReadState = %q, want it to name the file and contain %q", err, tt.want)
+			}
+			// MapState refuses the same files (its messages differ for framing errors).
+			m, err := sp.MapState("u", "s")
+			switch {
+			case tt.name == "valid":
+				if err != nil {
+					t.Fatalf("MapState(valid) = %v", err)
+				}
+				defer m.Unmap()
+				if len(m.Offsets) != 2 || m.KeyGroup(1) != 1 || len(m.Range(1, 2)) != 2 || len(m.Range(2, 3)) != 0 {
+					t.Errorf("MapState(valid): offsets %v", m.Offsets)
+				}
+			case !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "data file state-0001.bin"):
+				t.Fatalf("MapState = %v, want ErrInvalid naming the file", err)
 			}
 		})
 	}

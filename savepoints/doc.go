@@ -55,6 +55,8 @@
 //   - Open verifies the format version, the metadata checksum, and every data file's size and
 //     sha256 before it returns: a restore never starts on a damaged savepoint. ReadState
 //     checks each file's header, entry order, footer count and CRC once more as it streams.
+//     MapState checks the same in one pass over the memory-mapped file, recording where each
+//     entry starts, for a restore that serves reads from the file while it loads it.
 //   - Every error about a savepoint that is not complete and intact wraps ErrInvalid.
 //   - Dispose removes _metadata.json first and syncs the directory before deleting the data
 //     files, so a half-deleted savepoint is never taken for valid.

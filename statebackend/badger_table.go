@@ -101,24 +101,27 @@ func (t *badgerTable) iterate(from uint16, to int, fn func(kg uint16, item *badg
 	if int(from) >= to {
 		return nil
 	}
-	return t.db.View(func(txn *badger.Txn) error {
-		// Values live in the LSM, so reading them in place beats prefetching copies.
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: t.prefix[:]})
-		defer it.Close()
-		var seek [entryPrefix]byte
-		t.appendKey(seek[:0], from, nil)
-		for it.Seek(seek[:]); it.Valid(); it.Next() {
-			item := it.Item()
-			kg := binary.BigEndian.Uint16(item.Key()[tableIDLen:])
-			if int(kg) >= to {
-				return nil
-			}
-			if err := fn(kg, item); err != nil {
-				return err
-			}
+	return t.db.View(func(txn *badger.Txn) error { return t.iterateTxn(txn, from, to, fn) })
+}
+
+// iterateTxn is iterate inside the read transaction txn.
+func (t *badgerTable) iterateTxn(txn *badger.Txn, from uint16, to int, fn func(kg uint16, item *badger.Item) error) error {
+	// Values live in the LSM, so reading them in place beats prefetching copies.
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: t.prefix[:]})
+	defer it.Close()
+	var seek [entryPrefix]byte
+	t.appendKey(seek[:0], from, nil)
+	for it.Seek(seek[:]); it.Valid(); it.Next() {
+		item := it.Item()
+		kg := binary.BigEndian.Uint16(item.Key()[tableIDLen:])
+		if int(kg) >= to {
+			return nil
 		}
-		return nil
-	})
+		if err := fn(kg, item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Scan implements Table.
@@ -163,3 +166,28 @@ func (t *badgerTable) Clear() error {
 	}
 	return nil
 }
+
+// TablesGiveViews implements Viewing.
+func (b *badgerBackend) TablesGiveViews() bool { return true }
+
+// View implements Viewer with a read transaction: Badger's transactions are snapshots.
+func (t *badgerTable) View() TableView { return &badgerView{t: t, txn: t.db.NewTransaction(false)} }
+
+// badgerView is a badger table as of the moment its read transaction started.
+type badgerView struct {
+	t   *badgerTable
+	txn *badger.Txn
+}
+
+// Scan implements TableView.
+func (v *badgerView) Scan(from, to uint16, fn func(kg uint16, key, value []byte) error) error {
+	if from >= to {
+		return nil
+	}
+	return v.t.iterateTxn(v.txn, from, int(to), func(kg uint16, item *badger.Item) error {
+		return item.Value(func(val []byte) error { return fn(kg, item.Key()[entryPrefix:], val) })
+	})
+}
+
+// Close implements TableView.
+func (v *badgerView) Close() { v.txn.Discard() }

@@ -50,6 +50,7 @@ type Cache struct {
 	table Table
 	codec Codec
 	opts  CacheOptions
+	base  *Base // entries not yet in the table (a lazy restore); nil once loaded
 
 	entries map[string]*cacheEntry // by cacheKey(kg, key)
 	clock   clockRing              // every entry, in CLOCK order
@@ -131,11 +132,17 @@ func (c *Cache) Get(kg uint16, key []byte) (v any, ok bool, err error) {
 	return c.load(kg, key)
 }
 
-// load reads (kg, key) from the table on a cache miss and caches the outcome.
+// load reads (kg, key) on a cache miss, from the base while it still serves the key and from
+// the table otherwise, and caches the outcome. A value taken from the base is cached dirty:
+// the table gets it when the entry is written back.
 func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
-	stored, ok, err := c.table.Get(kg, key)
-	if err != nil {
-		return nil, false, fmt.Errorf("state cache load: %w", err)
+	stored, fromBase := c.takeBase(kg, key)
+	ok := fromBase
+	if !fromBase {
+		var err error
+		if stored, ok, err = c.table.Get(kg, key); err != nil {
+			return nil, false, fmt.Errorf("state cache load: %w", err)
+		}
 	}
 	e, err := c.insert(kg, key)
 	if err != nil {
@@ -159,6 +166,9 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 		return nil, false, fmt.Errorf("state cache load: decode: %w", err)
 	}
 	e.value, e.writtenMs = v, writtenMs
+	if fromBase {
+		c.markDirty(e)
+	}
 	c.size.observe(len(e.key), valueSize(v))
 	return v, true, nil
 }
@@ -192,7 +202,17 @@ func (c *Cache) entry(kg uint16, key []byte) (*cacheEntry, error) {
 	if e := c.entries[string(c.lookupKey(kg, key))]; e != nil {
 		return e, nil
 	}
+	c.takeBase(kg, key) // the write replaces what the base holds
 	return c.insert(kg, key)
+}
+
+// takeBase marks (kg, key) taken in the base and returns its stored value when the base still
+// served it.
+func (c *Cache) takeBase(kg uint16, key []byte) ([]byte, bool) {
+	if c.base == nil {
+		return nil, false
+	}
+	return c.base.take(kg, key)
 }
 
 // insert adds a clean, empty entry for (kg, key), first evicting a batch of entries when the

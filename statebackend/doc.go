@@ -4,6 +4,11 @@
 // decoded values sits in front of a table so that the per-record path never opens a Badger
 // transaction. One conformance suite (conformance_test.go) runs against every backend.
 //
+// A Cache can be frozen for an asynchronous snapshot (Cache.Snapshot: a TableView of its
+// table, which badger gives as a read transaction, plus copies of its dirty entries), and can
+// sit over a read-only Base: the entries of a lazily restored state, served on a miss and
+// copied into the table in steps by the cache's own goroutine (LoadBase).
+//
 // Badger key layout (one database per job):
 //
 //	+-----------------+-------------+-----------+

@@ -1,0 +1,107 @@
+package savepoints
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
+// Chunk is a run of entries of one state already framed as in a data file (uvarint key
+// group, uvarint key length, key, uvarint value length, value) and in strictly increasing
+// (key group, key) order: a snapshot builds its chunks on its own goroutines, and
+// StateWriter.AddChunk copies them into the data file without decoding them again.
+type Chunk struct {
+	segs           [][]byte // full segments; data is the last one
+	data           []byte
+	entries, bytes int64
+	firstKG        uint16
+	firstKey       []byte
+	lastKG         uint16
+	lastKey        []byte
+}
+
+// Add appends one entry; (kg, key) must sort after the previous entry.
+func (c *Chunk) Add(kg uint16, key, value []byte) error {
+	if c.entries > 0 && (kg < c.lastKG || kg == c.lastKG && bytes.Compare(key, c.lastKey) <= 0) {
+		return fmt.Errorf("entry (key group %d, key %x) is not after (key group %d, key %x)", kg, key, c.lastKG, c.lastKey)
+	}
+	if c.entries == 0 {
+		c.firstKG, c.firstKey = kg, append(c.firstKey[:0], key...)
+	}
+	c.lastKG, c.lastKey = kg, append(c.lastKey[:0], key...)
+	if need := 3*binary.MaxVarintLen64 + len(key) + len(value); cap(c.data)-len(c.data) < need {
+		// A new segment rather than a larger copy of everything so far.
+		if len(c.data) > 0 {
+			c.segs = append(c.segs, c.data)
+		}
+		c.data = make([]byte, 0, max(chunkSegment, need))
+	}
+	c.data = binary.AppendUvarint(c.data, uint64(kg))
+	c.data = binary.AppendUvarint(c.data, uint64(len(key)))
+	c.data = append(c.data, key...)
+	c.data = binary.AppendUvarint(c.data, uint64(len(value)))
+	c.data = append(c.data, value...)
+	c.entries++
+	c.bytes += int64(len(key) + len(value))
+	return nil
+}
+
+// chunkSegment is the size of the segments a Chunk grows by.
+const chunkSegment = 1 << 20
+
+// Entries is the number of entries added.
+func (c *Chunk) Entries() int64 { return c.entries }
+
+// Each calls fn for every entry of the chunk, in order.
+func (c *Chunk) Each(fn func(kg uint16, key, value []byte) error) error {
+	for _, seg := range append(c.segs, c.data) {
+		if err := eachFramed(seg, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachFramed calls fn for every entry of b.
+func eachFramed(b []byte, fn func(kg uint16, key, value []byte) error) error {
+	for len(b) > 0 {
+		kg, n := binary.Uvarint(b)
+		b = b[n:]
+		kl, n := binary.Uvarint(b)
+		b = b[n:]
+		key := b[:kl]
+		b = b[kl:]
+		vl, n := binary.Uvarint(b)
+		b = b[n:]
+		val := b[:vl]
+		b = b[vl:]
+		if err := fn(uint16(kg), key, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddChunk appends the entries of c, whose first entry must sort after the last one added.
+func (s *StateWriter) AddChunk(c *Chunk) error {
+	if s.err != nil {
+		return s.err
+	}
+	if c.entries == 0 {
+		return nil
+	}
+	if s.entries > 0 && (c.firstKG < s.prevKG || c.firstKG == s.prevKG && bytes.Compare(c.firstKey, s.prevKey) <= 0) {
+		return fmt.Errorf("savepoint state %s/%s: entry (key group %d, key %x) is not after (key group %d, key %x)",
+			s.uid, s.name, c.firstKG, c.firstKey, s.prevKG, s.prevKey)
+	}
+	for _, seg := range append(c.segs, c.data) {
+		if _, err := s.bw.Write(seg); err != nil {
+			s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
+			return s.err
+		}
+	}
+	s.prevKG, s.prevKey = c.lastKG, append(s.prevKey[:0], c.lastKey...)
+	s.entries += c.entries
+	s.bytes += c.bytes
+	return nil
+}

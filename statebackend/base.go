@@ -1,0 +1,132 @@
+package statebackend
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+)
+
+// Mapping is read-only memory holding entries framed as in a savepoint data file (uvarint key
+// group, uvarint key length, key, uvarint value length, value): a memory-mapped data file. It
+// is reference counted: every Base over it and every snapshot using such a Base hold a
+// reference, and the memory is released (release is called) when the last one is dropped.
+type Mapping struct {
+	data    []byte
+	refs    atomic.Int64
+	release func()
+	once    sync.Once
+}
+
+// NewMapping wraps data, holding one reference for the caller (drop it with Unref once the
+// Bases over it are made); release frees data when the last reference is dropped.
+func NewMapping(data []byte, release func()) *Mapping {
+	m := &Mapping{data: data, release: release}
+	m.refs.Store(1)
+	return m
+}
+
+// Ref takes a reference.
+func (m *Mapping) Ref() { m.refs.Add(1) }
+
+// Unref drops a reference, releasing the memory with the last one.
+func (m *Mapping) Unref() {
+	if m.refs.Add(-1) == 0 && m.release != nil {
+		m.once.Do(m.release)
+	}
+}
+
+// Base states: an entry of a Base is only in the Base (serve it from there), taken (its
+// value moved into the Cache, or the key was written or deleted: the Base no longer speaks
+// for it), or loaded into the table by LoadBase.
+const (
+	baseOnly   = 0
+	baseTaken  = 1
+	baseLoaded = 2
+)
+
+// Base is a read-only, sorted run of a table's entries (a range of a savepoint data file) that
+// a Cache serves misses from while it copies them into its table in the background
+// (LoadBase): a restore then does not wait for the state to be loaded. Each entry has a state
+// byte owned by the Cache's goroutine. Values are in the table's stored form.
+type Base struct {
+	m     *Mapping
+	offs  []uint32 // start of each entry in m.data, in (key group, key) order
+	state []uint8  // per entry: baseOnly, baseTaken or baseLoaded
+	next  int      // the next entry LoadBase looks at
+}
+
+// NewBase returns a Base over the entries of m starting at offs (sorted by key group, then
+// key bytes). It takes a reference on m until it is loaded or closed.
+func NewBase(m *Mapping, offs []uint32) *Base {
+	m.Ref()
+	return &Base{m: m, offs: offs, state: make([]uint8, len(offs))}
+}
+
+// Len is the number of entries of the base.
+func (b *Base) Len() int { return len(b.offs) }
+
+// entry decodes entry i.
+func (b *Base) entry(i int) (kg uint16, key, value []byte) {
+	return DecodeFramed(b.m.data[b.offs[i]:])
+}
+
+// DecodeFramed decodes the entry at the start of p, framed as in a savepoint data file. The
+// framing must be valid (it was checked when the entry's offset was taken).
+func DecodeFramed(p []byte) (kg uint16, key, value []byte) {
+	k, n := binary.Uvarint(p)
+	p = p[n:]
+	kl, n := binary.Uvarint(p)
+	p = p[n:]
+	key, p = p[:kl], p[kl:]
+	vl, n := binary.Uvarint(p)
+	p = p[n:]
+	return uint16(k), key, p[:vl]
+}
+
+// find returns the index of (kg, key), or -1.
+func (b *Base) find(kg uint16, key []byte) int {
+	lo, hi := 0, len(b.offs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		ekg, ekey, _ := b.entry(mid)
+		if c := compareKey(ekg, ekey, kg, key); c == 0 {
+			return mid
+		} else if c < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return -1
+}
+
+// take marks (kg, key) taken and returns its stored value when the base still served it.
+func (b *Base) take(kg uint16, key []byte) ([]byte, bool) {
+	i := b.find(kg, key)
+	if i < 0 || b.state[i] != baseOnly {
+		return nil, false
+	}
+	b.state[i] = baseTaken
+	_, _, v := b.entry(i)
+	return v, true
+}
+
+// close drops the base's reference on its mapping.
+func (b *Base) close() {
+	if b.m != nil {
+		b.m.Unref()
+		b.m = nil
+	}
+}
+
+// compareKey orders (key group, key bytes).
+func compareKey(akg uint16, akey []byte, bkg uint16, bkey []byte) int {
+	switch {
+	case akg < bkg:
+		return -1
+	case akg > bkg:
+		return 1
+	}
+	return bytes.Compare(akey, bkey)
+}

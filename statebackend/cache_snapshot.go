@@ -1,0 +1,246 @@
+package statebackend
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// TableView is a consistent, read-only view of a table as it was at one moment; later writes
+// do not show in it. It may be used from any goroutine, and must be closed.
+type TableView interface {
+	// Scan is Table.Scan on the view.
+	Scan(from, to uint16, fn func(kg uint16, key, value []byte) error) error
+	Close()
+}
+
+// Viewer is implemented by tables that can give a TableView cheaply (badger: a read
+// transaction). Asynchronous snapshots need it.
+type Viewer interface {
+	View() TableView
+}
+
+// Viewing is implemented by backends whose tables are all Viewers: callers can tell without
+// creating a table.
+type Viewing interface {
+	TablesGiveViews() bool
+}
+
+// CacheSnapshot is the state of a Cache frozen at one moment (an asynchronous snapshot's
+// synchronous phase): a view of the table, copies of the entries the cache had not written
+// back yet, and the base entries still only in the base. Taking it costs a copy of the dirty
+// entries and of the base's state bytes; Write then produces the entries from any goroutine
+// while the cache goes on.
+type CacheSnapshot struct {
+	view   TableView
+	dirty  []frozenEntry
+	base   *Base   // shares offs and the mapping with the cache's base
+	state  []uint8 // the base's state bytes at the freeze
+	codec  Codec
+	ttl    time.Duration
+	now    int64
+	closed bool
+}
+
+// frozenEntry is a dirty cache entry at the freeze; values are immutable (Put replaces them).
+type frozenEntry struct {
+	key       string // cacheKey
+	value     any
+	writtenMs int64
+	deleted   bool
+}
+
+// Snapshot freezes the cache's state. ok is false when the table gives no views: snapshot it
+// synchronously (Flush, then Scan) instead.
+func (c *Cache) Snapshot() (s *CacheSnapshot, ok bool) {
+	v, ok := c.table.(Viewer)
+	if !ok {
+		return nil, false
+	}
+	s = &CacheSnapshot{codec: c.codec, ttl: c.opts.TTL, now: c.opts.Now()}
+	n := 0
+	for _, e := range c.dirty {
+		if e.dirty {
+			n++
+		}
+	}
+	s.dirty = make([]frozenEntry, 0, n)
+	for _, e := range c.dirty {
+		if e.dirty {
+			s.dirty = append(s.dirty, frozenEntry{key: e.key, value: e.value, writtenMs: e.writtenMs, deleted: e.deleted})
+		}
+	}
+	if b := c.base; b != nil {
+		b.m.Ref()
+		s.base = &Base{m: b.m, offs: b.offs}
+		s.state = slices.Clone(b.state)
+	}
+	// The view comes last: everything written back before this point is in it, and the cache
+	// writes nothing until the caller returns to its work.
+	s.view = v.View()
+	return s, true
+}
+
+// Write calls fn with every live entry of key groups [from, to) at the freeze, in (key group,
+// key) order, with its stored value, and closes the snapshot: entries the cache had not
+// written back override the table's (their deletes hide them), the base's untaken entries
+// join in, and entries expired at the freeze are left out. The slices passed to fn are valid
+// only during the call.
+func (s *CacheSnapshot) Write(from, to uint16, fn func(kg uint16, key, stored []byte) error) error {
+	defer s.Close()
+	slices.SortFunc(s.dirty, func(a, b frozenEntry) int { return strings.Compare(a.key, b.key) })
+	m := snapshotMerge{s: s, fn: fn, from: from, to: to}
+	if s.base != nil {
+		m.bi = s.base.find0(from)
+	}
+	if err := s.view.Scan(from, to, m.table); err != nil {
+		return err
+	}
+	return m.upTo(to, nil, false)
+}
+
+// Close releases the view and the base (Write closes the snapshot itself).
+func (s *CacheSnapshot) Close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.view.Close()
+	if s.base != nil {
+		s.base.close()
+	}
+}
+
+// snapshotMerge merges a snapshot's three sorted sources. The base's untaken entries are
+// neither in the table nor in the cache; a dirty entry may replace a table entry.
+type snapshotMerge struct {
+	s        *CacheSnapshot
+	fn       func(kg uint16, key, stored []byte) error
+	from, to uint16
+	di, bi   int    // next dirty entry, next base entry
+	key, buf []byte // the key and stored form of a dirty entry
+}
+
+// table handles one entry of the table view.
+func (m *snapshotMerge) table(kg uint16, key, value []byte) error {
+	if err := m.upTo(kg, key, true); err != nil {
+		return err
+	}
+	if m.di < len(m.s.dirty) {
+		if e := &m.s.dirty[m.di]; e.kg() == kg && e.key[2:] == string(key) {
+			m.di++
+			return m.dirtyEntry(e) // the cache's newer value (or delete) wins
+		}
+	}
+	return m.stored(kg, key, value)
+}
+
+// upTo emits the dirty and base entries that sort before (kg, key) (all of those below key
+// group kg when !withKey).
+func (m *snapshotMerge) upTo(kg uint16, key []byte, withKey bool) error {
+	for {
+		var d *frozenEntry
+		if m.di < len(m.s.dirty) {
+			d = &m.s.dirty[m.di]
+			if !before(d.kg(), d.key[2:], kg, key, withKey) {
+				d = nil
+			}
+		}
+		bkg, bkey, bval, ok := m.nextBase()
+		if ok && !before(bkg, string(bkey), kg, key, withKey) {
+			ok = false
+		}
+		switch {
+		case d != nil && (!ok || before(d.kg(), d.key[2:], bkg, bkey, true)):
+			m.di++
+			if err := m.dirtyEntry(d); err != nil {
+				return err
+			}
+		case ok:
+			m.bi++
+			if err := m.stored(bkg, bkey, bval); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// nextBase returns the next base entry still only in the base at the freeze.
+func (m *snapshotMerge) nextBase() (kg uint16, key, value []byte, ok bool) {
+	b := m.s.base
+	if b == nil {
+		return 0, nil, nil, false
+	}
+	for ; m.bi < len(b.offs); m.bi++ {
+		if m.s.state[m.bi] != baseOnly {
+			continue
+		}
+		kg, key, value = b.entry(m.bi)
+		if kg >= m.to {
+			m.bi = len(b.offs)
+			return 0, nil, nil, false
+		}
+		return kg, key, value, true
+	}
+	return 0, nil, nil, false
+}
+
+// before reports whether (akg, akey) sorts before (kg, key), or akg before kg when !withKey.
+func before(akg uint16, akey string, kg uint16, key []byte, withKey bool) bool {
+	if akg != kg || !withKey {
+		return akg < kg
+	}
+	return akey < string(key)
+}
+
+// dirtyEntry emits a frozen cache entry unless it is a delete.
+func (m *snapshotMerge) dirtyEntry(e *frozenEntry) error {
+	kg := e.kg()
+	if e.deleted || kg < m.from || kg >= m.to {
+		return nil
+	}
+	if Expired(m.s.ttl, e.writtenMs, m.s.now) {
+		return nil
+	}
+	var err error
+	m.buf = appendStoredHeader(m.buf[:0], m.s.ttl, e.writtenMs)
+	if m.buf, err = m.s.codec.Append(m.buf, e.value); err != nil {
+		return fmt.Errorf("encode key %x: %w", e.key[2:], err)
+	}
+	m.key = append(m.key[:0], e.key[2:]...)
+	return m.fn(kg, m.key, m.buf)
+}
+
+// stored emits an entry of the table or the base, unless it has expired.
+func (m *snapshotMerge) stored(kg uint16, key, value []byte) error {
+	if m.s.ttl > 0 {
+		written, _, err := DecodeStored(m.s.ttl, value)
+		if err != nil {
+			return err
+		}
+		if Expired(m.s.ttl, written, m.s.now) {
+			return nil
+		}
+	}
+	return m.fn(kg, key, value)
+}
+
+// kg is the key group of a frozen entry.
+func (e *frozenEntry) kg() uint16 { return uint16(e.key[0])<<8 | uint16(e.key[1]) }
+
+// find0 returns the index of the first entry of key group kg or later.
+func (b *Base) find0(kg uint16) int {
+	lo, hi := 0, len(b.offs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if ekg, _, _ := b.entry(mid); ekg < kg {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
