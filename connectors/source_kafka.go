@@ -785,10 +785,10 @@ func kafkaDecoder(t *schema.Type, format string, meta Options) (func(r *kgo.Reco
 	default:
 		return nil, fmt.Errorf("unknown format %q (want json, string or bytes)", format)
 	}
-	keyBytes := false
+	keyBytes, keyOptional := false, false
 	if f, ok := fields["key"]; ok {
 		ft := fieldType(t, f)
-		if ft.Kind == schema.Optional {
+		if keyOptional = ft.Kind == schema.Optional; keyOptional {
 			ft = ft.Elem
 		}
 		keyBytes = ft.Kind == schema.Bytes
@@ -802,6 +802,8 @@ func kafkaDecoder(t *schema.Type, format string, meta Options) (func(r *kgo.Reco
 			switch name {
 			case "key":
 				switch {
+				case r.Key == nil && !keyOptional:
+					return nil, fmt.Errorf("the record has no key, but field %q of the schema is %s: declare it %s? to take records without a key", f, fieldType(t, f), fieldType(t, f))
 				case r.Key == nil:
 					m[f] = nil
 				case keyBytes:

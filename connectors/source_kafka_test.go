@@ -255,6 +255,48 @@ func TestKafkaSourceFormatsAndMetadata(t *testing.T) {
 	}
 }
 
+// A record without a key, read into a key field that is not optional, is a bad record of the
+// source (its on_error applies), with its position; an optional field takes it as null.
+func TestKafkaSourceKeylessRecord(t *testing.T) {
+	brokers := kafkaTestCluster(t, map[string]int32{"t": 1})
+	cl := kafkaClient(t, brokers)
+	for _, v := range []string{"a", "b"} {
+		r := &kgo.Record{Topic: "t", Value: []byte(v)}
+		if v == "b" {
+			r.Key = []byte("kb")
+		}
+		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		schema  string
+		records []any
+		bad     int
+	}{
+		{"{value: string, k: string}", []any{map[string]any{"value": "b", "k": "kb"}}, 1},
+		{"{value: string, k: string?}", []any{map[string]any{"value": "a", "k": nil}, map[string]any{"value": "b", "k": "kb"}}, 0},
+	} {
+		src := kafkaSourceFor(t, brokers, Options{"format": "string", "metadata": Options{"key": "k"}}, c.schema, 0, 1)
+		fc := &fakeCtx{}
+		if err := src.Run(fc); err != nil {
+			t.Fatal(err)
+		}
+		if got := fc.records(); !reflect.DeepEqual(got, c.records) {
+			t.Errorf("%s: records %v, want %v", c.schema, got, c.records)
+		}
+		if len(fc.bad) != c.bad {
+			t.Fatalf("%s: %d bad records, want %d", c.schema, len(fc.bad), c.bad)
+		}
+		if c.bad > 0 {
+			b := fc.bad[0]
+			if b.Kafka == nil || b.Kafka.Topic != "t" || b.Kafka.Offset != 0 || !strings.Contains(b.Err.Error(), `declare it string?`) {
+				t.Errorf("bad record %+v (error %v): want topic t, offset 0 and the fix", b, b.Err)
+			}
+		}
+	}
+}
+
 // TestKafkaSourceConfigErrors checks what a kafka source refuses before it connects.
 func TestKafkaSourceConfigErrors(t *testing.T) {
 	cases := []struct {
