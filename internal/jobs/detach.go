@@ -153,8 +153,10 @@ const (
 	tailLines = 10
 )
 
-// logTail returns the last lines of the log at path, or fallback when it
-// holds nothing.
+// logTail returns the job's own error from the log at path: its last line that
+// starts with "error:" (what pipectl prints when a command fails), and what
+// follows it; without one, the log's last lines (logs of warnings and retries
+// before it are left out). fallback when the log holds nothing.
 func logTail(path, fallback string) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -171,6 +173,12 @@ func logTail(path, fallback string) string {
 		b = b[i+1:] // drop the partial first line
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.ToLower(lines[i]); strings.HasPrefix(l, "error:") {
+			lines = lines[i:]
+			break
+		}
+	}
 	lines = lines[max(0, len(lines)-tailLines):]
 	if tail := strings.TrimSpace(strings.Join(lines, "\n")); tail != "" {
 		return tail

@@ -128,6 +128,9 @@ func TestLogTail(t *testing.T) {
 		{"short", "a\nb\n", "a\nb"},
 		{"last lines only", long.String(), "line 990\nline 991\nline 992\nline 993\nline 994\nline 995\nline 996\nline 997\nline 998\nline 999"},
 		{"empty falls back", "\n\n", "fallback"},
+		{"the job's error without the warnings before it",
+			"time=1 level=WARN msg=\"kafka: connect (retrying)\"\ntime=2 level=WARN msg=\"kafka: connect (retrying)\"\nerror: sink \"k\": cannot reach the Kafka brokers 127.0.0.1:1\n",
+			`error: sink "k": cannot reach the Kafka brokers 127.0.0.1:1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
