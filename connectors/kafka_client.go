@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,11 +50,20 @@ func checkKafkaAuth(o Options) []OptionError {
 }
 
 // kafkaErrors counts and logs the broker errors a Kafka client retries: failed connections
-// (a broker down or restarting) and failed fetches. It is a kgo hook.
+// (a broker down or restarting) and failed fetches. It is a kgo hook. Every error is counted;
+// at most one a second is logged, with the number of those left out since the last line, so
+// that a broker away for a while does not flood the log.
 type kafkaErrors struct {
 	n    atomic.Int64
 	logf func(format string, args ...any) // nil: not logged
+
+	mu      sync.Mutex
+	logged  time.Time // when the last line was logged
+	skipped int       // errors not logged since
 }
+
+// kafkaErrorLogEvery is the least time between two logged broker errors of one client.
+const kafkaErrorLogEvery = time.Second
 
 // OnBrokerConnect implements kgo.HookBrokerConnect.
 func (e *kafkaErrors) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
@@ -62,12 +72,26 @@ func (e *kafkaErrors) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, 
 	}
 }
 
-// add counts one error and logs it.
+// add counts one error and logs it, unless one was logged less than kafkaErrorLogEvery ago.
 func (e *kafkaErrors) add(format string, args ...any) {
 	e.n.Add(1)
-	if e.logf != nil {
-		e.logf(format, args...)
+	if e.logf == nil {
+		return
 	}
+	e.mu.Lock()
+	now := time.Now()
+	if !e.logged.IsZero() && now.Sub(e.logged) < kafkaErrorLogEvery {
+		e.skipped++
+		e.mu.Unlock()
+		return
+	}
+	skipped := e.skipped
+	e.logged, e.skipped = now, 0
+	e.mu.Unlock()
+	if skipped > 0 {
+		format += fmt.Sprintf(" (and %d more since the last one logged)", skipped)
+	}
+	e.logf(format, args...)
 }
 
 // kafkaClientOpts returns the client options for the brokers, TLS and SASL of o; errs counts
