@@ -23,17 +23,17 @@ import (
 
 // kafkaPipeline reads events {id, room} from the topic "in", numbers them per room (a keyed
 // running count, so that a record lost or read twice changes the numbers) and writes
-// {room, id, n} to the topic "@OUT@" with exactly-once transactions. @BROKERS@, @BOUNDED@ and
-// @OUT@ are replaced by the test.
+// {room, id, n} to the topic OUT with exactly-once transactions. BROKERS, BOUNDED and OUT come
+// from the environment of the commands that name the file (harness.bindEnv).
 const kafkaPipeline = `name: kafka-count
 parallelism: 2
 checkpoint: {interval: 200ms}
 sources:
   - uid: events
     kind: kafka
-    brokers: "@BROKERS@"
+    brokers: "${BROKERS}"
     topics: [in]
-    bounded: @BOUNDED@
+    bounded: ${BOUNDED:-false}
     parallelism: 2
     schema: {id: int, room: int}
 operators:
@@ -47,9 +47,9 @@ operators:
 sinks:
   - uid: out
     kind: kafka
-    brokers: "@BROKERS@"
+    brokers: "${BROKERS}"
     input: numbered
-    topic: @OUT@
+    topic: ${OUT:-out}
     key: room
     delivery: exactly_once
 `
@@ -71,8 +71,8 @@ func kafkaCluster(t *testing.T) string {
 
 // kafkaPipelineFile writes kafkaPipeline for brokers into the harness as name.
 func (h *harness) kafkaPipelineFile(name, brokers string, bounded bool, out string) {
-	s := strings.NewReplacer("@BROKERS@", brokers, "@BOUNDED@", fmt.Sprint(bounded), "@OUT@", out).Replace(kafkaPipeline)
-	h.write(name, s)
+	h.write(name, kafkaPipeline)
+	h.bindEnv(name, map[string]string{"BROKERS": brokers, "BOUNDED": fmt.Sprint(bounded), "OUT": out})
 }
 
 // event is the i-th test event as JSON.
@@ -558,7 +558,7 @@ sinks:
 // same records as out, through an idempotent producer without transactions.
 const kafkaRestartSink = `  - uid: out_alo
     kind: kafka
-    brokers: "@BROKERS@"
+    brokers: "${BROKERS}"
     input: numbered
     topic: out2
     key: room
@@ -618,7 +618,8 @@ func TestKafkaBrokerRestart(t *testing.T) {
 	b := startRestartableBroker(t)
 	h := newHarness(t)
 	brokers := b.addr()
-	h.write("p.yaml", strings.NewReplacer("@BROKERS@", brokers, "@BOUNDED@", "false", "@OUT@", "out").Replace(kafkaPipeline+kafkaRestartSink))
+	h.write("p.yaml", kafkaPipeline+kafkaRestartSink)
+	h.bindEnv("p.yaml", map[string]string{"BROKERS": brokers})
 	const n = 3000
 	produceEvents(t, brokers, 0, 1000)
 	run := h.start("run", "--metrics-addr", "127.0.0.1:0", "p.yaml")

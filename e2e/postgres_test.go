@@ -17,16 +17,16 @@ import (
 
 // postgresPipeline is a paced, bounded job whose running sums per key are upserted into
 // PostgreSQL by a sink of two subtasks (records routed by key): a lost or doubled record,
-// or an old value written last, changes the table. @DSN@, @TABLE@ and @EXTRA@ (top-level
-// keys) are filled in per test.
+// or an old value written last, changes the table. PG_DSN, COUNT and RATE come from the
+// environment of the commands that name the file (harness.bindEnv); more top-level keys may
+// follow it.
 const postgresPipeline = `name: pg-sums
 parallelism: 2
-@EXTRA@
 sources:
   - uid: numbers
     kind: generator
-    count: @COUNT@
-    rate: @RATE@
+    count: ${COUNT}
+    rate: ${RATE}
     schema: {id: int, k: int}
     fn: "i => ({id: i, k: i % 7})"
 operators:
@@ -40,17 +40,18 @@ sinks:
     kind: postgres
     input: sums
     parallelism: 2
-    dsn: "@DSN@"
-    table: @TABLE@
+    dsn: "${PG_DSN}"
+    table: sums
     key: [k]
     create_table: true
     batch_size: 50
 `
 
-// pgPipeline writes postgresPipeline as p.yaml with the given values.
-func (h *harness) pgPipeline(dsn, table, extra string, count, rate int) {
-	r := strings.NewReplacer("@DSN@", dsn, "@TABLE@", table, "@EXTRA@", extra, "@COUNT@", itoa(count), "@RATE@", itoa(rate))
-	h.write("p.yaml", r.Replace(postgresPipeline))
+// pgPipeline writes postgresPipeline as p.yaml, with the top-level keys of extra after it,
+// and binds its variables.
+func (h *harness) pgPipeline(dsn, extra string, count, rate int) {
+	h.write("p.yaml", postgresPipeline+extra+"\n")
+	h.bindEnv("p.yaml", map[string]string{"PG_DSN": dsn, "COUNT": itoa(count), "RATE": itoa(rate)})
 }
 
 // wantSums is the table an uninterrupted run leaves: per k, the sum of the ids i < count
@@ -81,7 +82,7 @@ func TestPostgresSink(t *testing.T) {
 	t.Run("a keyed upsert run", func(t *testing.T) {
 		h := newHarness(t)
 		dsn := c.CreateDB(t)
-		h.pgPipeline(dsn, "sums", "", count, 1_000_000)
+		h.pgPipeline(dsn, "", count, 1_000_000)
 		h.mustRun(0, "run", "p.yaml")
 		if got := sums(t, dsn); !slices.Equal(got, want) {
 			t.Errorf("table:\n got %q\nwant %q", got, want)
@@ -143,7 +144,7 @@ sinks:
 	t.Run("kill -9 mid-run, run again", func(t *testing.T) {
 		h := newHarness(t)
 		dsn := c.CreateDB(t)
-		h.pgPipeline(dsn, "sums", "checkpoint: {interval: 150ms}", count, 1500)
+		h.pgPipeline(dsn, "checkpoint: {interval: 150ms}", count, 1500)
 		run := h.start("run", "p.yaml")
 		checkpoints := filepath.Join(h.home, "state", "pg-sums", "checkpoints")
 		testkit.Eventually(t, 20*time.Second, "a complete checkpoint and some rows", func() bool {
@@ -170,7 +171,7 @@ sinks:
 	t.Run("replay from an older savepoint", func(t *testing.T) {
 		h := newHarness(t)
 		dsn := c.CreateDB(t)
-		h.pgPipeline(dsn, "sums", "", count, 1500)
+		h.pgPipeline(dsn, "", count, 1500)
 		id := h.detach("run", "-d", "p.yaml")
 		sp := h.savepointPath(h.mustRun(0, "savepoint", id))
 		if st := h.waitEnded(id); st != "FINISHED" {
@@ -194,7 +195,7 @@ sinks:
 		h := newHarness(t)
 		dsn := c.CreateDB(t)
 		pgtest.MustExec(t, dsn, "CREATE TABLE sums (k integer, id text, owner text NOT NULL)")
-		h.pgPipeline(dsn, "sums", "", count, 1_000_000)
+		h.pgPipeline(dsn, "", count, 1_000_000)
 		res := h.mustRun(1, "run", "p.yaml")
 		for _, w := range []string{
 			fmt.Sprintf("host 127.0.0.1:%d", c.Port), `table "sums"`, "4 mismatches",
@@ -218,7 +219,7 @@ sinks:
 		db := dsn[strings.LastIndex(dsn, "/")+1 : strings.Index(dsn, "?")]
 		c.CreateRole(t, "writer", "the-right-one")
 		const secret = "N0t-The-Passw0rd"
-		h.pgPipeline(c.UserDSN("writer", secret, db), "sums", "", count, 1_000_000)
+		h.pgPipeline(c.UserDSN("writer", secret, db), "", count, 1_000_000)
 		if res := h.mustRun(0, "validate", "p.yaml"); res.stdout != "ok\n" { // validate never connects
 			t.Errorf("validate: %q", res.stdout)
 		}
