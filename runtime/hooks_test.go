@@ -80,23 +80,7 @@ func (c *stepConnectors) Sink(*pipeline.Node, int) (connectors.Sink, error)     
 // after each Sync the record's output has reached the sink, state written with StateAccess
 // before the run is seen by the operator, and the final state is read back after it.
 func TestSyncAndStateAccess(t *testing.T) {
-	p := parseTest(t, t.TempDir(), `
-name: hooks
-parallelism: 3
-sources:
-  - {uid: in, kind: file, path: none.jsonl, schema: "{room: int}"}
-operators:
-  - uid: count
-    kind: flat_map_with_state
-    input: in
-    key_by: room
-    state: int
-    output: {room: int, n: int}
-    fn: |
-      (e, s) => { const n = (s || 0) + 1; return [[{room: e.room, n}], n] }
-sinks:
-  - {uid: out, kind: stdout, input: count}
-`)
+	p := parseTest(t, t.TempDir(), roomCounter)
 	for _, n := range p.Order {
 		n.Parallelism = 1
 	}

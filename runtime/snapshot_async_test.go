@@ -49,22 +49,7 @@ func (s *eventSink) SnapshotComplete(connectors.Offsets) error {
 func startAsyncJob(t *testing.T) *asyncJob {
 	t.Helper()
 	dir := t.TempDir()
-	p := parseTest(t, dir, `
-name: async
-sources:
-  - {uid: in, kind: file, path: none.jsonl, schema: "{room: int}"}
-operators:
-  - uid: count
-    kind: flat_map_with_state
-    input: in
-    key_by: room
-    state: int
-    output: {room: int, n: int}
-    fn: |
-      (e, s) => { const n = (s || 0) + 1; return [[{room: e.room, n}], n] }
-sinks:
-  - {uid: out, kind: stdout, input: count}
-`)
+	p := parseTest(t, dir, roomCounter)
 	for _, n := range p.Order {
 		n.Parallelism = 1
 	}

@@ -238,3 +238,22 @@ func diffLines(t *testing.T, got, want []string) {
 		t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
+
+// roomCounter counts the records of each room in a flat_map_with_state, between a file source
+// that tests replace (Config.Connectors) and a stdout sink.
+const roomCounter = `
+name: room-counter
+sources:
+  - {uid: in, kind: file, path: none.jsonl, schema: "{room: int}"}
+operators:
+  - uid: count
+    kind: flat_map_with_state
+    input: in
+    key_by: room
+    state: int
+    output: {room: int, n: int}
+    fn: |
+      (e, s) => { const n = (s || 0) + 1; return [[{room: e.room, n}], n] }
+sinks:
+  - {uid: out, kind: stdout, input: count}
+`
