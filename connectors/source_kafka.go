@@ -760,9 +760,9 @@ func kafkaDecoder(t *schema.Type, format string, meta Options) (func(r *kgo.Reco
 		if len(rest) == 0 {
 			return nil, errors.New("format json: the schema has no field besides the metadata")
 		}
-		vt := schema.RecordOf(rest...)
+		dec := schema.RecordOf(rest...).NewJSONDecoder() // shares repeated short strings; one goroutine reads
 		value = func(b []byte) (map[string]any, error) {
-			v, err := vt.DecodeJSON(b)
+			v, err := dec.Decode(b)
 			if err != nil {
 				return nil, err
 			}
