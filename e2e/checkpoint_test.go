@@ -37,12 +37,13 @@ sinks:
     input: sums
 `
 
-// uninterruptedOutput runs checkpointPipeline once, uninterrupted, and returns its file
-// sink's sorted lines: what every interrupted run must end with.
-func uninterruptedOutput(t *testing.T) string {
+// referenceOutput runs the pipeline src (a bounded job with a file sink to out.jsonl) once,
+// uninterrupted, in a world of its own, and returns its sink's sorted lines: what every
+// interrupted, restored or upgraded run of it must end with.
+func referenceOutput(t *testing.T, src string) string {
 	t.Helper()
 	ref := newHarness(t)
-	ref.write("p.yaml", checkpointPipeline)
+	ref.write("p.yaml", src)
 	ref.mustRun(0, "run", "p.yaml")
 	return sortedLines(ref.read("out.jsonl"))
 }
@@ -66,7 +67,7 @@ func killedAfterCheckpoint(t *testing.T) (*harness, string) {
 // interrupted (nothing lost, nothing counted twice).
 func TestKillNineResumesFromCheckpoint(t *testing.T) {
 	t.Parallel()
-	want := uninterruptedOutput(t)
+	want := referenceOutput(t, checkpointPipeline)
 
 	h := newHarness(t)
 	h.write("p.yaml", checkpointPipeline)

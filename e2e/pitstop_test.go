@@ -74,15 +74,6 @@ sinks:
 // downtimeLine is the pit stop's `downtime: N ms` line.
 var downtimeLine = regexp.MustCompile(`(?m)^downtime: \d+ ms$`)
 
-// pitStopOutput runs pitStopV1 uninterrupted and returns its sink's sorted lines.
-func pitStopOutput(t *testing.T) string {
-	t.Helper()
-	ref := newHarness(t)
-	ref.write("v1.yaml", pitStopV1)
-	ref.mustRun(0, "run", "v1.yaml")
-	return sortedLines(ref.read("out.jsonl"))
-}
-
 // pitStopWorld writes both versions and starts v1 detached; it returns once v1 has written
 // some output, so that the pit stop happens while it runs.
 func pitStopWorld(t *testing.T) (*harness, string) {
@@ -174,7 +165,7 @@ func (w *lockWatch) finish() (int, []int) {
 // by both, and the old job ends STOPPED.
 func TestPitStop(t *testing.T) {
 	t.Parallel()
-	want := pitStopOutput(t)
+	want := referenceOutput(t, pitStopV1)
 	for _, detached := range []bool{true, false} {
 		name := map[bool]string{true: "detached", false: "foreground"}[detached]
 		t.Run(name, func(t *testing.T) {
@@ -322,7 +313,7 @@ func TestPitStopRefusedBeforeStop(t *testing.T) {
 // still equals a run that was never stopped.
 func TestPitStopRollback(t *testing.T) {
 	t.Parallel()
-	want := pitStopOutput(t)
+	want := referenceOutput(t, pitStopV1)
 	tests := []struct {
 		name, fault string
 		detached    bool

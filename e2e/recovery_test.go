@@ -16,7 +16,7 @@ import (
 // it is read), and the output equals an uninterrupted run's.
 func TestRestoreFromOwnCheckpoint(t *testing.T) {
 	t.Parallel()
-	want := uninterruptedOutput(t)
+	want := referenceOutput(t, checkpointPipeline)
 	h, checkpoints := killedAfterCheckpoint(t)
 	entries, err := os.ReadDir(checkpoints)
 	if err != nil {
@@ -154,7 +154,7 @@ func TestFollowSurvivesRotation(t *testing.T) {
 // uninterrupted run.
 func TestDiskAlmostFull(t *testing.T) {
 	t.Parallel()
-	want := uninterruptedOutput(t)
+	want := referenceOutput(t, checkpointPipeline)
 	h, checkpoints := killedAfterCheckpoint(t)
 
 	full := h.runEnv([]string{"PIPECTL_MIN_FREE_DISK=1048576TiB"}, "run", "p.yaml")
