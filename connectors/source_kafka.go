@@ -786,8 +786,10 @@ func kafkaDecoder(t *schema.Type, format string, meta Options) (func(r *kgo.Reco
 		return nil, fmt.Errorf("unknown format %q (want json, string or bytes)", format)
 	}
 	keyBytes, keyOptional := false, false
+	var noKey error // a keyless record into a key field declared without `?`
 	if f, ok := fields["key"]; ok {
 		ft := fieldType(t, f)
+		noKey = fmt.Errorf("the record has no key, but field %q of the schema is %s: declare it %s? to take records without a key", f, ft, ft)
 		if keyOptional = ft.Kind == schema.Optional; keyOptional {
 			ft = ft.Elem
 		}
@@ -803,7 +805,7 @@ func kafkaDecoder(t *schema.Type, format string, meta Options) (func(r *kgo.Reco
 			case "key":
 				switch {
 				case r.Key == nil && !keyOptional:
-					return nil, fmt.Errorf("the record has no key, but field %q of the schema is %s: declare it %s? to take records without a key", f, fieldType(t, f), fieldType(t, f))
+					return nil, noKey
 				case r.Key == nil:
 					m[f] = nil
 				case keyBytes:

@@ -554,9 +554,6 @@ func (j *Job) closeConnectors() error {
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
-// sourceError wraps a source's error with its uid (see named).
-func sourceError(uid string, err error) error { return named(pipeline.RoleSource, uid, err) }
-
 // named prefixes err with the item it happened in (`sink "out": …`), unless its message
 // already starts by naming one: the innermost name is the item that failed. A source's Run
 // returns the errors of the operators and sinks chained behind it, and a connector names

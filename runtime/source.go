@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/pipeline"
 )
 
 // sourceTask runs one subtask of a source and is its connectors.SourceContext.
@@ -140,7 +141,7 @@ func (s *sourceTask) control() error {
 func (s *sourceTask) run() error {
 	err := s.src.Run(s)
 	if err != nil && !errors.Is(err, connectors.ErrStopped) {
-		return sourceError(s.inst.node.UID, err)
+		return named(pipeline.RoleSource, s.inst.node.UID, err)
 	}
 	select {
 	case <-s.job.done:
