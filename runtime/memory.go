@@ -1,11 +1,9 @@
 package runtime
 
 import (
-	"math"
-	"runtime/debug"
-	"runtime/metrics"
 	"time"
 
+	"github.com/pipectl/pipectl/internal/heap"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -69,11 +67,10 @@ const heapWatchEvery = 100 * time.Millisecond
 // to 1/64 of what its share allows); below 3/4, they grow back by a sixteenth. Without a
 // soft limit (none set), it does nothing.
 func (j *Job) watchHeap(done <-chan struct{}) {
-	limit := debug.SetMemoryLimit(-1) // -1 reads the limit
-	if limit <= 0 || limit == math.MaxInt64 {
+	limit, set := heap.Limit()
+	if !set {
 		return
 	}
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	tk := time.NewTicker(heapWatchEvery)
 	defer tk.Stop()
 	for {
@@ -82,11 +79,11 @@ func (j *Job) watchHeap(done <-chan struct{}) {
 			return
 		case <-tk.C:
 		}
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
+		live, ok := heap.Live()
+		if !ok {
 			return
 		}
-		j.cacheScale.Store(nextCacheScale(j.cacheScale.Load(), int64(sample[0].Value.Uint64()), limit))
+		j.cacheScale.Store(nextCacheScale(j.cacheScale.Load(), live, limit))
 	}
 }
 

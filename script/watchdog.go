@@ -1,16 +1,15 @@
 package script
 
 import (
-	"math"
 	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
 	"weak"
 
 	"github.com/dop251/goja"
+
+	"github.com/pipectl/pipectl/internal/heap"
 )
 
 // The watchdog enforces call timeouts without any per-call timer or clock read: a timed call
@@ -148,17 +147,16 @@ func (w *watch) interrupt(c int64, sig any) {
 // state caches and store are full may reach without anything running away; a third more is
 // the whole budget when the limit is the budget's three quarters (docs/memory.md).
 func heapOverLimit() (memorySignal, bool) {
-	limit := debug.SetMemoryLimit(-1) // -1 reads the limit
-	if limit <= 0 || limit == math.MaxInt64 {
+	limit, set := heap.Limit()
+	if !set {
 		return memorySignal{}, false
 	}
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(sample)
-	if sample[0].Value.Kind() != metrics.KindUint64 {
+	live, ok := heap.Live()
+	if !ok {
 		return memorySignal{}, false
 	}
-	live, stopAt := sample[0].Value.Uint64(), uint64(limit)+uint64(limit)/3
-	return memorySignal{live: live, limit: stopAt}, live > stopAt
+	stopAt := limit + limit/3
+	return memorySignal{live: uint64(live), limit: uint64(stopAt)}, live > stopAt
 }
 
 // arm starts watching call id (> 0, unique in the runtime) with its timeout.
