@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/pipectl/pipectl/connectors"
@@ -180,9 +181,11 @@ func orEnv(s map[string]any) map[string]any {
 	return map[string]any{"anyOf": []any{s, ref("env")}}
 }
 
+// described returns a copy of s with a description.
 func described(s map[string]any, doc string) map[string]any {
-	s["description"] = doc
-	return s
+	out := maps.Clone(s) // s may be shared (intSchema): each key gets its own description
+	out["description"] = doc
+	return out
 }
 
 var (

@@ -121,3 +121,17 @@ func TestJSONSchemaCoversEveryKey(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONSchemaDescriptionsAreTheirKeys checks that keys built from one shared schema keep
+// their own descriptions (editors show them as hover help).
+func TestJSONSchemaDescriptionsAreTheirKeys(t *testing.T) {
+	want := map[string]string{
+		"parallelism":     "default subtasks per operator",
+		"max_parallelism": "number of key groups, fixed for the life of the state",
+	}
+	for key, desc := range want {
+		if got := topKeySchemas[key].(map[string]any)["description"]; got != desc {
+			t.Errorf("%s: description %q, want %q", key, got, desc)
+		}
+	}
+}
