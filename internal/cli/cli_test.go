@@ -152,6 +152,8 @@ func TestCommands(t *testing.T) {
 		{name: "unknown job", args: []string{"savepoint", "0123456789abcdef0123456789abcdef"}, code: 2, stdoutNone: true},
 		{name: "list empty json", args: []string{"list", "--output", "json"}, code: 0, stdout: "[]"},
 		{name: "inspect not a savepoint", args: []string{"inspect", "."}, code: 2, stdoutNone: true},
+		{name: "dump without a savepoint", args: []string{"dump"}, code: 2, stdoutNone: true, stderrHas: "dump takes one savepoint path"},
+		{name: "dump without --uid", args: []string{"dump", "."}, code: 2, stdoutNone: true, stderrHas: "dump needs --uid UID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

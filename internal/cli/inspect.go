@@ -39,13 +39,16 @@ func dumpCommand(gs *GlobalState) *cli.Command {
 		Usage:     "print a savepoint's state as JSON lines {\"key\", \"value\"}",
 		ArgsUsage: "SAVEPOINT --uid UID [--state NAME]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "uid", Usage: "the operator uid", Required: true},
+			&cli.StringFlag{Name: "uid", Usage: "the operator uid (required)"},
 			&cli.StringFlag{Name: "state", Usage: "the state name (needed when the uid has several)"},
 		},
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "savepoint path")
 			if err != nil {
 				return err
+			}
+			if c.String("uid") == "" {
+				return usagef("dump needs --uid UID: the operator whose state to print (pipectl inspect %s lists them)", path)
 			}
 			sp, err := openSavepoint(gs, path)
 			if err != nil {
