@@ -126,7 +126,7 @@ func (c *checker) newState(n *pipeline.Node, s *pipeline.StateDesc, reason strin
 
 // removed reports a uid of the old side that the new pipeline lacks.
 func (c *checker) removed(op *savepoints.OperatorMeta, take pipeline.Takeover) {
-	if len(op.States) == 0 && len(op.Offsets) > 0 {
+	if len(op.States) == 0 && (len(op.Offsets) > 0 || c.oldStoresPosition(op)) {
 		c.removedPosition(op)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/schema"
@@ -25,7 +26,7 @@ func (c *checker) position(op *savepoints.OperatorMeta, n *pipeline.Node) (handl
 	if len(op.States) > 0 || len(n.States) > 0 {
 		return false
 	}
-	if len(op.Offsets) == 0 {
+	if len(op.Offsets) == 0 && !c.oldStoresPosition(op) {
 		return c.oldKafkaTopics(op, n)
 	}
 	switch {
@@ -39,12 +40,39 @@ func (c *checker) position(op *savepoints.OperatorMeta, n *pipeline.Node) (handl
 			fmt.Sprintf("%s %s was a %s and is now a %s: the committed state it stored",
 				roleName(n), n.UID, op.Kind, n.Kind),
 			fmt.Sprintf("keep kind %s under uid %s, or give the new %s a new uid", op.Kind, n.UID, n.Kind))
+	case n.Role == pipeline.RoleSource && n.Kind == "kafka" && len(op.Offsets) == 0:
+		return c.oldKafkaTopics(op, n)
 	case n.Role == pipeline.RoleSource && n.Kind == "kafka":
 		return c.kafkaTopics(op, n)
 	default:
 		return false
 	}
 	return true
+}
+
+// oldStoresPosition reports whether op, a source or sink of the old pipeline file (the old
+// side is a file, not a savepoint), stores offsets or a committed state in its snapshots: a
+// replayable source, or a sink whose kind says so for its options. A savepoint shows its
+// offsets instead.
+func (c *checker) oldStoresPosition(op *savepoints.OperatorMeta) bool {
+	if c.oldFile == nil {
+		return false
+	}
+	if item := pipelineItem(c.oldFile, "sources", op.UID); item != nil {
+		spec, ok := connectors.Lookup(connectors.RoleSource, op.Kind)
+		return ok && spec.Replayable
+	}
+	item := pipelineItem(c.oldFile, "sinks", op.UID)
+	spec, ok := connectors.Lookup(connectors.RoleSink, op.Kind)
+	if item == nil || !ok || spec.StoresPosition == nil {
+		return false
+	}
+	return spec.StoresPosition(func(key string) string {
+		if v := itemValue(item, key); v != nil && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+		return ""
+	})
 }
 
 // droppedOffsets reports offsets that nothing restores.
@@ -207,14 +235,18 @@ func itemValue(item *yaml.Node, key string) *yaml.Node {
 }
 
 // sourceItem is the mapping of the source uid in a pipeline file, or nil.
-func sourceItem(raw []byte, uid string) *yaml.Node {
+func sourceItem(raw []byte, uid string) *yaml.Node { return pipelineItem(raw, "sources", uid) }
+
+// pipelineItem is the mapping of uid in a section (sources, operators, sinks) of a pipeline
+// file, or nil.
+func pipelineItem(raw []byte, section, uid string) *yaml.Node {
 	var doc yaml.Node
 	if yaml.Unmarshal(raw, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil
 	}
 	root := doc.Content[0]
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value != "sources" || root.Content[i+1].Kind != yaml.SequenceNode {
+		if root.Content[i].Value != section || root.Content[i+1].Kind != yaml.SequenceNode {
 			continue
 		}
 		for _, item := range root.Content[i+1].Content {

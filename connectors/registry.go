@@ -72,6 +72,12 @@ type Spec struct {
 	// Offsets describes, for the docs, what a source stores in snapshots (or what a sink
 	// stores as its committed state).
 	Offsets string
+	// StoresPosition reports, for a sink, whether one with these options stores a committed
+	// state in snapshots, given the scalar value of each option as the pipeline file writes
+	// it ("" when absent). nil: it stores nothing. (A source stores offsets when it is
+	// Replayable.) check-compat asks it when the old side is a pipeline file, which has no
+	// offsets to show.
+	StoresPosition func(option func(key string) string) bool
 	// Check validates the decoded options together (a key that needs another, a value with
 	// a syntax of its own); each returned error names the key it is about.
 	Check func(o Options) []OptionError

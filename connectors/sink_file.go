@@ -13,8 +13,9 @@ import (
 func init() {
 	Register(Spec{
 		Kind: "file", Role: RoleSink,
-		Summary: "Appends JSON lines to a file, exactly once across restores: a restore cuts the file back to the length its snapshot recorded.",
-		Offsets: "the file's committed length",
+		Summary:        "Appends JSON lines to a file, exactly once across restores: a restore cuts the file back to the length its snapshot recorded.",
+		Offsets:        "the file's committed length",
+		StoresPosition: func(func(string) string) bool { return true },
 		Keys: []Key{
 			{Name: "path", Type: TypePath, Required: true, Doc: "the output file, relative to the pipeline file; one live job owns it"},
 			{Name: "format", Type: TypeEnum, Enum: []string{"jsonl"}, Default: "jsonl", Doc: "one JSON object a line, fields in schema order"},

@@ -24,8 +24,9 @@ import (
 func init() {
 	Register(Spec{
 		Kind: "kafka", Role: RoleSink,
-		Summary: "Writes JSON records to a Kafka topic: at least once with an idempotent producer, or exactly once with transactions committed when the checkpoint or savepoint that covers them is complete.",
-		Offsets: "with exactly_once, per subtask the transactional id, producer id, epoch and record count of its pre-committed transaction (\"<id>/producer_id\", \"<id>/epoch\", \"<id>/records\")",
+		Summary:        "Writes JSON records to a Kafka topic: at least once with an idempotent producer, or exactly once with transactions committed when the checkpoint or savepoint that covers them is complete.",
+		Offsets:        "with exactly_once, per subtask the transactional id, producer id, epoch and record count of its pre-committed transaction (\"<id>/producer_id\", \"<id>/epoch\", \"<id>/records\")",
+		StoresPosition: func(option func(string) string) bool { return option("delivery") == "exactly_once" },
 		Keys: []Key{
 			kafkaBrokersKey,
 			{Name: "topic", Type: TypeString, Required: true, Doc: "the topic written to"},
