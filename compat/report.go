@@ -124,6 +124,8 @@ type Report struct {
 	// --allow-non-restored-state: the new pipeline can restore the old side's state.
 	Compatible bool
 	Results    []Result
+	// Verified is what --verify-state found in the savepoint's entries (nil: not asked).
+	Verified *Verification
 }
 
 // Counts is the number of results per verdict, as in the summary line.
@@ -159,19 +161,28 @@ func (c Counts) Summary() string {
 		strconv.Itoa(c.New) + " new"
 }
 
+// relativeTo is file relative to dir when file is an absolute path inside dir, else file.
+func relativeTo(dir, file string) string {
+	if file == "" || !filepath.IsAbs(file) {
+		return file
+	}
+	rel, err := filepath.Rel(dir, file)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return file
+	}
+	return filepath.ToSlash(rel)
+}
+
 // RelativeTo rewrites every result's file relative to dir when the file lies inside dir
 // (the CLI passes its working directory, so reports say `pipeline.yaml:12:7`, and GitHub
 // annotations get repository-relative paths).
 func (rep *Report) RelativeTo(dir string) {
 	for i := range rep.Results {
-		r := &rep.Results[i]
-		if r.File == "" || !filepath.IsAbs(r.File) {
-			continue
+		rep.Results[i].File = relativeTo(dir, rep.Results[i].File)
+	}
+	if rep.Verified != nil {
+		for i := range rep.Verified.Failures {
+			rep.Verified.Failures[i].File = relativeTo(dir, rep.Verified.Failures[i].File)
 		}
-		rel, err := filepath.Rel(dir, r.File)
-		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			continue
-		}
-		r.File = filepath.ToSlash(rel)
 	}
 }

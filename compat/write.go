@@ -24,10 +24,17 @@ func (rep *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write compat report: %w", err)
 	}
-	return writeSummary(w, rep)
+	if err := writeSummary(w, rep); err != nil {
+		return err
+	}
+	if rep.Verified != nil {
+		return rep.Verified.writeText(w)
+	}
+	return nil
 }
 
-// WriteJSON writes `{"compatible": bool, "results": [...]}` (docs/compat-rules.md), indented.
+// WriteJSON writes `{"compatible": bool, "results": [...]}` (docs/compat-rules.md), indented,
+// with `"verify_state": {...}` after them when --verify-state ran.
 func (rep *Report) WriteJSON(w io.Writer) error {
 	results := rep.Results
 	if results == nil {
@@ -37,9 +44,10 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	err := enc.Encode(struct {
-		Compatible bool     `json:"compatible"`
-		Results    []Result `json:"results"`
-	}{rep.Compatible, results})
+		Compatible bool          `json:"compatible"`
+		Results    []Result      `json:"results"`
+		Verified   *Verification `json:"verify_state,omitempty"`
+	}{rep.Compatible, results, rep.Verified})
 	if err != nil {
 		return fmt.Errorf("write compat report: %w", err)
 	}
@@ -49,7 +57,8 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 // WriteGitHub writes GitHub Actions workflow commands: `::error file=…,line=…,col=…::…` for
 // incompatible and dropped state, `::warning …` for warnings (dropped with
 // --allow-non-restored-state, data dropped by a migration, unchecked `any`), `::notice …` for
-// new state and migrations; then the summary line.
+// new state and migrations; then the summary line; then, when --verify-state ran, an
+// `::error` per entry that failed and its summary line.
 func (rep *Report) WriteGitHub(w io.Writer) error {
 	for i := range rep.Results {
 		r := &rep.Results[i]
@@ -70,7 +79,13 @@ func (rep *Report) WriteGitHub(w io.Writer) error {
 			return fmt.Errorf("write compat report: %w", err)
 		}
 	}
-	return writeSummary(w, rep)
+	if err := writeSummary(w, rep); err != nil {
+		return err
+	}
+	if rep.Verified != nil {
+		return rep.Verified.writeGitHub(w)
+	}
+	return nil
 }
 
 // githubLevel is the annotation command of a result, "" for none (plain compatible).

@@ -238,3 +238,54 @@ func TestUpgradeJob(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyStateFormats runs check-compat --verify-state with a migrate function that fails
+// for some entries: every format reports the failing entries on stdout and the exit code is 1;
+// the JSON report says it is not compatible.
+func TestVerifyStateFormats(t *testing.T) {
+	t.Parallel()
+	h, sp := compatHarness(t)
+	bad := strings.Replace(h.read("v3-migrate.yaml"), `migrate: 's => [s[0], s[1], "unknown"]'`,
+		`migrate: 's => s[0] ? [s[0], s[1], "active"] : [s[0], s[1], 7]'`, 1)
+	h.write("v3-bad.yaml", bad)
+
+	text := h.mustRun(1, "check-compat", "v3-bad.yaml", "--savepoint", sp, "--verify-state")
+	failures := regexp.MustCompile(`(?m)^verify-state: alarm-evaluator/value key \d+: .*string.*$`).FindAllString(text.stdout, -1)
+	summary := regexp.MustCompile(`(?m)^verify-state: (\d+) entries of 1 states checked, (\d+) migrated, (\d+) failed$`).FindStringSubmatch(text.stdout)
+	if len(failures) == 0 || summary == nil || summary[3] == "0" {
+		t.Fatalf("text report: want failing entries and a summary on stdout, got:\n%s", text.stdout)
+	}
+
+	js := h.mustRun(1, "check-compat", "v3-bad.yaml", "--savepoint", sp, "--verify-state", "--format", "json")
+	var rep struct {
+		Compatible *bool `json:"compatible"`
+		Verify     *struct {
+			States   int   `json:"states"`
+			Entries  int64 `json:"entries"`
+			Failed   int64 `json:"failed"`
+			Failures []struct {
+				UID, State, Key, Error, File string
+				Line                         int
+			} `json:"failures"`
+		} `json:"verify_state"`
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &rep); err != nil {
+		t.Fatalf("json report: %v\n%s", err, js.stdout)
+	}
+	if rep.Compatible == nil || *rep.Compatible || rep.Verify == nil || rep.Verify.States != 1 ||
+		rep.Verify.Failed != int64(len(failures)) || len(rep.Verify.Failures) != len(failures) {
+		t.Fatalf("json report: want compatible false and %d failures under verify_state, got:\n%s", len(failures), js.stdout)
+	}
+	if f := rep.Verify.Failures[0]; f.UID != "alarm-evaluator" || f.State != "value" || f.Key == "" ||
+		f.File != "v3-bad.yaml" || f.Line != 19 || !strings.Contains(f.Error, "string") {
+		t.Errorf("json failure = %+v, want alarm-evaluator/value at v3-bad.yaml:19 naming its key", f)
+	}
+
+	gh := h.mustRun(1, "check-compat", "v3-bad.yaml", "--savepoint", sp, "--verify-state", "--format", "github")
+	if n := strings.Count(gh.stdout, "::error file=v3-bad.yaml,line=19,col="); n != len(failures) {
+		t.Errorf("github report: %d ::error annotations at the state, want %d:\n%s", n, len(failures), gh.stdout)
+	}
+	if !strings.Contains(gh.stdout, summary[0]) {
+		t.Errorf("github report lacks the summary %q:\n%s", summary[0], gh.stdout)
+	}
+}

@@ -58,6 +58,11 @@ func checkCompatCommand(gs *GlobalState) *cli.Command {
 				return err
 			}
 			rep := compat.Check(old, p, compat.Options{AllowNonRestoredState: c.Bool("allow-non-restored-state")})
+			if rep.Compatible && c.Bool("verify-state") {
+				if err := verifyState(rep, sp, p); err != nil {
+					return err
+				}
+			}
 			if wd, err := gs.Getwd(); err == nil {
 				rep.RelativeTo(wd)
 			}
@@ -66,15 +71,6 @@ func checkCompatCommand(gs *GlobalState) *cli.Command {
 			}
 			if !rep.Compatible {
 				return silentExit(1)
-			}
-			if c.Bool("verify-state") {
-				// Text reports carry the verification; json and github keep their
-				// shape on stdout and get it on stderr.
-				w := gs.Stdout
-				if format != "text" {
-					w = gs.Stderr
-				}
-				return verifyState(w, sp, p)
 			}
 			return nil
 		},
@@ -127,27 +123,21 @@ func unmarshal(data json.RawMessage, v any) {
 	}
 }
 
-// verifyState decodes every entry of the savepoint and runs the migrations on it; an entry
-// that fails makes the exit code 1.
-func verifyState(w io.Writer, sp *savepoints.Savepoint, p *pipeline.Pipeline) error {
+// verifyState decodes every entry of the savepoint and runs the migrations on it, and adds
+// what it found to the report: an entry that fails makes the report incompatible (exit 1).
+func verifyState(rep *compat.Report, sp *savepoints.Savepoint, p *pipeline.Pipeline) error {
 	prog, err := p.Compile()
 	if err != nil {
 		return err
 	}
-	rep, failed, err := runtime.VerifyState(sp, p, prog)
+	vr, failed, err := runtime.VerifyState(sp, p, prog)
 	if err != nil {
 		return err
 	}
-	for _, f := range rep.Failures {
-		key := ""
-		if f.Key != "" {
-			key = " key " + f.Key
-		}
-		fmt.Fprintf(w, "verify-state: %s/%s%s: %s\n", f.UID, f.State, key, f.Err)
+	v := &compat.Verification{States: vr.States, Entries: vr.Entries, Migrated: vr.Migrated, Failed: failed}
+	for _, f := range vr.Failures {
+		v.Failures = append(v.Failures, compat.EntryFailure{UID: f.UID, State: f.State, Key: f.Key, Error: f.Err})
 	}
-	fmt.Fprintf(w, "verify-state: %d entries of %d states checked, %d migrated, %d failed\n", rep.Entries, rep.States, rep.Migrated, failed)
-	if failed > 0 {
-		return silentExit(1)
-	}
+	rep.AddVerification(v, p)
 	return nil
 }
