@@ -210,8 +210,11 @@ func (s *fileSource) Run(ctx SourceContext) error {
 	if len(paths) == 0 && !s.cfg.Follow {
 		if !strings.ContainsAny(s.cfg.Path, "*?[") {
 			// A plain path names one file: a missing one is an input the job cannot read.
-			_, err := os.Stat(s.cfg.Path)
-			return fmt.Errorf("cannot read input file: %w", err)
+			fi, err := os.Stat(s.cfg.Path)
+			if err != nil {
+				return fmt.Errorf("cannot read input file: %w", err)
+			}
+			return fmt.Errorf("cannot read input file %s: it is a %s, not a regular file", s.cfg.Path, fileKind(fi.Mode()))
 		}
 		ctx.Logf("file source %q: no file matches %s", s.cfg.UID, s.cfg.Path)
 	}
@@ -418,4 +421,19 @@ func (s *fileSource) readHeader(fh *os.File, f *fileState, final bool) error {
 		return fmt.Errorf("%s: %w", f.path, err)
 	}
 	return nil
+}
+
+// fileKind names the kind of a file that is not a regular one, for errors.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }

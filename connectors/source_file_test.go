@@ -3,6 +3,7 @@ package connectors
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -438,15 +439,25 @@ func TestFileSourceMissingFileLogs(t *testing.T) {
 	}
 }
 
-func TestFileSourceMissingPlainPathFails(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "events.jsonl")
-	src, err := NewSource(SourceConfig{Kind: "file", Format: "jsonl", Schema: mustType(t, motionType), Path: path})
-	if err != nil {
+func TestFileSourceUnreadablePlainPathFails(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "dir.jsonl"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err = src.Run(&fakeCtx{})
-	if err == nil || !strings.Contains(err.Error(), "cannot read input file") || !strings.Contains(err.Error(), path) {
-		t.Errorf("Run: %v, want an error naming %s", err, path)
+	for _, tt := range []struct{ name, want string }{
+		{"events.jsonl", "no such file or directory"},
+		{"dir.jsonl", "it is a directory, not a regular file"},
+	} {
+		path := filepath.Join(dir, tt.name)
+		src, err := NewSource(SourceConfig{Kind: "file", Format: "jsonl", Schema: mustType(t, motionType), Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = src.Run(&fakeCtx{})
+		if err == nil || !strings.Contains(err.Error(), "cannot read input file") || !strings.Contains(err.Error(), path) ||
+			!strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Run on %s: %v, want an error naming it and saying %q", tt.name, err, tt.want)
+		}
 	}
 }
 
