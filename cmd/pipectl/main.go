@@ -12,5 +12,8 @@ import (
 // soft limit (see docs/memory.md), and a higher target only made small jobs larger for the
 // same CPU (docs/PERFORMANCE.md).
 func main() {
-	os.Exit(cli.Main(cli.NewGlobalState()))
+	stopProfiles := startProfiles()
+	code := cli.Main(cli.NewGlobalState())
+	stopProfiles()
+	os.Exit(code)
 }
