@@ -51,7 +51,7 @@ func (b *joinBody) fire(in *instance, key any, _ window, kg uint16, ck []byte, t
 	}
 	rt := in.rt
 	if b.coGroup {
-		res, err := b.fn.Call(rt.ToJS(key), rt.ToJS(nonNil(lists[0])), rt.ToJS(nonNil(lists[1])))
+		res, err := b.fn.Call(rt.ToJSTyped(key, in.node.KeyType()), rt.ToJSTyped(nonNil(lists[0]), b.sides[0].desc.Schema), rt.ToJSTyped(nonNil(lists[1]), b.sides[1].desc.Schema))
 		if err != nil {
 			return true, in.userErr(err)
 		}
@@ -62,10 +62,10 @@ func (b *joinBody) fire(in *instance, key any, _ window, kg uint16, ck []byte, t
 	}
 	rights := make([]goja.Value, len(lists[1]))
 	for i, r := range lists[1] {
-		rights[i] = rt.ToJS(r)
+		rights[i] = rt.ToJSTyped(r, in.node.InTypes[1])
 	}
 	for _, l := range lists[0] {
-		lv := rt.ToJS(l)
+		lv := rt.ToJSTyped(l, in.node.InTypes[0])
 		for _, r := range rights {
 			v, err := in.callConvert(b.fn, b.out, "result", lv, r)
 			if err != nil {

@@ -63,7 +63,7 @@ func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
 
 func (o *processOp) process(in *instance, _ int, e *element) error {
 	o.cur = e
-	if err := o.ctx.Set("key", in.rt.ToJS(e.key)); err != nil {
+	if err := o.ctx.Set("key", in.rt.ToJSTyped(e.key, in.node.KeyType())); err != nil {
 		return err
 	}
 	if _, err := o.fn.Call(in.inputJS(e), o.ctx); err != nil {
@@ -121,7 +121,7 @@ func (o *processOp) stateObject(in *instance, s *keyedState) *goja.Object {
 			if v == nil {
 				return goja.Undefined()
 			}
-			return in.rt.ToJS(v)
+			return in.rt.ToJSTyped(v, s.desc.Schema)
 		})
 		def("set", func(v goja.Value) {
 			if goja.IsUndefined(v) || goja.IsNull(v) {
@@ -140,7 +140,7 @@ func (o *processOp) stateObject(in *instance, s *keyedState) *goja.Object {
 			if l == nil {
 				l = []any{}
 			}
-			return in.rt.ToJS(l)
+			return in.rt.ToJSTyped(l, s.desc.Schema)
 		})
 		def("add", func(v goja.Value) {
 			l := list()
@@ -171,7 +171,7 @@ func (o *processOp) stateObject(in *instance, s *keyedState) *goja.Object {
 		}
 		def("get", func(k goja.Value) goja.Value {
 			if v, ok := m()[key(k)]; ok {
-				return in.rt.ToJS(v)
+				return in.rt.ToJSTyped(v, s.desc.Type)
 			}
 			return goja.Undefined()
 		})
@@ -214,9 +214,9 @@ func (o *processOp) stateObject(in *instance, s *keyedState) *goja.Object {
 			keys := sortedKeys(mm, s.desc.MapKey)
 			out := make([]any, len(keys))
 			for i, k := range keys {
-				out[i] = []any{k, mm[k.(string)]}
+				out[i] = vm.NewArray(in.rt.ToJS(k), in.rt.ToJSTyped(mm[k.(string)], s.desc.Type))
 			}
-			return in.rt.ToJS(out)
+			return vm.NewArray(out...)
 		})
 	}
 	return obj

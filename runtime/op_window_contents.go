@@ -81,7 +81,7 @@ func (c *listContents) fire(in *instance, key any, w window, kg uint16, ck []byt
 	if err != nil || !ok {
 		return false, err
 	}
-	res, err := c.fn.Call(in.rt.ToJS(key), windowJS(in, w), in.rt.ToJS(cur))
+	res, err := c.fn.Call(in.rt.ToJSTyped(key, in.node.KeyType()), windowJS(in, w), in.rt.ToJSTyped(cur, c.s.desc.Schema))
 	if err != nil {
 		return true, in.userErr(err)
 	}
@@ -110,7 +110,7 @@ func (c *reduceContents) add(in *instance, _ int, kg uint16, ck []byte, e *eleme
 	}
 	v := e.value
 	if ok {
-		if v, err = in.callConvert(c.fn, c.typ, "reduce result", in.rt.ToJS(cur), in.rt.ToJS(e.value)); err != nil {
+		if v, err = in.callConvert(c.fn, c.typ, "reduce result", in.rt.ToJSTyped(cur, c.typ), in.rt.ToJSTyped(e.value, c.typ)); err != nil {
 			return true, err
 		}
 	}
@@ -142,7 +142,7 @@ func (c *reduceContents) merge(in *instance, kg uint16, dst []byte, srcs [][]byt
 		case !ok:
 			acc, ok = v, true
 		default:
-			if acc, err = in.callConvert(c.fn, c.typ, "reduce result", in.rt.ToJS(acc), in.rt.ToJS(v)); err != nil {
+			if acc, err = in.callConvert(c.fn, c.typ, "reduce result", in.rt.ToJSTyped(acc, c.typ), in.rt.ToJSTyped(v, c.typ)); err != nil {
 				return err
 			}
 		}
@@ -176,7 +176,7 @@ func (c *aggregateContents) add(in *instance, _ int, kg uint16, ck []byte, e *el
 			return false, err
 		}
 	}
-	acc, err := in.callConvert(c.fn, c.acc, "accumulator", in.rt.ToJS(cur), in.rt.ToJS(e.value))
+	acc, err := in.callConvert(c.fn, c.acc, "accumulator", in.rt.ToJSTyped(cur, c.acc), in.inputJS(e))
 	if err != nil {
 		return ok, err
 	}
@@ -190,7 +190,7 @@ func (c *aggregateContents) fire(in *instance, _ any, _ window, kg uint16, ck []
 	}
 	out := acc
 	if c.result != nil {
-		if out, err = in.callConvert(c.result, c.out, "result", in.rt.ToJS(acc)); err != nil {
+		if out, err = in.callConvert(c.result, c.out, "result", in.rt.ToJSTyped(acc, c.acc)); err != nil {
 			return true, err
 		}
 	}

@@ -329,6 +329,35 @@ func TestProcessStates(t *testing.T) {
 	}})
 }
 
+// TestProcessStateFieldOrder: records read from a process's states reach JS with their fields
+// in declared order (Object.keys, JSON.stringify), as the input record does, in value, list
+// and map states.
+func TestProcessStateFieldOrder(t *testing.T) {
+	process := `
+  - uid: out
+    kind: process
+    input: events
+    key_by: k
+    states:
+      last: "{zeta: int, alpha: string}"
+      all: {kind: list, type: "{zeta: int, alpha: string}"}
+      byTag: {kind: map, map_key: string, type: "{zeta: int, alpha: string}"}
+    output: {s: string}
+    fn: |
+      (e, ctx) => {
+        const s = ctx.state
+        s.last.set({alpha: e.tag, zeta: e.v})
+        s.all.add({alpha: e.tag, zeta: e.v})
+        s.byTag.put(e.tag, {alpha: e.tag, zeta: e.v})
+        ctx.emit({s: [JSON.stringify(s.last.get()), Object.keys(s.all.get()[0]).join(","),
+          JSON.stringify(s.byTag.get(e.tag)), JSON.stringify(s.byTag.entries())].join(" ")})
+      }`
+	runOpCases(t, []opCase{{
+		name: "declared order", schema: kv, events: kvEvents[:1], operators: process,
+		want: []string{`{"s":"{\"zeta\":5,\"alpha\":\"x\"} zeta,alpha {\"zeta\":5,\"alpha\":\"x\"} [[\"x\",{\"zeta\":5,\"alpha\":\"x\"}]]"}`},
+	}})
+}
+
 // A process without on_timer keeps no timers state (pipeline declares none) and still runs.
 func TestProcessWithoutOnTimer(t *testing.T) {
 	src := genPipeline(kv, kvEvents[:2], `
