@@ -372,8 +372,8 @@ type OperatorCount struct {
 	UID string `json:"uid"`
 	In  int64  `json:"records_in"`
 	Out int64  `json:"records_out"`
-	// WatermarkMs is the lowest event time its subtasks have reached (Unix ms; 0: no event
-	// time yet).
+	// WatermarkMs is the lowest event time reached by those of its subtasks that have one
+	// (Unix ms; 0: none has event time yet).
 	WatermarkMs int64 `json:"watermark_ms,omitempty"`
 	// Backpressure is the fraction (0–1) of the time its busiest subtask spent waiting to
 	// hand records downstream, measured between two Status calls at least a second apart
@@ -402,17 +402,29 @@ func (j *Job) Status() Status {
 	pressure, sizes := j.backpressureByUID(), j.stateSizesByUID()
 	for _, n := range j.p.Order {
 		c := OperatorCount{UID: n.UID, Backpressure: pressure[n.UID], States: sizes[n.UID]}
-		for i, in := range j.instancesOf(n.UID) {
+		ins := j.instancesOf(n.UID)
+		for _, in := range ins {
 			c.In += in.recordsIn.Load()
 			c.Out += in.recordsOut.Load()
-			if wm := in.lastWatermark.Load(); i == 0 || wm < c.WatermarkMs {
-				c.WatermarkMs = wm
-			}
 			c.ConnectorErrors = addErrors(c.ConnectorErrors, in)
 		}
+		c.WatermarkMs = lowestWatermark(ins)
 		st.Records = append(st.Records, c)
 	}
 	return st
+}
+
+// lowestWatermark is the lowest watermark of the instances that have one (0: none has). A
+// subtask without event time yet, such as an idle source subtask that owns no Kafka partition,
+// holds nothing back, downstream or here.
+func lowestWatermark(ins []*instance) int64 {
+	var low int64
+	for _, in := range ins {
+		if wm := in.lastWatermark.Load(); wm != 0 && (low == 0 || wm < low) {
+			low = wm
+		}
+	}
+	return low
 }
 
 // instancesOf returns the instances of one uid.

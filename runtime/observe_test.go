@@ -145,3 +145,27 @@ func TestPressureSampler(t *testing.T) {
 		t.Errorf("a sample within the interval changed: %v then %v", r[half], again[half])
 	}
 }
+
+func TestLowestWatermark(t *testing.T) {
+	tests := []struct {
+		name string
+		wms  []int64
+		want int64
+	}{
+		{"no subtasks", nil, 0},
+		{"no event time yet", []int64{0, 0}, 0},
+		{"an idle subtask holds nothing back", []int64{0, 4999, 0}, 4999},
+		{"the lowest of those with one", []int64{7000, 4999, 0}, 4999},
+	}
+	for _, tt := range tests {
+		var ins []*instance
+		for _, wm := range tt.wms {
+			in := &instance{}
+			in.lastWatermark.Store(wm)
+			ins = append(ins, in)
+		}
+		if got := lowestWatermark(ins); got != tt.want {
+			t.Errorf("%s: lowestWatermark(%v) = %d, want %d", tt.name, tt.wms, got, tt.want)
+		}
+	}
+}
