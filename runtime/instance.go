@@ -152,7 +152,7 @@ func (in *instance) finish() error {
 func (in *instance) flush() error {
 	if in.sink != nil {
 		if err := in.sink.Flush(); err != nil {
-			return err
+			return named(pipeline.RoleSink, in.node.UID, err)
 		}
 	}
 	for _, o := range in.outs {
