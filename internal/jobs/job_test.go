@@ -224,6 +224,11 @@ func TestKilledJobIsFailed(t *testing.T) {
 	if info, err := readInfo(PathsOf(home, id).Info); err != nil || info.Status != StatusFailed {
 		t.Fatalf("job.json = %+v, %v", info, err)
 	}
+	// It ended when it was last seen alive (its job.json's last change), before it was found
+	// dead: its run time does not keep growing.
+	if f := infos[0].Finished; f.IsZero() || f.Before(infos[0].Started) || f.After(time.Now()) {
+		t.Errorf("finished %v (started %v), want the time of its last sign of life", f, infos[0].Started)
+	}
 }
 
 // TestWaitExitedWaitsForTheProcess: a job that recorded its final status

@@ -43,11 +43,25 @@ func probe(p Paths) (info Info, running bool, err error) {
 	if info.Status == StatusRunning {
 		info.Status = StatusFailed
 		info.Error = diedMessage
+		info.Finished = lastSignOfLife(p, info.Started)
 		if err := writeInfo(p.Info, info); err != nil {
 			return Info{}, false, err
 		}
 	}
 	return info, false, nil
+}
+
+// lastSignOfLife is when a job that died without recording its end was last seen alive: the
+// newest change of its job.json, log or stdout file (not before it started), so that its
+// run time does not keep growing after its death.
+func lastSignOfLife(p Paths, started time.Time) time.Time {
+	last := started
+	for _, path := range []string{p.Info, p.Log, p.Stdout} {
+		if fi, err := os.Stat(path); err == nil && fi.ModTime().After(last) {
+			last = fi.ModTime()
+		}
+	}
+	return last
 }
 
 // List returns the jobs under home sorted by start time: those that are
