@@ -285,6 +285,18 @@ func (s *kafkaSource) Errors() int64 { return s.errs.n.Load() }
 // pollWait is how long one poll waits for records before the source idles.
 const pollWait = 50 * time.Millisecond
 
+// The most one fetch of a subtask asks for, and per partition (compressed bytes; a batch
+// larger than that still comes whole). The client decodes a fetch at once and keeps one
+// more fetched ahead, so a fetch's decoded size is memory in flight: with the client's
+// defaults (50MiB, 1MiB per partition) a well compressed topic came as hundreds of thousands
+// of records per fetch, and the heap that held them cost more CPU (zeroing, page faults,
+// collection) than reading them. Small fetches stay in the caches; one fetch buffered ahead
+// keeps the broker busy meanwhile.
+const (
+	fetchMaxBytes          = 256 << 10
+	fetchMaxPartitionBytes = 32 << 10
+)
+
 // Run reads this subtask's partitions until they are done (bounded) or the job stops.
 func (s *kafkaSource) Run(ctx SourceContext) error {
 	s.errs.logf = ctx.Logf
@@ -300,7 +312,8 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		reset = kgo.NewOffset().AtEnd()
 	}
 	opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
-		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(pollWait))
+		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(pollWait),
+		kgo.FetchMaxBytes(fetchMaxBytes), kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes), kgo.WithPools(newKafkaPools()))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
@@ -653,8 +666,14 @@ func (s *kafkaSource) fetchErrors(adm *kadm.Client, fetches kgo.Fetches, ctx Sou
 }
 
 // emitPartition emits the records of one fetched partition up to its stop offset and
-// returns how many it emitted.
+// returns how many it emitted. The records go back to the client's pools at the end: what
+// was emitted holds no reference into them (the decoders copy).
 func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.FetchTopicPartition) (int, error) {
+	defer func() {
+		for _, r := range fp.Records {
+			r.Recycle()
+		}
+	}()
 	tp := topicPartition{fp.Topic, fp.Partition}
 	s.mu.Lock()
 	p := s.parts[tp]
