@@ -117,7 +117,9 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, kgo.DefaultProduceTopic(s.topic), kgo.RecordDeliveryTimeout(2*time.Minute), kgo.ProducerLinger(5*time.Millisecond))
+	// Snappy (none for a broker that lacks it): cheap both ways and known to every broker.
+	opts = append(opts, kgo.DefaultProduceTopic(s.topic), kgo.RecordDeliveryTimeout(2*time.Minute), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.SnappyCompression(), kgo.NoCompression()))
 	if s.exact {
 		s.txnID = fmt.Sprintf("%s-%d", s.prefix(), cfg.Subtask)
 		opts = append(opts, kgo.TransactionalID(s.txnID),
