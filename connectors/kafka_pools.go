@@ -60,7 +60,7 @@ type slicePool[T any] struct {
 // get returns a slice of capacity at least n (length 0): a kept one, else a new one of the
 // class's size.
 func (p *slicePool[T]) get(n int) []T {
-	c := bits.Len(uint(max(n, 1) - 1)) // the smallest c with 2^c >= n
+	c := getClass(n)
 	if c > maxPoolClass {
 		return make([]T, 0, n)
 	}
@@ -75,6 +75,11 @@ func (p *slicePool[T]) put(s []T) {
 	if cap(s) == 0 {
 		return
 	}
-	c := min(bits.Len(uint(cap(s)))-1, maxPoolClass)
-	p.free[c].Put(&s)
+	p.free[putClass(cap(s))].Put(&s)
 }
+
+// getClass is the class a get of n elements takes from: the smallest c with 2^c >= n.
+func getClass(n int) int { return bits.Len(uint(max(n, 1) - 1)) }
+
+// putClass is the class a slice of capacity c > 0 goes back to: the largest it fills.
+func putClass(c int) int { return min(bits.Len(uint(c))-1, maxPoolClass) }

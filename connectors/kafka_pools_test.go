@@ -11,38 +11,39 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// A slice comes back from the class its capacity fills, and every get has room for n.
-func TestSlicePool(t *testing.T) {
-	var p slicePool[byte]
-	cases := []struct {
-		put     int // capacity of a slice put back first (0: none)
-		get     int
-		wantCap int
-		reused  bool
-	}{
-		{0, 0, 1, false},
-		{0, 1, 1, false},
-		{0, 1000, 1024, false},
-		{1024, 1000, 1024, true},
-		{1500, 1000, 1500, true}, // 1500 fills class 1024
-		{1500, 1025, 2048, false},
-		{0, 1 << 27, 1 << 27, false}, // past the largest class: made to measure
+// A slice goes back to the largest class its capacity fills, and a get takes from the
+// smallest class whose slices all have room for it: whatever comes back is large enough.
+func TestSlicePoolClasses(t *testing.T) {
+	cases := []struct{ n, get, put int }{
+		{0, 0, -1}, {1, 0, 0}, {2, 1, 1}, {3, 2, 1}, {1000, 10, 9}, {1024, 10, 10}, {1025, 11, 10},
+		{1 << maxPoolClass, maxPoolClass, maxPoolClass}, {1<<maxPoolClass + 1, maxPoolClass + 1, maxPoolClass},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("put %d get %d", c.put, c.get), func(t *testing.T) {
-			var put []byte
-			if c.put > 0 {
-				put = make([]byte, 3, c.put)
-				p.put(put)
+		if got := getClass(c.n); got != c.get {
+			t.Errorf("getClass(%d) = %d, want %d", c.n, got, c.get)
+		}
+		if c.n > 0 {
+			if got := putClass(c.n); got != c.put {
+				t.Errorf("putClass(%d) = %d, want %d", c.n, got, c.put)
 			}
-			got := p.get(c.get)
-			if len(got) != 0 || cap(got) != c.wantCap {
-				t.Errorf("get(%d): len %d cap %d, want 0 and %d", c.get, len(got), cap(got), c.wantCap)
+		}
+	}
+}
+
+// Every get has room for n, and is empty, whether it reuses a slice put back or not.
+func TestSlicePool(t *testing.T) {
+	var p slicePool[byte]
+	for _, n := range []int{0, 1, 1000, 1024, 1025, 5000, 1 << 27} {
+		for _, c := range []int{n, n + n/2, 2 * n} {
+			if c > 0 && c < 1<<20 {
+				p.put(make([]byte, c/2, c))
 			}
-			if reused := put != nil && &got[:1][0] == &put[:1][0]; reused != c.reused {
-				t.Errorf("get(%d) reused the slice put back: %v, want %v", c.get, reused, c.reused)
+		}
+		for i := 0; i < 3; i++ {
+			if got := p.get(n); len(got) != 0 || cap(got) < n {
+				t.Fatalf("get(%d): len %d cap %d", n, len(got), cap(got))
 			}
-		})
+		}
 	}
 }
 
