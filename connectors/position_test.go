@@ -55,7 +55,7 @@ func TestFileSourceGivesPositions(t *testing.T) {
 func TestKafkaEmitGivesPosition(t *testing.T) {
 	ctx := &positionCtx{}
 	tp := topicPartition{topic: "events", partition: 3}
-	if err := emitFrom(ctx, "rec", tp, tp.String(), &kgo.Record{Offset: 41}); err != nil {
+	if err := newKafkaEmitter(ctx).emit("rec", tp, tp.String(), &kgo.Record{Offset: 41}); err != nil {
 		t.Fatal(err)
 	}
 	want := []Position{{Topic: "events", Partition: 3, Offset: 41}}

@@ -91,11 +91,13 @@ type kafkaSink struct {
 	err     error                    // the first failed produce
 	promise func(*kgo.Record, error) // s.produced
 
-	mu    sync.Mutex
-	open  bool  // exactly_once: a transaction is open
-	n     int64 // records produced into the open transaction
-	snapN int64 // n when a snapshot last took the open transaction; -1: none did
-	held  []*kgo.Record
+	mu      sync.Mutex
+	arena   recordArena // the records produced, and their bytes
+	scratch []byte      // where a record's value and key are encoded before the arena copies them
+	open    bool        // exactly_once: a transaction is open
+	n       int64       // records produced into the open transaction
+	snapN   int64       // n when a snapshot last took the open transaction; -1: none did
+	held    []*kgo.Record
 }
 
 func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
@@ -116,7 +118,9 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, kgo.DefaultProduceTopic(s.topic), kgo.RecordDeliveryTimeout(2*time.Minute), kgo.ProducerLinger(5*time.Millisecond))
+	// Snappy (none for a broker that lacks it): cheap both ways and known to every broker.
+	opts = append(opts, kgo.DefaultProduceTopic(s.topic), kgo.RecordDeliveryTimeout(2*time.Minute), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.SnappyCompression(), kgo.NoCompression()))
 	if s.exact {
 		s.txnID = fmt.Sprintf("%s-%d", s.prefix(), cfg.Subtask)
 		opts = append(opts, kgo.TransactionalID(s.txnID),
@@ -146,49 +150,51 @@ func (s *kafkaSink) logf(format string, args ...any) {
 	}
 }
 
-// record encodes rec as a Kafka record.
+// record encodes rec as a Kafka record, in the sink's arena (its caller holds mu).
 func (s *kafkaSink) record(rec any) (*kgo.Record, error) {
-	val, err := s.t.AppendJSON(nil, rec)
-	if err != nil {
+	var err error
+	if s.scratch, err = s.t.AppendJSON(s.scratch[:0], rec); err != nil {
 		return nil, fmt.Errorf("sink %q: %w", s.cfg.UID, err)
 	}
-	r := &kgo.Record{Value: val}
+	r := s.arena.record()
+	r.Value = s.arena.copy(s.scratch)
 	if s.cfg.Key != nil {
 		k, err := s.cfg.Key(rec)
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: key: %w", s.cfg.UID, err)
 		}
-		if r.Key, err = keyBytes(k); err != nil {
-			return nil, fmt.Errorf("sink %q: key: %w", s.cfg.UID, err)
+		if k != nil {
+			if s.scratch, err = appendKey(s.scratch[:0], k); err != nil {
+				return nil, fmt.Errorf("sink %q: key: %w", s.cfg.UID, err)
+			}
+			r.Key = s.arena.copy(s.scratch)
 		}
 	}
 	return r, nil
 }
 
-// keyBytes renders a key: strings and bytes as they are, integers in decimal, the rest as
-// JSON.
-func keyBytes(k any) ([]byte, error) {
+// appendKey renders a key that is not nil: strings and bytes as they are, integers in
+// decimal, the rest as JSON.
+func appendKey(dst []byte, k any) ([]byte, error) {
 	switch v := k.(type) {
-	case nil:
-		return nil, nil
 	case string:
-		return []byte(v), nil
+		return append(dst, v...), nil
 	case []byte:
-		return v, nil
+		return append(dst, v...), nil
 	case int64:
-		return strconv.AppendInt(nil, v, 10), nil
+		return strconv.AppendInt(dst, v, 10), nil
 	}
-	return appendJSON(nil, k)
+	return appendJSON(dst, k)
 }
 
 func (s *kafkaSink) Write(rec any) error {
-	r, err := s.record(rec)
-	if err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.failure(); err != nil {
+		return err
+	}
+	r, err := s.record(rec)
+	if err != nil {
 		return err
 	}
 	if !s.exact {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -181,9 +182,9 @@ type kafkaSource struct {
 
 // kPart is the reading state of one partition.
 type kPart struct {
-	name string // "<topic>/<partition>": its offsets key and its split's name
-	next int64
-	stop int64 // bounded: the offset where the partition is done; -1 unbounded
+	name string       // "<topic>/<partition>": its offsets key and its split's name
+	next atomic.Int64 // moved by the reading goroutine only; read by Offsets from any
+	stop int64        // bounded: the offset where the partition is done; -1 unbounded
 }
 
 func newKafkaSource(cfg SourceConfig) (*kafkaSource, error) {
@@ -239,7 +240,7 @@ func (s *kafkaSource) Offsets() Offsets {
 	}
 	o := make(Offsets, len(s.parts))
 	for _, p := range s.parts {
-		o[p.name] = p.next
+		o[p.name] = p.next.Load()
 	}
 	return o
 }
@@ -285,6 +286,18 @@ func (s *kafkaSource) Errors() int64 { return s.errs.n.Load() }
 // pollWait is how long one poll waits for records before the source idles.
 const pollWait = 50 * time.Millisecond
 
+// The most one fetch of a subtask asks for, and per partition (compressed bytes; a batch
+// larger than that still comes whole). The client decodes a fetch at once and keeps one
+// more fetched ahead, so a fetch's decoded size is memory in flight: with the client's
+// defaults (50MiB, 1MiB per partition) a well compressed topic came as hundreds of thousands
+// of records per fetch, and the heap that held them cost more CPU (zeroing, page faults,
+// collection) than reading them. Small fetches stay in the caches; one fetch buffered ahead
+// keeps the broker busy meanwhile.
+const (
+	fetchMaxBytes          = 256 << 10
+	fetchMaxPartitionBytes = 32 << 10
+)
+
 // Run reads this subtask's partitions until they are done (bounded) or the job stops.
 func (s *kafkaSource) Run(ctx SourceContext) error {
 	s.errs.logf = ctx.Logf
@@ -300,7 +313,8 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		reset = kgo.NewOffset().AtEnd()
 	}
 	opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords(),
-		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(pollWait))
+		kgo.ConsumeResetOffset(reset), kgo.FetchMaxWait(pollWait),
+		kgo.FetchMaxBytes(fetchMaxBytes), kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes), kgo.WithPools(newKafkaPools()))
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
@@ -324,6 +338,7 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 			return err
 		}
 	}
+	out := newKafkaEmitter(ctx)
 	nextDiscovery := time.Now().Add(s.o.Duration("discovery_interval", 10*time.Second))
 	for {
 		if s.Bounded() && s.allDone() {
@@ -346,7 +361,7 @@ func (s *kafkaSource) Run(ctx SourceContext) error {
 		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 			if ferr == nil {
 				var k int
-				k, ferr = s.emitPartition(ctx, cl, fp)
+				k, ferr = s.emitPartition(out, cl, fp)
 				n += k
 			}
 		})
@@ -455,16 +470,16 @@ func (s *kafkaSource) begin(adm *kadm.Client, mine []topicPartition, restored bo
 				if err != nil {
 					return err
 				}
-				p.next = next
+				p.next.Store(next)
 			case restored || s.start.ms == startEarliest:
-				p.next = lo.Offset
+				p.next.Store(lo.Offset)
 			case s.start.ms == startLatest:
-				p.next = hi.Offset
+				p.next.Store(hi.Offset)
 			default:
 				a, _ := at.Lookup(tp.topic, tp.partition)
-				p.next = a.Offset
+				p.next.Store(a.Offset)
 				if a.Err != nil || a.Offset < 0 {
-					p.next = hi.Offset
+					p.next.Store(hi.Offset)
 				}
 			}
 			if s.Bounded() {
@@ -531,13 +546,13 @@ func (s *kafkaSource) consume(cl *kgo.Client, tps []topicPartition, ctx SourceCo
 	s.mu.Lock()
 	for _, tp := range tps {
 		p := s.parts[tp]
-		if p.stop >= 0 && p.next >= p.stop {
+		if p.stop >= 0 && p.next.Load() >= p.stop {
 			continue
 		}
 		if add[tp.topic] == nil {
 			add[tp.topic] = map[int32]kgo.Offset{}
 		}
-		add[tp.topic][tp.partition] = kgo.NewOffset().At(p.next)
+		add[tp.topic][tp.partition] = kgo.NewOffset().At(p.next.Load())
 	}
 	s.mu.Unlock()
 	if len(add) > 0 {
@@ -600,7 +615,7 @@ func (s *kafkaSource) declareSplits(ctx SourceContext, tps []topicPartition) {
 	var names []string
 	s.mu.Lock()
 	for _, tp := range tps {
-		if p := s.parts[tp]; p != nil && (p.stop < 0 || p.next < p.stop) {
+		if p := s.parts[tp]; p != nil && (p.stop < 0 || p.next.Load() < p.stop) {
 			names = append(names, p.name)
 		}
 	}
@@ -613,7 +628,7 @@ func (s *kafkaSource) allDone() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.parts {
-		if p.next < p.stop {
+		if p.next.Load() < p.stop {
 			return false
 		}
 	}
@@ -632,7 +647,7 @@ func (s *kafkaSource) fetchErrors(adm *kadm.Client, fetches kgo.Fetches, ctx Sou
 			s.mu.Lock()
 			next := int64(-1)
 			if p := s.parts[tp]; p != nil {
-				next = p.next
+				next = p.next.Load()
 			}
 			s.mu.Unlock()
 			lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -653,8 +668,14 @@ func (s *kafkaSource) fetchErrors(adm *kadm.Client, fetches kgo.Fetches, ctx Sou
 }
 
 // emitPartition emits the records of one fetched partition up to its stop offset and
-// returns how many it emitted.
-func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.FetchTopicPartition) (int, error) {
+// returns how many it emitted. The records go back to the client's pools at the end: what
+// was emitted holds no reference into them (the decoders copy).
+func (s *kafkaSource) emitPartition(out kafkaEmitter, cl *kgo.Client, fp kgo.FetchTopicPartition) (int, error) {
+	defer func() {
+		for _, r := range fp.Records {
+			r.Recycle()
+		}
+	}()
 	tp := topicPartition{fp.Topic, fp.Partition}
 	s.mu.Lock()
 	p := s.parts[tp]
@@ -664,11 +685,11 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 	}
 	n := 0
 	for _, r := range fp.Records {
-		if r.Offset < p.next {
+		if r.Offset < p.next.Load() {
 			continue
 		}
 		if p.stop >= 0 && r.Offset >= p.stop {
-			s.setNext(p, p.stop)
+			p.next.Store(p.stop)
 			cl.PauseFetchPartitions(map[string][]int32{tp.topic: {tp.partition}})
 			break
 		}
@@ -677,38 +698,45 @@ func (s *kafkaSource) emitPartition(ctx SourceContext, cl *kgo.Client, fp kgo.Fe
 			if err != nil {
 				b := BadRecord{Err: err, Record: string(r.Value),
 					Kafka: &KafkaPosition{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset}}
-				if err := ctx.Bad(b); err != nil {
+				if err := out.ctx.Bad(b); err != nil {
 					return n, fmt.Errorf("topic %s partition %d offset %d: %w", tp.topic, tp.partition, r.Offset, err)
 				}
 			} else {
-				if err := emitFrom(ctx, rec, tp, p.name, r); err != nil {
+				if err := out.emit(rec, tp, p.name, r); err != nil {
 					return n, err
 				}
 				n++
 			}
 		}
-		s.setNext(p, r.Offset+1)
+		p.next.Store(r.Offset + 1)
 	}
 	return n, nil
 }
 
-// emitFrom emits a record of the partition named split with its Kafka timestamp, through
-// SplitContext when the runtime offers it (per-partition watermarks).
-func emitFrom(ctx SourceContext, rec any, tp topicPartition, split string, r *kgo.Record) error {
-	if pc, ok := ctx.(PositionContext); ok {
-		pc.At(Position{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset})
-	}
-	if sc, ok := ctx.(SplitContext); ok {
-		return sc.EmitFrom(rec, split, r.Timestamp.UnixMilli())
-	}
-	return ctx.Emit(rec)
+// kafkaEmitter is a source context with the optional interfaces it implements looked up once.
+type kafkaEmitter struct {
+	ctx   SourceContext
+	pos   PositionContext // nil: the context does not take positions
+	split SplitContext    // nil: no per-split event time
 }
 
-// setNext moves a partition's next offset.
-func (s *kafkaSource) setNext(p *kPart, next int64) {
-	s.mu.Lock()
-	p.next = next
-	s.mu.Unlock()
+func newKafkaEmitter(ctx SourceContext) kafkaEmitter {
+	e := kafkaEmitter{ctx: ctx}
+	e.pos, _ = ctx.(PositionContext)
+	e.split, _ = ctx.(SplitContext)
+	return e
+}
+
+// emit emits a record of the partition named split with its Kafka timestamp, through
+// SplitContext when the runtime offers it (per-partition watermarks).
+func (e kafkaEmitter) emit(rec any, tp topicPartition, split string, r *kgo.Record) error {
+	if e.pos != nil {
+		e.pos.At(Position{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset})
+	}
+	if e.split != nil {
+		return e.split.EmitFrom(rec, split, r.Timestamp.UnixMilli())
+	}
+	return e.ctx.Emit(rec)
 }
 
 // commitGroup commits offsets {"<topic>/<partition>": next} to a consumer group.

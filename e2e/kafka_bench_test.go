@@ -62,6 +62,27 @@ func benchEvents(b *testing.B) int {
 	return 1_000_000
 }
 
+// benchInputCompression is the compression of the benchmark's input topic: franz-go's
+// default, snappy, unless PIPECTL_BENCH_INPUT_COMPRESSION names another (none, lz4, zstd,
+// gzip).
+func benchInputCompression(b *testing.B) kgo.CompressionCodec {
+	switch c := os.Getenv("PIPECTL_BENCH_INPUT_COMPRESSION"); c {
+	case "", "snappy":
+		return kgo.SnappyCompression()
+	case "none":
+		return kgo.NoCompression()
+	case "lz4":
+		return kgo.Lz4Compression()
+	case "zstd":
+		return kgo.ZstdCompression()
+	case "gzip":
+		return kgo.GzipCompression()
+	default:
+		b.Fatalf("PIPECTL_BENCH_INPUT_COMPRESSION=%q: want none, snappy, lz4, zstd or gzip", c)
+		return kgo.NoCompression()
+	}
+}
+
 // motionEvent is the i-th event of the benchmark: 1,000 rooms, each cycling through activate,
 // motion, deactivate, motion (one alarm in four events).
 func motionEvent(i int) (room int, line string) {
@@ -71,11 +92,12 @@ func motionEvent(i int) (room int, line string) {
 }
 
 // BenchmarkKafkaMotionAlarm runs the motion alarm with the binary from a Kafka topic of 8
-// partitions to a Kafka topic with exactly-once transactions, and the same job from a file to
-// a file as the baseline of the same run; each reports events/s, the CPU time of the pipectl
-// process per op (pipectl-cpu-s/op) and that of the benchmark's own process meanwhile, which
-// is the in-process broker's (broker-cpu-s/op): on a loaded machine the CPU times compare
-// better than the rates.
+// partitions (snappy-compressed, or as PIPECTL_BENCH_INPUT_COMPRESSION says) to a Kafka topic
+// with exactly-once transactions, and the same job from a file to a file as the baseline of
+// the same run; each reports events/s, the CPU time of the pipectl process per op
+// (pipectl-cpu-s/op) and that of the benchmark's own process meanwhile, which is the
+// in-process broker's (broker-cpu-s/op): on a loaded machine the CPU times compare better
+// than the rates.
 //
 //	go test ./e2e -run '^$' -bench KafkaMotionAlarm -benchtime 3x
 func BenchmarkKafkaMotionAlarm(b *testing.B) {
@@ -87,7 +109,8 @@ func BenchmarkKafkaMotionAlarm(b *testing.B) {
 	}
 	defer c.Close()
 	brokers := strings.Join(c.ListenAddrs(), ",")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.DefaultProduceTopic("in"), kgo.ProducerLinger(10*time.Millisecond))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.DefaultProduceTopic("in"), kgo.ProducerLinger(10*time.Millisecond),
+		kgo.ProducerBatchCompression(benchInputCompression(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
