@@ -13,9 +13,9 @@ import (
 
 // kafkaTestCluster starts an in-process Kafka-protocol broker with topics (name -> number of
 // partitions); it is closed when the test ends.
-func kafkaTestCluster(t *testing.T, topics map[string]int32) string {
+func kafkaTestCluster(t *testing.T, topics map[string]int32, extra ...kfake.Opt) string {
 	t.Helper()
-	opts := []kfake.Opt{kfake.NumBrokers(1)}
+	opts := append([]kfake.Opt{kfake.NumBrokers(1)}, extra...)
 	for name, n := range topics {
 		opts = append(opts, kfake.SeedTopics(n, name))
 	}

@@ -120,7 +120,7 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 	}
 	// Snappy (none for a broker that lacks it): cheap both ways and known to every broker.
 	opts = append(opts, kgo.DefaultProduceTopic(s.topic), kgo.RecordDeliveryTimeout(2*time.Minute), kgo.ProducerLinger(5*time.Millisecond),
-		kgo.ProducerBatchCompression(kgo.SnappyCompression(), kgo.NoCompression()))
+		kgo.ProducerBatchCompression(kgo.SnappyCompression(), kgo.NoCompression()), kgo.AllowAutoTopicCreation())
 	if s.exact {
 		s.txnID = fmt.Sprintf("%s-%d", s.prefix(), cfg.Subtask)
 		opts = append(opts, kgo.TransactionalID(s.txnID),
@@ -133,7 +133,48 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 		s.cl.Close()
 		return nil, err
 	}
+	if err := ensureTopic(s.cl, s.topic, cfg.Options); err != nil {
+		s.cl.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// ensureTopic makes sure the sink's topic exists before anything is produced, as a Kafka
+// producer does: a missing topic is created on first use where the brokers allow it
+// (auto.create.topics.enable, Kafka's default); where they do not, the job fails at its start
+// naming the topic, not after the first delivery timeout.
+func ensureTopic(cl *kgo.Client, topic string, o Options) error {
+	timeout := o.Duration("connect_timeout", defaultConnectTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	req.AllowAutoTopicCreation = true
+	for {
+		resp, err := req.RequestWith(ctx, cl)
+		if err == nil && len(resp.Topics) == 1 {
+			err = kerr.ErrorForCode(resp.Topics[0].ErrorCode)
+			if err == nil && len(resp.Topics[0].Partitions) > 0 {
+				return nil
+			}
+		}
+		if err == nil {
+			err = errors.New("it has no partitions yet")
+		}
+		if errors.Is(err, kerr.UnknownTopicOrPartition) {
+			return fmt.Errorf("topic %s does not exist on the Kafka brokers %s, and they do not create topics on first use: create it (kafka-topics.sh --create, rpk topic create)",
+				topic, strings.Join(o.Strings("brokers"), ", "))
+		}
+		select { // being created (LEADER_NOT_AVAILABLE), or a broker between two states
+		case <-ctx.Done():
+			return Retryable(fmt.Errorf("topic %s is not ready on the Kafka brokers %s within connect_timeout %s: %v",
+				topic, strings.Join(o.Strings("brokers"), ", "), timeout, err))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // Errors implements ErrorCounter: the broker errors the producer retried.

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/pipectl/pipectl/internal/testkit"
@@ -204,23 +206,58 @@ func sortedStrings(s []string) []string {
 	return slices.Sorted(slices.Values(s))
 }
 
-// TestKafkaSinkProduceFailure checks that a record the broker refuses (its topic does not
-// exist) fails the snapshot that waits for it, naming the topic, and every later write.
+// TestKafkaSinkProduceFailure checks that a record the broker refuses (its topic was deleted
+// under the running sink) fails the snapshot that waits for it, naming the topic, and every
+// later write.
 func TestKafkaSinkProduceFailure(t *testing.T) {
-	brokers := kafkaTestCluster(t, map[string]int32{"out": 1})
-	o := Options{"brokers": []string{brokers}, "topic": "missing", "connect_timeout": 5 * time.Second}
+	brokers := kafkaTestCluster(t, map[string]int32{"gone": 1})
+	o := Options{"brokers": []string{brokers}, "topic": "gone", "connect_timeout": 5 * time.Second}
 	s, err := newKafkaSink(SinkConfig{UID: "snk", Kind: "kafka", Type: mustType(t, "{id: int}"), Options: o})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if _, err := kadm.NewClient(kafkaClient(t, brokers)).DeleteTopics(context.Background(), "gone"); err != nil {
+		t.Fatal(err)
+	}
 	writeIDs(t, s, 1)
-	if _, err := s.Committed(); err == nil || !strings.Contains(err.Error(), "produce to missing") {
+	if _, err := s.Committed(); err == nil || !strings.Contains(err.Error(), "produce to gone") {
 		t.Fatalf("Committed: %v, want the produce failure", err)
 	}
 	if err := s.Write(map[string]any{"id": int64(2)}); err == nil || !IsRetryable(err) {
 		t.Errorf("Write after a failure: %v, want the retryable produce failure", err)
 	}
+}
+
+// TestKafkaSinkMissingTopic: a sink whose topic does not exist asks the brokers to create it,
+// as a Kafka producer does; brokers that do not create topics on first use fail the sink at its
+// start, naming the topic.
+func TestKafkaSinkMissingTopic(t *testing.T) {
+	sink := func(brokers string) (*kafkaSink, error) {
+		o := Options{"brokers": []string{brokers}, "topic": "fresh", "connect_timeout": 5 * time.Second}
+		return newKafkaSink(SinkConfig{UID: "snk", Kind: "kafka", Type: mustType(t, "{id: int}"), Options: o})
+	}
+	t.Run("created on first use", func(t *testing.T) {
+		brokers := kafkaTestCluster(t, nil, kfake.AllowAutoTopicCreation())
+		s, err := sink(brokers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		writeIDs(t, s, 1)
+		if _, err := s.Committed(); err != nil {
+			t.Fatal(err)
+		}
+		if got := readCommittedValues(t, brokers, "fresh"); !reflect.DeepEqual(got, []string{`{"id":1}`}) {
+			t.Errorf("topic holds %q", got)
+		}
+	})
+	t.Run("brokers that do not create topics", func(t *testing.T) {
+		_, err := sink(kafkaTestCluster(t, nil))
+		if err == nil || !strings.Contains(err.Error(), "topic fresh does not exist") || !strings.Contains(err.Error(), "create it") {
+			t.Fatalf("error %v, want one saying topic fresh does not exist", err)
+		}
+	})
 }
 
 // restartableBroker is an in-process broker that keeps its data (records, producer ids, open
