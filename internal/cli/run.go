@@ -102,6 +102,9 @@ func runCommand(gs *GlobalState) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if o.logFormat == "json" {
+				gs.Stderr = newJSONLines(gs.Stderr)
+			}
 			p, err := loadPipelineAs(gs, file, o.resolveAs, o.params)
 			if err != nil {
 				return err

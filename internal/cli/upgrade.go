@@ -36,6 +36,9 @@ func upgrade(gs *GlobalState, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if o.logFormat == "json" {
+		gs.Stderr = newJSONLines(gs.Stderr)
+	}
 	jobID := c.String("job")
 	if (jobID == "") == (o.fromSavepoint == "") {
 		return usagef("upgrade takes exactly one of --from-savepoint and --job")
