@@ -31,18 +31,30 @@ type MemoryBudget struct {
 // below the limit (a heap close to it makes the collector run nearly all the time). memory:
 // the state itself takes three eighths and its caches an eighth, with a Go soft limit of
 // seven eighths (no mapped files).
+//
+// Whatever the budget, the binary's own resident pages and the runtime need binaryReserve
+// beside the Go heap: a small budget (64MiB) lowers the soft limit to leave it, and every
+// share shrinks in proportion.
 func SplitMemory(total int64, backend string) MemoryBudget {
 	if total <= 0 {
 		total = pipeline.DefaultMemory
 	}
-	b := MemoryBudget{Total: total, Buffers: total / 8, Scripts: total / 8}
+	type fraction struct{ num, den int64 }
+	limit, backendShare, cache := fraction{3, 4}, fraction{1, 4}, fraction{3, 16}
 	if backend == statebackend.KindMemory {
-		b.Backend, b.Cache, b.GoLimit = total*3/8, total/8, total*7/8
-	} else {
-		b.Backend, b.Cache, b.GoLimit = total/4, total*3/16, total*3/4
+		limit, backendShare, cache = fraction{7, 8}, fraction{3, 8}, fraction{1, 8}
 	}
-	return b
+	nominal := total * limit.num / limit.den
+	goLimit := min(nominal, total-binaryReserve)
+	share := func(f fraction) int64 { return total * f.num / f.den * goLimit / nominal }
+	return MemoryBudget{Total: total, Backend: share(backendShare), Cache: share(cache),
+		Buffers: share(fraction{1, 8}), Scripts: share(fraction{1, 8}), GoLimit: goLimit}
 }
+
+// binaryReserve is the resident memory a pipectl process needs beside its Go heap whatever
+// its budget: the pages of the binary it touches (about 22 MiB of code and read-only data: the
+// JS engine, Badger, the Kafka and PostgreSQL clients) and the runtime's own.
+const binaryReserve = 24 << 20
 
 // countCaches returns the number of state caches the job's instances open: one per state of
 // each subtask of a keyed (or window_all) node.

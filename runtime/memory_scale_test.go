@@ -28,3 +28,25 @@ func TestNextCacheScale(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitMemory: the shares of a budget, and the reserve for the binary that small budgets
+// keep beside the Go heap.
+func TestSplitMemory(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		total   int64
+		backend string
+		want    MemoryBudget
+	}{
+		{256 * mib, statebackend.KindBadger, MemoryBudget{Total: 256 * mib, Backend: 64 * mib, Cache: 48 * mib, Buffers: 32 * mib, Scripts: 32 * mib, GoLimit: 192 * mib}},
+		{512 * mib, statebackend.KindMemory, MemoryBudget{Total: 512 * mib, Backend: 192 * mib, Cache: 64 * mib, Buffers: 64 * mib, Scripts: 64 * mib, GoLimit: 448 * mib}},
+		// 64MiB: the soft limit leaves binaryReserve, and the shares shrink with it.
+		{64 * mib, statebackend.KindBadger, MemoryBudget{Total: 64 * mib, Backend: 16 * mib * 40 / 48, Cache: 12 * mib * 40 / 48, Buffers: 8 * mib * 40 / 48, Scripts: 8 * mib * 40 / 48, GoLimit: 40 * mib}},
+		{64 * mib, statebackend.KindMemory, MemoryBudget{Total: 64 * mib, Backend: 24 * mib * 40 / 56, Cache: 8 * mib * 40 / 56, Buffers: 8 * mib * 40 / 56, Scripts: 8 * mib * 40 / 56, GoLimit: 40 * mib}},
+	}
+	for _, tt := range tests {
+		if got := SplitMemory(tt.total, tt.backend); got != tt.want {
+			t.Errorf("SplitMemory(%d MiB, %s) = %+v, want %+v", tt.total/mib, tt.backend, got, tt.want)
+		}
+	}
+}
