@@ -143,6 +143,7 @@ type Job struct {
 
 	restored       *RestoreSummary
 	lazy           map[lazyKey]*lazyState      // states restored lazily, until planned (restore_lazy.go)
+	checks         []*restoreCheck             // their checks, until the attempt runs
 	loading        atomic.Int32                // subtasks still loading lazily restored state
 	loadStart      time.Time                   // when they started
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
@@ -193,6 +194,8 @@ func New(cfg Config) (*Job, error) {
 	if cfg.Restore != nil {
 		sum, err := j.restore(cfg.Restore)
 		if err != nil {
+			j.startLoading()
+			releaseChecks(j.takeChecks())
 			return nil, err
 		}
 		j.restored = sum
@@ -200,6 +203,7 @@ func New(cfg Config) (*Job, error) {
 	err := j.plan()
 	j.startLoading()
 	if err != nil {
+		releaseChecks(j.takeChecks())
 		j.closeConnectors()
 		return nil, err
 	}
@@ -235,6 +239,9 @@ func (j *Job) runOnce(ctx context.Context) error {
 	go j.watchHeap(tickDone)
 	for _, st := range j.subtasks {
 		start(st.run)
+	}
+	if checks, done := j.takeChecks(), j.done; len(checks) > 0 {
+		start(func() error { return j.verifyRestored(checks, done) })
 	}
 	j.stateMu.Lock()
 	j.sourcesStarted = j.now()

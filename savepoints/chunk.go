@@ -13,6 +13,8 @@ import (
 type Chunk struct {
 	segs           [][]byte // full segments; data is the last one
 	data           []byte
+	offs           []uint32 // where each entry starts in the chunk (nil once past maxMapped)
+	size           int64    // bytes of the framed entries
 	entries, bytes int64
 	firstKG        uint16
 	firstKey       []byte
@@ -36,11 +38,19 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 		}
 		c.data = make([]byte, 0, max(chunkSegment, need))
 	}
+	switch {
+	case c.size >= maxMapped:
+		c.offs = nil
+	case c.offs != nil || c.entries == 0:
+		c.offs = append(c.offs, uint32(c.size))
+	}
+	n := len(c.data)
 	c.data = binary.AppendUvarint(c.data, uint64(kg))
 	c.data = binary.AppendUvarint(c.data, uint64(len(key)))
 	c.data = append(c.data, key...)
 	c.data = binary.AppendUvarint(c.data, uint64(len(value)))
 	c.data = append(c.data, value...)
+	c.size += int64(len(c.data) - n)
 	c.entries++
 	c.bytes += int64(len(key) + len(value))
 	return nil
@@ -100,6 +110,15 @@ func (s *StateWriter) AddChunk(c *Chunk) error {
 			return s.err
 		}
 	}
+	switch {
+	case c.offs == nil || s.offs == nil && s.entries > 0 || s.pos+c.size >= maxMapped:
+		s.offs = nil
+	default:
+		for _, off := range c.offs {
+			s.offs = append(s.offs, uint32(s.pos)+off)
+		}
+	}
+	s.pos += c.size
 	s.prevKG, s.prevKey = c.lastKG, append(s.prevKey[:0], c.lastKey...)
 	s.entries += c.entries
 	s.bytes += c.bytes

@@ -11,8 +11,16 @@ import (
 	"time"
 )
 
-// FormatVersion1 is the first savepoint format. Its meaning never changes.
-const FormatVersion1 = 1
+// Savepoint format versions. The meaning of each never changes; a new layout gets a new one.
+const (
+	// FormatVersion1 is the first format: data files hold the entries and a footer.
+	FormatVersion1 = 1
+	// FormatVersion2 adds, after the entries of each data file, an index of where each entry
+	// starts, so that a restore maps the file and serves reads at once without a pass over it.
+	FormatVersion2 = 2
+	// FormatVersion is the format the writer writes; Open reads every format above.
+	FormatVersion = FormatVersion2
+)
 
 // MetadataFile is the name of the metadata file inside a savepoint directory.
 const MetadataFile = "_metadata.json"

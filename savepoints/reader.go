@@ -88,9 +88,9 @@ func parseMetadata(dir string, data []byte) (*Metadata, error) {
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, invalidCause(err, dir, "%s is truncated or malformed", MetadataFile)
 	}
-	if probe.FormatVersion != FormatVersion1 {
-		return nil, invalid(dir, "%s: unsupported format version %d (this pipectl reads %d)",
-			MetadataFile, probe.FormatVersion, FormatVersion1)
+	if probe.FormatVersion != FormatVersion1 && probe.FormatVersion != FormatVersion2 {
+		return nil, invalid(dir, "%s: unsupported format version %d (this pipectl reads %d and %d)",
+			MetadataFile, probe.FormatVersion, FormatVersion1, FormatVersion2)
 	}
 	// The probe took the whole input, so the strict decoder has one object to read.
 	dec := json.NewDecoder(bytes.NewReader(data))
