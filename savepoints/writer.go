@@ -236,8 +236,8 @@ type StateWriter struct {
 	entries, bytes  int64
 	prevKG          uint16
 	prevKey         []byte
-	pos             int64    // bytes of the file so far
-	offs            []uint32 // where each entry starts, for the index (nil once past maxMapped)
+	pos             int64                           // bytes of the file so far
+	offs            []uint32                        // where each entry starts, for the index (nil once past maxMapped)
 	scratch         [2 * binary.MaxVarintLen64]byte // entry header being encoded
 	err             error                           // sticky: the first error, or errStateClosed after Close
 	size            int64
