@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Chunk is a run of entries of one state already framed as in a data file (uvarint key
@@ -93,34 +94,56 @@ func eachFramed(b []byte, fn func(kg uint16, key, value []byte) error) error {
 }
 
 // AddChunk appends the entries of c, whose first entry must sort after the last one added.
-func (s *StateWriter) AddChunk(c *Chunk) error {
+func (s *StateWriter) AddChunk(c *Chunk) error { return s.AddChunks([]*Chunk{c}) }
+
+// AddChunks appends the entries of the chunks in order: each chunk's first entry must sort
+// after the last entry before it. The chunks' bytes go to the file as they are, hashed on
+// another goroutine while they are written; the chunks must not change until it returns.
+func (s *StateWriter) AddChunks(cs []*Chunk) error {
 	if s.err != nil {
 		return s.err
 	}
-	if c.entries == 0 {
+	var segs [][]byte
+	prevKG, prevKey, entries := s.prevKG, s.prevKey, s.entries
+	for _, c := range cs {
+		if c.entries == 0 {
+			continue
+		}
+		if entries > 0 && (c.firstKG < prevKG || c.firstKG == prevKG && bytes.Compare(c.firstKey, prevKey) <= 0) {
+			return fmt.Errorf("savepoint state %s/%s: entry (key group %d, key %x) is not after (key group %d, key %x)",
+				s.uid, s.name, c.firstKG, c.firstKey, prevKG, prevKey)
+		}
+		prevKG, prevKey, entries = c.lastKG, c.lastKey, entries+c.entries
+		segs = append(append(segs, c.segs...), c.data)
+	}
+	if len(segs) == 0 {
 		return nil
 	}
-	if s.entries > 0 && (c.firstKG < s.prevKG || c.firstKG == s.prevKG && bytes.Compare(c.firstKey, s.prevKey) <= 0) {
-		return fmt.Errorf("savepoint state %s/%s: entry (key group %d, key %x) is not after (key group %d, key %x)",
-			s.uid, s.name, c.firstKG, c.firstKey, s.prevKG, s.prevKey)
+	if s.offs != nil || s.entries == 0 {
+		s.offs = slices.Grow(s.offs, int(entries-s.entries))
 	}
-	for _, seg := range append(c.segs, c.data) {
-		if _, err := s.bw.Write(seg); err != nil {
-			s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
-			return s.err
+	for _, c := range cs {
+		switch {
+		case c.entries == 0:
+		case c.offs == nil || s.offs == nil && s.entries > 0 || s.pos+c.size >= maxMapped:
+			s.offs = nil
+		default:
+			for _, off := range c.offs {
+				s.offs = append(s.offs, uint32(s.pos)+off)
+			}
 		}
+		s.pos += c.size
+		s.entries += c.entries
+		s.bytes += c.bytes
 	}
-	switch {
-	case c.offs == nil || s.offs == nil && s.entries > 0 || s.pos+c.size >= maxMapped:
-		s.offs = nil
-	default:
-		for _, off := range c.offs {
-			s.offs = append(s.offs, uint32(s.pos)+off)
-		}
+	s.prevKG, s.prevKey = prevKG, append(s.prevKey[:0], prevKey...)
+	// What the buffer holds comes first in the file.
+	err := s.bw.Flush()
+	if err == nil {
+		err = s.hw.writeSegments(segs)
 	}
-	s.pos += c.size
-	s.prevKG, s.prevKey = c.lastKG, append(s.prevKey[:0], c.lastKey...)
-	s.entries += c.entries
-	s.bytes += c.bytes
-	return nil
+	if err != nil {
+		s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
+	}
+	return s.err
 }

@@ -133,6 +133,30 @@ func (h *hashingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// writeSegments writes segs one after the other, hashing them on another goroutine
+// meanwhile: the sha256 and the CRC are what Write would have computed.
+func (h *hashingWriter) writeSegments(segs [][]byte) error {
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for _, seg := range segs {
+			h.sha.Write(seg)
+			h.crc = crc32.Update(h.crc, castagnoli, seg)
+		}
+	}()
+	var err error
+	for _, seg := range segs {
+		var n int
+		n, err = h.f.Write(seg)
+		h.n += int64(n)
+		if err != nil {
+			break
+		}
+	}
+	<-hashed
+	return err
+}
+
 // crcReader computes the CRC-32C of what is read through it.
 type crcReader struct {
 	r   io.Reader
