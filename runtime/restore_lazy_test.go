@@ -62,7 +62,8 @@ func stateDump(t *testing.T, path string) []string {
 // TestLazyRestoreSameState restores a state lazily (badger) and eagerly and checks that both
 // end with the same state, with every restored key written or deleted while the background
 // load runs, and that a checkpoint and a savepoint taken during the load hold a consistent
-// state: restored eagerly, each finishes with the same state too.
+// state: restored eagerly, each finishes with the same state too. The restored job checks
+// the mapped entries and values meanwhile (restoreCheck), so all of it runs at once.
 func TestLazyRestoreSameState(t *testing.T) {
 	defer func(busy, idle int) { loadStepBusy, loadStepIdle = busy, idle }(loadStepBusy, loadStepIdle)
 	loadStepBusy, loadStepIdle = 1, 1
@@ -126,10 +127,15 @@ func TestLazyRestoreSameState(t *testing.T) {
 	if j.loading.Load() == 0 {
 		t.Fatal("the background load ended before the snapshots: the test proves nothing")
 	}
+	// A second savepoint, from the state the first one's load and check left.
+	sp2, err := j.Savepoint(h.path("sp"), "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := hj.wait(); err != nil {
 		t.Fatal(err)
 	}
-	for _, from := range []string{cp.Path, sp.Path} {
+	for _, from := range []string{cp.Path, sp.Path, sp2.Path} {
 		if got := finish(from, true); !slices.Equal(got, want) {
 			t.Errorf("restored from a snapshot taken during the load, the job ends with %d entries, want %d", len(got), len(want))
 		}
