@@ -28,10 +28,6 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	if c.entries > 0 && (kg < c.lastKG || kg == c.lastKG && bytes.Compare(key, c.lastKey) <= 0) {
 		return fmt.Errorf("entry (key group %d, key %x) is not after (key group %d, key %x)", kg, key, c.lastKG, c.lastKey)
 	}
-	if c.entries == 0 {
-		c.firstKG, c.firstKey = kg, append(c.firstKey[:0], key...)
-	}
-	c.lastKG, c.lastKey = kg, append(c.lastKey[:0], key...)
 	if need := 3*binary.MaxVarintLen64 + len(key) + len(value); cap(c.data)-len(c.data) < need {
 		// A new segment rather than a larger copy of everything so far.
 		if len(c.data) > 0 {
@@ -48,7 +44,13 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	n := len(c.data)
 	c.data = binary.AppendUvarint(c.data, uint64(kg))
 	c.data = binary.AppendUvarint(c.data, uint64(len(key)))
+	k := len(c.data)
 	c.data = append(c.data, key...)
+	// The keys are kept as slices of the segment, which never moves: no copy per entry.
+	c.lastKG, c.lastKey = kg, c.data[k:len(c.data):len(c.data)]
+	if c.entries == 0 {
+		c.firstKG, c.firstKey = kg, c.lastKey
+	}
 	c.data = binary.AppendUvarint(c.data, uint64(len(value)))
 	c.data = append(c.data, value...)
 	c.size += int64(len(c.data) - n)
