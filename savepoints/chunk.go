@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"slices"
 )
 
 // Chunk is a run of entries of one state already framed as in a data file (uvarint key
@@ -100,7 +99,8 @@ func (s *StateWriter) AddChunk(c *Chunk) error { return s.AddChunks([]*Chunk{c})
 
 // AddChunks appends the entries of the chunks in order: each chunk's first entry must sort
 // after the last entry before it. The chunks' bytes go to the file as they are, hashed on
-// another goroutine while they are written; the chunks must not change until it returns.
+// another goroutine while they are written; the chunks must not change until Commit (the
+// index of the data file is written from their entries' offsets).
 func (s *StateWriter) AddChunks(cs []*Chunk) error {
 	if s.err != nil {
 		return s.err
@@ -121,18 +121,13 @@ func (s *StateWriter) AddChunks(cs []*Chunk) error {
 	if len(segs) == 0 {
 		return nil
 	}
-	if s.offs != nil || s.entries == 0 {
-		s.offs = slices.Grow(s.offs, int(entries-s.entries))
-	}
 	for _, c := range cs {
 		switch {
-		case c.entries == 0:
-		case c.offs == nil || s.offs == nil && s.entries > 0 || s.pos+c.size >= maxMapped:
-			s.offs = nil
-		default:
-			for _, off := range c.offs {
-				s.offs = append(s.offs, uint32(s.pos)+off)
-			}
+		case c.entries == 0 || s.noIndex:
+		case c.offs == nil:
+			s.dropIndex(maxMapped)
+		case !s.dropIndex(s.pos + c.size):
+			s.index = append(s.index, indexRun{base: uint32(s.pos), offs: c.offs})
 		}
 		s.pos += c.size
 		s.entries += c.entries

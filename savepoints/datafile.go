@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/crc32"
 	"io"
 	"math"
@@ -116,32 +115,30 @@ func parseLayout(hdr, ft []byte, size int64) (layout, error) {
 	return l, nil
 }
 
-// hashingWriter writes to a file, keeping the sha256 and the CRC-32C of everything written
-// and its length.
+// hashingWriter writes to a file, keeping the CRC-32C of everything written (its data
+// file checksum) and its length, and the CRC of everything before the footer (the footer's).
 type hashingWriter struct {
 	f   *os.File
-	sha hash.Hash
 	crc uint32
 	n   int64
 }
 
 func (h *hashingWriter) Write(p []byte) (int, error) {
-	h.sha.Write(p)
 	h.crc = crc32.Update(h.crc, castagnoli, p)
 	n, err := h.f.Write(p)
 	h.n += int64(n)
 	return n, err
 }
 
-// writeSegments writes segs one after the other, hashing them on another goroutine
-// meanwhile: the sha256 and the CRC are what Write would have computed.
+// writeSegments writes segs one after the other, computing their CRC on another goroutine
+// meanwhile: the result is what Write would have given.
 func (h *hashingWriter) writeSegments(segs [][]byte) error {
 	hashed := make(chan struct{})
+	crc := h.crc
 	go func() {
 		defer close(hashed)
 		for _, seg := range segs {
-			h.sha.Write(seg)
-			h.crc = crc32.Update(h.crc, castagnoli, seg)
+			crc = crc32.Update(crc, castagnoli, seg)
 		}
 	}()
 	var err error
@@ -154,6 +151,7 @@ func (h *hashingWriter) writeSegments(segs [][]byte) error {
 		}
 	}
 	<-hashed
+	h.crc = crc
 	return err
 }
 

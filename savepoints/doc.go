@@ -54,8 +54,9 @@
 // # _metadata.json
 //
 // The JSON form of Metadata. For each state it records the data file's name, its size and
-// the sha256 of its bytes ("sha256:<hex>"), with the number of entries and their key+value
-// bytes. Its own "checksum" is the sha256 of the compact JSON of the metadata without that
+// the checksum of its bytes — format 2: their CRC-32C ("crc32c:<8 hex>", computed as they are
+// written and checked at several GB/s); format 1: their sha256 ("sha256:<hex>") — with the
+// number of entries and their key+value bytes. Its own "checksum" is the sha256 of the compact JSON of the metadata without that
 // field (fields in Go declaration order, as encoding/json writes them), so a hand-edited or
 // truncated metadata file is caught and not only a damaged data file.
 //
@@ -63,7 +64,7 @@
 //
 //   - A directory whose name starts with "." is never a savepoint.
 //   - Open verifies the format version, the metadata checksum, and every data file's size and
-//     sha256 before it returns: a restore never starts on a damaged savepoint. ReadState
+//     checksum before it returns: a restore never starts on a damaged savepoint. ReadState
 //     checks each file's header, entry order, footer count and CRC once more as it streams.
 //   - MapState, for a restore that serves reads from the file while it loads it, checks the
 //     header, the footer and the CRC of the whole file and takes the entries' offsets from

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -116,7 +115,7 @@ func (w *Writer) newState(uid, name string) (*StateWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("savepoint state %s/%s: %w", uid, name, err)
 	}
-	hw := &hashingWriter{f: f, sha: sha256.New()}
+	hw := &hashingWriter{f: f}
 	s := &StateWriter{uid: uid, name: name, file: file, hw: hw, bw: bufio.NewWriterSize(hw, bufferSize), pos: int64(headerSize)}
 	s.bw.Write(appendHeader(nil, FormatVersion))
 	w.states = append(w.states, s)
@@ -237,7 +236,8 @@ type StateWriter struct {
 	prevKG          uint16
 	prevKey         []byte
 	pos             int64                           // bytes of the file so far
-	offs            []uint32                        // where each entry starts, for the index (nil once past maxMapped)
+	index           []indexRun                      // where each entry starts, in runs
+	noIndex         bool                            // the file outgrew an index (past maxMapped)
 	scratch         [2 * binary.MaxVarintLen64]byte // entry header being encoded
 	err             error                           // sticky: the first error, or errStateClosed after Close
 	size            int64
@@ -293,16 +293,33 @@ func (s *StateWriter) Close() error {
 	return nil
 }
 
+// indexRun is a run of the index: entries start at base plus each of offs. A chunk's run
+// shares the chunk's offsets.
+type indexRun struct {
+	base uint32
+	offs []uint32
+	own  bool // offs belongs to the writer (entries added one by one)
+}
+
 // indexEntry records that an entry starts at pos, unless the file has outgrown an index.
 func (s *StateWriter) indexEntry(pos int64) {
-	if s.offs == nil && s.entries > 0 {
+	if s.noIndex || s.dropIndex(pos) {
 		return
 	}
-	if pos >= maxMapped {
-		s.offs = nil
-		return
+	if n := len(s.index); n == 0 || !s.index[n-1].own {
+		s.index = append(s.index, indexRun{own: true})
 	}
-	s.offs = append(s.offs, uint32(pos))
+	r := &s.index[len(s.index)-1]
+	r.offs = append(r.offs, uint32(pos))
+}
+
+// dropIndex drops the index for good when an entry at pos could not be indexed.
+func (s *StateWriter) dropIndex(pos int64) bool {
+	if pos < maxMapped {
+		return false
+	}
+	s.noIndex, s.index = true, nil
+	return true
 }
 
 // finish writes the entry index and the footer, syncs and closes the file, and records its
@@ -310,20 +327,22 @@ func (s *StateWriter) indexEntry(pos int64) {
 // mapped) gets none: its entries end where the footer starts.
 func (s *StateWriter) finish() error {
 	end := s.pos
-	if s.entries > 0 && s.offs != nil && alignIndex(end)+4*s.entries+int64(footerSizeV2) <= maxMapped {
+	if s.entries > 0 && !s.noIndex && alignIndex(end)+4*s.entries+int64(footerSizeV2) <= maxMapped {
 		var pad [3]byte
 		s.bw.Write(pad[:alignIndex(end)-end])
-		buf := make([]byte, 0, min(4*len(s.offs), bufferSize))
-		for _, off := range s.offs {
-			if len(buf) == cap(buf) {
-				s.bw.Write(buf)
-				buf = buf[:0]
+		buf := make([]byte, 0, min(4*s.entries, bufferSize))
+		for _, r := range s.index {
+			for _, off := range r.offs {
+				if len(buf) == cap(buf) {
+					s.bw.Write(buf)
+					buf = buf[:0]
+				}
+				buf = binary.LittleEndian.AppendUint32(buf, r.base+off)
 			}
-			buf = binary.LittleEndian.AppendUint32(buf, off)
 		}
 		s.bw.Write(buf)
 	}
-	s.offs = nil
+	s.index = nil
 	if err := s.bw.Flush(); err != nil {
 		s.hw.f.Close()
 		return err
@@ -342,7 +361,7 @@ func (s *StateWriter) finish() error {
 	}
 	s.bw = nil
 	s.size = s.hw.n
-	s.checksum = formatChecksum(s.hw.sha.Sum(nil))
+	s.checksum = formatCRC(s.hw.crc)
 	return nil
 }
 
