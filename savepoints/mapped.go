@@ -61,7 +61,9 @@ func (s *Savepoint) MapState(uid, name string) (*MappedState, error) {
 	if st.Size < int64(headerSize+footerSize) {
 		return nil, invalidCause(fmt.Errorf("%w: %d bytes is shorter than header and footer", errCorrupt, st.Size), s.Path, "data file %s", st.File)
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED)
+	// mapPopulate maps the pages (in the page cache: Open just read them) in one call rather
+	// than one fault at a time as the CRC and the job reach them.
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED|mapPopulate)
 	if err != nil {
 		return nil, fmt.Errorf("map data file %s: %w", st.File, err)
 	}
