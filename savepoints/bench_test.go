@@ -18,7 +18,7 @@ const benchEntries = 1_000_000
 func benchEntry(i int, key, value []byte) uint16 {
 	binary.BigEndian.PutUint64(key, uint64(i))
 	binary.BigEndian.PutUint64(value, uint64(i)*7)
-	return uint16(i / (benchEntries / 128))
+	return uint16(i * 128 / benchEntries)
 }
 
 // benchFileSize is the size of the data file of the benchmark state: per entry a 1-byte
