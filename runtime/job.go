@@ -126,6 +126,9 @@ type Job struct {
 	failOnce sync.Once
 	err      error
 	stopped  atomic.Bool // a stop was asked: no end-of-input watermark, sources stop
+	// stopping is set while a stop-with-savepoint is in progress: the restore check gives up
+	// its core to the savepoint (restore_lazy.go).
+	stopping atomic.Bool
 	signaled atomic.Bool // Stop was called (a signal)
 	final    *SavepointResult
 	// stopSavepoint is the path written by a successful StopWithSavepoint.

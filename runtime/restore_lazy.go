@@ -86,7 +86,10 @@ type restoreCheck struct {
 const restoreCheckStep = 4096
 
 // verifyRestored runs the checks of the states restored lazily for this attempt, one after
-// the other; it gives up quietly when the job ends or stops first.
+// the other; it gives up quietly when the job ends or stops first, and when a stop with a
+// savepoint begins, whose asynchronous phase needs the cores (the savepoint holds the same
+// stored bytes, which the job restoring it checks again; a stop that fails does not resume
+// the check).
 func (j *Job) verifyRestored(checks []*restoreCheck, done <-chan struct{}) error {
 	defer releaseChecks(checks)
 	for _, c := range checks {
@@ -98,7 +101,7 @@ func (j *Job) verifyRestored(checks []*restoreCheck, done <-chan struct{}) error
 					return errCheckAbandoned
 				default:
 				}
-				if j.stopped.Load() {
+				if j.stopped.Load() || j.stopping.Load() {
 					return errCheckAbandoned
 				}
 			}

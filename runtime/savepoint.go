@@ -50,6 +50,8 @@ func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error
 	if j.rs.restarting {
 		return nil, ErrRestarting
 	}
+	j.stopping.Store(true)
+	defer j.stopping.Store(false)
 	b, err := j.coord.begin(barrierStop, drain)
 	if err != nil {
 		return nil, err
