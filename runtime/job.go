@@ -126,6 +126,9 @@ type Job struct {
 	failOnce sync.Once
 	err      error
 	stopped  atomic.Bool // a stop was asked: no end-of-input watermark, sources stop
+	// stopping is set while a stop-with-savepoint is in progress: the restore check gives up
+	// its core to the savepoint (restore_lazy.go).
+	stopping atomic.Bool
 	signaled atomic.Bool // Stop was called (a signal)
 	final    *SavepointResult
 	// stopSavepoint is the path written by a successful StopWithSavepoint.
@@ -143,6 +146,7 @@ type Job struct {
 
 	restored       *RestoreSummary
 	lazy           map[lazyKey]*lazyState      // states restored lazily, until planned (restore_lazy.go)
+	checks         []*restoreCheck             // their checks, until the attempt runs
 	loading        atomic.Int32                // subtasks still loading lazily restored state
 	loadStart      time.Time                   // when they started
 	restoreOffsets map[string]map[string]int64 // uid -> offsets from the restored snapshot
@@ -193,6 +197,8 @@ func New(cfg Config) (*Job, error) {
 	if cfg.Restore != nil {
 		sum, err := j.restore(cfg.Restore)
 		if err != nil {
+			j.startLoading()
+			releaseChecks(j.takeChecks())
 			return nil, err
 		}
 		j.restored = sum
@@ -200,6 +206,7 @@ func New(cfg Config) (*Job, error) {
 	err := j.plan()
 	j.startLoading()
 	if err != nil {
+		releaseChecks(j.takeChecks())
 		j.closeConnectors()
 		return nil, err
 	}
@@ -235,6 +242,9 @@ func (j *Job) runOnce(ctx context.Context) error {
 	go j.watchHeap(tickDone)
 	for _, st := range j.subtasks {
 		start(st.run)
+	}
+	if checks, done := j.takeChecks(), j.done; len(checks) > 0 {
+		start(func() error { return j.verifyRestored(checks, done) })
 	}
 	j.stateMu.Lock()
 	j.sourcesStarted = j.now()

@@ -182,6 +182,7 @@ func (j *Job) reset() error {
 	err = j.plan()
 	j.startLoading()
 	if err != nil {
+		releaseChecks(j.takeChecks())
 		j.closeConnectors()
 		return err
 	}

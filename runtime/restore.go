@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -116,7 +117,9 @@ func (j *Job) restoreState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeli
 	}
 	if j.canRestoreLazily(n, d, sm, conv, sources) {
 		count, err := j.mapState(sp, n, d, om, sm)
-		return count, 0, err
+		if !errors.Is(err, savepoints.ErrNotMappable) {
+			return count, 0, err
+		}
 	}
 	return j.loadState(sp, n, d, om, sm, conv)
 }

@@ -1,9 +1,8 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
-	goruntime "runtime"
-	"sync"
 
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
@@ -46,15 +45,15 @@ func (j *Job) canRestoreLazily(n *pipeline.Node, d *pipeline.StateDesc, sm *save
 	return ok && v.TablesGiveViews()
 }
 
-// mapState restores one state lazily: it maps and indexes the data file and decodes every
-// value (in parallel) so that a bad one fails the restore naming its key.
+// mapState restores one state lazily: it maps the data file and takes the offsets of its
+// entries, and queues the check of every entry and value that runs while the job serves the
+// state (verifyRestored). A data file too large to map gives savepoints.ErrNotMappable.
 func (j *Job) mapState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.StateDesc, om *savepoints.OperatorMeta, sm *savepoints.StateMeta) (int64, error) {
 	ms, err := sp.MapState(om.UID, sm.Name)
-	if err != nil {
-		return 0, fmt.Errorf("restore %q state %q: %w", n.UID, d.Name, err)
+	if errors.Is(err, savepoints.ErrNotMappable) {
+		return 0, err
 	}
-	if err := checkValues(n, d, sm, ms); err != nil {
-		ms.Unmap()
+	if err != nil {
 		return 0, fmt.Errorf("restore %q state %q: %w", n.UID, d.Name, err)
 	}
 	if j.lazy == nil {
@@ -63,42 +62,83 @@ func (j *Job) mapState(sp *savepoints.Savepoint, n *pipeline.Node, d *pipeline.S
 	l := &lazyState{mapped: ms}
 	l.mapping = statebackend.NewMapping(ms.Data, func() { ms.Unmap() })
 	j.lazy[lazyKey{n.UID, d.Name}] = l
+	l.mapping.Ref()
+	j.checks = append(j.checks, &restoreCheck{n: n, d: d, sm: sm, path: sp.Path, mapped: ms, mapping: l.mapping})
 	return int64(len(ms.Offsets)), nil
 }
 
-// checkValues decodes every value of ms with the state's schema on every core and returns the
-// error of the first bad one in file order.
-func checkValues(n *pipeline.Node, d *pipeline.StateDesc, sm *savepoints.StateMeta, ms *savepoints.MappedState) error {
-	workers := max(goruntime.GOMAXPROCS(0), 1)
-	per := (len(ms.Offsets) + workers - 1) / workers
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := min(w*per, len(ms.Offsets)), min((w+1)*per, len(ms.Offsets))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, off := range ms.Offsets[lo:hi] {
-				kg, key, stored := statebackend.DecodeFramed(ms.Data[off:])
-				_, raw, err := decodeStored(sm, stored)
-				if err != nil {
-					errs[w] = fmt.Errorf("key %s (key group %d): %w", describeKey(n, key), kg, err)
-					return
+// restoreCheck is the check of a lazily restored state that runs while the job serves it:
+// the framing and order of every entry (a data file of format 2 is mapped without a pass
+// over it) and that every value decodes with the state's schema. The checksums were verified
+// before the job started, so only a savepoint forged with matching checksums fails it: the
+// job then fails, naming the uid, the state and the key.
+type restoreCheck struct {
+	n       *pipeline.Node
+	d       *pipeline.StateDesc
+	sm      *savepoints.StateMeta
+	path    string
+	mapped  *savepoints.MappedState
+	mapping *statebackend.Mapping // a reference held until the check ends
+}
+
+// restoreCheckStep is the number of entries checked between two looks at whether the job
+// still runs.
+const restoreCheckStep = 4096
+
+// verifyRestored runs the checks of the states restored lazily for this attempt, one after
+// the other; it gives up quietly when the job ends or stops first, and when a stop with a
+// savepoint begins, whose asynchronous phase needs the cores (the savepoint holds the same
+// stored bytes, which the job restoring it checks again; a stop that fails does not resume
+// the check).
+func (j *Job) verifyRestored(checks []*restoreCheck, done <-chan struct{}) error {
+	defer releaseChecks(checks)
+	for _, c := range checks {
+		i := 0
+		err := c.mapped.Verify(c.path, c.sm.File, func(kg uint16, key, stored []byte) error {
+			if i++; i%restoreCheckStep == 0 {
+				select {
+				case <-done:
+					return errCheckAbandoned
+				default:
 				}
-				if _, rest, err := d.Schema.DecodeBinary(raw); err != nil || len(rest) != 0 {
-					errs[w] = fmt.Errorf("key %s (key group %d): the stored value is not a %s", describeKey(n, key), kg, d.Schema)
-					return
+				if j.stopped.Load() || j.stopping.Load() {
+					return errCheckAbandoned
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
+			_, raw, err := decodeStored(c.sm, stored)
+			if err != nil {
+				return fmt.Errorf("key %s (key group %d): %w", describeKey(c.n, key), kg, err)
+			}
+			if _, rest, err := c.d.Schema.DecodeBinary(raw); err != nil || len(rest) != 0 {
+				return fmt.Errorf("key %s (key group %d): the stored value is not a %s", describeKey(c.n, key), kg, c.d.Schema)
+			}
+			return nil
+		})
+		if err == errCheckAbandoned {
+			return nil
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("restore %q state %q: %w", c.n.UID, c.d.Name, err)
 		}
 	}
 	return nil
+}
+
+// errCheckAbandoned ends a restore check whose job ended.
+var errCheckAbandoned = errors.New("restore check abandoned")
+
+// releaseChecks drops the checks' references on their mappings.
+func releaseChecks(checks []*restoreCheck) {
+	for _, c := range checks {
+		c.mapping.Unref()
+	}
+}
+
+// takeChecks returns the restore checks queued for this attempt and forgets them.
+func (j *Job) takeChecks() []*restoreCheck {
+	c := j.checks
+	j.checks = nil
+	return c
 }
 
 // attachBase gives the cache of state s of subtask i of n its range of a lazily restored

@@ -50,6 +50,8 @@ func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error
 	if j.rs.restarting {
 		return nil, ErrRestarting
 	}
+	j.stopping.Store(true)
+	defer j.stopping.Store(false)
 	b, err := j.coord.begin(barrierStop, drain)
 	if err != nil {
 		return nil, err
@@ -147,16 +149,19 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 					w.Abort()
 					return nil, err
 				}
+				chunks := make([]*savepoints.Chunk, 0, len(parts))
 				for _, p := range parts {
-					if si >= len(p.states) {
-						continue
+					if si < len(p.states) {
+						chunks = append(chunks, &p.states[si])
+						res.Entries += p.states[si].Entries()
 					}
-					res.Entries += p.states[si].Entries()
-					bar.Add(p.states[si].Entries())
-					if err := sw.AddChunk(&p.states[si]); err != nil {
-						w.Abort()
-						return nil, fmt.Errorf("savepoint: %q state %q: %w", n.UID, d.Name, err)
-					}
+				}
+				if err := sw.AddChunks(chunks); err != nil {
+					w.Abort()
+					return nil, fmt.Errorf("savepoint: %q state %q: %w", n.UID, d.Name, err)
+				}
+				for _, c := range chunks {
+					bar.Add(c.Entries())
 				}
 				om.States = append(om.States, savepoints.StateMeta{
 					Name: d.Name, Kind: string(d.Kind), Schema: d.Schema.String(),

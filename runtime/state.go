@@ -27,6 +27,7 @@ func (c typeCodec) Decode(b []byte) (any, error) {
 // keyedState is one state of one keyed instance: the backend table and this subtask's
 // write-back cache in front of it. Values are the whole value per key (Desc.Schema).
 type keyedState struct {
+	node  *pipeline.Node
 	desc  *pipeline.StateDesc
 	table statebackend.Table
 	cache *statebackend.Cache
@@ -45,12 +46,20 @@ func (j *Job) openState(n *pipeline.Node, i int, d *pipeline.StateDesc) (*keyedS
 		Now:      j.nowMs,
 		Scale:    &j.cacheScale,
 	})
-	s := &keyedState{desc: d, table: t, cache: c}
+	s := &keyedState{node: n, desc: d, table: t, cache: c}
 	j.attachBase(n, i, s)
 	return s, nil
 }
 
-func (s *keyedState) get(e *element) (any, bool, error) { return s.cache.Get(e.kg, e.keyBytes) }
+// get reads the state of e's key. An error names the uid, the state and the key: a value
+// that does not decode may come from a savepoint still being checked (restoreCheck).
+func (s *keyedState) get(e *element) (any, bool, error) {
+	v, ok, err := s.cache.Get(e.kg, e.keyBytes)
+	if err != nil {
+		return nil, false, fmt.Errorf("operator %q: state %q: key %s (key group %d): %w", s.node.UID, s.desc.Name, describeKey(s.node, e.keyBytes), e.kg, err)
+	}
+	return v, ok, nil
+}
 
 func (s *keyedState) put(e *element, v any) error { return s.cache.Put(e.kg, e.keyBytes, v) }
 

@@ -13,6 +13,8 @@ import (
 type Chunk struct {
 	segs           [][]byte // full segments; data is the last one
 	data           []byte
+	offs           []uint32 // where each entry starts in the chunk (nil once past maxMapped)
+	size           int64    // bytes of the framed entries
 	entries, bytes int64
 	firstKG        uint16
 	firstKey       []byte
@@ -25,10 +27,6 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	if c.entries > 0 && (kg < c.lastKG || kg == c.lastKG && bytes.Compare(key, c.lastKey) <= 0) {
 		return fmt.Errorf("entry (key group %d, key %x) is not after (key group %d, key %x)", kg, key, c.lastKG, c.lastKey)
 	}
-	if c.entries == 0 {
-		c.firstKG, c.firstKey = kg, append(c.firstKey[:0], key...)
-	}
-	c.lastKG, c.lastKey = kg, append(c.lastKey[:0], key...)
 	if need := 3*binary.MaxVarintLen64 + len(key) + len(value); cap(c.data)-len(c.data) < need {
 		// A new segment rather than a larger copy of everything so far.
 		if len(c.data) > 0 {
@@ -36,11 +34,25 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 		}
 		c.data = make([]byte, 0, max(chunkSegment, need))
 	}
+	switch {
+	case c.size >= maxMapped:
+		c.offs = nil
+	case c.offs != nil || c.entries == 0:
+		c.offs = append(c.offs, uint32(c.size))
+	}
+	n := len(c.data)
 	c.data = binary.AppendUvarint(c.data, uint64(kg))
 	c.data = binary.AppendUvarint(c.data, uint64(len(key)))
+	k := len(c.data)
 	c.data = append(c.data, key...)
+	// The keys are kept as slices of the segment, which never moves: no copy per entry.
+	c.lastKG, c.lastKey = kg, c.data[k:len(c.data):len(c.data)]
+	if c.entries == 0 {
+		c.firstKG, c.firstKey = kg, c.lastKey
+	}
 	c.data = binary.AppendUvarint(c.data, uint64(len(value)))
 	c.data = append(c.data, value...)
+	c.size += int64(len(c.data) - n)
 	c.entries++
 	c.bytes += int64(len(key) + len(value))
 	return nil
@@ -83,25 +95,52 @@ func eachFramed(b []byte, fn func(kg uint16, key, value []byte) error) error {
 }
 
 // AddChunk appends the entries of c, whose first entry must sort after the last one added.
-func (s *StateWriter) AddChunk(c *Chunk) error {
+func (s *StateWriter) AddChunk(c *Chunk) error { return s.AddChunks([]*Chunk{c}) }
+
+// AddChunks appends the entries of the chunks in order: each chunk's first entry must sort
+// after the last entry before it. The chunks' bytes go to the file as they are, hashed on
+// another goroutine while they are written; the chunks must not change until Commit (the
+// index of the data file is written from their entries' offsets).
+func (s *StateWriter) AddChunks(cs []*Chunk) error {
 	if s.err != nil {
 		return s.err
 	}
-	if c.entries == 0 {
+	var segs [][]byte
+	prevKG, prevKey, entries := s.prevKG, s.prevKey, s.entries
+	for _, c := range cs {
+		if c.entries == 0 {
+			continue
+		}
+		if entries > 0 && (c.firstKG < prevKG || c.firstKG == prevKG && bytes.Compare(c.firstKey, prevKey) <= 0) {
+			return fmt.Errorf("savepoint state %s/%s: entry (key group %d, key %x) is not after (key group %d, key %x)",
+				s.uid, s.name, c.firstKG, c.firstKey, prevKG, prevKey)
+		}
+		prevKG, prevKey, entries = c.lastKG, c.lastKey, entries+c.entries
+		segs = append(append(segs, c.segs...), c.data)
+	}
+	if len(segs) == 0 {
 		return nil
 	}
-	if s.entries > 0 && (c.firstKG < s.prevKG || c.firstKG == s.prevKG && bytes.Compare(c.firstKey, s.prevKey) <= 0) {
-		return fmt.Errorf("savepoint state %s/%s: entry (key group %d, key %x) is not after (key group %d, key %x)",
-			s.uid, s.name, c.firstKG, c.firstKey, s.prevKG, s.prevKey)
-	}
-	for _, seg := range append(c.segs, c.data) {
-		if _, err := s.bw.Write(seg); err != nil {
-			s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
-			return s.err
+	for _, c := range cs {
+		switch {
+		case c.entries == 0 || s.noIndex:
+		case c.offs == nil:
+			s.dropIndex(maxMapped)
+		case !s.dropIndex(s.pos + c.size):
+			s.index = append(s.index, indexRun{base: uint32(s.pos), offs: c.offs})
 		}
+		s.pos += c.size
+		s.entries += c.entries
+		s.bytes += c.bytes
 	}
-	s.prevKG, s.prevKey = c.lastKG, append(s.prevKey[:0], c.lastKey...)
-	s.entries += c.entries
-	s.bytes += c.bytes
-	return nil
+	s.prevKG, s.prevKey = prevKG, append(s.prevKey[:0], prevKey...)
+	// What the buffer holds comes first in the file.
+	err := s.bw.Flush()
+	if err == nil {
+		err = s.hw.writeSegments(segs)
+	}
+	if err != nil {
+		s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
+	}
+	return s.err
 }

@@ -70,9 +70,9 @@ func TestOpenRefusesDamage(t *testing.T) {
 		}, "_metadata.json is malformed"},
 		{"metadata newer format", func(t *testing.T, sp string) {
 			rewrite(t, meta(sp), func(b []byte) []byte {
-				return []byte(strings.Replace(string(b), `"format_version": 1`, `"format_version": 2`, 1))
+				return []byte(strings.Replace(string(b), `"format_version": 2`, `"format_version": 3`, 1))
 			})
-		}, "unsupported format version 2"},
+		}, "unsupported format version 3"},
 		{"metadata trailing garbage", func(t *testing.T, sp string) {
 			rewrite(t, meta(sp), func(b []byte) []byte { return append(b, "{}"...) })
 		}, "_metadata.json is truncated or malformed: invalid character"},
@@ -212,7 +212,7 @@ func TestReadStateRefusesDamage(t *testing.T) {
 		{"valid", valid, 2, ""},
 		{"too short", valid[:headerSize+footerSize-1], 2, "shorter than header and footer"},
 		{"bad magic", append([]byte("XCTLSAVE"), valid[8:]...), 2, "bad magic"},
-		{"newer data version", append(append([]byte(dataMagic), 2, 0, 0, 0), valid[headerSize:]...), 2, "unsupported data format version 2"},
+		{"newer data version", append(append([]byte(dataMagic), 3, 0, 0, 0), valid[headerSize:]...), 2, "unsupported data format version 3"},
 		{"entry cut", rawDataFile(cat(e1, e2[:3]), 2, 0), 2, "unexpected EOF"},
 		{"footer count", rawDataFile(cat(e1, e2), 3, 0), 2, "footer counts 3 entries, file holds 2"},
 		{"crc", rawDataFile(cat(e1, e2), 2, 1), 2, "CRC mismatch"},

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -88,9 +90,9 @@ func parseMetadata(dir string, data []byte) (*Metadata, error) {
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, invalidCause(err, dir, "%s is truncated or malformed", MetadataFile)
 	}
-	if probe.FormatVersion != FormatVersion1 {
-		return nil, invalid(dir, "%s: unsupported format version %d (this pipectl reads %d)",
-			MetadataFile, probe.FormatVersion, FormatVersion1)
+	if probe.FormatVersion != FormatVersion1 && probe.FormatVersion != FormatVersion2 {
+		return nil, invalid(dir, "%s: unsupported format version %d (this pipectl reads %d and %d)",
+			MetadataFile, probe.FormatVersion, FormatVersion1, FormatVersion2)
 	}
 	// The probe took the whole input, so the strict decoder has one object to read.
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -120,7 +122,7 @@ func parseMetadata(dir string, data []byte) (*Metadata, error) {
 }
 
 // verifyFiles checks that dir holds exactly _metadata.json and the data files it names, each
-// of the recorded size and sha256.
+// of the recorded size and checksum.
 func verifyFiles(dir string, meta *Metadata) error {
 	want := map[string]*StateMeta{}
 	for i := range meta.Operators {
@@ -161,7 +163,7 @@ func verifyFiles(dir string, meta *Metadata) error {
 	return nil
 }
 
-// verifyFile checks one data file's size and sha256.
+// verifyFile checks one data file's size and checksum (CRC-32C or sha256).
 func verifyFile(dir string, st *StateMeta) error {
 	f, fi, err := openRegular(dir, st.File, "data file "+st.File)
 	if errors.Is(err, ErrInvalid) {
@@ -174,12 +176,17 @@ func verifyFile(dir string, st *StateMeta) error {
 	if fi.Size() != st.Size {
 		return invalid(dir, "data file %s: size %d, expected %d (truncated or corrupted)", st.File, fi.Size(), st.Size)
 	}
-	h := sha256.New()
+	var h hash.Hash = sha256.New()
+	sum := func() string { return formatChecksum(h.Sum(nil)) }
+	if strings.HasPrefix(st.Checksum, crcPrefix) {
+		c := crc32.New(castagnoli)
+		h, sum = c, func() string { return formatCRC(c.Sum32()) }
+	}
 	buf := make([]byte, bufferSize)
 	if _, err := io.CopyBuffer(h, f, buf); err != nil {
 		return invalidCause(err, dir, "data file %s", st.File)
 	}
-	if formatChecksum(h.Sum(nil)) != st.Checksum {
+	if sum() != st.Checksum {
 		return invalid(dir, "data file %s: checksum mismatch (truncated or corrupted)", st.File)
 	}
 	return nil

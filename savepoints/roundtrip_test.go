@@ -90,12 +90,12 @@ func TestCommitFillsMetadata(t *testing.T) {
 		got, want any
 	}{
 		{"ID", meta.ID, name},
-		{"FormatVersion", meta.FormatVersion, FormatVersion1},
+		{"FormatVersion", meta.FormatVersion, FormatVersion},
 		{"Created location", meta.Created.Location(), time.UTC},
 		{"agg file", meta.Operators[3].States[0].File, "state-0001.bin"},
 		{"agg entries", meta.Operators[3].States[0].Entries, int64(1)},
 		{"agg bytes", meta.Operators[3].States[0].Bytes, int64(2)},
-		{"agg size", meta.Operators[3].States[0].Size, int64(headerSize + 5 + footerSize)},
+		{"agg size", meta.Operators[3].States[0].Size, int64(headerSize + 5 + 3 + 4 + footerSizeV2)}, // padding to 4 bytes, index
 		{"empty state file", meta.Operators[2].States[0].File, "state-0002.bin"},
 		{"metadata checksum set", strings.HasPrefix(meta.Checksum, "sha256:"), true},
 	}

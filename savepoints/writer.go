@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -116,9 +115,9 @@ func (w *Writer) newState(uid, name string) (*StateWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("savepoint state %s/%s: %w", uid, name, err)
 	}
-	hw := &hashingWriter{f: f, sha: sha256.New()}
-	s := &StateWriter{uid: uid, name: name, file: file, hw: hw, bw: bufio.NewWriterSize(hw, bufferSize)}
-	s.bw.Write(appendHeader(nil, FormatVersion1))
+	hw := &hashingWriter{f: f}
+	s := &StateWriter{uid: uid, name: name, file: file, hw: hw, bw: bufio.NewWriterSize(hw, bufferSize), pos: int64(headerSize)}
+	s.bw.Write(appendHeader(nil, FormatVersion))
 	w.states = append(w.states, s)
 	w.byID[id] = s
 	return s, nil
@@ -144,7 +143,7 @@ func (w *Writer) Commit(meta *Metadata) (path string, err error) {
 	if err := w.fillStates(meta); err != nil {
 		return "", err
 	}
-	meta.FormatVersion = FormatVersion1
+	meta.FormatVersion = FormatVersion
 	meta.ID = w.name
 	if meta.Created.IsZero() {
 		meta.Created = time.Now()
@@ -236,6 +235,9 @@ type StateWriter struct {
 	entries, bytes  int64
 	prevKG          uint16
 	prevKey         []byte
+	pos             int64                           // bytes of the file so far
+	index           []indexRun                      // where each entry starts, in runs
+	noIndex         bool                            // the file outgrew an index (past maxMapped)
 	scratch         [2 * binary.MaxVarintLen64]byte // entry header being encoded
 	err             error                           // sticky: the first error, or errStateClosed after Close
 	size            int64
@@ -255,11 +257,15 @@ func (s *StateWriter) Add(kg uint16, key, value []byte) error {
 			s.uid, s.name, kg, key, s.prevKG, s.prevKey)
 	}
 	s.prevKG, s.prevKey = kg, append(s.prevKey[:0], key...)
+	s.indexEntry(s.pos)
 	b := binary.AppendUvarint(s.scratch[:0], uint64(kg))
 	b = binary.AppendUvarint(b, uint64(len(key)))
 	s.bw.Write(b)
 	s.bw.Write(key)
-	s.bw.Write(binary.AppendUvarint(s.scratch[:0], uint64(len(value))))
+	s.pos += int64(len(b) + len(key))
+	b = binary.AppendUvarint(s.scratch[:0], uint64(len(value)))
+	s.bw.Write(b)
+	s.pos += int64(len(b) + len(value))
 	if _, err := s.bw.Write(value); err != nil {
 		s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
 		return s.err
@@ -287,13 +293,61 @@ func (s *StateWriter) Close() error {
 	return nil
 }
 
-// finish writes the footer, syncs and closes the file, and records its size and checksum.
+// indexRun is a run of the index: entries start at base plus each of offs. A chunk's run
+// shares the chunk's offsets.
+type indexRun struct {
+	base uint32
+	offs []uint32
+	own  bool // offs belongs to the writer (entries added one by one)
+}
+
+// indexEntry records that an entry starts at pos, unless the file has outgrown an index.
+func (s *StateWriter) indexEntry(pos int64) {
+	if s.noIndex || s.dropIndex(pos) {
+		return
+	}
+	if n := len(s.index); n == 0 || !s.index[n-1].own {
+		s.index = append(s.index, indexRun{own: true})
+	}
+	r := &s.index[len(s.index)-1]
+	r.offs = append(r.offs, uint32(pos))
+}
+
+// dropIndex drops the index for good when an entry at pos could not be indexed.
+func (s *StateWriter) dropIndex(pos int64) bool {
+	if pos < maxMapped {
+		return false
+	}
+	s.noIndex, s.index = true, nil
+	return true
+}
+
+// finish writes the entry index and the footer, syncs and closes the file, and records its
+// size and checksum. A file whose index would take it past maxMapped (it could not be
+// mapped) gets none: its entries end where the footer starts.
 func (s *StateWriter) finish() error {
+	end := s.pos
+	if s.entries > 0 && !s.noIndex && alignIndex(end)+4*s.entries+int64(footerSizeV2) <= maxMapped {
+		var pad [3]byte
+		s.bw.Write(pad[:alignIndex(end)-end])
+		buf := make([]byte, 0, min(4*s.entries, bufferSize))
+		for _, r := range s.index {
+			for _, off := range r.offs {
+				if len(buf) == cap(buf) {
+					s.bw.Write(buf)
+					buf = buf[:0]
+				}
+				buf = binary.LittleEndian.AppendUint32(buf, r.base+off)
+			}
+		}
+		s.bw.Write(buf)
+	}
+	s.index = nil
 	if err := s.bw.Flush(); err != nil {
 		s.hw.f.Close()
 		return err
 	}
-	s.bw.Write(appendFooter(nil, uint64(s.entries), s.hw.crc))
+	s.bw.Write(appendFooterV2(nil, uint64(s.entries), end, s.hw.crc))
 	if err := s.bw.Flush(); err != nil {
 		s.hw.f.Close()
 		return err
@@ -307,7 +361,7 @@ func (s *StateWriter) finish() error {
 	}
 	s.bw = nil
 	s.size = s.hw.n
-	s.checksum = formatChecksum(s.hw.sha.Sum(nil))
+	s.checksum = formatCRC(s.hw.crc)
 	return nil
 }
 

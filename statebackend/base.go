@@ -71,17 +71,27 @@ func (b *Base) entry(i int) (kg uint16, key, value []byte) {
 	return DecodeFramed(b.m.data[b.offs[i]:])
 }
 
-// DecodeFramed decodes the entry at the start of p, framed as in a savepoint data file. The
-// framing must be valid (it was checked when the entry's offset was taken).
+// DecodeFramed decodes the entry at the start of p, framed as in a savepoint data file. A
+// restore may serve entries before it has checked their framing (it checks every one while
+// the job runs and fails the job on a bad one), so a malformed entry gives short or empty
+// fields rather than a panic.
 func DecodeFramed(p []byte) (kg uint16, key, value []byte) {
 	k, n := binary.Uvarint(p)
+	p = p[max(n, 0):]
+	key, p = framedField(p)
+	value, _ = framedField(p)
+	return uint16(k), key, value
+}
+
+// framedField splits a uvarint length and at most that many bytes off p.
+func framedField(p []byte) (field, rest []byte) {
+	l, n := binary.Uvarint(p)
+	if n <= 0 {
+		return nil, nil
+	}
 	p = p[n:]
-	kl, n := binary.Uvarint(p)
-	p = p[n:]
-	key, p = p[:kl], p[kl:]
-	vl, n := binary.Uvarint(p)
-	p = p[n:]
-	return uint16(k), key, p[:vl]
+	l = min(l, uint64(len(p)))
+	return p[:l:l], p[l:]
 }
 
 // find returns the index of (kg, key), or -1.

@@ -113,11 +113,18 @@ func prepareRun(gs *GlobalState, p *pipeline.Pipeline, o runOptions, previous st
 		// collector, which runs as the heap nears the limit, still leaves the warm pages alone.
 		// At most maxWarmHeap: the old job still holds its own memory meanwhile.
 		l.releaseHeap = warmHeap(min(l.budget.GoLimit*2/3, maxWarmHeap))
+		// The new job's database is its own directory, which no other job touches: it is
+		// opened now, while the old job runs, rather than during the downtime.
+		if err := l.openBackend(); err != nil {
+			l.abort()
+			return nil, err
+		}
 	}
 	return l, nil
 }
 
-// abort gives up a prepared run that will not start: it releases what prepareRun claimed.
+// abort releases what prepareRun claimed (the database it may have opened stays open:
+// close discards it too).
 func (l *launch) abort() {
 	if l.releaseSinks != nil {
 		l.releaseSinks()
@@ -158,18 +165,29 @@ func (l *launch) start(sp *savepoints.Savepoint, onRunning func(started time.Tim
 // opens the job's live database. On error nothing stays claimed or open.
 func (l *launch) open() error {
 	if err := l.claim(); err != nil {
-		l.abort()
+		l.close()
 		return err
 	}
 	l.handOver.claimed = time.Now()
-	dbDir := statedir.DatabaseDir(l.stateDir, l.id)
-	go statedir.RemoveStaleDatabases(l.stateDir, dbDir)
-	backend, err := statebackend.Open(statebackend.Options{Kind: backendKind(l.p), Dir: dbDir, Fresh: true, Memory: l.budget.Backend, ResidentLimit: l.budget.Total})
-	if err != nil {
-		l.abort()
-		return err
+	go statedir.RemoveStaleDatabases(l.stateDir, statedir.DatabaseDir(l.stateDir, l.id))
+	if l.backend == nil {
+		if err := l.openBackend(); err != nil {
+			l.abort()
+			return err
+		}
 	}
 	l.handOver.opened = time.Now()
+	return nil
+}
+
+// openBackend opens the job's live database, a fresh one in its own directory of the state
+// directory.
+func (l *launch) openBackend() error {
+	dbDir := statedir.DatabaseDir(l.stateDir, l.id)
+	backend, err := statebackend.Open(statebackend.Options{Kind: backendKind(l.p), Dir: dbDir, Fresh: true, Memory: l.budget.Backend, ResidentLimit: l.budget.Total})
+	if err != nil {
+		return err
+	}
 	l.backend = backend
 	l.closeBackend = func() error {
 		if d, ok := backend.(statebackend.Discarder); ok {
@@ -182,12 +200,13 @@ func (l *launch) open() error {
 	return nil
 }
 
-// close gives up an opened job that will not run: its claims are released, then its
-// database is discarded.
+// close gives up a prepared or opened job that will not run: its claims are released, then
+// its database is discarded.
 func (l *launch) close() {
 	l.abort()
 	if l.closeBackend != nil {
 		l.closeBackend()
+		l.closeBackend = nil
 	}
 }
 
@@ -204,7 +223,7 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 		if closeJob != nil {
 			closeJob()
 		}
-		l.closeBackend()
+		l.close()
 	}()
 
 	log := newLogger(gs.Stderr, o.logFormat)

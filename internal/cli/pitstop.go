@@ -107,7 +107,7 @@ func handOver(gs *GlobalState, l *launch, path string, onRunning func(time.Time)
 		if fault == "kill" {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
-		l.abort()
+		l.close()
 		return fmt.Errorf("%s is set: the new job fails after the old one stopped", envFaultStandby)
 	}
 	var sp *savepoints.Savepoint
@@ -148,7 +148,7 @@ func prepareLocal(gs *GlobalState, p *pipeline.Pipeline, o runOptions, old jobs.
 	return &localSuccessor{gs: gs, l: l, old: old}, nil
 }
 
-func (s *localSuccessor) abort() { s.l.abort() }
+func (s *localSuccessor) abort() { s.l.close() }
 
 // begin does nothing: finish takes over in this process.
 func (s *localSuccessor) begin(string) {}

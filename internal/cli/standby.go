@@ -48,14 +48,14 @@ func runStandby(gs *GlobalState, p *pipeline.Pipeline, o runOptions, previous st
 		return err
 	}
 	if _, err := fmt.Fprintln(report, msgReady); err != nil {
-		l.abort()
+		l.close()
 		return nil // upgrade is gone
 	}
 	line, err := bufio.NewReader(control).ReadString('\n')
 	control.Close()
 	path, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), msgSavepoint)
 	if err != nil || !ok {
-		l.abort()
+		l.close()
 		return nil // upgrade gave up before stopping the old job
 	}
 	err = handOver(gs, l, path, func(t time.Time) {
