@@ -594,10 +594,15 @@ func testCacheAbsentKeys(t *testing.T, k backendKind) {
 	}
 }
 
-// countingTable counts the Gets that reach a table.
+// countingTable counts the Gets that reach a table and the mutations applied to it.
 type countingTable struct {
 	Table
-	gets int
+	gets, applied int
+}
+
+func (t *countingTable) Apply(batch []Mutation) error {
+	t.applied += len(batch)
+	return t.Table.Apply(batch)
 }
 
 func (t *countingTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
