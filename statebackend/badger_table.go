@@ -13,11 +13,12 @@ import (
 type badgerTable struct {
 	db     *badger.DB
 	prefix [tableIDLen]byte
-	wrote  *atomic.Bool // the backend's: set by every write
+	wrote  *atomic.Bool   // the backend's: set by every write
+	filter *writtenFilter // the backend's: nil unless the database was created empty
 }
 
-func newBadgerTable(db *badger.DB, id uint32, wrote *atomic.Bool) *badgerTable {
-	t := &badgerTable{db: db, wrote: wrote}
+func newBadgerTable(db *badger.DB, id uint32, wrote *atomic.Bool, filter *writtenFilter) *badgerTable {
+	t := &badgerTable{db: db, wrote: wrote, filter: filter}
 	binary.BigEndian.PutUint32(t.prefix[:], id)
 	return t
 }
@@ -37,8 +38,13 @@ func (t *badgerTable) appendKey(dst []byte, kg uint16, key []byte) []byte {
 	return append(dst, key...)
 }
 
-// Get implements Table with one read transaction (the Cache reaches it only on a miss).
+// Get implements Table with one read transaction (the Cache reaches it only on a miss), unless
+// the key was never written.
 func (t *badgerTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
+	var buf [64]byte
+	if !t.filter.mayHave(t.appendKey(buf[:0], kg, key)) {
+		return nil, false, nil
+	}
 	k := t.appendKey(make([]byte, 0, entryPrefix+len(key)), kg, key)
 	var v []byte
 	err := t.db.View(func(txn *badger.Txn) error {
@@ -85,6 +91,9 @@ func (t *badgerTable) Apply(batch []Mutation) error {
 		keys = t.appendKey(keys, m.KG, m.Key)
 		entries[i].Key = keys[start:len(keys):len(keys)]
 		entries[i].Value = m.Value
+		if !m.Delete {
+			t.filter.add(entries[i].Key)
+		}
 		if err := c.add(&entries[i], m.Delete); err != nil {
 			return fmt.Errorf("state apply: %w", errors.Join(err, c.wait()))
 		}
