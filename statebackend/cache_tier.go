@@ -70,6 +70,10 @@ const (
 	cleanLiveOf = 8
 )
 
+// maxIndexShare is the largest part of the tier's budget, in percent, the index may take: a
+// larger one would leave too little room for records to fill it.
+const maxIndexShare = 45
+
 // cleanFraction is the share of the segments one cleaning round processes (at least one):
 // evictions are written back in few, large Applies.
 const cleanFraction = 32
@@ -186,11 +190,17 @@ func (t *compactTier) indexBytes() int64 { return int64(len(t.index)) * slotByte
 // when the tier is full. The key must not be in the tier. The caller checked fits.
 func (t *compactTier) put(key, stored []byte, flags byte) error {
 	size := recordSize(len(key), len(stored))
-	if (t.count+1)*4 > len(t.index)*3 {
-		t.grow()
+	for (t.count+1)*4 > len(t.index)*3 { // the index is full
+		if 2*t.indexBytes() <= t.limit*maxIndexShare/100 {
+			t.grow()
+			break
+		}
+		if err := t.clean(true); err != nil {
+			return err
+		}
 	}
 	for t.needsRoom(size) {
-		if err := t.clean(); err != nil {
+		if err := t.clean(false); err != nil {
 			return err
 		}
 	}
@@ -281,15 +291,18 @@ func (t *compactTier) grow() {
 
 // clean reclaims the oldest segments (cleanFraction of them, never the newest): their live
 // records move to the newest segment while the live bytes stay under cleanLive/cleanLiveOf of
-// the budget, and are evicted otherwise, the dirty ones first written back in one Apply. On
-// error nothing changes.
-func (t *compactTier) clean() error {
+// the budget, and are evicted otherwise (all of them when evict), the dirty ones first written
+// back in one Apply. On error nothing changes.
+func (t *compactTier) clean(evict bool) error {
 	k := min(max(len(t.order)/cleanFraction, 1), len(t.order)-1)
 	if k <= 0 {
 		return nil
 	}
 	segs := t.order[:k]
 	keepBelow := (t.limit - t.indexBytes()) * cleanLive / cleanLiveOf
+	if evict {
+		keepBelow = 0
+	}
 	// Decide: records are kept, oldest first, while the live bytes that remain fit.
 	live := t.liveBytes
 	for _, s := range segs {

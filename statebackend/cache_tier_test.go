@@ -75,6 +75,17 @@ func TestCompactTier(t *testing.T) {
 			}
 			return want
 		}, -1, -1},
+		{"a full index evicts instead of growing past its share", 16 << 10, func(t *testing.T, z *compactTier) map[int]string {
+			want := map[int]string{}
+			for i := range 2000 {
+				want[i] = "v"
+				tierSet(t, z, i, "v", recDirty)
+				if len(z.index) != initialIndex || z.count > initialIndex*3/4 {
+					t.Fatalf("after %d keys: %d records in an index of %d slots", i+1, z.count, len(z.index))
+				}
+			}
+			return want
+		}, -1, -1},
 		{"clean records are dropped", 16 << 10, func(t *testing.T, z *compactTier) map[int]string {
 			for i := range 3000 {
 				tierSet(t, z, i, "clean", 0)

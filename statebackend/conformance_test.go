@@ -23,6 +23,7 @@ var conformanceTests = []struct {
 	{"GetPutDelete", testGetPutDelete},
 	{"ApplyCopies", testApplyCopies},
 	{"ApplyLargeBatch", testApplyLargeBatch},
+	{"ApplyLargeBatchInOrder", testApplyLargeBatchInOrder},
 	{"Scan", testScan},
 	{"ScanStops", testScanStops},
 	{"Count", testCount},
@@ -129,6 +130,23 @@ func testApplyLargeBatch(t *testing.T, k backendKind) {
 	for _, i := range []int{0, 2047, 2048, n - 1} {
 		if v, ok, err := tb.Get(uint16(i%7), fmt.Appendf(nil, "k%05d", i)); err != nil || !ok || len(v) != valueSize {
 			t.Errorf("Get(k%05d) = %d bytes, %v, %v", i, len(v), ok, err)
+		}
+	}
+}
+
+// testApplyLargeBatchInOrder checks that the mutations of a batch large enough to be written
+// in key order still apply in the batch's order for each key.
+func testApplyLargeBatchInOrder(t *testing.T, k backendKind) {
+	_, tb := k.table(t)
+	var batch []Mutation
+	for i := range 100 {
+		batch = append(batch, put(1, fmt.Sprintf("k%02d", 99-i), "first"))
+	}
+	batch = append(batch, del(1, "k05"), put(1, "k07", "second"), put(1, "k05", "third"), del(1, "k09"), put(1, "k00", "x"), put(1, "k00", "last"))
+	mustApply(t, tb, batch...)
+	for key, want := range map[string]string{"k05": "third", "k07": "second", "k09": "", "k00": "last", "k50": "first"} {
+		if v, ok := tableHas(t, tb, 1, key); ok != (want != "") || v != want {
+			t.Errorf("Get(%s) = %q, %v; want %q", key, v, ok, want)
 		}
 	}
 }
