@@ -19,8 +19,10 @@ type writtenFilter struct {
 	words   []uint64
 	mask    uint64
 	seed    maphash.Seed
-	keys    atomic.Int64 // keys added that set a new bit (an estimate of the distinct keys)
 	maxKeys int64
+	full    atomic.Bool  // more than maxKeys keys: the filter no longer answers
+	_       [64]byte     // keeps keys, written by every new key, off the cache line of the above
+	keys    atomic.Int64 // keys added that set a new bit (an estimate of the distinct keys)
 }
 
 // filterBitsPerKey is the fill at which the filter stops answering: with four bits per key in
@@ -54,15 +56,15 @@ func (f *writtenFilter) add(key []byte) {
 	if atomic.LoadUint64(w)&b == b {
 		return
 	}
-	if atomic.OrUint64(w, b)&b != b {
-		f.keys.Add(1)
+	if atomic.OrUint64(w, b)&b != b && f.keys.Add(1) > f.maxKeys && !f.full.Load() {
+		f.full.Store(true)
 	}
 }
 
 // mayHave reports whether key may have been written; false means it never was. A nil filter
 // knows nothing.
 func (f *writtenFilter) mayHave(key []byte) bool {
-	if f == nil || f.keys.Load() > f.maxKeys {
+	if f == nil || f.full.Load() {
 		return true
 	}
 	w, b := f.locate(key)
