@@ -190,14 +190,8 @@ func (t *compactTier) indexBytes() int64 { return int64(len(t.index)) * slotByte
 // when the tier is full. The key must not be in the tier. The caller checked fits.
 func (t *compactTier) put(key, stored []byte, flags byte) error {
 	size := recordSize(len(key), len(stored))
-	for (t.count+1)*4 > len(t.index)*3 { // the index is full
-		if 2*t.indexBytes() <= t.limit*maxIndexShare/100 {
-			t.grow()
-			break
-		}
-		if err := t.clean(true); err != nil {
-			return err
-		}
+	if err := t.fitIndex(); err != nil {
+		return err
 	}
 	for t.needsRoom(size) {
 		if err := t.clean(false); err != nil {
@@ -215,16 +209,22 @@ func (t *compactTier) put(key, stored []byte, flags byte) error {
 	return nil
 }
 
-// needsRoom reports whether appending size bytes needs a new segment the budget has no room
-// for.
+// needsRoom reports whether the tier must clean before appending size bytes: it holds more
+// than its budget (the scale went down), or the record needs a new segment the budget has no
+// room for. It always allows minSegments-1 segments.
 func (t *compactTier) needsRoom(size int) bool {
-	if n := len(t.order); n > 0 && len(t.segs[t.order[n-1]])+size <= t.segSize {
+	n := len(t.order)
+	if n < minSegments-1 {
 		return false
 	}
-	if len(t.order) < minSegments-1 {
+	held := int64(n)*int64(t.segSize) + t.indexBytes()
+	if held > t.limit {
+		return true
+	}
+	if len(t.segs[t.order[n-1]])+size <= t.segSize {
 		return false
 	}
-	return int64(len(t.order)+1)*int64(t.segSize)+t.indexBytes() > t.limit
+	return held+int64(t.segSize) > t.limit
 }
 
 // append writes a record into the newest segment (opening one when it is full) and counts
@@ -272,11 +272,41 @@ func (t *compactTier) newSegment() int32 {
 	return int32(len(t.segs) - 1)
 }
 
-// grow doubles the index.
-func (t *compactTier) grow() {
+// fitIndex makes room in the index for one more record while keeping it within its share of
+// the budget (maxIndexShare): it doubles the index when that fits, halves it when it is over
+// (after the scale went down), and evicts when the records fill what the index may hold.
+func (t *compactTier) fitIndex() error {
+	share := t.limit * maxIndexShare / 100
+	for {
+		var evict bool
+		switch {
+		case len(t.index) > initialIndex && t.indexBytes() > share:
+			if t.count*8 <= len(t.index)*3 { // the records fit half of it
+				t.rehash(len(t.index) / 2)
+				continue
+			}
+			evict = true
+		case (t.count+1)*4 > len(t.index)*3: // full
+			if 2*t.indexBytes() <= share {
+				t.rehash(2 * len(t.index))
+				return nil
+			}
+			evict = true
+		}
+		if !evict || len(t.order) < 2 {
+			return nil
+		}
+		if err := t.clean(true); err != nil {
+			return err
+		}
+	}
+}
+
+// rehash moves the index into one of n slots.
+func (t *compactTier) rehash(n int) {
 	old := t.index
-	t.index = make([]uint64, 2*len(old))
-	mask := len(t.index) - 1
+	t.index = make([]uint64, n)
+	mask := n - 1
 	for _, s := range old {
 		if s == 0 {
 			continue

@@ -130,3 +130,31 @@ func TestCompactTier(t *testing.T) {
 		})
 	}
 }
+
+// TestCompactTierScale checks that a lower scale (the job's heap over its share) shrinks the
+// tier at its next write, giving the freed segments back, and a higher one lets it grow again.
+func TestCompactTierScale(t *testing.T) {
+	_, tb := backendKinds[0].table(t)
+	const budget, keys = 8 << 20, 100_000
+	z := newCompactTier(tb, budget)
+	held := func() int64 { return int64(len(z.order)+len(z.free))*int64(z.segSize) + z.indexBytes() }
+	for i := range keys {
+		tierSet(t, z, i, "a value of some length", recDirty)
+	}
+	full := z.count
+	z.setScale(ScaleOne / 4)
+	tierSet(t, z, 0, "again", recDirty)
+	if limit := int64(budget) / 4; held() > limit+int64(z.segSize) {
+		t.Errorf("at a quarter scale the tier holds %d bytes; want at most %d", held(), limit)
+	}
+	if z.count >= full/2 {
+		t.Errorf("at a quarter scale the tier keeps %d of %d records", z.count, full)
+	}
+	z.setScale(ScaleOne)
+	for i := range keys {
+		tierSet(t, z, i, "a value of some length", recDirty)
+	}
+	if z.count < full*9/10 {
+		t.Errorf("back at full scale the tier holds %d records; it held %d before", z.count, full)
+	}
+}
