@@ -416,8 +416,13 @@ func mutationOf(key, stored []byte, flags byte) Mutation {
 	return m
 }
 
+// tierWriteBackEntries bounds the records of one write-back Apply. The mutations point into
+// the segments (nothing is copied), so it can be larger than the decoded tier's chunks: Badger
+// then commits one chunk's transactions while the next ones are built.
+const tierWriteBackEntries = 32 << 10
+
 // writeBackDirty writes up to limit dirty records (every one when limit <= 0), oldest first,
-// to the table in Applies of at most writeBackEntries, and marks them clean. It returns how
+// to the table in Applies of at most tierWriteBackEntries, and marks them clean. It returns how
 // many it wrote. On error the records of the failed Apply stay dirty.
 func (t *compactTier) writeBackDirty(limit int) (int, error) {
 	written := 0
@@ -426,7 +431,7 @@ func (t *compactTier) writeBackDirty(limit int) (int, error) {
 			if limit > 0 && written >= limit {
 				return written, nil
 			}
-			n := writeBackEntries
+			n := tierWriteBackEntries
 			if limit > 0 {
 				n = min(n, limit-written)
 			}
