@@ -41,10 +41,11 @@ func (j *Job) openState(n *pipeline.Node, i int, d *pipeline.StateDesc) (*keyedS
 		return nil, fmt.Errorf("operator %q: state %q: %w", n.UID, d.Name, err)
 	}
 	c := statebackend.NewCache(t, typeCodec{d.Schema}, statebackend.CacheOptions{
-		MaxBytes: j.cacheBytes,
-		TTL:      d.TTL,
-		Now:      j.nowMs,
-		Scale:    &j.cacheScale,
+		MaxBytes:   j.cacheBytes,
+		TTL:        d.TTL,
+		Now:        j.nowMs,
+		Scale:      &j.cacheScale,
+		SecondTier: true,
 	})
 	s := &keyedState{node: n, desc: d, table: t, cache: c}
 	j.attachBase(n, i, s)

@@ -35,6 +35,9 @@ type badgerBackend struct {
 	// fresh (and from the start when it was not): a bulk load needs an empty memtable.
 	wrote atomic.Bool
 	trim  *residentTrimmer // nil without a resident limit
+	// filter knows the keys written since the database was created empty (nil when it was
+	// opened with its entries).
+	filter *writtenFilter
 }
 
 // DefaultBadgerMemory is the memory share badger is sized for when Options.Memory is zero.
@@ -100,6 +103,13 @@ func openBadger(opts Options) (*badgerBackend, error) {
 	}
 	b := &badgerBackend{db: db, tables: make(map[TableID]*badgerTable), nextID: registryID + 1}
 	b.wrote.Store(!opts.Fresh)
+	if opts.Fresh {
+		share := opts.Memory
+		if share <= 0 {
+			share = DefaultBadgerMemory
+		}
+		b.filter = newWrittenFilter(share / filterShare)
+	}
 	if err := b.loadRegistry(); err != nil {
 		return nil, errors.Join(fmt.Errorf("badger state backend: %s: %w", opts.Dir, err), db.Close())
 	}
@@ -168,7 +178,7 @@ func (b *badgerBackend) loadRegistry() error {
 			}); err != nil {
 				return err
 			}
-			b.tables[id] = newBadgerTable(b.db, num, &b.wrote)
+			b.tables[id] = newBadgerTable(b.db, num, &b.wrote, b.filter)
 			b.nextID = max(b.nextID, num+1)
 		}
 		return nil
@@ -195,7 +205,7 @@ func (b *badgerBackend) Table(uid, state string) (Table, error) {
 		return nil, fmt.Errorf("create state table %s/%s: %w", uid, state, err)
 	}
 	b.nextID++
-	t := newBadgerTable(b.db, num, &b.wrote)
+	t := newBadgerTable(b.db, num, &b.wrote, b.filter)
 	b.tables[id] = t
 	return t, nil
 }

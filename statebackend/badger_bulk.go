@@ -79,7 +79,7 @@ func (b *badgerBackend) bulkTable(id TableID) (t *badgerTable, created bool) {
 	if t, ok := b.tables[id]; ok {
 		return t, false
 	}
-	t = newBadgerTable(b.db, b.nextID, &b.wrote)
+	t = newBadgerTable(b.db, b.nextID, &b.wrote, b.filter)
 	b.nextID++
 	b.tables[id] = t
 	return t, true
@@ -169,5 +169,6 @@ func (w *badgerBulkWriter) Add(kg uint16, key, value []byte) error {
 		return err
 	}
 	w.key = w.t.appendKey(w.key[:0], kg, key)
+	w.t.filter.add(w.key)
 	return w.s.chunks.add(&w.chunk, w.key, value)
 }

@@ -48,8 +48,13 @@ func (c *committer) set(e *badger.Entry, del bool) error {
 	return c.txn.SetEntry(e)
 }
 
-// commit sends the current transaction to Badger's writer and starts a new one.
+// commit sends the current transaction to Badger's writer and starts a new one. The new one
+// is opened first: opening a transaction waits until every commit before it is in the
+// memtable, so opened after the commit it would wait for that very commit and the chunks would
+// be written one after the other; opened before, it waits only for the previous chunk's, and
+// the caller fills it while Badger writes this one.
 func (c *committer) commit() {
+	next := c.db.NewTransaction(true)
 	c.wg.Add(1)
 	c.txn.CommitWith(func(err error) {
 		if err != nil {
@@ -59,7 +64,7 @@ func (c *committer) commit() {
 		}
 		c.wg.Done()
 	})
-	c.txn, c.n = c.db.NewTransaction(true), 0
+	c.txn, c.n = next, 0
 }
 
 // wait commits what is left and waits for every commit; it returns their errors.

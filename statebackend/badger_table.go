@@ -1,9 +1,11 @@
 package statebackend
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
@@ -13,11 +15,12 @@ import (
 type badgerTable struct {
 	db     *badger.DB
 	prefix [tableIDLen]byte
-	wrote  *atomic.Bool // the backend's: set by every write
+	wrote  *atomic.Bool   // the backend's: set by every write
+	filter *writtenFilter // the backend's: nil unless the database was created empty
 }
 
-func newBadgerTable(db *badger.DB, id uint32, wrote *atomic.Bool) *badgerTable {
-	t := &badgerTable{db: db, wrote: wrote}
+func newBadgerTable(db *badger.DB, id uint32, wrote *atomic.Bool, filter *writtenFilter) *badgerTable {
+	t := &badgerTable{db: db, wrote: wrote, filter: filter}
 	binary.BigEndian.PutUint32(t.prefix[:], id)
 	return t
 }
@@ -37,8 +40,13 @@ func (t *badgerTable) appendKey(dst []byte, kg uint16, key []byte) []byte {
 	return append(dst, key...)
 }
 
-// Get implements Table with one read transaction (the Cache reaches it only on a miss).
+// Get implements Table with one read transaction (the Cache reaches it only on a miss), unless
+// the key was never written.
 func (t *badgerTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
+	var buf [64]byte
+	if !t.filter.mayHave(t.appendKey(buf[:0], kg, key)) {
+		return nil, false, nil
+	}
 	k := t.appendKey(make([]byte, 0, entryPrefix+len(key)), kg, key)
 	var v []byte
 	err := t.db.View(func(txn *badger.Txn) error {
@@ -78,14 +86,19 @@ func (t *badgerTable) Apply(batch []Mutation) error {
 	}
 	keys := make([]byte, 0, size)
 	entries := make([]badger.Entry, len(batch))
-	c := newCommitter(t.db)
 	for i := range batch {
 		m := &batch[i]
 		start := len(keys)
 		keys = t.appendKey(keys, m.KG, m.Key)
 		entries[i].Key = keys[start:len(keys):len(keys)]
 		entries[i].Value = m.Value
-		if err := c.add(&entries[i], m.Delete); err != nil {
+		if !m.Delete {
+			t.filter.add(entries[i].Key)
+		}
+	}
+	c := newCommitter(t.db)
+	for _, i := range keyOrder(batch, entries) {
+		if err := c.add(&entries[i], batch[i].Delete); err != nil {
 			return fmt.Errorf("state apply: %w", errors.Join(err, c.wait()))
 		}
 	}
@@ -93,6 +106,25 @@ func (t *badgerTable) Apply(batch []Mutation) error {
 		return fmt.Errorf("state apply: %w", err)
 	}
 	return nil
+}
+
+// sortedApply is the size from which Apply writes a batch in key order: inserting keys in
+// order into Badger's memtable (a skiplist) finds each one's place next to the last one's,
+// in memory the processor has just read, where random keys each take a walk through memory
+// it has not.
+const sortedApply = 64
+
+// keyOrder returns the order in which Apply writes the entries: by key (the order of the batch
+// between mutations of the same key) for a batch of sortedApply or more, else the batch's.
+func keyOrder(batch []Mutation, entries []badger.Entry) []int32 {
+	order := make([]int32, len(batch))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if len(batch) >= sortedApply {
+		slices.SortStableFunc(order, func(a, b int32) int { return bytes.Compare(entries[a].Key, entries[b].Key) })
+	}
+	return order
 }
 
 // iterate calls fn for every live item of the table whose key group is in [from, to), in

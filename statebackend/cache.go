@@ -27,7 +27,14 @@ type CacheOptions struct {
 	// heap is over its share of the memory budget (the sizes the cache estimates are only
 	// estimates) and raises it back once the heap is below (nil: ScaleOne).
 	Scale *atomic.Int64
+	// SecondTier keeps the entries evicted from the decoded values encoded, in a compact
+	// second tier of the cache, instead of writing them back at once: the decoded tier then
+	// gets 1/hotShare of MaxBytes and the second tier the rest (see compactTier).
+	SecondTier bool
 }
+
+// hotShare divides MaxBytes with a second tier: the decoded tier gets 1/hotShare of it.
+const hotShare = 8
 
 // ScaleOne is CacheOptions.Scale at which the cache holds all that MaxBytes allows.
 const ScaleOne = 1024
@@ -50,7 +57,9 @@ type Cache struct {
 	table Table
 	codec Codec
 	opts  CacheOptions
-	base  *Base // entries not yet in the table (a lazy restore); nil once loaded
+	base  *Base        // entries not yet in the table (a lazy restore); nil once loaded
+	tier  *compactTier // with CacheOptions.SecondTier: entries evicted from entries
+	hot   int64        // the byte budget of entries
 
 	entries map[string]*cacheEntry // by cacheKey(kg, key)
 	clock   clockRing              // every entry, in CLOCK order
@@ -59,6 +68,7 @@ type Cache struct {
 	dirty   []*cacheEntry          // entries dirtied since the last write-back, in first-dirtied order (may hold stale ones)
 	stale   int                    // entries of dirty no longer dirty (evicted)
 	scratch []byte                 // builds lookup keys without allocating
+	keyBuf  []byte                 // a demoted entry's key
 
 	batch   []Mutation    // reused by writeBack
 	buf     []byte        // reused by writeBack for keys and encoded values
@@ -86,13 +96,22 @@ func NewCache(t Table, c Codec, opts CacheOptions) *Cache {
 	if opts.Now == nil {
 		opts.Now = func() int64 { return time.Now().UnixMilli() }
 	}
-	c2 := &Cache{table: t, codec: c, opts: opts, entries: make(map[string]*cacheEntry)}
+	c2 := &Cache{table: t, codec: c, opts: opts, entries: make(map[string]*cacheEntry), hot: opts.MaxBytes}
+	if opts.SecondTier {
+		c2.hot = opts.MaxBytes / hotShare
+		c2.tier = newCompactTier(t, opts.MaxBytes-c2.hot)
+	}
 	c2.resize()
 	return c2
 }
 
-// Len returns the number of cached entries (present, absent or deleted).
-func (c *Cache) Len() int { return len(c.entries) }
+// Len returns the number of cached entries (present, absent or deleted) in both tiers.
+func (c *Cache) Len() int {
+	if c.tier != nil {
+		return len(c.entries) + c.tier.count
+	}
+	return len(c.entries)
+}
 
 // resize recomputes the entry limit from the byte budget, the current size estimate and
 // the scale.
@@ -101,7 +120,10 @@ func (c *Cache) resize() {
 	if c.opts.Scale != nil {
 		c.scale = min(max(c.opts.Scale.Load(), 1), ScaleOne)
 	}
-	c.limit = int(max(c.opts.MaxBytes/c.size.cost()*c.scale/ScaleOne, 1))
+	c.limit = int(max(c.hot/c.size.cost()*c.scale/ScaleOne, 1))
+	if c.tier != nil {
+		c.tier.setScale(c.scale)
+	}
 	if c.opts.Capacity > 0 {
 		c.limit = min(c.limit, c.opts.Capacity)
 	}
@@ -136,6 +158,14 @@ func (c *Cache) Get(kg uint16, key []byte) (v any, ok bool, err error) {
 // the table otherwise, and caches the outcome. A value taken from the base is cached dirty:
 // the table gets it when the entry is written back.
 func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
+	if err := c.reserve(); err != nil {
+		return nil, false, err
+	}
+	if c.tier != nil {
+		if slot, flags, stored := c.tier.lookup(c.lookupKey(kg, key)); slot >= 0 {
+			return c.promote(kg, key, slot, flags, stored)
+		}
+	}
 	stored, fromBase := c.takeBase(kg, key)
 	ok := fromBase
 	if !fromBase {
@@ -144,10 +174,7 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 			return nil, false, fmt.Errorf("state cache load: %w", err)
 		}
 	}
-	e, err := c.insert(kg, key)
-	if err != nil {
-		return nil, false, err
-	}
+	e := c.add(kg, key)
 	if !ok {
 		e.deleted = true
 		return nil, false, nil
@@ -197,13 +224,53 @@ func (c *Cache) Delete(kg uint16, key []byte) error {
 	return nil
 }
 
+// promote moves the second tier's record of (kg, key), at slot, into the decoded tier (which
+// has room) and returns its value. On a decode error the record stays.
+func (c *Cache) promote(kg uint16, key []byte, slot int, flags byte, stored []byte) (any, bool, error) {
+	var v any
+	var writtenMs int64
+	if flags&recDeleted == 0 {
+		w, raw, err := DecodeStored(c.opts.TTL, stored)
+		if err == nil {
+			v, err = c.codec.Decode(raw)
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("state cache load: decode: %w", err)
+		}
+		writtenMs = w
+	}
+	c.tier.remove(slot)
+	e := c.add(kg, key)
+	e.value, e.writtenMs, e.deleted = v, writtenMs, flags&recDeleted != 0
+	if flags&recDirty != 0 {
+		c.markDirty(e)
+	}
+	if e.deleted {
+		return nil, false, nil
+	}
+	if Expired(c.opts.TTL, writtenMs, c.opts.Now()) {
+		c.markDeleted(e)
+		return nil, false, nil
+	}
+	c.size.observe(len(e.key), valueSize(v))
+	return v, true, nil
+}
+
 // entry returns the cached entry of (kg, key), inserting an empty one on a miss.
 func (c *Cache) entry(kg uint16, key []byte) (*cacheEntry, error) {
 	if e := c.entries[string(c.lookupKey(kg, key))]; e != nil {
 		return e, nil
 	}
+	if err := c.reserve(); err != nil {
+		return nil, err
+	}
+	if c.tier != nil {
+		if slot, _, _ := c.tier.lookup(c.lookupKey(kg, key)); slot >= 0 {
+			c.tier.remove(slot) // the write replaces it
+		}
+	}
 	c.takeBase(kg, key) // the write replaces what the base holds
-	return c.insert(kg, key)
+	return c.add(kg, key), nil
 }
 
 // takeBase marks (kg, key) taken in the base and returns its stored value when the base still
@@ -215,21 +282,25 @@ func (c *Cache) takeBase(kg uint16, key []byte) ([]byte, bool) {
 	return c.base.take(kg, key)
 }
 
-// insert adds a clean, empty entry for (kg, key), first evicting a batch of entries when the
-// cache is full.
-func (c *Cache) insert(kg uint16, key []byte) (*cacheEntry, error) {
+// reserve makes room for one more entry in the decoded tier, evicting a batch of entries when
+// it is full. It comes before a miss touches anything, so that a failed write-back loses
+// nothing.
+func (c *Cache) reserve() error {
 	if c.opts.Scale != nil && c.opts.Scale.Load() != c.scale {
 		c.resize()
 	}
 	if len(c.entries) >= c.limit {
-		if err := c.evict(); err != nil {
-			return nil, err
-		}
+		return c.evict()
 	}
+	return nil
+}
+
+// add adds a clean, empty entry for (kg, key); reserve made room for it.
+func (c *Cache) add(kg uint16, key []byte) *cacheEntry {
 	e := &cacheEntry{key: string(c.lookupKey(kg, key))}
 	c.entries[e.key] = e
 	c.clock.add(e)
-	return e, nil
+	return e
 }
 
 // forget drops a clean entry.
@@ -257,6 +328,11 @@ func (c *Cache) Flush() error {
 	}
 	clear(c.dirty) // drop the pointers so evicted entries can be collected
 	c.dirty, c.stale = c.dirty[:0], 0
+	if c.tier != nil {
+		if _, err := c.tier.writeBackDirty(0); err != nil {
+			return fmt.Errorf("state cache flush: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -327,8 +403,8 @@ func (c *Cache) writeChunk(es []*cacheEntry) (int, error) {
 // in batches writes dirty entries back in few, large Applies.
 const evictFraction = 32
 
-// evict removes a batch of entries chosen by the clock, writing the dirty ones back first,
-// then recomputes the entry limit from the sizes seen so far.
+// evict removes a batch of entries chosen by the clock, moving them to the second tier or
+// writing the dirty ones back, then recomputes the entry limit from the sizes seen so far.
 func (c *Cache) evict() error {
 	n := max(len(c.entries)/evictFraction, 1)
 	victims := c.victims[:0]
@@ -342,6 +418,9 @@ func (c *Cache) evict() error {
 			dirty++
 		}
 	}
+	if c.tier != nil {
+		return c.demote(victims, dirty)
+	}
 	if err := c.writeBack(victims); err != nil {
 		// Keep every entry: nothing is lost, and the next insert tries again.
 		for _, e := range victims {
@@ -350,6 +429,12 @@ func (c *Cache) evict() error {
 		clear(victims)
 		return fmt.Errorf("state cache write-back: %w", err)
 	}
+	c.dropVictims(victims, dirty)
+	return nil
+}
+
+// dropVictims forgets evicted entries that are clean now (dirty of them were dirty).
+func (c *Cache) dropVictims(victims []*cacheEntry, dirty int) {
 	for _, e := range victims {
 		delete(c.entries, e.key)
 		e.value = nil // the dirty list may still point at e until it is compacted
@@ -361,5 +446,53 @@ func (c *Cache) evict() error {
 		c.stale = 0
 	}
 	c.resize()
+}
+
+// demote moves evicted entries (dirty of them dirty) into the second tier, encoded. An entry
+// too large for it is written back instead. On error the entries not moved yet go back to
+// the clock.
+func (c *Cache) demote(victims []*cacheEntry, dirty int) error {
+	for i, e := range victims {
+		if err := c.demoteOne(e); err != nil {
+			for _, r := range victims[i:] {
+				c.clock.add(r)
+			}
+			for _, r := range victims[:i] {
+				delete(c.entries, r.key)
+				r.value = nil
+			}
+			clear(victims)
+			return fmt.Errorf("state cache eviction: %w", err)
+		}
+	}
+	c.dropVictims(victims, dirty)
+	return nil
+}
+
+// demoteOne moves one evicted entry into the second tier and marks it clean in this one.
+func (c *Cache) demoteOne(e *cacheEntry) error {
+	flags := byte(0)
+	buf := c.buf[:0]
+	if e.deleted {
+		flags |= recDeleted
+	} else {
+		buf = appendStoredHeader(buf, c.opts.TTL, e.writtenMs)
+		var err error
+		if buf, err = c.codec.Append(buf, e.value); err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+	}
+	c.buf = buf
+	if e.dirty {
+		flags |= recDirty
+	}
+	if !c.tier.fits(recordSize(len(e.key), len(buf))) {
+		return c.writeBack([]*cacheEntry{e})
+	}
+	c.keyBuf = append(c.keyBuf[:0], e.key...)
+	if err := c.tier.put(c.keyBuf, buf, flags); err != nil {
+		return err
+	}
+	e.dirty = false
 	return nil
 }

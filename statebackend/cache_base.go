@@ -64,9 +64,11 @@ func (c *Cache) dropBase() {
 }
 
 // Dirty reports whether entries wait to be written back.
-func (c *Cache) Dirty() bool { return len(c.dirty) > c.stale }
+func (c *Cache) Dirty() bool {
+	return len(c.dirty) > c.stale || c.tier != nil && c.tier.dirty > 0
+}
 
-// WriteBackSome writes back the oldest dirty entries, up to limit, in one Apply and reports
+// WriteBackSome writes back the oldest dirty entries, up to limit, in few Applies and reports
 // whether any remain: an idle instance writes its cache back in steps, so that a snapshot
 // finds few dirty entries to freeze and the table holds the rest.
 func (c *Cache) WriteBackSome(limit int) (more bool, err error) {
@@ -86,6 +88,11 @@ func (c *Cache) WriteBackSome(limit int) (more bool, err error) {
 	c.stale = max(c.stale-stale, 0)
 	if len(c.dirty) == 0 {
 		c.dirty, c.stale = nil, 0
+	}
+	if c.tier != nil && n < limit {
+		if _, err := c.tier.writeBackDirty(limit - n); err != nil {
+			return true, fmt.Errorf("state cache write-back: %w", err)
+		}
 	}
 	return c.Dirty(), nil
 }

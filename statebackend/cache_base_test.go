@@ -49,10 +49,26 @@ func modelEntries(m map[kv]string) []kv {
 	return out
 }
 
+// modelCaches are the cache configurations the model tests drive: one tier, and two tiers
+// small enough that entries go through both to the table.
+var modelCaches = []struct {
+	name string
+	opts CacheOptions
+}{
+	{"one tier", CacheOptions{Capacity: 200}},
+	{"two tiers", CacheOptions{Capacity: 20, MaxBytes: 16 << 10, SecondTier: true}},
+}
+
 // TestCacheBaseModel drives a cache with a base (a lazily restored state) through random
 // reads, writes, deletes, loading steps, evictions, write-backs and snapshots, and checks every snapshot
 // and the final table against a plain map.
 func TestCacheBaseModel(t *testing.T) {
+	for _, mc := range modelCaches {
+		t.Run(mc.name, func(t *testing.T) { testCacheBaseModel(t, mc.opts) })
+	}
+}
+
+func testCacheBaseModel(t *testing.T, opts CacheOptions) {
 	for seed := range uint64(6) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
@@ -70,7 +86,7 @@ func TestCacheBaseModel(t *testing.T) {
 			m, offs := framed(restored)
 			released := false
 			m.release = func() { released = true }
-			c := NewCache(tb, stringCodec{}, CacheOptions{Capacity: 200})
+			c := NewCache(tb, stringCodec{}, opts)
 			c.SetBase(NewBase(m, offs))
 			m.Unref()
 			var open []*CacheSnapshot

@@ -35,8 +35,9 @@ type Viewing interface {
 type CacheSnapshot struct {
 	view   TableView
 	dirty  []frozenEntry
-	base   *Base   // shares offs and the mapping with the cache's base
-	state  []uint8 // the base's state bytes at the freeze
+	tier   frozenTier // the second tier's dirty records
+	base   *Base      // shares offs and the mapping with the cache's base
+	state  []uint8    // the base's state bytes at the freeze
 	codec  Codec
 	ttl    time.Duration
 	now    int64
@@ -71,6 +72,9 @@ func (c *Cache) Snapshot() (s *CacheSnapshot, ok bool) {
 			s.dirty = append(s.dirty, frozenEntry{key: e.key, value: e.value, writtenMs: e.writtenMs, deleted: e.deleted})
 		}
 	}
+	if c.tier != nil {
+		s.tier = c.tier.freeze()
+	}
 	if b := c.base; b != nil {
 		b.m.Ref()
 		s.base = &Base{m: b.m, offs: b.offs}
@@ -90,6 +94,7 @@ func (c *Cache) Snapshot() (s *CacheSnapshot, ok bool) {
 func (s *CacheSnapshot) Write(from, to uint16, fn func(kg uint16, key, stored []byte) error) error {
 	defer s.Close()
 	slices.SortFunc(s.dirty, func(a, b frozenEntry) int { return strings.Compare(a.key, b.key) })
+	s.tier.sort()
 	m := snapshotMerge{s: s, fn: fn, from: from, to: to}
 	if s.base != nil {
 		m.bi = s.base.find0(from)
@@ -118,7 +123,8 @@ type snapshotMerge struct {
 	s        *CacheSnapshot
 	fn       func(kg uint16, key, stored []byte) error
 	from, to uint16
-	di, bi   int    // next dirty entry, next base entry
+	di, ti   int    // next dirty entry of the decoded tier, of the second tier
+	bi       int    // next base entry
 	key, buf []byte // the key and stored form of a dirty entry
 }
 
@@ -131,6 +137,12 @@ func (m *snapshotMerge) table(kg uint16, key, value []byte) error {
 		if e := &m.s.dirty[m.di]; e.kg() == kg && e.key[2:] == string(key) {
 			m.di++
 			return m.dirtyEntry(e) // the cache's newer value (or delete) wins
+		}
+	}
+	if m.ti < len(m.s.tier.offs) {
+		if f, k, stored := m.s.tier.record(m.ti); cacheKeyKG(k) == kg && string(k[2:]) == string(key) {
+			m.ti++
+			return m.tierEntry(f, k, stored)
 		}
 	}
 	return m.stored(kg, key, value)
@@ -147,6 +159,20 @@ func (m *snapshotMerge) upTo(kg uint16, key []byte, withKey bool) error {
 				d = nil
 			}
 		}
+		var tf byte
+		var tkey, tval []byte
+		if m.ti < len(m.s.tier.offs) {
+			tf, tkey, tval = m.s.tier.record(m.ti)
+			if !before(cacheKeyKG(tkey), string(tkey[2:]), kg, key, withKey) {
+				tkey = nil
+			}
+		}
+		// Cache keys order as (key group, key).
+		if tkey != nil && (d == nil || string(tkey) < d.key) {
+			d = nil // the second tier's entry comes first (the tiers hold different keys)
+		} else {
+			tkey = nil
+		}
 		bkg, bkey, bval, ok := m.nextBase()
 		if ok && !before(bkg, string(bkey), kg, key, withKey) {
 			ok = false
@@ -155,6 +181,11 @@ func (m *snapshotMerge) upTo(kg uint16, key []byte, withKey bool) error {
 		case d != nil && (!ok || before(d.kg(), d.key[2:], bkg, bkey, true)):
 			m.di++
 			if err := m.dirtyEntry(d); err != nil {
+				return err
+			}
+		case tkey != nil && (!ok || before(cacheKeyKG(tkey), string(tkey[2:]), bkg, bkey, true)):
+			m.ti++
+			if err := m.tierEntry(tf, tkey, tval); err != nil {
 				return err
 			}
 		case ok:
@@ -214,6 +245,15 @@ func (m *snapshotMerge) dirtyEntry(e *frozenEntry) error {
 	return m.fn(kg, m.key, m.buf)
 }
 
+// tierEntry emits a frozen record of the second tier unless it is a delete.
+func (m *snapshotMerge) tierEntry(flags byte, key, stored []byte) error {
+	kg := cacheKeyKG(key)
+	if flags&recDeleted != 0 || kg < m.from || kg >= m.to {
+		return nil
+	}
+	return m.stored(kg, key[2:], stored)
+}
+
 // stored emits an entry of the table or the base, unless it has expired.
 func (m *snapshotMerge) stored(kg uint16, key, value []byte) error {
 	if m.s.ttl > 0 {
@@ -229,7 +269,10 @@ func (m *snapshotMerge) stored(kg uint16, key, value []byte) error {
 }
 
 // kg is the key group of a frozen entry.
-func (e *frozenEntry) kg() uint16 { return uint16(e.key[0])<<8 | uint16(e.key[1]) }
+func (e *frozenEntry) kg() uint16 { return cacheKeyKG(e.key) }
+
+// cacheKeyKG is the key group of a cache key.
+func cacheKeyKG[K string | []byte](k K) uint16 { return uint16(k[0])<<8 | uint16(k[1]) }
 
 // find0 returns the index of the first entry of key group kg or later.
 func (b *Base) find0(kg uint16) int {

@@ -23,6 +23,7 @@ var conformanceTests = []struct {
 	{"GetPutDelete", testGetPutDelete},
 	{"ApplyCopies", testApplyCopies},
 	{"ApplyLargeBatch", testApplyLargeBatch},
+	{"ApplyLargeBatchInOrder", testApplyLargeBatchInOrder},
 	{"Scan", testScan},
 	{"ScanStops", testScanStops},
 	{"Count", testCount},
@@ -39,6 +40,8 @@ var conformanceTests = []struct {
 	{"CacheAbsentKeys", testCacheAbsentKeys},
 	{"CacheTTL", testCacheTTL},
 	{"CacheCodecErrors", testCacheCodecErrors},
+	{"CacheTwoTiers", testCacheTwoTiers},
+	{"CacheTwoTiersTTL", testCacheTwoTiersTTL},
 }
 
 func TestConformance(t *testing.T) {
@@ -127,6 +130,23 @@ func testApplyLargeBatch(t *testing.T, k backendKind) {
 	for _, i := range []int{0, 2047, 2048, n - 1} {
 		if v, ok, err := tb.Get(uint16(i%7), fmt.Appendf(nil, "k%05d", i)); err != nil || !ok || len(v) != valueSize {
 			t.Errorf("Get(k%05d) = %d bytes, %v, %v", i, len(v), ok, err)
+		}
+	}
+}
+
+// testApplyLargeBatchInOrder checks that the mutations of a batch large enough to be written
+// in key order still apply in the batch's order for each key.
+func testApplyLargeBatchInOrder(t *testing.T, k backendKind) {
+	_, tb := k.table(t)
+	var batch []Mutation
+	for i := range 100 {
+		batch = append(batch, put(1, fmt.Sprintf("k%02d", 99-i), "first"))
+	}
+	batch = append(batch, del(1, "k05"), put(1, "k07", "second"), put(1, "k05", "third"), del(1, "k09"), put(1, "k00", "x"), put(1, "k00", "last"))
+	mustApply(t, tb, batch...)
+	for key, want := range map[string]string{"k05": "third", "k07": "second", "k09": "", "k00": "last", "k50": "first"} {
+		if v, ok := tableHas(t, tb, 1, key); ok != (want != "") || v != want {
+			t.Errorf("Get(%s) = %q, %v; want %q", key, v, ok, want)
 		}
 	}
 }
@@ -592,10 +612,15 @@ func testCacheAbsentKeys(t *testing.T, k backendKind) {
 	}
 }
 
-// countingTable counts the Gets that reach a table.
+// countingTable counts the Gets that reach a table and the mutations applied to it.
 type countingTable struct {
 	Table
-	gets int
+	gets, applied int
+}
+
+func (t *countingTable) Apply(batch []Mutation) error {
+	t.applied += len(batch)
+	return t.Table.Apply(batch)
 }
 
 func (t *countingTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
@@ -714,5 +739,95 @@ func TestBadgerDiscard(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("after Discard the directory is still there: %v", err)
+	}
+}
+
+// twoTiers is a cache with a second tier, both tiny: entries go through both to the table.
+var twoTiers = CacheOptions{Capacity: 4, MaxBytes: 16 << 10, SecondTier: true}
+
+// testCacheTwoTiers writes more keys than both tiers hold: entries are evicted dirty to the
+// second tier and from there to the table, read back from either, deleted while in either, and
+// Flush leaves exactly the state in the table.
+func testCacheTwoTiers(t *testing.T, k backendKind) {
+	const keys = 3000
+	_, tb := k.table(t)
+	counting := &countingTable{Table: tb}
+	c := NewCache(counting, stringCodec{}, twoTiers)
+	want := map[int]string{}
+	key := func(i int) []byte { return fmt.Appendf(nil, "k%05d", i) }
+	for round := range 3 {
+		for i := range keys {
+			v, ok, err := c.Get(uint16(i%7), key(i))
+			if w, has := want[i]; err != nil || ok != has || ok && v != w {
+				t.Fatalf("round %d: Get(%d) = %v, %v, %v; want %q, %v", round, i, v, ok, err, w, has)
+			}
+			if (i+round)%4 == 0 {
+				mustNoErr(t, c.Delete(uint16(i%7), key(i)))
+				delete(want, i)
+				continue
+			}
+			want[i] = fmt.Sprintf("v%d-%d", i, round)
+			mustNoErr(t, c.Put(uint16(i%7), key(i), want[i]))
+		}
+		if n := c.Len(); n <= twoTiers.Capacity || n >= keys {
+			t.Errorf("round %d: the cache holds %d entries; want more than the decoded tier's %d, fewer than %d", round, n, twoTiers.Capacity, keys)
+		}
+	}
+	if n, _, err := tb.Count(); err != nil || n == 0 {
+		t.Errorf("table Count before Flush = %d, %v; want entries evicted through both tiers", n, err)
+	}
+	// A key recently evicted from the decoded tier is read from the second tier, not the table.
+	gets := counting.gets
+	for i := keys - 10; i < keys; i++ {
+		cacheGet(t, c, uint16(i%7), string(key(i)))
+	}
+	if counting.gets != gets {
+		t.Errorf("reading recently evicted keys reached the table %d times; want 0", counting.gets-gets)
+	}
+	mustFlush(t, c)
+	if c.Dirty() {
+		t.Error("the cache is dirty after Flush")
+	}
+	var wantKV []kv
+	for i, v := range want {
+		wantKV = append(wantKV, kv{uint16(i % 7), string(key(i)), v})
+	}
+	slices.SortFunc(wantKV, func(a, b kv) int { return cmp.Or(cmp.Compare(a.KG, b.KG), cmp.Compare(a.Key, b.Key)) })
+	if got := scanAll(t, tb, 0, 7); !slices.Equal(got, wantKV) {
+		t.Errorf("table after Flush holds %d entries, want %d (%s)", len(got), len(wantKV), firstDiff(got, wantKV))
+	}
+}
+
+// testCacheTwoTiersTTL checks that an entry keeps its write time through the second tier: it
+// expires there as in the decoded tier, and its stored bytes carry the time.
+func testCacheTwoTiersTTL(t *testing.T, k backendKind) {
+	const ttl = 10 * time.Second
+	_, tb := k.table(t)
+	clock := &fakeClock{ms: 1_000}
+	opts := twoTiers
+	opts.TTL, opts.Now = ttl, clock.now
+	c := NewCache(tb, stringCodec{}, opts)
+	mustNoErr(t, c.Put(1, []byte("old"), "o"))
+	clock.ms = 5_000
+	mustNoErr(t, c.Put(1, []byte("new"), "n"))
+	for i := range 20 { // push both out of the decoded tier
+		mustNoErr(t, c.Put(2, fmt.Appendf(nil, "filler%d", i), "f"))
+	}
+	if c.tier.count == 0 {
+		t.Fatal("nothing reached the second tier")
+	}
+	clock.ms = 11_000
+	if _, ok := cacheGet(t, c, 1, "old"); ok {
+		t.Error("an entry expired in the second tier was returned")
+	}
+	if v, ok := cacheGet(t, c, 1, "new"); !ok || v != "n" {
+		t.Errorf("Get(new) = %v, %v; want n", v, ok)
+	}
+	mustFlush(t, c)
+	if _, ok := tableHas(t, tb, 1, "old"); ok {
+		t.Error("expired entry in the table after Flush")
+	}
+	if v, ok := tableHas(t, tb, 1, "new"); !ok || v != string(EncodeStored(nil, ttl, 5_000, []byte("n"))) {
+		t.Errorf("stored bytes of new = %q, %v; want its write time in front", v, ok)
 	}
 }

@@ -1,8 +1,9 @@
 // Package statebackend stores keyed state: tables named by operator uid and state name, whose
 // entries are addressed by key group and key bytes. Two backends hold exactly the same
 // semantics: badger (embedded Badger v4, on disk) and memory (Go maps). A write-back Cache of
-// decoded values sits in front of a table so that the per-record path never opens a Badger
-// transaction. One conformance suite (conformance_test.go) runs against every backend.
+// decoded values, with a compact second tier of encoded ones (cache_tier.go), sits in front of a
+// table so that the per-record path never opens a Badger transaction. One conformance suite
+// (conformance_test.go) runs against every backend.
 //
 // A Cache can be frozen for an asynchronous snapshot (Cache.Snapshot: a TableView of its
 // table, which badger gives as a read transaction, plus copies of its dirty entries), and can
