@@ -142,6 +142,7 @@ type Job struct {
 
 	pressure   pressureSampler                    // backpressure per subtask
 	sizes      stateSizes                         // state sizes for Status
+	live       liveKeys                           // the keys present in each keyed state
 	onSnapshot atomic.Pointer[func(SnapshotInfo)] // see OnSnapshot
 
 	restored       *RestoreSummary
@@ -352,8 +353,8 @@ type StateCount struct {
 	Entries int64  `json:"entries"`
 }
 
-// StateEntries counts the entries of every keyed state (it reads the backend: call it at
-// scrape time, not per record).
+// StateEntries counts the keys present in every keyed state, as the state caches see them
+// (written back to the backend or not), from the entries the job restored on.
 func (j *Job) StateEntries() []StateCount {
 	j.rs.attemptMu.RLock()
 	defer j.rs.attemptMu.RUnlock()
@@ -363,18 +364,42 @@ func (j *Job) StateEntries() []StateCount {
 			continue
 		}
 		for _, d := range n.States {
-			t, err := j.backend.Table(n.UID, d.Name)
-			if err != nil {
-				continue
-			}
-			entries, _, err := t.Count()
-			if err != nil {
-				continue
-			}
-			out = append(out, StateCount{UID: n.UID, State: d.Name, Entries: entries})
+			out = append(out, StateCount{UID: n.UID, State: d.Name, Entries: j.live.counter(n.UID, d.Name).Load()})
 		}
 	}
 	return out
+}
+
+// liveKeys holds a count of the keys present per keyed state (uid, state), which the state
+// caches keep (statebackend.CacheOptions.Live).
+type liveKeys struct {
+	mu     sync.Mutex
+	counts map[[2]string]*atomic.Int64
+}
+
+// counter returns the count of (uid, state).
+func (l *liveKeys) counter(uid, state string) *atomic.Int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := [2]string{uid, state}
+	c := l.counts[k]
+	if c == nil {
+		if l.counts == nil {
+			l.counts = map[[2]string]*atomic.Int64{}
+		}
+		c = new(atomic.Int64)
+		l.counts[k] = c
+	}
+	return c
+}
+
+// reset sets every count to zero: an attempt starts from empty state or from what it restores.
+func (l *liveKeys) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.counts {
+		c.Store(0)
+	}
 }
 
 // OperatorCount is the record count of one uid (summed over subtasks) and its watermark.

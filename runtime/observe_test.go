@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -167,5 +168,47 @@ func TestLowestWatermark(t *testing.T) {
 		if got := lowestWatermark(ins); got != tt.want {
 			t.Errorf("%s: lowestWatermark(%v) = %d, want %d", tt.name, tt.wms, got, tt.want)
 		}
+	}
+}
+
+// TestStateEntriesCountKeys: the entries a keyed state reports are the keys present, on both
+// backends, whether or not its cache wrote them back yet: keys written, deleted (also one that
+// was never there), and those a job restored.
+func TestStateEntriesCountKeys(t *testing.T) {
+	process := `
+  - uid: out
+    kind: process
+    input: events
+    key_by: k
+    states:
+      last: int
+    output: {k: string}
+    fn: |
+      (e, ctx) => {
+        if (e.tag === "del") ctx.state.last.clear(); else ctx.state.last.set(e.v)
+        ctx.emit({k: e.k})
+      }`
+	events := []string{`{k: "a", v: 1, tag: "x"}`, `{k: "b", v: 2, tag: "x"}`, `{k: "c", v: 3, tag: "x"}`,
+		`{k: "b", v: 0, tag: "del"}`, `{k: "d", v: 4, tag: "x"}`, `{k: "a", v: 5, tag: "x"}`, `{k: "e", v: 0, tag: "del"}`}
+	src := genPipeline(kv, events, process)
+	want := []StateCount{{UID: "out", State: "last", Entries: 3}}
+	for _, backend := range []string{statebackend.KindBadger, statebackend.KindMemory} {
+		t.Run(backend, func(t *testing.T) {
+			h := newHarness(t, backend)
+			hj := h.mustJob(src, jobSpec{finalSavepointDir: h.path("savepoints")})
+			if err := hj.start().wait(); err != nil {
+				t.Fatal(err)
+			}
+			if got := hj.job.StateEntries(); !slices.Equal(got, want) {
+				t.Errorf("after the run: %+v, want %+v", got, want)
+			}
+			restored := h.mustJob(src, jobSpec{restore: hj.job.FinalSavepoint().Path, vars: map[string]string{"COUNT": "0"}})
+			if err := restored.start().wait(); err != nil {
+				t.Fatal(err)
+			}
+			if got := restored.job.StateEntries(); !slices.Equal(got, want) {
+				t.Errorf("restored: %+v, want %+v", got, want)
+			}
+		})
 	}
 }

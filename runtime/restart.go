@@ -169,6 +169,7 @@ func (j *Job) reset() error {
 	j.failOnce = sync.Once{}
 	j.err = nil
 	j.restoreOffsets = nil
+	j.live.reset()
 	j.rs.attemptMu.Unlock()
 	var sum *RestoreSummary
 	if sp != nil {

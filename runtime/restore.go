@@ -96,6 +96,7 @@ func (j *Job) restore(sp *savepoints.Savepoint) (*RestoreSummary, error) {
 				}
 				sum.Entries += count
 				sum.Migrated += migrated
+				j.live.counter(n.UID, d.Name).Add(count)
 			}
 		}
 	}

@@ -45,6 +45,7 @@ func (j *Job) openState(n *pipeline.Node, i int, d *pipeline.StateDesc) (*keyedS
 		TTL:        d.TTL,
 		Now:        j.nowMs,
 		Scale:      &j.cacheScale,
+		Live:       j.live.counter(n.UID, d.Name),
 		SecondTier: true,
 	})
 	s := &keyedState{node: n, desc: d, table: t, cache: c}

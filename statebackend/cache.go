@@ -27,6 +27,11 @@ type CacheOptions struct {
 	// heap is over its share of the memory budget (the sizes the cache estimates are only
 	// estimates) and raises it back once the heap is below (nil: ScaleOne).
 	Scale *atomic.Int64
+	// Live, when set, counts the keys present in the state: a write that makes a key present
+	// adds one, a delete or an expiry of a present key takes one away (caches of one state
+	// share it; the job starts it at the entries it restored). A write to a key the cache
+	// does not hold reads it first, to know whether it was present.
+	Live *atomic.Int64
 	// SecondTier keeps the entries evicted from the decoded values encoded, in a compact
 	// second tier of the cache, instead of writing them back at once: the decoded tier then
 	// gets 1/hotShare of MaxBytes and the second tier the rest (see compactTier).
@@ -146,6 +151,7 @@ func (c *Cache) Get(kg uint16, key []byte) (v any, ok bool, err error) {
 		}
 		if c.opts.TTL > 0 && Expired(c.opts.TTL, e.writtenMs, c.opts.Now()) {
 			c.markDeleted(e)
+			c.count(-1)
 			return nil, false, nil
 		}
 		e.used = true
@@ -185,6 +191,7 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 	}
 	if Expired(c.opts.TTL, writtenMs, c.opts.Now()) {
 		c.markDeleted(e)
+		c.count(-1)
 		return nil, false, nil
 	}
 	v, err := c.codec.Decode(raw)
@@ -202,9 +209,12 @@ func (c *Cache) load(kg uint16, key []byte) (any, bool, error) {
 
 // Put sets the value of (kg, key). v must not be modified afterwards.
 func (c *Cache) Put(kg uint16, key []byte, v any) error {
-	e, err := c.entry(kg, key)
+	e, present, err := c.resolve(kg, key)
 	if err != nil {
 		return err
+	}
+	if !present {
+		c.count(1)
 	}
 	e.value, e.deleted, e.used = v, false, true
 	if c.opts.TTL > 0 {
@@ -216,12 +226,45 @@ func (c *Cache) Put(kg uint16, key []byte, v any) error {
 
 // Delete removes (kg, key).
 func (c *Cache) Delete(kg uint16, key []byte) error {
-	e, err := c.entry(kg, key)
+	e, present, err := c.resolve(kg, key)
 	if err != nil {
 		return err
 	}
+	if present {
+		c.count(-1)
+	}
 	c.markDeleted(e)
 	return nil
+}
+
+// resolve returns the cached entry of (kg, key) for a write, and whether the key is present
+// in the state. Without a Live count it does not need to know: a miss inserts an empty entry
+// without reading the table (present is then true, and not counted). With one, a miss loads
+// the key first.
+func (c *Cache) resolve(kg uint16, key []byte) (*cacheEntry, bool, error) {
+	if c.opts.Live == nil {
+		e, err := c.entry(kg, key)
+		return e, true, err
+	}
+	if e := c.entries[string(c.lookupKey(kg, key))]; e != nil {
+		if !e.deleted && c.opts.TTL > 0 && Expired(c.opts.TTL, e.writtenMs, c.opts.Now()) {
+			c.markDeleted(e)
+			c.count(-1)
+		}
+		return e, !e.deleted, nil
+	}
+	_, ok, err := c.load(kg, key)
+	if err != nil {
+		return nil, false, err
+	}
+	return c.entries[string(c.lookupKey(kg, key))], ok, nil
+}
+
+// count adds d to the Live count, if any.
+func (c *Cache) count(d int64) {
+	if c.opts.Live != nil {
+		c.opts.Live.Add(d)
+	}
 }
 
 // promote moves the second tier's record of (kg, key), at slot, into the decoded tier (which
@@ -250,6 +293,7 @@ func (c *Cache) promote(kg uint16, key []byte, slot int, flags byte, stored []by
 	}
 	if Expired(c.opts.TTL, writtenMs, c.opts.Now()) {
 		c.markDeleted(e)
+		c.count(-1)
 		return nil, false, nil
 	}
 	c.size.observe(len(e.key), valueSize(v))
