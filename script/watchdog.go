@@ -142,10 +142,11 @@ func (w *watch) interrupt(c int64, sig any) {
 }
 
 // heapOverLimit reports whether the heap that was live at the last garbage collection is
-// beyond the point where a JS call is stopped: the process's memory limit plus a third (none
-// is set: never). The soft limit itself is a target for the collector, which a job whose
-// state caches and store are full may reach without anything running away; a third more is
-// the whole budget when the limit is the budget's three quarters (docs/memory.md).
+// beyond the point where a JS call is stopped: twice the process's memory limit (none is set:
+// never). The soft limit itself is a target for the collector, which a job whose state caches
+// and store are full may pass for a while without anything running away (Badger keeps pooled
+// table-building buffers of its own beside its share, which weigh most in a small budget); a
+// function that allocates without bound passes twice the limit within moments.
 func heapOverLimit() (memorySignal, bool) {
 	limit, set := heap.Limit()
 	if !set {
@@ -155,7 +156,7 @@ func heapOverLimit() (memorySignal, bool) {
 	if !ok {
 		return memorySignal{}, false
 	}
-	stopAt := limit + limit/3
+	stopAt := 2 * limit
 	return memorySignal{live: uint64(live), limit: uint64(stopAt)}, live > stopAt
 }
 
