@@ -109,7 +109,7 @@ func (j *Job) verifyRestored(checks []*restoreCheck, done <-chan struct{}) error
 			if err != nil {
 				return fmt.Errorf("key %s (key group %d): %w", describeKey(c.n, key), kg, err)
 			}
-			if _, rest, err := c.d.Schema.DecodeBinary(raw); err != nil || len(rest) != 0 {
+			if rest, err := c.d.Schema.CheckBinary(raw); err != nil || len(rest) != 0 {
 				return fmt.Errorf("key %s (key group %d): the stored value is not a %s", describeKey(c.n, key), kg, c.d.Schema)
 			}
 			return nil

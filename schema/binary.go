@@ -253,6 +253,17 @@ func (t *Type) DecodeBinary(b []byte) (v any, rest []byte, err error) {
 	return v, b[d.off:], nil
 }
 
+// CheckBinary reports, as DecodeBinary would, whether b starts with a canonical encoding of a
+// value of t, and returns the rest of b, without building the value: it allocates nothing for
+// scalars, records, tuples and lists (a restore checks every stored value with it).
+func (t *Type) CheckBinary(b []byte) (rest []byte, err error) {
+	d := binDecoder{b: b}
+	if err := d.skip(t, 0); err != nil {
+		return b, err
+	}
+	return b[d.off:], nil
+}
+
 // binDecoder reads canonical binary values; off is the next unread byte.
 type binDecoder struct {
 	b   []byte
@@ -399,6 +410,51 @@ func (d *binDecoder) decode(t *Type, depth int) (any, error) {
 		return d.decodeMap(t, depth)
 	}
 	return nil, d.corrupt(t, "unknown kind %d", t.Kind)
+}
+
+// skip reads one value of t as decode does, without building it; maps and any values are
+// decoded (their checks of key order and nesting are decode's).
+func (d *binDecoder) skip(t *Type, depth int) error {
+	var err error
+	switch t.Kind {
+	case Bool:
+		_, err = d.flag(t)
+	case Int:
+		_, err = d.int(t)
+	case Float:
+		_, err = d.float(t)
+	case String, Bytes:
+		_, err = d.bytes(t)
+	case Optional:
+		var present bool
+		if present, err = d.flag(t); err == nil && present {
+			err = d.skip(t.Elem, depth)
+		}
+	case Record:
+		for _, f := range t.Fields {
+			if err = d.skip(f.Type, depth); err != nil {
+				break
+			}
+		}
+	case Tuple:
+		for _, e := range t.Elems {
+			if err = d.skip(e, depth); err != nil {
+				break
+			}
+		}
+	case List:
+		var n int
+		if n, err = d.count(t); err == nil {
+			for range n {
+				if err = d.skip(t.Elem, depth); err != nil {
+					break
+				}
+			}
+		}
+	default:
+		_, err = d.decode(t, depth)
+	}
+	return err
 }
 
 func (d *binDecoder) decodeMap(t *Type, depth int) (any, error) {

@@ -144,10 +144,13 @@ func TestDecodeBinaryErrors(t *testing.T) {
 		if !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: DecodeBinary(%v) = %v, want ErrCorrupt", tt.typ, tt.b, err)
 		}
+		if _, err := MustParse(tt.typ).CheckBinary(tt.b); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: CheckBinary(%v) = %v, want ErrCorrupt", tt.typ, tt.b, err)
+		}
 	}
 }
 
-// fuzzTypes are the types FuzzBinary decodes with.
+// fuzzTypes are the types FuzzBinary decodes with (and checks with CheckBinary, which must agree).
 var fuzzTypes = []string{
 	"bool", "int", "float", "string", "bytes", "any", "int?", "(bool, int)",
 	"{type: string, room: int, time: int}", "list<float?>", "map<int, string>",
@@ -166,6 +169,10 @@ func FuzzBinary(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		typ := types[int(which)%len(types)]
 		v, rest, err := typ.DecodeBinary(b)
+		checkRest, checkErr := typ.CheckBinary(b)
+		if (err == nil) != (checkErr == nil) || err == nil && len(checkRest) != len(rest) {
+			t.Fatalf("%s: %v: DecodeBinary gives %d bytes left, %v; CheckBinary %d, %v", typ, b, len(rest), err, len(checkRest), checkErr)
+		}
 		if err != nil {
 			return
 		}
