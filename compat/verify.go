@@ -65,14 +65,6 @@ func (f *EntryFailure) name() string {
 	return f.UID + "/" + f.State + " key " + f.Key
 }
 
-// location is file:line:col of the failure.
-func (f *EntryFailure) location() string {
-	if f.Line == 0 {
-		return f.File
-	}
-	return f.File + ":" + strconv.Itoa(f.Line) + ":" + strconv.Itoa(f.Column)
-}
-
 // writeText writes a line per failure and the verification's summary line.
 func (v *Verification) writeText(w io.Writer) error {
 	for i := range v.Failures {

@@ -89,7 +89,7 @@ func testCacheBaseModel(t *testing.T, opts CacheOptions) {
 			c := NewCache(tb, stringCodec{}, opts)
 			c.SetBase(NewBase(m, offs))
 			m.Unref()
-			var open []*CacheSnapshot
+			var open []frozenWant
 			for step := 0; step < 4000; step++ {
 				kg, key := uint16(r.IntN(7)), fmt.Sprintf("k%05d", r.IntN(3300)) // some keys are new
 				id := kv{KG: kg, Key: key}
@@ -124,7 +124,7 @@ func testCacheBaseModel(t *testing.T, opts CacheOptions) {
 					}
 					want := modelEntries(model)
 					if r.IntN(2) == 0 {
-						open = append(open, s) // written later, after more changes
+						open = append(open, frozenWant{s, want, step}) // written later, after more changes
 						continue
 					}
 					if got := snapshotEntries(t, s, 0, 7); !slices.Equal(got, want) {
@@ -140,8 +140,10 @@ func testCacheBaseModel(t *testing.T, opts CacheOptions) {
 					}
 				}
 			}
-			for _, s := range open {
-				s.Close()
+			for _, o := range open {
+				if got := snapshotEntries(t, o.s, 0, 7); !slices.Equal(got, o.want) {
+					t.Fatalf("snapshot of step %d written at the end: %d entries, want %d as at its freeze", o.step, len(got), len(o.want))
+				}
 			}
 			if err := loadAll(c); err != nil {
 				t.Fatal(err)
@@ -226,4 +228,12 @@ func loadAll(c *Cache) error {
 		}
 	}
 	return nil
+}
+
+// frozenWant is a snapshot the model test writes at its end, with the entries it held at its
+// freeze.
+type frozenWant struct {
+	s    *CacheSnapshot
+	want []kv
+	step int
 }

@@ -111,6 +111,7 @@ func (s *CacheSnapshot) Close() {
 		return
 	}
 	s.closed = true
+	s.tier.release()
 	s.view.Close()
 	if s.base != nil {
 		s.base.close()
@@ -139,7 +140,7 @@ func (m *snapshotMerge) table(kg uint16, key, value []byte) error {
 			return m.dirtyEntry(e) // the cache's newer value (or delete) wins
 		}
 	}
-	if m.ti < len(m.s.tier.offs) {
+	if m.ti < m.s.tier.len() {
 		if f, k, stored := m.s.tier.record(m.ti); cacheKeyKG(k) == kg && string(k[2:]) == string(key) {
 			m.ti++
 			return m.tierEntry(f, k, stored)
@@ -161,7 +162,7 @@ func (m *snapshotMerge) upTo(kg uint16, key []byte, withKey bool) error {
 		}
 		var tf byte
 		var tkey, tval []byte
-		if m.ti < len(m.s.tier.offs) {
+		if m.ti < m.s.tier.len() {
 			tf, tkey, tval = m.s.tier.record(m.ti)
 			if !before(cacheKeyKG(tkey), string(tkey[2:]), kg, key, withKey) {
 				tkey = nil

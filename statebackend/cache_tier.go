@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"slices"
+	"sync/atomic"
 )
 
 // compactTier is a cache's second tier: entries evicted from the decoded (hot) tier kept in
@@ -32,6 +33,8 @@ type compactTier struct {
 	order    []int32  // segments in use, oldest first; the last one is being filled
 	free     []int32  // allocated segments not in use
 	released []int32  // segment numbers whose buffer shrinkFree dropped
+
+	frozen atomic.Int32 // snapshots that still read the segments (freeze)
 
 	index []uint64 // per slot 0 (empty) or hash<<32 | loc+1, linear probing
 	seed  maphash.Seed
@@ -387,8 +390,13 @@ func (t *compactTier) clean(evict bool) error {
 			}
 			t.unindex(slot)
 		}
-		t.segs[s] = t.segs[s][:0]
-		t.free = append(t.free, s)
+		if t.frozen.Load() > 0 { // a snapshot still reads its bytes: it gets fresh memory
+			t.segs[s] = nil
+			t.released = append(t.released, s)
+		} else {
+			t.segs[s] = t.segs[s][:0]
+			t.free = append(t.free, s)
+		}
 	}
 	t.shrinkFree()
 	return nil
@@ -480,47 +488,72 @@ func (t *compactTier) writeChunk(s int32, p []byte, n int) ([]byte, error) {
 	return p, nil
 }
 
-// freeze copies the dirty records, in record form, for a snapshot.
+// freeze notes where the dirty records are, for a snapshot: their bytes stay where they are,
+// and until the snapshot releases them the tier gives a cleaned segment fresh memory instead of
+// reusing it (frozen), so the snapshot reads them as they were. Only the flags change in place,
+// so the snapshot keeps its own copy of them.
 func (t *compactTier) freeze() frozenTier {
 	var z frozenTier
 	if t.dirty == 0 {
 		return z
 	}
-	z.offs = make([]uint32, 0, t.dirty)
+	z.segs = slices.Clone(t.segs)
+	z.recs = make([]frozenRecord, 0, t.dirty)
 	for _, s := range t.order {
 		if t.segDirty[s] == 0 {
 			continue
 		}
-		for p := t.segs[s]; len(p) > 0; {
-			f, key, stored := parseRecord(p)
-			size := recordSize(len(key), len(stored))
+		seg := t.segs[s]
+		for off := 0; off < len(seg); {
+			f, key, stored := parseRecord(seg[off:])
 			if *f&(recDead|recDirty) == recDirty {
-				z.offs = append(z.offs, uint32(len(z.data)))
-				z.data = append(z.data, p[:size]...)
+				z.recs = append(z.recs, frozenRecord{seg: s, off: uint32(off), flags: *f})
 			}
-			p = p[size:]
+			off += recordSize(len(key), len(stored))
 		}
 	}
+	t.frozen.Add(1)
+	z.frozen = &t.frozen
 	return z
 }
 
 // frozenTier is the dirty records of a second tier at a snapshot's freeze.
 type frozenTier struct {
-	data []byte
-	offs []uint32 // start of each record in data; sorted by key when written
+	segs   [][]byte       // the tier's segments at the freeze
+	recs   []frozenRecord // sorted by key when written
+	frozen *atomic.Int32  // the tier's count of snapshots holding its segments (nil: none)
 }
+
+// frozenRecord is where a frozen record is, with its flags at the freeze.
+type frozenRecord struct {
+	seg   int32
+	off   uint32
+	flags byte
+}
+
+// len is the number of frozen records.
+func (z *frozenTier) len() int { return len(z.recs) }
 
 // record returns frozen record i.
 func (z *frozenTier) record(i int) (flags byte, key, stored []byte) {
-	f, key, stored := parseRecord(z.data[z.offs[i]:])
-	return *f, key, stored
+	r := z.recs[i]
+	_, key, stored = parseRecord(z.segs[r.seg][r.off:])
+	return r.flags, key, stored
+}
+
+// release lets the tier reuse the segments again (once per freeze).
+func (z *frozenTier) release() {
+	if z.frozen != nil {
+		z.frozen.Add(-1)
+		z.frozen = nil
+	}
 }
 
 // sort orders the frozen records by cache key.
 func (z *frozenTier) sort() {
-	slices.SortFunc(z.offs, func(a, b uint32) int {
-		_, ka, _ := parseRecord(z.data[a:])
-		_, kb, _ := parseRecord(z.data[b:])
+	slices.SortFunc(z.recs, func(a, b frozenRecord) int {
+		_, ka, _ := parseRecord(z.segs[a.seg][a.off:])
+		_, kb, _ := parseRecord(z.segs[b.seg][b.off:])
 		return bytes.Compare(ka, kb)
 	})
 }
