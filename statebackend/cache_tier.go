@@ -2,6 +2,7 @@ package statebackend
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"hash/maphash"
 	"slices"
@@ -507,7 +508,7 @@ func (t *compactTier) freeze() frozenTier {
 		for off := 0; off < len(seg); {
 			f, key, stored := parseRecord(seg[off:])
 			if *f&(recDead|recDirty) == recDirty {
-				z.recs = append(z.recs, frozenRecord{seg: s, off: uint32(off), flags: *f})
+				z.recs = append(z.recs, frozenRecord{prefix: keyPrefix(key), seg: s, off: uint32(off), flags: *f})
 			}
 			off += recordSize(len(key), len(stored))
 		}
@@ -524,11 +525,21 @@ type frozenTier struct {
 	frozen *atomic.Int32  // the tier's count of snapshots holding its segments (nil: none)
 }
 
-// frozenRecord is where a frozen record is, with its flags at the freeze.
+// frozenRecord is where a frozen record is, with its flags at the freeze and the first bytes
+// of its key (sorting a million records compares these, not the keys in the segments).
 type frozenRecord struct {
-	seg   int32
-	off   uint32
-	flags byte
+	prefix uint64
+	seg    int32
+	off    uint32
+	flags  byte
+}
+
+// keyPrefix is the first 8 bytes of a cache key (the key group, then the key) as a big-endian
+// number, zero-padded: prefixes order as the keys do, except that equal ones need the rest.
+func keyPrefix(key []byte) uint64 {
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // len is the number of frozen records.
@@ -552,6 +563,9 @@ func (z *frozenTier) release() {
 // sort orders the frozen records by cache key.
 func (z *frozenTier) sort() {
 	slices.SortFunc(z.recs, func(a, b frozenRecord) int {
+		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
+			return c
+		}
 		_, ka, _ := parseRecord(z.segs[a.seg][a.off:])
 		_, kb, _ := parseRecord(z.segs[b.seg][b.off:])
 		return bytes.Compare(ka, kb)
