@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pipectl/pipectl/internal/filekind"
 )
 
 func init() {
@@ -214,7 +216,7 @@ func (s *fileSource) Run(ctx SourceContext) error {
 			if err != nil {
 				return fmt.Errorf("cannot read input file: %w", err)
 			}
-			return fmt.Errorf("cannot read input file %s: it is a %s, not a regular file", s.cfg.Path, fileKind(fi.Mode()))
+			return fmt.Errorf("cannot read input file %s: it is a %s, not a regular file", s.cfg.Path, filekind.Of(fi.Mode()))
 		}
 		ctx.Logf("file source %q: no file matches %s", s.cfg.UID, s.cfg.Path)
 	}
@@ -421,19 +423,4 @@ func (s *fileSource) readHeader(fh *os.File, f *fileState, final bool) error {
 		return fmt.Errorf("%s: %w", f.path, err)
 	}
 	return nil
-}
-
-// fileKind names the kind of a file that is not a regular one, for errors.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }

@@ -1,11 +1,12 @@
 package savepoints
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/pipectl/pipectl/internal/filekind"
 )
 
 // maxMetadataSize bounds _metadata.json before it is read. It holds the pipeline file and a
@@ -31,7 +32,7 @@ func openRegular(dir, name, what string) (*os.File, os.FileInfo, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, nil, invalid(dir, "%s is not a regular file but a %s", what, fileKind(fi.Mode()))
+		return nil, nil, invalid(dir, "%s is not a regular file but a %s", what, filekind.Of(fi.Mode()))
 	}
 	return f, fi, nil
 }
@@ -59,24 +60,7 @@ func readBounded(dir, name string, max int64) ([]byte, error) {
 // checkRegularEntry refuses a directory entry that is not a regular file.
 func checkRegularEntry(dir string, e os.DirEntry) error {
 	if !e.Type().IsRegular() {
-		return invalid(dir, "%s is not a regular file but a %s", e.Name(), fileKind(e.Type()))
+		return invalid(dir, "%s is not a regular file but a %s", e.Name(), filekind.Of(e.Type()))
 	}
 	return nil
-}
-
-// fileKind names the type of a file that is not a regular one.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeDir != 0:
-		return "directory"
-	case m&os.ModeSymlink != 0:
-		return "symbolic link"
-	case m&os.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return fmt.Sprintf("file of mode %v", m.Type())
 }
