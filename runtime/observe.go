@@ -16,9 +16,6 @@ import (
 // callers that come more often get the last measurement again.
 const pressureInterval = time.Second
 
-// liveCountInterval is how long a count of the live state's entries is reused by Status.
-const liveCountInterval = 2 * time.Second
-
 // blockTimer accumulates the time one subtask's goroutine spent blocked sending a batch to
 // a full inbox. Every instance chained in that goroutine shares it: when the tail's output
 // blocks, the whole chain waits.
@@ -86,19 +83,16 @@ func (p *pressureSampler) sample(timers []*blockTimer) map[*blockTimer]float64 {
 // StateSize is one state of an operator in the job's status.
 type StateSize struct {
 	Name string `json:"name"`
-	// Entries counts the live state's keys (refreshed at most every 2 s).
+	// Entries counts the live state's keys.
 	Entries int64 `json:"entries"`
 	// Bytes is the state's encoded size in the latest checkpoint or savepoint (0: none yet).
 	Bytes int64 `json:"bytes"`
 }
 
-// stateSizes remembers the state sizes of the latest snapshot and a recent live count.
+// stateSizes remembers the state sizes of the latest snapshot.
 type stateSizes struct {
-	mu        sync.Mutex
-	bytes     map[[2]string]int64 // (uid, state) → bytes in the latest snapshot
-	entries   map[[2]string]int64 // (uid, state) → live entries
-	countedAt time.Time
-	counting  bool // a count is under way (outside mu: it scans the backend)
+	mu    sync.Mutex
+	bytes map[[2]string]int64 // (uid, state) → bytes in the latest snapshot
 }
 
 // noteSnapshot records the state sizes a committed snapshot wrote.
@@ -114,32 +108,9 @@ func (j *Job) noteSnapshot(meta *savepoints.Metadata) {
 	j.sizes.mu.Unlock()
 }
 
-// liveEntries returns the entries of every state, counted at most liveCountInterval ago.
-// The count scans the backend, so it runs outside the lock that snapshots take, and one at a
-// time: meanwhile other callers get the previous count.
-func (j *Job) liveEntries() map[[2]string]int64 {
-	s := &j.sizes
-	s.mu.Lock()
-	if s.entries != nil && (s.counting || time.Since(s.countedAt) < liveCountInterval) {
-		defer s.mu.Unlock()
-		return s.entries
-	}
-	s.counting = true
-	s.mu.Unlock()
-	counts := map[[2]string]int64{}
-	for _, c := range j.StateEntries() {
-		counts[[2]string{c.UID, c.State}] = c.Entries
-	}
-	s.mu.Lock()
-	s.entries, s.countedAt, s.counting = counts, time.Now(), false
-	s.mu.Unlock()
-	return counts
-}
-
 // stateSizesByUID returns each keyed operator's states with their live entries and their
 // bytes in the latest snapshot.
 func (j *Job) stateSizesByUID() map[string][]StateSize {
-	entries := j.liveEntries()
 	j.sizes.mu.Lock()
 	defer j.sizes.mu.Unlock()
 	out := map[string][]StateSize{}
@@ -149,7 +120,7 @@ func (j *Job) stateSizesByUID() map[string][]StateSize {
 		}
 		for _, d := range n.States {
 			k := [2]string{n.UID, d.Name}
-			out[n.UID] = append(out[n.UID], StateSize{Name: d.Name, Entries: entries[k], Bytes: j.sizes.bytes[k]})
+			out[n.UID] = append(out[n.UID], StateSize{Name: d.Name, Entries: j.live.counter(n.UID, d.Name).Load(), Bytes: j.sizes.bytes[k]})
 		}
 	}
 	return out
