@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"hash/maphash"
+	"iter"
 	"slices"
 	"sync/atomic"
 )
@@ -116,6 +117,28 @@ func parseRecord(p []byte) (flags *byte, key, stored []byte) {
 	vl, n2 := binary.Uvarint(p[1+n1:])
 	k := 1 + n1 + n2
 	return &p[0], p[k : k+int(kl)], p[k+int(kl) : k+int(kl)+int(vl)]
+}
+
+// segRecord is one record of a segment: where it starts in the walked bytes and its size, its
+// flags byte (in place), key and stored value.
+type segRecord struct {
+	off, size   int
+	flags       *byte
+	key, stored []byte
+}
+
+// records walks the records at the start of p, in order.
+func records(p []byte) iter.Seq[segRecord] {
+	return func(yield func(segRecord) bool) {
+		for off := 0; off < len(p); {
+			f, key, stored := parseRecord(p[off:])
+			size := recordSize(len(key), len(stored))
+			if !yield(segRecord{off: off, size: size, flags: f, key: key, stored: stored}) {
+				return
+			}
+			off += size
+		}
+	}
 }
 
 // recordSize is the size of a record of a key and a value of those lengths.
@@ -345,19 +368,16 @@ func (t *compactTier) clean(evict bool) error {
 	batch := t.batch[:0]
 	keep := live // live bytes outside the cleaned segments, then with the kept ones
 	for _, s := range segs {
-		for p := t.segs[s]; len(p) > 0; {
-			f, key, stored := parseRecord(p)
-			size := recordSize(len(key), len(stored))
-			p = p[size:]
-			if *f&recDead != 0 {
+		for r := range records(t.segs[s]) {
+			if *r.flags&recDead != 0 {
 				continue
 			}
-			if keep+int64(size) <= keepBelow {
-				keep += int64(size)
+			if keep+int64(r.size) <= keepBelow {
+				keep += int64(r.size)
 				continue
 			}
-			if *f&recDirty != 0 {
-				batch = append(batch, mutationOf(key, stored, *f))
+			if *r.flags&recDirty != 0 {
+				batch = append(batch, mutationOf(r.key, r.stored, *r.flags))
 			}
 		}
 	}
@@ -373,19 +393,16 @@ func (t *compactTier) clean(evict bool) error {
 	keep = live
 	t.order = t.order[k:]
 	for _, s := range segs {
-		for p := t.segs[s]; len(p) > 0; {
-			f, key, stored := parseRecord(p)
-			size := recordSize(len(key), len(stored))
-			p = p[size:]
-			if *f&recDead != 0 {
+		for r := range records(t.segs[s]) {
+			if *r.flags&recDead != 0 {
 				continue
 			}
-			slot := t.find(key, t.hash(key))
-			flags := *f
-			t.kill(uint32(s), f, size)
-			if keep+int64(size) <= keepBelow {
-				keep += int64(size)
-				loc := t.append(key, stored, flags, size)
+			slot := t.find(r.key, t.hash(r.key))
+			flags := *r.flags
+			t.kill(uint32(s), r.flags, r.size)
+			if keep+int64(r.size) <= keepBelow {
+				keep += int64(r.size)
+				loc := t.append(r.key, r.stored, flags, r.size)
 				t.index[slot] = t.index[slot]&^0xFFFFFFFF | uint64(loc+1)
 				continue
 			}
@@ -460,14 +477,17 @@ func (t *compactTier) writeBackDirty(limit int) (int, error) {
 // in one Apply, leaving them in t.batch, marks them clean and returns the rest of p.
 func (t *compactTier) writeChunk(s int32, p []byte, n int) ([]byte, error) {
 	batch := t.batch[:0]
-	start := p
-	for len(p) > 0 && len(batch) < n {
-		f, key, stored := parseRecord(p)
-		p = p[recordSize(len(key), len(stored)):]
-		if *f&(recDead|recDirty) == recDirty {
-			batch = append(batch, mutationOf(key, stored, *f))
+	start, walked := p, 0
+	for r := range records(p) {
+		if len(batch) == n {
+			break
+		}
+		walked = r.off + r.size
+		if *r.flags&(recDead|recDirty) == recDirty {
+			batch = append(batch, mutationOf(r.key, r.stored, *r.flags))
 		}
 	}
+	p = p[walked:]
 	t.batch = batch
 	if len(batch) == 0 {
 		return p, nil
@@ -477,11 +497,9 @@ func (t *compactTier) writeChunk(s int32, p []byte, n int) ([]byte, error) {
 		t.batch = batch[:0]
 		return start, err
 	}
-	for q := start[:len(start)-len(p)]; len(q) > 0; {
-		f, key, stored := parseRecord(q)
-		q = q[recordSize(len(key), len(stored)):]
-		if *f&(recDead|recDirty) == recDirty {
-			*f &^= recDirty
+	for r := range records(start[:walked]) {
+		if *r.flags&(recDead|recDirty) == recDirty {
+			*r.flags &^= recDirty
 			t.dirty--
 			t.segDirty[s]--
 		}
@@ -504,13 +522,10 @@ func (t *compactTier) freeze() frozenTier {
 		if t.segDirty[s] == 0 {
 			continue
 		}
-		seg := t.segs[s]
-		for off := 0; off < len(seg); {
-			f, key, stored := parseRecord(seg[off:])
-			if *f&(recDead|recDirty) == recDirty {
-				z.recs = append(z.recs, frozenRecord{prefix: keyPrefix(key), seg: s, off: uint32(off), flags: *f})
+		for r := range records(t.segs[s]) {
+			if *r.flags&(recDead|recDirty) == recDirty {
+				z.recs = append(z.recs, frozenRecord{prefix: keyPrefix(r.key), seg: s, off: uint32(r.off), flags: *r.flags})
 			}
-			off += recordSize(len(key), len(stored))
 		}
 	}
 	t.frozen.Add(1)
