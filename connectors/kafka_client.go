@@ -168,19 +168,29 @@ func kafkaSASL(s Options) (sasl.Mechanism, error) {
 // connectKafka waits until the cluster answers, for at most connect_timeout; the error names
 // the brokers tried.
 func connectKafka(cl *kgo.Client, o Options) error {
+	return untilKafka(o, "cannot reach the Kafka brokers %s within connect_timeout %s: %w", cl.Ping)
+}
+
+// untilKafka calls try every 100 ms until it returns nil or a *final error, for at most
+// connect_timeout; then the error is retryable and made with format from the brokers, the
+// timeout and try's last error.
+func untilKafka(o Options, format string, try func(ctx context.Context) error) error {
 	timeout := o.Duration("connect_timeout", defaultConnectTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	var err error
 	for {
-		if err = cl.Ping(ctx); err == nil {
-			return nil
+		err := try(ctx)
+		var fe *final
+		if err == nil || errors.As(err, &fe) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return Retryable(fmt.Errorf("cannot reach the Kafka brokers %s within connect_timeout %s: %w",
-				strings.Join(o.Strings("brokers"), ", "), timeout, err))
+			return Retryable(fmt.Errorf(format, strings.Join(o.Strings("brokers"), ", "), timeout, err))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
+
+// final is an error of an untilKafka attempt that trying again cannot mend.
+type final struct{ error }

@@ -145,36 +145,26 @@ func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
 // (auto.create.topics.enable, Kafka's default); where they do not, the job fails at its start
 // naming the topic, not after the first delivery timeout.
 func ensureTopic(cl *kgo.Client, topic string, o Options) error {
-	timeout := o.Duration("connect_timeout", defaultConnectTimeout)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
 	req.AllowAutoTopicCreation = true
-	for {
+	// Retried: a topic being created (LEADER_NOT_AVAILABLE), or a broker between two states.
+	return untilKafka(o, "topic "+strings.ReplaceAll(topic, "%", "%%")+" is not ready on the Kafka brokers %s within connect_timeout %s: %v", func(ctx context.Context) error {
 		resp, err := req.RequestWith(ctx, cl)
 		if err == nil && len(resp.Topics) == 1 {
 			err = kerr.ErrorForCode(resp.Topics[0].ErrorCode)
-			if err == nil && len(resp.Topics[0].Partitions) > 0 {
-				return nil
-			}
 		}
-		if err == nil {
+		if err == nil && (len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) == 0) {
 			err = errors.New("it has no partitions yet")
 		}
 		if errors.Is(err, kerr.UnknownTopicOrPartition) {
-			return fmt.Errorf("topic %s does not exist on the Kafka brokers %s, and they do not create topics on first use: create it (kafka-topics.sh --create, rpk topic create)",
-				topic, strings.Join(o.Strings("brokers"), ", "))
+			return &final{fmt.Errorf("topic %s does not exist on the Kafka brokers %s, and they do not create topics on first use: create it (kafka-topics.sh --create, rpk topic create)",
+				topic, strings.Join(o.Strings("brokers"), ", "))}
 		}
-		select { // being created (LEADER_NOT_AVAILABLE), or a broker between two states
-		case <-ctx.Done():
-			return Retryable(fmt.Errorf("topic %s is not ready on the Kafka brokers %s within connect_timeout %s: %v",
-				topic, strings.Join(o.Strings("brokers"), ", "), timeout, err))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+		return err
+	})
 }
 
 // Errors implements ErrorCounter: the broker errors the producer retried.
