@@ -137,8 +137,10 @@ func (in *instance) finish() error {
 	if err := in.op.finish(in); err != nil {
 		return err
 	}
-	if err := in.flushState(); err != nil {
-		return err
+	if in.job.stateReadAfterFinish() {
+		if err := in.flushState(); err != nil {
+			return err
+		}
 	}
 	in.job.coord.finished(in)
 	for _, o := range in.outs {

@@ -66,6 +66,15 @@ func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error
 	return res, err
 }
 
+// stateReadAfterFinish reports whether anything reads the state from the backend once the
+// instances finish (a final savepoint or checkpoint), so that they must write their cached
+// state back. After a stop with a savepoint nothing does: the savepoint holds the state, the
+// next job starts from it, and the job's database is discarded. Skipping the write-back takes
+// it out of a pit stop's downtime (seconds for a million dirty entries).
+func (j *Job) stateReadAfterFinish() bool {
+	return j.StopSavepoint() == "" || j.cfg.FinalSavepointDir != ""
+}
+
 // StopSavepoint is the path of the savepoint a successful StopWithSavepoint wrote ("" when
 // the job was not stopped that way). It is set before the job can end.
 func (j *Job) StopSavepoint() string {

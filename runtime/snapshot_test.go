@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -285,4 +286,63 @@ func completeSnapshots(t *testing.T, dir string) int {
 		}
 	}
 	return n
+}
+
+// TestStopLeavesStateToItsSavepoint checks what a job stopped with a savepoint writes back to
+// its backend when its instances finish: nothing when nothing reads the backend afterwards
+// (the savepoint holds the state and the next job starts from it), everything when a final
+// savepoint is still to be written from it.
+func TestStopLeavesStateToItsSavepoint(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		finalSavepoint bool
+		wantWritten    bool
+	}{
+		{"no final savepoint", false, false},
+		{"final savepoint", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, statebackend.KindBadger)
+			spec := jobSpec{}
+			if tc.finalSavepoint {
+				spec.finalSavepointDir = h.path("final")
+			}
+			hj := startSlow(h, "1", spec)
+			res, err := hj.job.StopWithSavepoint(h.path("savepoints"), false)
+			if err != nil {
+				t.Fatalf("stop with savepoint: %v", err)
+			}
+			if err := hj.wait(); err != nil {
+				t.Fatalf("run after stop: %v", err)
+			}
+			sp := openSavepoint(t, res.Path)
+			want, got := map[string]string{}, map[string]string{}
+			for _, o := range sp.Meta.Operators {
+				for _, st := range o.States {
+					collect := func(into map[string]string) func(kg uint16, key, value []byte) error {
+						return func(kg uint16, key, value []byte) error {
+							into[fmt.Sprintf("%s/%s/%d/%x", o.UID, st.Name, kg, key)] = string(value)
+							return nil
+						}
+					}
+					if err := sp.ReadState(o.UID, st.Name, collect(want)); err != nil {
+						t.Fatal(err)
+					}
+					tb, err := hj.backend.Table(o.UID, st.Name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := tb.Scan(0, uint16(hj.job.maxPar), collect(got)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("the stop savepoint holds no state")
+			}
+			if written := maps.Equal(got, want); written != tc.wantWritten {
+				t.Errorf("the backend holds the savepoint's state: %v, want %v (backend %d entries, savepoint %d)", written, tc.wantWritten, len(got), len(want))
+			}
+		})
+	}
 }
