@@ -62,7 +62,7 @@ func (in *instance) partFor(b *barrier) (*snapshotPart, error) {
 	if b.kind == barrierSync {
 		return &snapshotPart{}, nil
 	}
-	return in.snapshotPart()
+	return in.snapshotPart(b)
 }
 
 // beforeBarrier runs in a subtask once b is aligned, before the subtask's instances see it:

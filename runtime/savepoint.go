@@ -45,6 +45,11 @@ func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
 // savepoint and ends the job. With drain, the watermark first advances to the end of time.
 // If the savepoint fails, the job keeps running and the error is returned.
 func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error) {
+	return j.stopWithSavepoint(dir, drain, nil)
+}
+
+// stopWithSavepoint is StopWithSavepoint, as a delta of prev when it is set.
+func (j *Job) stopWithSavepoint(dir string, drain bool, prev *previousSnapshot) (*SavepointResult, error) {
 	j.rs.attemptMu.RLock()
 	defer j.rs.attemptMu.RUnlock()
 	if j.rs.restarting {
@@ -56,6 +61,7 @@ func (j *Job) StopWithSavepoint(dir string, drain bool) (*SavepointResult, error
 	if err != nil {
 		return nil, err
 	}
+	b.prev = prev
 	res, err := j.takeSnapshot(b, dir, "stop")
 	if err == nil {
 		j.stopped.Store(true)

@@ -48,6 +48,12 @@ type barrier struct {
 	// sourcesStopped is when the last source stopped for a stop barrier (the start of the
 	// downtime of a pit stop).
 	sourcesStopped time.Time
+
+	// track makes the caches record the keys written after their freeze (the base of an
+	// incremental stop); prev, set on the stop, is that base: the stop's savepoint writes
+	// those keys and copies the rest from it.
+	track bool
+	prev  *previousSnapshot
 }
 
 // instanceKey identifies one instance.
@@ -213,8 +219,8 @@ func (b *barrier) pause() time.Duration {
 	return b.aligned.Sub(b.started)
 }
 
-// snapshotPart takes the instance's share of a snapshot.
-func (in *instance) snapshotPart() (*snapshotPart, error) {
+// snapshotPart takes the instance's share of the snapshot of b.
+func (in *instance) snapshotPart(b *barrier) (*snapshotPart, error) {
 	p := &snapshotPart{}
 	switch {
 	case in.source != nil:
@@ -231,8 +237,8 @@ func (in *instance) snapshotPart() (*snapshotPart, error) {
 	}
 	from, to := keyGroupRange(in.subtask, in.node.Parallelism, in.job.maxPar)
 	p.states = make([]savepoints.Chunk, len(in.states))
-	if snaps := in.freezeStates(); snaps != nil {
-		p.async = func() error { return writeFrozen(in, snaps, p.states, from, to) }
+	if snaps := in.freezeStates(b); snaps != nil {
+		p.async = func() error { return writeFrozen(in, snaps, p.states, from, to, b.prev) }
 		return p, nil
 	}
 	if err := in.flushState(); err != nil {

@@ -15,12 +15,21 @@ import (
 // the frozen view; the barrier completes when every part is in and every asynchronous phase
 // is done. Backends without views (memory) are snapshotted synchronously.
 
-// freezeStates takes the synchronous phase of every state of in; nil when the backend gives
-// no views.
-func (in *instance) freezeStates() []*statebackend.CacheSnapshot {
+// freezeStates takes the synchronous phase of every state of in for the snapshot of b; nil
+// when the backend gives no views.
+func (in *instance) freezeStates(b *barrier) []*statebackend.CacheSnapshot {
 	snaps := make([]*statebackend.CacheSnapshot, 0, len(in.states))
 	for _, s := range in.states {
-		snap, ok := s.cache.Snapshot()
+		var snap *statebackend.CacheSnapshot
+		var ok bool
+		if b.prev != nil {
+			snap, ok = s.cache.SnapshotSince(b.prev.epoch)
+		} else {
+			snap, ok = s.cache.Snapshot()
+		}
+		if ok && b.track {
+			s.cache.TrackChanges(b.id)
+		}
 		if !ok {
 			for _, t := range snaps {
 				t.Close()
@@ -36,8 +45,9 @@ func (in *instance) freezeStates() []*statebackend.CacheSnapshot {
 // the phase.
 var asyncPhaseHook func() error
 
-// writeFrozen is the asynchronous phase: it fills one chunk per state from its frozen view.
-func writeFrozen(in *instance, snaps []*statebackend.CacheSnapshot, chunks []savepoints.Chunk, from, to uint16) error {
+// writeFrozen is the asynchronous phase: it fills one chunk per state from its frozen view,
+// as a delta of prev where the snapshot is incremental.
+func writeFrozen(in *instance, snaps []*statebackend.CacheSnapshot, chunks []savepoints.Chunk, from, to uint16, prev *previousSnapshot) error {
 	defer func() {
 		for _, s := range snaps {
 			s.Close() // after an error, the views not yet written
@@ -49,8 +59,17 @@ func writeFrozen(in *instance, snaps []*statebackend.CacheSnapshot, chunks []sav
 		}
 	}
 	for i, s := range snaps {
-		if err := s.Write(from, to, chunks[i].Add); err != nil {
-			return fmt.Errorf("state %q: %w", in.states[i].desc.Name, err)
+		name := in.states[i].desc.Name
+		done := false
+		var err error
+		if prev != nil && s.Incremental() {
+			done, err = prev.writeDelta(in, name, s, &chunks[i], from, to)
+		}
+		if !done && err == nil {
+			err = s.Write(from, to, chunks[i].Add)
+		}
+		if err != nil {
+			return fmt.Errorf("state %q: %w", name, err)
 		}
 	}
 	return nil

@@ -169,36 +169,51 @@ func TestSavepointCancelRestore(t *testing.T) {
 	}
 }
 
+// TestStopWithSavepoint stops a job with a savepoint, plainly and incrementally (a savepoint
+// while it runs, then the stop's as a delta of it: a pit stop), and restores it.
 func TestStopWithSavepoint(t *testing.T) {
 	ref := referenceOutput(t)
-	for _, backend := range []string{statebackend.KindMemory, statebackend.KindBadger} {
-		t.Run(backend, func(t *testing.T) {
-			h := newHarness(t, backend)
-			hj := startSlow(h, "2", jobSpec{})
-			res, err := hj.job.StopWithSavepoint(h.path("savepoints"), false)
-			if err != nil {
-				t.Fatalf("stop with savepoint: %v", err)
-			}
-			if err := hj.wait(); err != nil {
-				t.Fatalf("run after stop: %v", err)
-			}
-			sp, err := savepoints.Open(res.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sp.Meta.Trigger != "stop" {
-				t.Errorf("trigger %q, want stop", sp.Meta.Trigger)
-			}
-			coveredPrefix(t, h, sp, ref)
-			for _, o := range sp.Meta.Operators {
-				if fi, err := os.Stat(h.path("out/result.jsonl")); o.UID == "sink" && (err != nil || fi.Size() != o.Offsets["length"]) {
-					t.Errorf("after the stop the sink file is %v bytes (%v), want exactly the committed %d", fi.Size(), err, o.Offsets["length"])
-				}
-			}
-			h.mustRun(snapshotPipeline, jobSpec{vars: snapVars("3", fastRate), restore: res.Path})
-			diffLines(t, sorted(h.fileLines("out/result.jsonl")), ref)
-		})
+	stops := map[string]func(j *Job, dir string) (*SavepointResult, error){
+		"plain":       func(j *Job, dir string) (*SavepointResult, error) { return j.StopWithSavepoint(dir, false) },
+		"incremental": (*Job).StopIncrementally,
 	}
+	for _, backend := range []string{statebackend.KindMemory, statebackend.KindBadger} {
+		for name, stop := range stops {
+			t.Run(backend+"/"+name, func(t *testing.T) {
+				testStopWithSavepoint(t, ref, backend, stop)
+			})
+		}
+	}
+}
+
+func testStopWithSavepoint(t *testing.T, ref []string, backend string, stop func(j *Job, dir string) (*SavepointResult, error)) {
+	h := newHarness(t, backend)
+	hj := startSlow(h, "2", jobSpec{})
+	res, err := stop(hj.job, h.path("savepoints"))
+	if err != nil {
+		t.Fatalf("stop with savepoint: %v", err)
+	}
+	if left, _ := os.ReadDir(h.path("savepoints")); len(left) != 1 {
+		t.Errorf("the savepoint directory holds %d entries, want the stop's savepoint alone", len(left))
+	}
+	if err := hj.wait(); err != nil {
+		t.Fatalf("run after stop: %v", err)
+	}
+	sp, err := savepoints.Open(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Meta.Trigger != "stop" {
+		t.Errorf("trigger %q, want stop", sp.Meta.Trigger)
+	}
+	coveredPrefix(t, h, sp, ref)
+	for _, o := range sp.Meta.Operators {
+		if fi, err := os.Stat(h.path("out/result.jsonl")); o.UID == "sink" && (err != nil || fi.Size() != o.Offsets["length"]) {
+			t.Errorf("after the stop the sink file is %v bytes (%v), want exactly the committed %d", fi.Size(), err, o.Offsets["length"])
+		}
+	}
+	h.mustRun(snapshotPipeline, jobSpec{vars: snapVars("3", fastRate), restore: res.Path})
+	diffLines(t, sorted(h.fileLines("out/result.jsonl")), ref)
 }
 
 func TestSavepointOfFinishedJobFails(t *testing.T) {

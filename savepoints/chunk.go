@@ -9,10 +9,13 @@ import (
 // Chunk is a run of entries of one state already framed as in a data file (uvarint key
 // group, uvarint key length, key, uvarint value length, value) and in strictly increasing
 // (key group, key) order: a snapshot builds its chunks on its own goroutines, and
-// StateWriter.AddChunk copies them into the data file without decoding them again.
+// StateWriter.AddChunk copies them into the data file without decoding them again. Its bytes
+// are segments: parts of the memory it allocates, and runs of another data file it was
+// given (AddRun), which it refers to without copying them.
 type Chunk struct {
-	segs           [][]byte // full segments; data is the last one
-	data           []byte
+	segs           [][]byte // the segments before data[mark:]
+	data           []byte   // the memory Add appends to; data[mark:] is the last segment
+	mark           int
 	offs           []uint32 // where each entry starts in the chunk (nil once past maxMapped)
 	size           int64    // bytes of the framed entries
 	entries, bytes int64
@@ -29,17 +32,10 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	}
 	if need := 3*binary.MaxVarintLen64 + len(key) + len(value); cap(c.data)-len(c.data) < need {
 		// A new segment rather than a larger copy of everything so far.
-		if len(c.data) > 0 {
-			c.segs = append(c.segs, c.data)
-		}
-		c.data = make([]byte, 0, max(chunkSegment, need))
+		c.endSegment()
+		c.data, c.mark = make([]byte, 0, max(chunkSegment, need)), 0
 	}
-	switch {
-	case c.size >= maxMapped:
-		c.offs = nil
-	case c.offs != nil || c.entries == 0:
-		c.offs = append(c.offs, uint32(c.size))
-	}
+	c.addOffset(c.size)
 	n := len(c.data)
 	c.data = binary.AppendUvarint(c.data, uint64(kg))
 	c.data = binary.AppendUvarint(c.data, uint64(len(key)))
@@ -58,6 +54,63 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	return nil
 }
 
+// addOffset notes that an entry starts at off in the chunk.
+func (c *Chunk) addOffset(off int64) {
+	switch {
+	case off >= maxMapped:
+		c.offs = nil
+	case c.offs != nil || c.entries == 0:
+		c.offs = append(c.offs, uint32(off))
+	}
+}
+
+// endSegment closes the segment being appended to: what comes next goes after it.
+func (c *Chunk) endSegment() {
+	if len(c.data) > c.mark {
+		c.segs = append(c.segs, c.data[c.mark:len(c.data):len(c.data)])
+		c.mark = len(c.data)
+	}
+}
+
+// segments returns the chunk's bytes, in order.
+func (c *Chunk) segments() [][]byte {
+	if len(c.data) > c.mark {
+		return append(c.segs[:len(c.segs):len(c.segs)], c.data[c.mark:])
+	}
+	return c.segs
+}
+
+// AddRun appends entries framed elsewhere, as they are: framed holds them, and starts their
+// offsets in the memory framed was cut from (starts[0] is framed's first byte). The first
+// must sort after the entries before it, as with Add; the chunk refers to framed, which must
+// not change until the chunk is written.
+func (c *Chunk) AddRun(framed []byte, starts []uint32) error {
+	if len(starts) == 0 {
+		return nil
+	}
+	first := starts[0]
+	var kg uint16
+	var key []byte
+	for _, st := range starts {
+		p := framed[st-first:]
+		var value []byte
+		kg, key, value = decodeFramed(p)
+		if c.entries == 0 {
+			c.firstKG, c.firstKey = kg, key
+		} else if st == first && (kg < c.lastKG || kg == c.lastKG && bytes.Compare(key, c.lastKey) <= 0) {
+			return fmt.Errorf("entry (key group %d, key %x) is not after (key group %d, key %x)", kg, key, c.lastKG, c.lastKey)
+		}
+		c.addOffset(c.size + int64(st-first))
+		c.entries++
+		c.bytes += int64(len(key) + len(value))
+	}
+	c.lastKG, c.lastKey = kg, key
+	c.endSegment()
+	c.segs = append(c.segs, framed)
+	c.size += int64(len(framed))
+	return nil
+}
+
 // chunkSegment is the size of the segments a Chunk grows by.
 const chunkSegment = 1 << 20
 
@@ -66,7 +119,7 @@ func (c *Chunk) Entries() int64 { return c.entries }
 
 // Each calls fn for every entry of the chunk, in order.
 func (c *Chunk) Each(fn func(kg uint16, key, value []byte) error) error {
-	for _, seg := range append(c.segs, c.data) {
+	for _, seg := range c.segments() {
 		if err := eachFramed(seg, fn); err != nil {
 			return err
 		}
@@ -116,7 +169,7 @@ func (s *StateWriter) AddChunks(cs []*Chunk) error {
 				s.uid, s.name, c.firstKG, c.firstKey, prevKG, prevKey)
 		}
 		prevKG, prevKey, entries = c.lastKG, c.lastKey, entries+c.entries
-		segs = append(append(segs, c.segs...), c.data)
+		segs = append(segs, c.segments()...)
 	}
 	if len(segs) == 0 {
 		return nil

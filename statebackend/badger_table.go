@@ -42,23 +42,27 @@ func (t *badgerTable) appendKey(dst []byte, kg uint16, key []byte) []byte {
 
 // Get implements Table with one read transaction (the Cache reaches it only on a miss), unless
 // the key was never written.
-func (t *badgerTable) Get(kg uint16, key []byte) ([]byte, bool, error) {
+func (t *badgerTable) Get(kg uint16, key []byte) (value []byte, ok bool, err error) {
+	err = t.db.View(func(txn *badger.Txn) error {
+		value, ok, err = t.getTxn(txn, kg, key)
+		return err
+	})
+	return value, ok, err
+}
+
+// getTxn is Get inside the read transaction txn.
+func (t *badgerTable) getTxn(txn *badger.Txn, kg uint16, key []byte) ([]byte, bool, error) {
 	var buf [64]byte
 	if !t.filter.mayHave(t.appendKey(buf[:0], kg, key)) {
 		return nil, false, nil
 	}
-	k := t.appendKey(make([]byte, 0, entryPrefix+len(key)), kg, key)
-	var v []byte
-	err := t.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(k)
-		if err != nil {
-			return err
-		}
-		v, err = item.ValueCopy(nil)
-		return err
-	})
+	item, err := txn.Get(t.appendKey(make([]byte, 0, entryPrefix+len(key)), kg, key))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, false, nil
+	}
+	var v []byte
+	if err == nil {
+		v, err = item.ValueCopy(nil)
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("state get: %w", err)
@@ -220,6 +224,9 @@ func (v *badgerView) Scan(from, to uint16, fn func(kg uint16, key, value []byte)
 		return item.Value(func(val []byte) error { return fn(kg, item.Key()[entryPrefix:], val) })
 	})
 }
+
+// Get implements TableView.
+func (v *badgerView) Get(kg uint16, key []byte) ([]byte, bool, error) { return v.t.getTxn(v.txn, kg, key) }
 
 // Close implements TableView.
 func (v *badgerView) Close() { v.txn.Discard() }

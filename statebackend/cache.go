@@ -79,6 +79,7 @@ type Cache struct {
 	buf     []byte        // reused by writeBack for keys and encoded values
 	victims []*cacheEntry // reused by evict
 	scale   int64         // the Scale the limit was computed with
+	changes *changeSet    // the keys written since TrackChanges, if tracking
 }
 
 // cacheEntry is the cached state of one key. A deleted entry records absence: dirty when the
@@ -359,6 +360,9 @@ func (c *Cache) markDeleted(e *cacheEntry) {
 }
 
 func (c *Cache) markDirty(e *cacheEntry) {
+	if c.changes != nil {
+		c.changes.add(e.key)
+	}
 	if !e.dirty {
 		e.dirty = true
 		c.dirty = append(c.dirty, e)

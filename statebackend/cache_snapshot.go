@@ -12,6 +12,8 @@ import (
 type TableView interface {
 	// Scan is Table.Scan on the view.
 	Scan(from, to uint16, fn func(kg uint16, key, value []byte) error) error
+	// Get is Table.Get on the view.
+	Get(kg uint16, key []byte) (value []byte, ok bool, err error)
 	Close()
 }
 
@@ -42,6 +44,9 @@ type CacheSnapshot struct {
 	ttl    time.Duration
 	now    int64
 	closed bool
+	// changed, for an incremental snapshot (SnapshotSince), is the keys written since the
+	// earlier one.
+	changed map[string]struct{}
 }
 
 // frozenEntry is a dirty cache entry at the freeze; values are immutable (Put replaces them).

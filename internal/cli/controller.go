@@ -54,7 +54,11 @@ func (c *controller) Handle(_ context.Context, req jobs.Request) jobs.Response {
 		c.job.Logf("savepoint %s written: %d entries, %d bytes, pause %d ms, %d ms in all", res.Path, res.Entries, res.Bytes, res.Pause, res.Duration)
 		return jobs.Response{OK: true, Path: res.Path, Data: marshal(resultData(res))}
 	case jobs.OpStop:
-		res, err := c.job.StopWithSavepoint(dir, req.Drain)
+		stop := func() (*runtime.SavepointResult, error) { return c.job.StopWithSavepoint(dir, req.Drain) }
+		if req.Incremental && !req.Drain {
+			stop = func() (*runtime.SavepointResult, error) { return c.job.StopIncrementally(dir) }
+		}
+		res, err := stop()
 		if err != nil {
 			return jobs.ErrorResponse(err)
 		}

@@ -177,7 +177,7 @@ func stopCommand(gs *GlobalState) *cli.Command {
 
 // stopJob stops a job with a savepoint and waits until its process has exited.
 func stopJob(gs *GlobalState, id, dir string, drain bool) (string, stopData, error) {
-	path, data, err := requestStop(gs, id, dir, drain)
+	path, data, err := requestStop(gs, id, jobs.Request{Op: jobs.OpStop, Dir: dir, Drain: drain})
 	if err != nil {
 		return "", data, err
 	}
@@ -189,16 +189,16 @@ func stopJob(gs *GlobalState, id, dir string, drain bool) (string, stopData, err
 
 // requestStop stops a job with a savepoint and returns as soon as the savepoint is complete;
 // the job's process is still exiting.
-func requestStop(gs *GlobalState, id, dir string, drain bool) (string, stopData, error) {
+func requestStop(gs *GlobalState, id string, req jobs.Request) (string, stopData, error) {
 	var data stopData
-	if dir != "" {
+	if req.Dir != "" {
 		var err error
-		if dir, err = absPath(gs, dir); err != nil {
+		if req.Dir, err = absPath(gs, req.Dir); err != nil {
 			return "", data, err
 		}
 	}
 	fmt.Fprintf(gs.Stderr, "Stopping job %s with a savepoint\n", id)
-	resp, err := call(gs, id, jobs.Request{Op: jobs.OpStop, Dir: dir, Drain: drain}, savepointTimeout)
+	resp, err := call(gs, id, req, savepointTimeout)
 	if err != nil {
 		return "", data, fmt.Errorf("stop failed: %w", err)
 	}

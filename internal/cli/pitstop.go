@@ -53,7 +53,8 @@ func pitStop(gs *GlobalState, file string, p *pipeline.Pipeline, o runOptions, j
 	if err != nil {
 		return fmt.Errorf("the new pipeline cannot start, the job was not stopped: %w", err)
 	}
-	path, data, err := requestStop(gs, jobID, o.savepointDir, false)
+	// Incremental: the old job writes a savepoint while it runs, then stops with a delta of it.
+	path, data, err := requestStop(gs, jobID, jobs.Request{Op: jobs.OpStop, Dir: o.savepointDir, Incremental: true})
 	if err != nil {
 		next.abort()
 		return err

@@ -19,6 +19,9 @@ type Request struct {
 	Op    string `json:"op"`
 	Dir   string `json:"dir,omitempty"`   // savepoint directory (savepoint, stop); empty: the job's default
 	Drain bool   `json:"drain,omitempty"` // stop --drain
+	// Incremental (stop, without Drain): take a savepoint while the job runs first, so that
+	// the stop writes only what changed since (a pit stop's short downtime).
+	Incremental bool `json:"incremental,omitempty"`
 }
 
 // Response is a job's answer to a Request. It travels as one JSON line.
