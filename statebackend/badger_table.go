@@ -226,7 +226,9 @@ func (v *badgerView) Scan(from, to uint16, fn func(kg uint16, key, value []byte)
 }
 
 // Get implements TableView.
-func (v *badgerView) Get(kg uint16, key []byte) ([]byte, bool, error) { return v.t.getTxn(v.txn, kg, key) }
+func (v *badgerView) Get(kg uint16, key []byte) ([]byte, bool, error) {
+	return v.t.getTxn(v.txn, kg, key)
+}
 
 // Close implements TableView.
 func (v *badgerView) Close() { v.txn.Discard() }
