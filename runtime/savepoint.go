@@ -135,6 +135,9 @@ func (j *Job) writeSnapshot(b *barrier, dir, trigger string) (*SavepointResult, 
 	if err != nil {
 		return nil, err
 	}
+	if b.track {
+		w.Scratch() // the base of an incremental stop, removed once mapped
+	}
 	sum := sha256.Sum256(j.p.Raw)
 	meta := &savepoints.Metadata{
 		FormatVersion: savepoints.FormatVersion1, JobID: j.id, Pipeline: j.p.Name,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -198,5 +199,42 @@ func BenchmarkWriteChunks1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+	}
+}
+
+// BenchmarkChunkAddRun1M adds the benchmark state to a chunk as one run framed elsewhere, as
+// an incremental stop copies the entries of its base that were not written since (compare
+// BenchmarkChunkAdd1M: the same entries added one by one).
+func BenchmarkChunkAddRun1M(b *testing.B) {
+	key, value := make([]byte, 8), make([]byte, 10)
+	var src Chunk
+	for i := range benchEntries {
+		if err := src.Add(benchEntry(i, key, value), key, value); err != nil {
+			b.Fatal(err)
+		}
+	}
+	framed := slices.Concat(src.segments()...)
+	b.SetBytes(int64(len(framed)))
+	b.ReportAllocs()
+	for range b.N {
+		var c Chunk
+		if err := c.AddRun(framed, src.offs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkChunkAdd1M adds the benchmark state to a chunk entry by entry, as a full snapshot
+// does.
+func BenchmarkChunkAdd1M(b *testing.B) {
+	key, value := make([]byte, 8), make([]byte, 10)
+	b.ReportAllocs()
+	for range b.N {
+		var c Chunk
+		for i := range benchEntries {
+			if err := c.Add(benchEntry(i, key, value), key, value); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

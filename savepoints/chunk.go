@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Chunk is a run of entries of one state already framed as in a data file (uvarint key
@@ -89,6 +90,9 @@ func (c *Chunk) AddRun(framed []byte, starts []uint32) error {
 		return nil
 	}
 	first := starts[0]
+	if c.offs != nil || c.entries == 0 {
+		c.offs = slices.Grow(c.offs, len(starts))
+	}
 	var kg uint16
 	var key []byte
 	for _, st := range starts {

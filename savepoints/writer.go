@@ -35,6 +35,17 @@ type Writer struct {
 	states []*StateWriter
 	byID   map[stateID]*StateWriter
 	done   bool // committed or aborted
+	noSync bool // data files are not fsynced (Scratch)
+}
+
+// Scratch marks the savepoint as read back by this process only and removed soon after (the
+// base of an incremental stop): its data files are not fsynced, so that a file removed before
+// the kernel writes it back costs the disk nothing. It is still complete and checksummed; a
+// crash of the machine may leave it damaged, which Open then reports.
+func (w *Writer) Scratch() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.noSync = true
 }
 
 // stateID names a state of a uid.
@@ -116,7 +127,7 @@ func (w *Writer) newState(uid, name string) (*StateWriter, error) {
 		return nil, fmt.Errorf("savepoint state %s/%s: %w", uid, name, err)
 	}
 	hw := &hashingWriter{f: f}
-	s := &StateWriter{uid: uid, name: name, file: file, hw: hw, bw: bufio.NewWriterSize(hw, bufferSize), pos: int64(headerSize)}
+	s := &StateWriter{uid: uid, name: name, file: file, hw: hw, bw: bufio.NewWriterSize(hw, bufferSize), pos: int64(headerSize), noSync: w.noSync}
 	s.bw.Write(appendHeader(nil, FormatVersion))
 	w.states = append(w.states, s)
 	w.byID[id] = s
@@ -238,6 +249,7 @@ type StateWriter struct {
 	pos             int64                           // bytes of the file so far
 	index           []indexRun                      // where each entry starts, in runs
 	noIndex         bool                            // the file outgrew an index (past maxMapped)
+	noSync          bool                            // Writer.Scratch
 	scratch         [2 * binary.MaxVarintLen64]byte // entry header being encoded
 	err             error                           // sticky: the first error, or errStateClosed after Close
 	size            int64
@@ -352,9 +364,11 @@ func (s *StateWriter) finish() error {
 		s.hw.f.Close()
 		return err
 	}
-	if err := s.hw.f.Sync(); err != nil {
-		s.hw.f.Close()
-		return err
+	if !s.noSync {
+		if err := s.hw.f.Sync(); err != nil {
+			s.hw.f.Close()
+			return err
+		}
 	}
 	if err := s.hw.f.Close(); err != nil {
 		return err

@@ -55,12 +55,12 @@ func (cs *changeSet) add(key string) {
 // SnapshotSince is Snapshot that also takes the keys written since TrackChanges(epoch), when
 // the cache recorded all of them: the snapshot is then Incremental. Recording ends either way.
 func (c *Cache) SnapshotSince(epoch int64) (s *CacheSnapshot, ok bool) {
-	s, ok = c.Snapshot()
-	if ok && c.changes != nil && c.changes.epoch == epoch && !c.changes.full {
-		s.changed = c.changes.keys
-	}
+	cs := c.changes
 	c.changes = nil
-	return s, ok
+	if cs != nil && cs.epoch == epoch && !cs.full {
+		return c.snapshot(cs.keys)
+	}
+	return c.Snapshot()
 }
 
 // Incremental reports whether the snapshot knows the keys written since an earlier snapshot,

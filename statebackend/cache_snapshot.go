@@ -59,28 +59,33 @@ type frozenEntry struct {
 
 // Snapshot freezes the cache's state. ok is false when the table gives no views: snapshot it
 // synchronously (Flush, then Scan) instead.
-func (c *Cache) Snapshot() (s *CacheSnapshot, ok bool) {
+func (c *Cache) Snapshot() (s *CacheSnapshot, ok bool) { return c.snapshot(nil) }
+
+// snapshot is Snapshot; with changed set (an incremental snapshot) it freezes only the
+// entries of those keys, the others being in the earlier snapshot as they are.
+func (c *Cache) snapshot(changed map[string]struct{}) (s *CacheSnapshot, ok bool) {
 	v, ok := c.table.(Viewer)
 	if !ok {
 		return nil, false
 	}
-	s = &CacheSnapshot{codec: c.codec, ttl: c.opts.TTL, now: c.opts.Now()}
+	s = &CacheSnapshot{codec: c.codec, ttl: c.opts.TTL, now: c.opts.Now(), changed: changed}
+	keep := keySet(changed)
 	n := 0
 	for _, e := range c.dirty {
-		if e.dirty {
+		if e.dirty && keep.has(e.key) {
 			n++
 		}
 	}
 	s.dirty = make([]frozenEntry, 0, n)
 	for _, e := range c.dirty {
-		if e.dirty {
+		if e.dirty && keep.has(e.key) {
 			s.dirty = append(s.dirty, frozenEntry{key: e.key, value: e.value, writtenMs: e.writtenMs, deleted: e.deleted})
 		}
 	}
 	if c.tier != nil {
-		s.tier = c.tier.freeze()
+		s.tier = c.tier.freeze(keep)
 	}
-	if b := c.base; b != nil {
+	if b := c.base; b != nil && changed == nil {
 		b.m.Ref()
 		s.base = &Base{m: b.m, offs: b.offs}
 		s.state = slices.Clone(b.state)
@@ -89,6 +94,21 @@ func (c *Cache) Snapshot() (s *CacheSnapshot, ok bool) {
 	// writes nothing until the caller returns to its work.
 	s.view = v.View()
 	return s, true
+}
+
+// keySet is the keys a snapshot freezes; nil holds every key.
+type keySet map[string]struct{}
+
+// has reports whether the set holds key.
+func (k keySet) has(key string) bool {
+	_, ok := k[key]
+	return ok || k == nil
+}
+
+// hasBytes is has for a key in bytes.
+func (k keySet) hasBytes(key []byte) bool {
+	_, ok := k[string(key)]
+	return ok || k == nil
 }
 
 // Write calls fn with every live entry of key groups [from, to) at the freeze, in (key group,

@@ -511,19 +511,25 @@ func (t *compactTier) writeChunk(s int32, p []byte, n int) ([]byte, error) {
 // and until the snapshot releases them the tier gives a cleaned segment fresh memory instead of
 // reusing it (frozen), so the snapshot reads them as they were. Only the flags change in place,
 // so the snapshot keeps its own copy of them.
-func (t *compactTier) freeze() frozenTier {
+//
+// Only the records of the keys in keep are frozen.
+func (t *compactTier) freeze(keep keySet) frozenTier {
 	var z frozenTier
 	if t.dirty == 0 {
 		return z
 	}
 	z.segs = slices.Clone(t.segs)
-	z.recs = make([]frozenRecord, 0, t.dirty)
+	n := t.dirty
+	if keep != nil {
+		n = min(n, len(keep))
+	}
+	z.recs = make([]frozenRecord, 0, n)
 	for _, s := range t.order {
 		if t.segDirty[s] == 0 {
 			continue
 		}
 		for r := range records(t.segs[s]) {
-			if *r.flags&(recDead|recDirty) == recDirty {
+			if *r.flags&(recDead|recDirty) == recDirty && keep.hasBytes(r.key) {
 				z.recs = append(z.recs, frozenRecord{prefix: keyPrefix(r.key), seg: s, off: uint32(r.off), flags: *r.flags})
 			}
 		}
