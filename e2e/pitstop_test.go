@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -233,6 +234,14 @@ func TestPitStop(t *testing.T) {
 			}
 			if got := sortedLines(h.read("out.jsonl")); got != want {
 				t.Errorf("after the pit stop the sink holds\n%s\na run without it\n%s", got, want)
+			}
+			// The old job stopped incrementally: a savepoint while it ran, then the stop's as a
+			// delta of it; only the stop's is left.
+			if log := h.jobFile(old, "job.log"); !strings.Contains(log, "savepoint before the stop: ") {
+				t.Errorf("the old job took no savepoint before its stop:\n%s", log)
+			}
+			if left, _ := filepath.Glob(filepath.Join(h.home, "savepoints", "savepoint-*")); len(left) != 1 {
+				t.Errorf("savepoints left: %v, want the stop's alone", left)
 			}
 		})
 	}

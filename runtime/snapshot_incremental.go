@@ -64,6 +64,7 @@ func (j *Job) baseSavepoint(dir string) (*previousSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	j.Logf("savepoint before the stop: %d entries, %d bytes, pause %d ms, %d ms in all", res.Entries, res.Bytes, res.Pause, res.Duration)
 	defer os.RemoveAll(res.Path)
 	sp, err := savepoints.Open(res.Path)
 	if err != nil {
