@@ -42,7 +42,12 @@ func (st *subtask) dirty() bool {
 }
 
 // writeBackIdle writes dirty entries back in steps until none is left or a message arrives.
+// While a snapshot's asynchronous phase runs it writes nothing: the phase reads the frozen
+// entries anyway, and the writes would take the cores (and, on badger, compactions) from it.
 func (st *subtask) writeBackIdle() error {
+	if st.job.async.busy() {
+		return nil
+	}
 	for len(st.inbox.ch) == 0 {
 		more := false
 		for _, in := range st.instances {

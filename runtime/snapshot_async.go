@@ -104,6 +104,13 @@ func (r *asyncRunner) start(f func()) bool {
 	return true
 }
 
+// busy reports whether an asynchronous phase is running.
+func (r *asyncRunner) busy() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running > 0
+}
+
 // close waits for the running phases and refuses new ones.
 func (r *asyncRunner) close() {
 	r.mu.Lock()
