@@ -81,7 +81,7 @@ func (j *Job) Checkpoint() (*SavepointResult, error) {
 	}
 	j.cpMu.Lock()
 	defer j.cpMu.Unlock()
-	b, err := j.coord.begin(barrierCheckpoint, false)
+	b, err := j.coord.begin(barrierCheckpoint, false, j.cfg.CheckpointDir)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (j *Job) StopWithCheckpoint() error {
 	}
 	j.cpMu.Lock()
 	defer j.cpMu.Unlock()
-	b, err := j.coord.begin(barrierStop, false)
+	b, err := j.coord.begin(barrierStop, false, j.cfg.CheckpointDir)
 	if err != nil {
 		j.stop()
 		return err

@@ -27,7 +27,7 @@ type ConnectorFactory interface {
 // Idle (a source takes the barrier at its next Emit or Idle). It returns the job's error, or
 // ErrJobEnded, when the job ends first.
 func (j *Job) Sync(wakeSources func()) error {
-	b, err := j.coord.begin(barrierSync, false)
+	b, err := j.coord.begin(barrierSync, false, "")
 	if err != nil {
 		return j.endedErr()
 	}

@@ -303,7 +303,7 @@ func (j *Job) runOnce(ctx context.Context) error {
 
 // finalSavepoint writes the savepoint of a job whose instances have all finished.
 func (j *Job) finalSavepoint() error {
-	b, err := j.coord.begin(barrierSavepoint, false)
+	b, err := j.coord.begin(barrierSavepoint, false, j.cfg.FinalSavepointDir)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (j *Job) hasListeners() bool {
 // finalCheckpoint takes the checkpoint of a job whose instances have all finished and
 // notifies its listeners: what the sinks held back for a snapshot is committed.
 func (j *Job) finalCheckpoint() error {
-	b, err := j.coord.begin(barrierCheckpoint, false)
+	b, err := j.coord.begin(barrierCheckpoint, false, j.cfg.CheckpointDir)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
 	if j.rs.restarting {
 		return nil, ErrRestarting
 	}
-	b, err := j.coord.begin(barrierSavepoint, false)
+	b, err := j.coord.begin(barrierSavepoint, false, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (j *Job) stopWithSavepoint(dir string, drain bool, prev *previousSnapshot) 
 	}
 	j.stopping.Store(true)
 	defer j.stopping.Store(false)
-	b, err := j.coord.begin(barrierStop, drain)
+	b, err := j.coord.begin(barrierStop, drain, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ type barrier struct {
 	id      int64
 	kind    barrierKind
 	drain   bool
+	dir     string // where the snapshot is written
 	started time.Time
 
 	mu       sync.Mutex
@@ -91,9 +92,9 @@ func newCoordinator(j *Job) *coordinator {
 }
 
 // begin waits until no barrier is in flight, then creates one and acknowledges it for every
-// finished instance. It fails with ErrJobEnded when the job ends first. Every barrier begun
-// must be ended.
-func (c *coordinator) begin(kind barrierKind, drain bool) (*barrier, error) {
+// finished instance. dir is where the snapshot goes (its chunks spill there). It fails with
+// ErrJobEnded when the job ends first. Every barrier begun must be ended.
+func (c *coordinator) begin(kind barrierKind, drain bool, dir string) (*barrier, error) {
 	c.waiting.Add(1)
 	select {
 	case c.slot <- struct{}{}:
@@ -106,7 +107,7 @@ func (c *coordinator) begin(kind barrierKind, drain bool) (*barrier, error) {
 	defer c.mu.Unlock()
 	c.nextID++
 	b := &barrier{
-		id: c.nextID, kind: kind, drain: drain, started: c.job.now(),
+		id: c.nextID, kind: kind, drain: drain, dir: dir, started: c.job.now(),
 		parts: map[instanceKey]*snapshotPart{}, expected: c.total,
 		complete: make(chan struct{}), decided: make(chan struct{}),
 	}
@@ -117,11 +118,21 @@ func (c *coordinator) begin(kind barrierKind, drain bool) (*barrier, error) {
 	return b, nil
 }
 
-// end forgets a barrier and lets the next one begin.
+// end forgets a barrier, releases its parts' chunks once complete and lets the next one
+// begin.
 func (c *coordinator) end(b *barrier) {
 	c.mu.Lock()
 	delete(c.pending, b.id)
 	c.mu.Unlock()
+	select {
+	case <-b.complete:
+		for _, p := range b.parts {
+			for i := range p.states {
+				p.states[i].Release()
+			}
+		}
+	default: // an asynchronous phase may still write a chunk: its spill file closes with it
+	}
 	<-c.slot
 }
 
@@ -237,6 +248,9 @@ func (in *instance) snapshotPart(b *barrier) (*snapshotPart, error) {
 	}
 	from, to := keyGroupRange(in.subtask, in.node.Parallelism, in.job.maxPar)
 	p.states = make([]savepoints.Chunk, len(in.states))
+	for i := range p.states {
+		p.states[i].SpillTo(b.dir) // a large state's snapshot goes to disk, not the heap
+	}
 	if snaps := in.freezeStates(b); snaps != nil {
 		p.async = func() error { return writeFrozen(in, snaps, p.states, from, to, b.prev) }
 		return p, nil

@@ -55,7 +55,7 @@ func (j *Job) baseSavepoint(dir string) (*previousSnapshot, error) {
 	if j.rs.restarting {
 		return nil, ErrRestarting
 	}
-	b, err := j.coord.begin(barrierSavepoint, false)
+	b, err := j.coord.begin(barrierSavepoint, false, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 )
 
@@ -213,7 +212,10 @@ func BenchmarkChunkAddRun1M(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	framed := slices.Concat(src.segments()...)
+	var framed []byte
+	for _, p := range src.allPieces() {
+		framed = append(framed, p.mem...)
+	}
 	b.SetBytes(int64(len(framed)))
 	b.ReportAllocs()
 	for range b.N {

@@ -4,26 +4,44 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"slices"
 )
 
 // Chunk is a run of entries of one state already framed as in a data file (uvarint key
 // group, uvarint key length, key, uvarint value length, value) and in strictly increasing
 // (key group, key) order: a snapshot builds its chunks on its own goroutines, and
-// StateWriter.AddChunk copies them into the data file without decoding them again. Its bytes
-// are segments: parts of the memory it allocates, and runs of another data file it was
-// given (AddRun), which it refers to without copying them.
+// StateWriter.AddChunk copies them into the data file without decoding them again.
+//
+// Its bytes are pieces, in order: memory the chunk appends to, runs of another data file it
+// was given (AddRun, referred to without a copy), and, once SpillTo named a directory, its own
+// bytes moved out of memory into an unnamed file there whenever its buffer fills (a snapshot
+// of a large state then holds one buffer per chunk, not the state). Spilled bytes reach the
+// data file by an in-kernel copy.
 type Chunk struct {
-	segs           [][]byte // the segments before data[mark:]
-	data           []byte   // the memory Add appends to; data[mark:] is the last segment
+	pieces         []piece // the pieces before data[mark:]
+	data           []byte  // the memory Add appends to; data[mark:] is the last piece
 	mark           int
-	offs           []uint32 // where each entry starts in the chunk (nil once past maxMapped)
-	size           int64    // bytes of the framed entries
+	spill          *spillFile // nil: nothing spills
+	offs           []uint32   // where each entry starts in the chunk (nil once past maxMapped)
+	size           int64      // bytes of the framed entries
 	entries, bytes int64
 	firstKG        uint16
 	firstKey       []byte
 	lastKG         uint16
 	lastKey        []byte
+	keyBuf         []byte // holds lastKey once its buffer is reused
+	firstKept      bool   // firstKey is a copy
+}
+
+// piece is a part of a chunk's bytes: in memory (mem), or spilled (n bytes at off in file,
+// whose CRC-32C is crc).
+type piece struct {
+	mem    []byte
+	run    bool // mem is another file's (AddRun), not the chunk's buffer
+	file   *os.File
+	off, n int64
+	crc    uint32
 }
 
 // Add appends one entry; (kg, key) must sort after the previous entry.
@@ -32,9 +50,9 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 		return fmt.Errorf("entry (key group %d, key %x) is not after (key group %d, key %x)", kg, key, c.lastKG, c.lastKey)
 	}
 	if need := 3*binary.MaxVarintLen64 + len(key) + len(value); cap(c.data)-len(c.data) < need {
-		// A new segment rather than a larger copy of everything so far.
-		c.endSegment()
-		c.data, c.mark = make([]byte, 0, max(chunkSegment, need)), 0
+		if err := c.grow(need); err != nil {
+			return err
+		}
 	}
 	c.addOffset(c.size)
 	n := len(c.data)
@@ -42,7 +60,8 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	c.data = binary.AppendUvarint(c.data, uint64(len(key)))
 	k := len(c.data)
 	c.data = append(c.data, key...)
-	// The keys are kept as slices of the segment, which never moves: no copy per entry.
+	// The keys are kept as slices of the buffer: no copy per entry (grow copies them before it
+	// reuses the buffer).
 	c.lastKG, c.lastKey = kg, c.data[k:len(c.data):len(c.data)]
 	if c.entries == 0 {
 		c.firstKG, c.firstKey = kg, c.lastKey
@@ -55,6 +74,38 @@ func (c *Chunk) Add(kg uint16, key, value []byte) error {
 	return nil
 }
 
+// grow makes room for need more bytes: it spills the chunk's own bytes and reuses its buffer
+// when it spills, and starts a new buffer otherwise (rather than a larger copy of everything
+// so far).
+func (c *Chunk) grow(need int) error {
+	c.endPiece()
+	if c.spill == nil || need > chunkSegment {
+		c.data, c.mark = make([]byte, 0, max(chunkSegment, need)), 0
+		return nil
+	}
+	if err := c.spillPieces(); err != nil {
+		return err
+	}
+	c.keepKeys()
+	if c.data == nil {
+		c.data = make([]byte, 0, chunkSegment)
+	}
+	c.data, c.mark = c.data[:0], 0
+	return nil
+}
+
+// keepKeys copies the first and last keys out of the buffer, which is about to be reused.
+func (c *Chunk) keepKeys() {
+	if c.entries == 0 {
+		return
+	}
+	if !c.firstKept {
+		c.firstKey, c.firstKept = bytes.Clone(c.firstKey), true
+	}
+	c.keyBuf = append(c.keyBuf[:0], c.lastKey...)
+	c.lastKey = c.keyBuf
+}
+
 // addOffset notes that an entry starts at off in the chunk.
 func (c *Chunk) addOffset(off int64) {
 	switch {
@@ -65,20 +116,20 @@ func (c *Chunk) addOffset(off int64) {
 	}
 }
 
-// endSegment closes the segment being appended to: what comes next goes after it.
-func (c *Chunk) endSegment() {
+// endPiece closes the piece being appended to: what comes next goes after it.
+func (c *Chunk) endPiece() {
 	if len(c.data) > c.mark {
-		c.segs = append(c.segs, c.data[c.mark:len(c.data):len(c.data)])
+		c.pieces = append(c.pieces, piece{mem: c.data[c.mark:len(c.data):len(c.data)]})
 		c.mark = len(c.data)
 	}
 }
 
-// segments returns the chunk's bytes, in order.
-func (c *Chunk) segments() [][]byte {
+// allPieces returns the chunk's pieces, in order.
+func (c *Chunk) allPieces() []piece {
 	if len(c.data) > c.mark {
-		return append(c.segs[:len(c.segs):len(c.segs)], c.data[c.mark:])
+		return append(c.pieces[:len(c.pieces):len(c.pieces)], piece{mem: c.data[c.mark:]})
 	}
-	return c.segs
+	return c.pieces
 }
 
 // AddRun appends entries framed elsewhere, as they are: framed holds them, and starts their
@@ -109,13 +160,14 @@ func (c *Chunk) AddRun(framed []byte, starts []uint32) error {
 		c.bytes += int64(len(key) + len(value))
 	}
 	c.lastKG, c.lastKey = kg, key
-	c.endSegment()
-	c.segs = append(c.segs, framed)
+	c.endPiece()
+	c.pieces = append(c.pieces, piece{mem: framed, run: true})
 	c.size += int64(len(framed))
 	return nil
 }
 
-// chunkSegment is the size of the segments a Chunk grows by.
+// chunkSegment is the size of a Chunk's buffer: it grows by buffers of this size, or reuses
+// one of them when it spills.
 const chunkSegment = 1 << 20
 
 // Entries is the number of entries added.
@@ -123,8 +175,15 @@ func (c *Chunk) Entries() int64 { return c.entries }
 
 // Each calls fn for every entry of the chunk, in order.
 func (c *Chunk) Each(fn func(kg uint16, key, value []byte) error) error {
-	for _, seg := range c.segments() {
-		if err := eachFramed(seg, fn); err != nil {
+	for _, p := range c.allPieces() {
+		b := p.mem
+		if b == nil {
+			b = make([]byte, p.n)
+			if _, err := p.file.ReadAt(b, p.off); err != nil {
+				return fmt.Errorf("read spilled entries: %w", err)
+			}
+		}
+		if err := eachFramed(b, fn); err != nil {
 			return err
 		}
 	}
@@ -162,7 +221,7 @@ func (s *StateWriter) AddChunks(cs []*Chunk) error {
 	if s.err != nil {
 		return s.err
 	}
-	var segs [][]byte
+	var pieces []piece
 	prevKG, prevKey, entries := s.prevKG, s.prevKey, s.entries
 	for _, c := range cs {
 		if c.entries == 0 {
@@ -173,9 +232,9 @@ func (s *StateWriter) AddChunks(cs []*Chunk) error {
 				s.uid, s.name, c.firstKG, c.firstKey, prevKG, prevKey)
 		}
 		prevKG, prevKey, entries = c.lastKG, c.lastKey, entries+c.entries
-		segs = append(segs, c.segments()...)
+		pieces = append(pieces, c.allPieces()...)
 	}
-	if len(segs) == 0 {
+	if len(pieces) == 0 {
 		return nil
 	}
 	for _, c := range cs {
@@ -194,7 +253,7 @@ func (s *StateWriter) AddChunks(cs []*Chunk) error {
 	// What the buffer holds comes first in the file.
 	err := s.bw.Flush()
 	if err == nil {
-		err = s.hw.writeSegments(segs)
+		err = s.hw.writePieces(pieces)
 	}
 	if err != nil {
 		s.err = fmt.Errorf("savepoint state %s/%s: %w", s.uid, s.name, err)
