@@ -70,18 +70,7 @@ func (c *Cache) snapshot(changed map[string]struct{}) (s *CacheSnapshot, ok bool
 	}
 	s = &CacheSnapshot{codec: c.codec, ttl: c.opts.TTL, now: c.opts.Now(), changed: changed}
 	keep := keySet(changed)
-	n := 0
-	for _, e := range c.dirty {
-		if e.dirty && keep.has(e.key) {
-			n++
-		}
-	}
-	s.dirty = make([]frozenEntry, 0, n)
-	for _, e := range c.dirty {
-		if e.dirty && keep.has(e.key) {
-			s.dirty = append(s.dirty, frozenEntry{key: e.key, value: e.value, writtenMs: e.writtenMs, deleted: e.deleted})
-		}
-	}
+	s.dirty = c.frozenDirty(keep)
 	if c.tier != nil {
 		s.tier = c.tier.freeze(keep)
 	}
@@ -94,6 +83,36 @@ func (c *Cache) snapshot(changed map[string]struct{}) (s *CacheSnapshot, ok bool
 	// writes nothing until the caller returns to its work.
 	s.view = v.View()
 	return s, true
+}
+
+// frozenDirty copies the dirty entries of the decoded tier whose keys are in keep.
+func (c *Cache) frozenDirty(keep keySet) []frozenEntry {
+	freeze := func(e *cacheEntry) frozenEntry {
+		return frozenEntry{key: e.key, value: e.value, writtenMs: e.writtenMs, deleted: e.deleted}
+	}
+	if keep != nil && len(keep) < len(c.dirty) {
+		// Fewer keys to keep than dirty entries: look them up rather than walk the list.
+		out := make([]frozenEntry, 0, len(keep))
+		for k := range keep {
+			if e := c.entries[k]; e != nil && e.dirty {
+				out = append(out, freeze(e))
+			}
+		}
+		return out
+	}
+	n := 0
+	for _, e := range c.dirty {
+		if e.dirty && keep.has(e.key) {
+			n++
+		}
+	}
+	out := make([]frozenEntry, 0, n)
+	for _, e := range c.dirty {
+		if e.dirty && keep.has(e.key) {
+			out = append(out, freeze(e))
+		}
+	}
+	return out
 }
 
 // keySet is the keys a snapshot freezes; nil holds every key.

@@ -524,6 +524,23 @@ func (t *compactTier) freeze(keep keySet) frozenTier {
 		n = min(n, len(keep))
 	}
 	z.recs = make([]frozenRecord, 0, n)
+	if keep != nil && len(keep) < t.dirty {
+		// Fewer keys to keep than dirty records: look them up rather than walk the tier.
+		for k := range keep {
+			key := []byte(k)
+			slot := t.find(key, t.hash(key))
+			if slot < 0 {
+				continue
+			}
+			loc := uint32(t.index[slot]) - 1
+			if f, _, _ := t.record(loc); *f&(recDead|recDirty) == recDirty {
+				z.recs = append(z.recs, frozenRecord{prefix: keyPrefix(key), seg: int32(loc >> 16), off: loc & 0xFFFF, flags: *f})
+			}
+		}
+		t.frozen.Add(1)
+		z.frozen = &t.frozen
+		return z
+	}
 	for _, s := range t.order {
 		if t.segDirty[s] == 0 {
 			continue
