@@ -69,8 +69,20 @@ type snapshotPart struct {
 	// states holds, for keyed instances, one chunk per state in node.States order: this
 	// instance's key groups in (kg, key) order.
 	states []savepoints.Chunk
-	// async, when set, fills states after the part was taken (the asynchronous phase).
-	async func() error
+	// async, when set, fills states after the part was taken (the asynchronous phase);
+	// release then frees what it froze, for a part that is dropped instead.
+	async   func() error
+	release func()
+}
+
+// discard drops a part that no snapshot will use.
+func (p *snapshotPart) discard() {
+	if p.release != nil {
+		p.release()
+	}
+	for i := range p.states {
+		p.states[i].Release()
+	}
 }
 
 // coordinator triggers barriers and collects the instances' parts. One barrier is in flight
@@ -136,14 +148,24 @@ func (c *coordinator) end(b *barrier) {
 	<-c.slot
 }
 
-// snapshot is called by an instance when a barrier reaches it.
+// snapshot is called by an instance when a barrier reaches it. The instance takes its part
+// outside the coordinator's lock, so that the instances of a job freeze their states at the
+// same time rather than one after another.
 func (c *coordinator) snapshot(in *instance, b *barrier) error {
+	c.mu.Lock()
+	live := c.pending[b.id] != nil
+	c.mu.Unlock()
+	if !live {
+		return nil // abandoned
+	}
+	part, err := in.partFor(b)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending[b.id] == nil {
-		return nil // abandoned
+		part.discard()
+		return nil
 	}
-	c.ackLocked(b, in)
+	c.addPartLocked(b, in, part, err)
 	return nil
 }
 
@@ -159,13 +181,25 @@ func (c *coordinator) finished(in *instance) {
 
 // ackLocked adds in's part to b once.
 func (c *coordinator) ackLocked(b *barrier, in *instance) {
+	b.mu.Lock()
+	_, ok := b.parts[instanceKey{in.node.UID, in.subtask}]
+	b.mu.Unlock()
+	if ok {
+		return
+	}
+	part, err := in.partFor(b)
+	c.addPartLocked(b, in, part, err)
+}
+
+// addPartLocked adds in's part (taken with err) to b once, and starts its asynchronous phase.
+func (c *coordinator) addPartLocked(b *barrier, in *instance, part *snapshotPart, err error) {
 	k := instanceKey{in.node.UID, in.subtask}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.parts[k]; ok {
+		part.discard()
 		return
 	}
-	part, err := in.partFor(b)
 	if err != nil {
 		b.failLocked(in, err)
 	}
@@ -253,6 +287,11 @@ func (in *instance) snapshotPart(b *barrier) (*snapshotPart, error) {
 	}
 	if snaps := in.freezeStates(b); snaps != nil {
 		p.async = func() error { return writeFrozen(in, snaps, p.states, from, to, b.prev) }
+		p.release = func() {
+			for _, s := range snaps {
+				s.Close()
+			}
+		}
 		return p, nil
 	}
 	if err := in.flushState(); err != nil {

@@ -534,7 +534,7 @@ func (t *compactTier) freeze(keep keySet) frozenTier {
 			}
 			loc := uint32(t.index[slot]) - 1
 			if f, _, _ := t.record(loc); *f&(recDead|recDirty) == recDirty {
-				z.recs = append(z.recs, frozenRecord{prefix: keyPrefix(key), seg: int32(loc >> 16), off: loc & 0xFFFF, flags: *f})
+				z.recs = append(z.recs, frozenRecord{seg: int32(loc >> 16), off: loc & 0xFFFF, flags: *f})
 			}
 		}
 		t.frozen.Add(1)
@@ -547,7 +547,7 @@ func (t *compactTier) freeze(keep keySet) frozenTier {
 		}
 		for r := range records(t.segs[s]) {
 			if *r.flags&(recDead|recDirty) == recDirty && keep.hasBytes(r.key) {
-				z.recs = append(z.recs, frozenRecord{prefix: keyPrefix(r.key), seg: s, off: uint32(r.off), flags: *r.flags})
+				z.recs = append(z.recs, frozenRecord{seg: s, off: uint32(r.off), flags: *r.flags})
 			}
 		}
 	}
@@ -564,7 +564,8 @@ type frozenTier struct {
 }
 
 // frozenRecord is where a frozen record is, with its flags at the freeze and the first bytes
-// of its key (sorting a million records compares these, not the keys in the segments).
+// of its key (sorting a million records compares these, not the keys in the segments; sort
+// fills them in, on the snapshot's goroutine, to keep the freeze short).
 type frozenRecord struct {
 	prefix uint64
 	seg    int32
@@ -600,6 +601,11 @@ func (z *frozenTier) release() {
 
 // sort orders the frozen records by cache key.
 func (z *frozenTier) sort() {
+	for i := range z.recs {
+		r := &z.recs[i]
+		_, key, _ := parseRecord(z.segs[r.seg][r.off:])
+		r.prefix = keyPrefix(key)
+	}
 	slices.SortFunc(z.recs, func(a, b frozenRecord) int {
 		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
 			return c
