@@ -100,13 +100,9 @@ func (c *Cache) frozenDirty(keep keySet) []frozenEntry {
 		}
 		return out
 	}
-	n := 0
-	for _, e := range c.dirty {
-		if e.dirty && keep.has(e.key) {
-			n++
-		}
-	}
-	out := make([]frozenEntry, 0, n)
+	// One pass over the list: its entries are scattered over the heap, and most of the cost
+	// is reaching them.
+	out := make([]frozenEntry, 0, max(0, len(c.dirty)-c.stale))
 	for _, e := range c.dirty {
 		if e.dirty && keep.has(e.key) {
 			out = append(out, freeze(e))
