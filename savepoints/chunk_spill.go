@@ -26,13 +26,12 @@ func (c *Chunk) SpillTo(dir string) {
 	}
 }
 
-// Release frees what the chunk holds outside the Go heap (its spill file); the chunk must not
-// be used afterwards.
+// Release frees what the chunk holds (its buffer and its spill file) and empties it.
 func (c *Chunk) Release() {
 	if c.spill != nil && c.spill.f != nil {
 		c.spill.f.Close()
-		c.spill.f = nil
 	}
+	*c = Chunk{}
 }
 
 // spillPieces writes the chunk's in-memory pieces of its own buffer to the spill file, one
