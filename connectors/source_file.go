@@ -44,9 +44,10 @@ const idleStep = 10 * time.Millisecond
 // blank or reported bad); a record whose Emit fails is not consumed. A last line without a
 // newline is read at the end of a bounded source; a follow source waits for its newline.
 //
-// Split: with Parallelism > 1, the files of the first listing of Run are shared by index
-// modulo Parallelism; a file that appears later (follow) goes to the subtask given by a hash
-// of its path, so that subtasks listing the glob at slightly different times agree.
+// Split: with Parallelism > 1, a bounded source shares the files it lists by index modulo
+// Parallelism; a followed one gives every file, listed at the start or later, to the subtask
+// given by a hash of its path (ownerOf), so that subtasks listing the glob at different times
+// agree and no file is read by two of them.
 //
 // Restore expects the offsets of all subtasks merged; Offsets reports the files this subtask
 // reads.
@@ -223,7 +224,7 @@ func (s *fileSource) Run(ctx SourceContext) error {
 	s.mu.Lock()
 	s.files = []*fileState{}
 	for i, p := range paths {
-		if i%s.cfg.Parallelism == s.cfg.Subtask {
+		if s.owns(i, p) {
 			s.files = append(s.files, s.newFileState(p))
 		}
 	}
@@ -300,7 +301,7 @@ func (s *fileSource) refresh() error {
 	for _, p := range paths {
 		if f, ok := known[p]; ok {
 			files = append(files, f)
-		} else if ownerOf(p, s.cfg.Parallelism) == s.cfg.Subtask {
+		} else if s.owns(-1, p) {
 			files = append(files, s.rotatedOrNew(p))
 		}
 	}
@@ -329,7 +330,16 @@ func (s *fileSource) rotatedOrNew(p string) *fileState {
 	return f
 }
 
-// ownerOf is the subtask that reads a file found while following.
+// owns reports whether this subtask reads the file at path, the i-th of the first listing
+// (-1 for a file listed later).
+func (s *fileSource) owns(i int, path string) bool {
+	if s.cfg.Follow || i < 0 {
+		return ownerOf(path, s.cfg.Parallelism) == s.cfg.Subtask
+	}
+	return i%s.cfg.Parallelism == s.cfg.Subtask
+}
+
+// ownerOf is the subtask that reads a followed file.
 func ownerOf(path string, parallelism int) int {
 	h := fnv.New32a()
 	h.Write([]byte(path))

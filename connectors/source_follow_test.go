@@ -1,11 +1,13 @@
 package connectors
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -188,4 +190,53 @@ func positions(o Offsets) Offsets {
 		}
 	}
 	return out
+}
+
+// TestFileSourceFollowSplit: the subtasks of a followed source read every file exactly once,
+// the files there at the start and one that appears later, whatever the parallelism (a file
+// was read twice when the first listing was shared by index and later ones by hash).
+func TestFileSourceFollowSplit(t *testing.T) {
+	for _, par := range []int{2, 3, 4} {
+		t.Run(fmt.Sprint(par), func(t *testing.T) {
+			dir := t.TempDir()
+			line := func(room int) string { return fmt.Sprintf(`{"type":"motion","room":%d,"time":1}`+"\n", room) }
+			writeFiles(t, dir, map[string]string{"a.jsonl": line(1), "b.jsonl": line(2), "c.jsonl": line(3)})
+			ctxs := make([]*fakeCtx, par)
+			dones := make([]chan error, par)
+			for i := range par {
+				src, err := NewSource(SourceConfig{Kind: "file", Format: "jsonl", Schema: mustType(t, motionType),
+					Path: filepath.Join(dir, "*.jsonl"), Follow: true, Subtask: i, Parallelism: par})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctxs[i], dones[i] = &fakeCtx{}, make(chan error, 1)
+				go func() { dones[i] <- src.Run(ctxs[i]) }()
+			}
+			writeFiles(t, dir, map[string]string{"d.jsonl": line(4)})
+			var got []any
+			testkit.Eventually(t, waitTimeout, "every subtask polled the new file", func() bool {
+				for _, c := range ctxs {
+					if c.idles.Load() < 3*int64(pollInterval/idleStep) {
+						return false
+					}
+				}
+				got = nil
+				for _, c := range ctxs {
+					got = append(got, c.records()...)
+				}
+				return len(got) >= 4
+			})
+			for _, c := range ctxs {
+				c.stopped.Store(true)
+			}
+			for _, d := range dones {
+				<-d
+			}
+			room := func(r any) int64 { return r.(map[string]any)["room"].(int64) }
+			slices.SortFunc(got, func(a, b any) int { return cmp.Compare(room(a), room(b)) })
+			if want := []any{motion(1, 1), motion(2, 1), motion(3, 1), motion(4, 1)}; !reflect.DeepEqual(got, want) {
+				t.Errorf("records of all subtasks: %v, want each file's once: %v", got, want)
+			}
+		})
+	}
 }
