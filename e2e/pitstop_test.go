@@ -148,12 +148,21 @@ func (w *lockWatch) sample() {
 	}
 }
 
-// read returns the pids that /proc/locks lists as holding the watched file's flock.
+// read returns the pids that /proc/locks lists as holding the watched file's flock. It reads
+// the file in one read call: the kernel lists the locks consistently within one call only, and
+// os.ReadFile's small first reads could show the lock's old holder and its new one together.
 func (w *lockWatch) read() ([]int, bool) {
-	b, err := os.ReadFile("/proc/locks")
+	f, err := os.Open("/proc/locks")
 	if err != nil {
 		return nil, false
 	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n, err := f.Read(buf)
+	if err != nil {
+		return nil, false
+	}
+	b := buf[:n]
 	var pids []int
 	for _, line := range strings.Split(string(b), "\n") {
 		// "1: FLOCK  ADVISORY  WRITE <pid> <major>:<minor>:<inode> 0 EOF"
