@@ -82,3 +82,22 @@ func TestDetachedSlowRestore(t *testing.T) {
 	}
 	testkit.Eventually(t, 20*time.Second, "the job running", func() bool { return h.status(id) == "RUNNING" })
 }
+
+// TestDetachedStartedLines: `run -d` says on stderr what a job in the foreground says when it
+// starts (that it started, and what it restored), with the id alone on stdout.
+func TestDetachedStartedLines(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	sp := keyedSavepoint(t, h)
+	res := h.mustRun(0, "run", "-d", "v1.yaml", "--from-savepoint", sp)
+	id := strings.TrimSuffix(res.stdout, "\n")
+	if !jobIDPattern.MatchString(id) {
+		t.Fatalf("stdout %q, want the job id alone", res.stdout)
+	}
+	h.cleanupJob(id)
+	want := regexp.MustCompile(`(?m)\AJob ` + id + ` \(keyed\) started
+Restored \d+ entries of 1 states from ` + regexp.QuoteMeta(sp) + ` in \d+ ms\n\z`)
+	if !want.MatchString(res.stderr) {
+		t.Errorf("stderr:\n%s\nwant the started and restored lines (%s)", res.stderr, want)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pipectl/pipectl/internal/jobs"
 	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/runtime"
 )
 
 // envStartTimeout overrides how long `run -d` waits for its job to run (a Go duration).
@@ -55,6 +56,7 @@ func detach(gs *GlobalState, runArgs []string, restoring bool) (string, error) {
 	var se *jobs.StartError
 	switch {
 	case err == nil:
+		echoStarted(ctx, gs, id, logPath)
 		return id, nil
 	case errors.As(err, &se):
 		return "", &exitError{code: 1, err: startFailure(se, logPath)}
@@ -150,4 +152,41 @@ func recordFailedStart(gs *GlobalState, p *pipeline.Pipeline, startErr error) {
 	}
 	jb.SetStatus(jobs.StatusFailed, jobs.Extra{})
 	jb.Close()
+}
+
+// startedLines is what a job says on standard error once it runs: that it started, and what it
+// restored. It is one string, written at once, so that `run -d` finds both lines together in
+// the job's log (echoStarted).
+func startedLines(id, name string, restored *runtime.RestoreSummary) string {
+	s := fmt.Sprintf("Job %s (%s) started\n", id, name)
+	if restored != nil {
+		r := restored.String()
+		s += strings.ToUpper(r[:1]) + r[1:] + "\n"
+	}
+	return s
+}
+
+// echoStarted copies a detached job's started lines from its log to the caller's standard
+// error, as a job in the foreground prints them (it waits for them until ctx ends).
+func echoStarted(ctx context.Context, gs *GlobalState, id, logPath string) {
+	prefix := "Job " + id + " ("
+	for {
+		data, _ := os.ReadFile(logPath)
+		for rest := string(data); rest != ""; {
+			line, after, _ := strings.Cut(rest, "\n")
+			if strings.HasPrefix(line, prefix) {
+				fmt.Fprintln(gs.Stderr, line)
+				if next, _, _ := strings.Cut(after, "\n"); strings.HasPrefix(next, "Restored ") {
+					fmt.Fprintln(gs.Stderr, next)
+				}
+				return
+			}
+			rest = after
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond): // polling the log
+		}
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -307,10 +306,7 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 		closeMetrics = func() { ms.Close() }
 		log.Info("serving metrics", "url", "http://"+ms.Addr()+"/metrics")
 	}
-	fmt.Fprintf(gs.Stderr, "Job %s (%s) started\n", id, p.Name)
-	if r := job.Restored(); r != nil {
-		fmt.Fprintln(gs.Stderr, strings.ToUpper(r.String()[:1])+r.String()[1:])
-	}
+	fmt.Fprint(gs.Stderr, startedLines(id, p.Name, job.Restored()))
 	sigs, stopSignals := gs.Signals()
 	defer stopSignals()
 	go func() {
