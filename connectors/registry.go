@@ -69,6 +69,9 @@ type Spec struct {
 	Keys    []Key
 	// Replayable reports whether a source can read its input again from stored offsets.
 	Replayable bool
+	// OneSubtask, when set, says why the kind runs as one subtask whatever parallelism the
+	// pipeline gives it (the loader warns and uses 1).
+	OneSubtask string
 	// Offsets describes, for the docs, what a source stores in snapshots (or what a sink
 	// stores as its committed state).
 	Offsets string

@@ -15,6 +15,7 @@ func init() {
 		Kind: "file", Role: RoleSink,
 		Summary:        "Appends JSON lines to a file, exactly once across restores: a restore cuts the file back to the length its snapshot recorded.",
 		Offsets:        "the file's committed length",
+		OneSubtask:     "one writer keeps the file's committed length, which a restore cuts it back to",
 		StoresPosition: func(func(string) string) bool { return true },
 		Keys: []Key{
 			{Name: "path", Type: TypePath, Required: true, Doc: "the output file, relative to the pipeline file; one live job owns it"},

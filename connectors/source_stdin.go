@@ -8,8 +8,9 @@ import (
 func init() {
 	Register(Spec{
 		Kind: "stdin", Role: RoleSource,
-		Summary: "Reads records from standard input; the job ends at the end of input. Not replayable.",
-		Offsets: "none",
+		Summary:    "Reads records from standard input; the job ends at the end of input. Not replayable.",
+		Offsets:    "none",
+		OneSubtask: "standard input is one stream",
 		Keys: []Key{
 			{Name: "format", Type: TypeEnum, Enum: []string{"jsonl", "csv"}, Default: "jsonl", Doc: "jsonl: one JSON object a line; csv: a header line, then one record a line"},
 		},

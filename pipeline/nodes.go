@@ -84,7 +84,22 @@ func (l *loader) item(n *yaml.Node, role Role) {
 	case RoleSink:
 		l.sink(node, a, m, what)
 	}
+	l.oneSubtask(node, m, what)
 	l.register(node, a, raw["uid"])
+}
+
+// oneSubtask runs a connector kind that can only run as one subtask (stdin, the file sink) at
+// parallelism 1, with a warning when the file asked for more.
+func (l *loader) oneSubtask(node *Node, m map[string]entry, what string) {
+	role := map[Role]connectors.Role{RoleSource: connectors.RoleSource, RoleSink: connectors.RoleSink}
+	r, ok := role[node.Role]
+	if !ok || node.Parallelism <= 1 {
+		return
+	}
+	if spec, _ := connectors.Lookup(r, node.Kind); spec.OneSubtask != "" {
+		l.warnf(posOf(m["parallelism"].val), CodeValue, "%s: runs at parallelism 1, not %d: %s", what, node.Parallelism, spec.OneSubtask)
+		node.Parallelism = 1
+	}
 }
 
 // kind reads an item's kind; it reports a missing or unknown one.

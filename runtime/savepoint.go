@@ -25,6 +25,16 @@ type SavepointResult struct {
 
 // Savepoint takes a savepoint of the running job into dir; the job keeps running.
 func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
+	res, err := j.savepoint(dir, trigger, nil)
+	if err == nil {
+		j.lastSavepointMs.Store(res.Duration)
+	}
+	return res, err
+}
+
+// savepoint takes a savepoint of the running job into dir, with prepare (when set) called on
+// its barrier before the barrier goes out.
+func (j *Job) savepoint(dir, trigger string, prepare func(*barrier)) (*SavepointResult, error) {
 	j.rs.attemptMu.RLock()
 	defer j.rs.attemptMu.RUnlock()
 	if j.rs.restarting {
@@ -34,11 +44,10 @@ func (j *Job) Savepoint(dir, trigger string) (*SavepointResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := j.takeSnapshot(b, dir, trigger)
-	if err == nil {
-		j.lastSavepointMs.Store(res.Duration)
+	if prepare != nil {
+		prepare(b)
 	}
-	return res, err
+	return j.takeSnapshot(b, dir, trigger)
 }
 
 // StopWithSavepoint stops the sources at a barrier, lets in-flight records drain, writes a

@@ -50,17 +50,8 @@ func (j *Job) StopIncrementally(dir string) (*SavepointResult, error) {
 // baseSavepoint takes the base of an incremental stop into dir, maps its data files and
 // removes it: the mappings outlive the files.
 func (j *Job) baseSavepoint(dir string) (*previousSnapshot, error) {
-	j.rs.attemptMu.RLock()
-	defer j.rs.attemptMu.RUnlock()
-	if j.rs.restarting {
-		return nil, ErrRestarting
-	}
-	b, err := j.coord.begin(barrierSavepoint, false, dir)
-	if err != nil {
-		return nil, err
-	}
-	b.track = true
-	res, err := j.takeSnapshot(b, dir, "pre-stop")
+	var epoch int64
+	res, err := j.savepoint(dir, "pre-stop", func(b *barrier) { b.track, epoch = true, b.id })
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +61,7 @@ func (j *Job) baseSavepoint(dir string) (*previousSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	prev := &previousSnapshot{epoch: b.id, states: map[stateID]*mappedBase{}}
+	prev := &previousSnapshot{epoch: epoch, states: map[stateID]*mappedBase{}}
 	for _, o := range sp.Meta.Operators {
 		for _, st := range o.States {
 			ms, err := sp.MapState(o.UID, st.Name)
