@@ -349,23 +349,35 @@ func TestPitStopRefusedBeforeStop(t *testing.T) {
 func TestPitStopRollback(t *testing.T) {
 	t.Parallel()
 	want := referenceOutput(t, pitStopV1)
+	// A new version whose function throws on its first record fails as soon as it runs.
+	throwing := strings.Replace(pitStopV2, `fn: "e => true"`, `fn: "e => { throw new Error('v2 bug') }"`, 1)
 	tests := []struct {
 		name, fault string
+		v2          string // the new pipeline, when not pitStopV2
 		detached    bool
 	}{
 		{name: "detached, the new job fails", fault: "fail", detached: true},
 		{name: "detached, the new job is killed", fault: "kill", detached: true},
 		{name: "foreground, the new job fails", fault: "fail"},
+		{name: "detached, the new job fails on its first record", v2: throwing, detached: true},
+		{name: "foreground, the new job fails on its first record", v2: throwing},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h, old := pitStopWorld(t)
+			if tt.v2 != "" {
+				h.write("v2.yaml", tt.v2)
+			}
 			args := []string{"upgrade", "v2.yaml", "--job", old}
 			if tt.detached {
 				args = append(args, "-d")
 			}
-			res := h.must(1, h.runEnv([]string{"PIPECTL_FAULT_STANDBY=" + tt.fault}, args...))
+			var env []string
+			if tt.fault != "" {
+				env = []string{"PIPECTL_FAULT_STANDBY=" + tt.fault}
+			}
+			res := h.must(1, h.runEnv(env, args...))
 			m := regexp.MustCompile(`the old pipeline was restarted from (\S+) as job ([0-9a-f]{32})`).FindStringSubmatch(res.stderr)
 			if m == nil {
 				t.Fatalf("upgrade does not say the old pipeline was restarted:\n%s", res.stderr)

@@ -53,6 +53,9 @@ func detach(gs *GlobalState, runArgs []string, restoring bool) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err = jobs.WaitRunning(ctx, h, id, pid)
+	if err == nil && failedWithin(h, id, startGrace) {
+		err = jobs.WaitRunning(ctx, h, id, pid) // its StartError now
+	}
 	var se *jobs.StartError
 	switch {
 	case err == nil:
@@ -188,5 +191,23 @@ func echoStarted(ctx context.Context, gs *GlobalState, id, logPath string) {
 			return
 		case <-time.After(10 * time.Millisecond): // polling the log
 		}
+	}
+}
+
+// startGrace is how long a job must run after it started before `run -d` or `upgrade --job`
+// reports it running: one that fails within it (an input it cannot open, a function that
+// throws on its first records) failed to start.
+const startGrace = 500 * time.Millisecond
+
+// failedWithin reports whether the job id of home failed within d.
+func failedWithin(home, id string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; {
+		if info, err := jobs.Find(home, id); errors.Is(err, jobs.ErrNotRunning) {
+			return info.Status == jobs.StatusFailed
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond) // polling the job's status file
 	}
 }

@@ -156,13 +156,13 @@ func (s *localSuccessor) begin(string) {}
 
 // finish takes over and runs the new job in the foreground until it ends.
 func (s *localSuccessor) finish(path string, stoppedMs int64, exited <-chan error) error {
-	started := false
+	var started time.Time
 	err := handOver(s.gs, s.l, path, func(t time.Time) {
-		started = true
+		started = t
 		printDowntime(s.gs, stoppedMs, t.UnixMilli())
 	})
-	if err != nil && !started {
-		return rollBack(s.gs, s.old, path, exited, err)
+	if err != nil && (started.IsZero() || time.Since(started) < startGrace) {
+		return rollBack(s.gs, s.old, path, exited, err) // it failed to start
 	}
 	return err
 }

@@ -171,7 +171,7 @@ func (s *standby) finish(path string, stoppedMs int64, exited <-chan error) erro
 	select {
 	case line, ok := <-s.reports:
 		started, isStart := strings.CutPrefix(line, msgStarted)
-		if !ok || !isStart {
+		if !ok || !isStart || failedWithin(s.home, s.id, startGrace) {
 			se := s.failure()
 			return rollBack(s.gs, s.old, path, exited, fmt.Errorf("%v\nlog: %s", se, jobs.PathsOf(s.home, s.id).Log))
 		}
