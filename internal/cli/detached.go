@@ -59,7 +59,7 @@ func detach(gs *GlobalState, runArgs []string, restoring bool) (string, error) {
 	var se *jobs.StartError
 	switch {
 	case err == nil:
-		echoStarted(ctx, gs, id, logPath)
+		echoStarted(gs, id, logPath)
 		return id, nil
 	case errors.As(err, &se):
 		return "", &exitError{code: 1, err: startFailure(se, logPath)}
@@ -170,29 +170,28 @@ func startedLines(id, name string, restored *runtime.RestoreSummary) string {
 }
 
 // echoStarted copies a detached job's started lines from its log to the caller's standard
-// error, as a job in the foreground prints them (it waits for them until ctx ends).
-func echoStarted(ctx context.Context, gs *GlobalState, id, logPath string) {
-	prefix := "Job " + id + " ("
-	for {
+// error, as a job in the foreground prints them (JSON lines with --log-format json). A job
+// that runs has written them; it looks for them for a few seconds at most.
+func echoStarted(gs *GlobalState, id, logPath string) {
+	started := "Job " + id + " ("
+	for deadline := time.Now().Add(echoWait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		data, _ := os.ReadFile(logPath)
 		for rest := string(data); rest != ""; {
 			line, after, _ := strings.Cut(rest, "\n")
-			if strings.HasPrefix(line, prefix) {
+			if strings.Contains(line, started) {
 				fmt.Fprintln(gs.Stderr, line)
-				if next, _, _ := strings.Cut(after, "\n"); strings.HasPrefix(next, "Restored ") {
+				if next, _, _ := strings.Cut(after, "\n"); strings.Contains(next, "Restored ") {
 					fmt.Fprintln(gs.Stderr, next)
 				}
 				return
 			}
 			rest = after
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(10 * time.Millisecond): // polling the log
-		}
 	}
 }
+
+// echoWait is how long echoStarted looks for a running job's started lines.
+const echoWait = 3 * time.Second
 
 // startGrace is how long a job must run after it started before `run -d` or `upgrade --job`
 // reports it running: one that fails within it (an input it cannot open, a function that
