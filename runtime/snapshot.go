@@ -353,14 +353,21 @@ func sourceOffsets(n *pipeline.Node, parts []*snapshotPart) map[string]int64 {
 }
 
 // restoreOffsetsFor returns the offsets one source subtask restores from a snapshot's merged
-// offsets. A parallel generator gets its own next index; when the parallelism changed, it
-// resumes at the lowest index any subtask had reached (records after it may repeat: a
-// generator rescaled between versions is at-least-once).
+// offsets. A parallel generator gets its own next index; when the parallelism changed (the
+// subtasks share the indices out differently), every subtask resumes at the lowest index any
+// subtask had reached (records after it may repeat: a generator rescaled between versions is
+// at-least-once).
 func restoreOffsetsFor(n *pipeline.Node, subtask int, off map[string]int64) map[string]int64 {
 	if n.Kind != "generator" || off == nil {
 		return off
 	}
-	if v, ok := off[fmt.Sprintf("next/%d", subtask)]; ok && n.Parallelism > 1 {
+	saved := 0 // the parallelism the snapshot was taken at (one next/i per subtask)
+	for k := range off {
+		if strings.HasPrefix(k, "next/") {
+			saved++
+		}
+	}
+	if v, ok := off[fmt.Sprintf("next/%d", subtask)]; ok && n.Parallelism > 1 && saved == n.Parallelism {
 		return map[string]int64{"next": v}
 	}
 	if _, ok := off["next"]; ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pipectl/pipectl/internal/testkit"
+	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
 	"github.com/pipectl/pipectl/statebackend"
 )
@@ -357,6 +358,36 @@ func TestStopLeavesStateToItsSavepoint(t *testing.T) {
 			}
 			if written := maps.Equal(got, want); written != tc.wantWritten {
 				t.Errorf("the backend holds the savepoint's state: %v, want %v (backend %d entries, savepoint %d)", written, tc.wantWritten, len(got), len(want))
+			}
+		})
+	}
+}
+
+// TestRestoreOffsetsForGenerator: a parallel generator resumes each subtask at its own next
+// index when the parallelism is the one of the snapshot, and every subtask at the lowest one
+// when it changed (its subtasks share the indices out differently then).
+func TestRestoreOffsetsForGenerator(t *testing.T) {
+	gen := func(par int) *pipeline.Node { return &pipeline.Node{Kind: "generator", Parallelism: par} }
+	two := map[string]int64{"next/0": 120, "next/1": 97}
+	tests := []struct {
+		name    string
+		node    *pipeline.Node
+		subtask int
+		off     map[string]int64
+		want    map[string]int64
+	}{
+		{"same parallelism, subtask 0", gen(2), 0, two, map[string]int64{"next": 120}},
+		{"same parallelism, subtask 1", gen(2), 1, two, map[string]int64{"next": 97}},
+		{"2 to 3, subtask 0", gen(3), 0, two, map[string]int64{"next": 97}},
+		{"2 to 3, subtask 2", gen(3), 2, two, map[string]int64{"next": 97}},
+		{"2 to 1", gen(1), 0, two, map[string]int64{"next": 97}},
+		{"1 to 2", gen(2), 1, map[string]int64{"next": 50}, map[string]int64{"next": 50}},
+		{"not a generator", &pipeline.Node{Kind: "file", Parallelism: 2}, 1, map[string]int64{"/a": 3}, map[string]int64{"/a": 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := restoreOffsetsFor(tt.node, tt.subtask, tt.off); !maps.Equal(got, tt.want) {
+				t.Errorf("restoreOffsetsFor = %v, want %v", got, tt.want)
 			}
 		})
 	}
