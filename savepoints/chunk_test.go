@@ -101,28 +101,13 @@ func testChunkRuns(t *testing.T, valueSize int, spill bool) {
 		t.Fatalf("Each: %v (err %v), want %v", each, err, all)
 	}
 
-	w, err := Create(t.TempDir(), testJobID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Abort()
-	sw, err := w.State("per-room", "agg")
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, sw := aggState(t)
 	if err := sw.AddChunk(&c); err != nil {
 		t.Fatal(err)
 	}
 	meta := testMeta()
 	meta.Operators = []OperatorMeta{meta.Operators[3]}
-	path, err := w.Commit(meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := commitOpen(t, w, meta)
 	if got := mappedEntries(t, sp, "per-room", "agg"); !slices.EqualFunc(got, all, sameEntry) {
 		t.Errorf("MapState = %v, want %v", got, all)
 	}

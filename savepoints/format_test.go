@@ -115,14 +115,7 @@ func TestWriteFormat2Index(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path, err := w.Commit(meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := commitOpen(t, w, meta)
 	for id, entries := range data {
 		m, err := sp.MapState(id.uid, id.name)
 		if err != nil {

@@ -105,3 +105,33 @@ func dirNames(t testing.TB, dir string) []string {
 	}
 	return names
 }
+
+// aggState starts a savepoint in a temporary directory and the data file of testMeta's
+// "per-room"/"agg" state; the writer is aborted when the test ends unless it was committed.
+func aggState(t *testing.T) (*Writer, *StateWriter) {
+	t.Helper()
+	w, err := Create(t.TempDir(), testJobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Abort() })
+	sw, err := w.State("per-room", "agg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, sw
+}
+
+// commitOpen commits w with meta and opens (verifies) the savepoint.
+func commitOpen(t *testing.T, w *Writer, meta *Metadata) *Savepoint {
+	t.Helper()
+	path, err := w.Commit(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
+}

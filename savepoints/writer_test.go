@@ -32,15 +32,7 @@ func TestAddRefusesUnsortedEntries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, err := Create(t.TempDir(), testJobID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Abort()
-			sw, err := w.State("per-room", "agg")
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, sw := aggState(t)
 			if err := sw.Add(tt.first.KG, tt.first.Key, tt.first.Value); err != nil {
 				t.Fatal(err)
 			}
