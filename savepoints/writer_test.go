@@ -250,14 +250,7 @@ func TestConcurrentStates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path, err := w.Commit(meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := commitOpen(t, w, meta)
 	for _, op := range sp.Meta.Operators {
 		for _, st := range op.States {
 			if got := readAll(t, sp, op.UID, st.Name); len(got) != 1000 || string(got[999].Value) != op.UID {
