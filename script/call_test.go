@@ -209,7 +209,9 @@ func TestEndlessScriptFailsNewRuntime(t *testing.T) {
 	}
 	_, err = p.NewRuntime(nil)
 	var e *Error
-	if !errors.As(err, &e) || !e.Timeout || e.Name != "script" || e.Line != 4 {
-		t.Fatalf("got %v, want the script timed out on line 4", err)
+	// The interrupt lands in the loop (line 4), or, on a loaded machine, may catch the script
+	// before it got there (line 3): either way a line of the script.
+	if !errors.As(err, &e) || !e.Timeout || e.Name != "script" || e.Line < 3 || e.Line > 4 {
+		t.Fatalf("got %v, want the script timed out on one of its lines (3–4)", err)
 	}
 }
