@@ -120,7 +120,7 @@ func (s *fileSource) Restore(o Offsets) error {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return fmt.Errorf("restore: %w", err)
+			return err
 		}
 		ids[p] = identityOf(fi)
 		byID[ids[p]] = p
@@ -135,17 +135,21 @@ func (s *fileSource) Restore(o Offsets) error {
 		if stored := o.identity(p); stored.known() && stored != ids[p] {
 			restored[p] = 0 // a new file under the old name
 			q, found := byID[stored]
-			if _, own := o[q]; !found || own {
+			if !found {
+				// Not rotated to a matched path: replaced. Shorter than the offset, it is
+				// an error as a truncated file is; else it is read as a new file.
+				if err := checkSize(p, sizeOf(p), off); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, own := o[q]; own {
 				continue
 			}
 			target = q
 		}
-		fi, err := os.Stat(target)
-		if err != nil {
-			return fmt.Errorf("restore: %w", err)
-		}
-		if err := checkSize(target, fi.Size(), off); err != nil {
-			return fmt.Errorf("restore: %w", err)
+		if err := checkSize(target, sizeOf(target), off); err != nil {
+			return err
 		}
 		restored[target] = off
 		restored.putIdentity(target, ids[target])
@@ -154,6 +158,15 @@ func (s *fileSource) Restore(o Offsets) error {
 	s.restored = restored
 	s.mu.Unlock()
 	return nil
+}
+
+// sizeOf is the size of the file at path (-1 when it cannot be read: checkSize then fails).
+func sizeOf(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return -1
+	}
+	return fi.Size()
 }
 
 // checkSize fails when a file is shorter than its offset.

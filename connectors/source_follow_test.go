@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,6 +237,69 @@ func TestFileSourceFollowSplit(t *testing.T) {
 			slices.SortFunc(got, func(a, b any) int { return cmp.Compare(room(a), room(b)) })
 			if want := []any{motion(1, 1), motion(2, 1), motion(3, 1), motion(4, 1)}; !reflect.DeepEqual(got, want) {
 				t.Errorf("records of all subtasks: %v, want each file's once: %v", got, want)
+			}
+		})
+	}
+}
+
+// TestFileSourceRestoreReplaced: a file replaced by another (a new inode under its path, the
+// old one matched nowhere) is an error on restore when it is shorter than the stored offset,
+// as a truncated one is; one at least as long is read as a new file.
+func TestFileSourceRestoreReplaced(t *testing.T) {
+	long := `{"type":"motion","room":1,"time":1}` + "\n" + `{"type":"motion","room":1,"time":2}` + "\n"
+	tests := []struct {
+		name, replacement, wantErr string
+	}{
+		{"shorter", `{"type":"motion","room":9,"time":9}` + "\n", "shorter than its stored offset 72: it was truncated or replaced"},
+		{"as long", long, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a := filepath.Join(dir, "a.jsonl")
+			writeFiles(t, dir, map[string]string{"a.jsonl": long})
+			cfg := SourceConfig{Kind: "file", Format: "jsonl", Schema: mustType(t, motionType), Path: a}
+			first, err := NewSource(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := first.Run(&fakeCtx{}); err != nil {
+				t.Fatal(err)
+			}
+			saved := first.Offsets()
+			// The old file stays open, so that its inode is not given to the replacement.
+			old, err := os.Open(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer old.Close()
+			tmp := filepath.Join(t.TempDir(), "new")
+			if err := os.WriteFile(tmp, []byte(tt.replacement), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, a); err != nil {
+				t.Fatal(err)
+			}
+			second, err := NewSource(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = second.Restore(saved)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Restore = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := &fakeCtx{}
+			if err := second.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(ctx.records()); got != 2 {
+				t.Errorf("read %d records of the replacement, want its 2", got)
 			}
 		})
 	}
