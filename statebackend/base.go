@@ -3,6 +3,7 @@ package statebackend
 import (
 	"bytes"
 	"encoding/binary"
+	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -96,19 +97,23 @@ func framedField(p []byte) (field, rest []byte) {
 
 // find returns the index of (kg, key), or -1.
 func (b *Base) find(kg uint16, key []byte) int {
-	lo, hi := 0, len(b.offs)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		ekg, ekey, _ := b.entry(mid)
-		if c := compareKey(ekg, ekey, kg, key); c == 0 {
-			return mid
-		} else if c < 0 {
-			lo = mid + 1
-		} else {
-			hi = mid
+	i := searchFramed(b.m.data, b.offs, kg, key)
+	if i < len(b.offs) {
+		if ekg, ekey, _ := b.entry(i); ekg == kg && bytes.Equal(ekey, key) {
+			return i
 		}
 	}
 	return -1
+}
+
+// searchFramed returns the index of the first entry at offs (entries framed as in a
+// savepoint data file, sorted by key group, then key) that sorts at or after (kg, key); a nil
+// key finds the first entry of key group kg.
+func searchFramed(data []byte, offs []uint32, kg uint16, key []byte) int {
+	return sort.Search(len(offs), func(i int) bool {
+		ekg, ekey, _ := DecodeFramed(data[offs[i]:])
+		return compareKey(ekg, ekey, kg, key) >= 0
+	})
 }
 
 // take marks (kg, key) taken and returns its stored value when the base still served it.

@@ -90,7 +90,7 @@ func (s *CacheSnapshot) WriteDelta(prev []byte, starts []uint32, from, to uint16
 		if kg < from || kg >= to {
 			continue
 		}
-		j := i + d.search(starts[i:], kg, []byte(k[2:]))
+		j := i + searchFramed(prev, starts[i:], kg, []byte(k[2:]))
 		if err := d.copy(i, j); err != nil {
 			return err
 		}
@@ -113,20 +113,6 @@ type deltaMerge struct {
 	prev   []byte
 	starts []uint32
 	run    func(framed []byte, starts []uint32) error
-}
-
-// search returns the index of the first entry at starts that sorts at or after (kg, key).
-func (d *deltaMerge) search(starts []uint32, kg uint16, key []byte) int {
-	lo, hi := 0, len(starts)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if ekg, ekey, _ := DecodeFramed(d.prev[starts[mid]:]); ekg < kg || ekg == kg && bytes.Compare(ekey, key) < 0 {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo
 }
 
 // copy passes on the earlier snapshot's entries i to j (exclusive).

@@ -316,15 +316,4 @@ func (e *frozenEntry) kg() uint16 { return cacheKeyKG(e.key) }
 func cacheKeyKG[K string | []byte](k K) uint16 { return uint16(k[0])<<8 | uint16(k[1]) }
 
 // find0 returns the index of the first entry of key group kg or later.
-func (b *Base) find0(kg uint16) int {
-	lo, hi := 0, len(b.offs)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if ekg, _, _ := b.entry(mid); ekg < kg {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo
-}
+func (b *Base) find0(kg uint16) int { return searchFramed(b.m.data, b.offs, kg, nil) }
