@@ -84,19 +84,13 @@ func (l *loader) item(n *yaml.Node, role Role) {
 	case RoleSink:
 		l.sink(node, a, m, what)
 	}
-	l.oneSubtask(node, m, what)
 	l.register(node, a, raw["uid"])
 }
 
 // oneSubtask runs a connector kind that can only run as one subtask (stdin, the file sink) at
 // parallelism 1, with a warning when the file asked for more.
-func (l *loader) oneSubtask(node *Node, m map[string]entry, what string) {
-	role := map[Role]connectors.Role{RoleSource: connectors.RoleSource, RoleSink: connectors.RoleSink}
-	r, ok := role[node.Role]
-	if !ok || node.Parallelism <= 1 {
-		return
-	}
-	if spec, _ := connectors.Lookup(r, node.Kind); spec.OneSubtask != "" {
+func (l *loader) oneSubtask(node *Node, spec connectors.Spec, m map[string]entry, what string) {
+	if spec.OneSubtask != "" && node.Parallelism > 1 {
 		l.warnf(posOf(m["parallelism"].val), CodeValue, "%s: runs at parallelism 1, not %d: %s", what, node.Parallelism, spec.OneSubtask)
 		node.Parallelism = 1
 	}
@@ -220,6 +214,7 @@ func (l *loader) sink(node *Node, a *aux, m map[string]entry, what string) {
 	}
 	spec, _ := connectors.Lookup(connectors.RoleSink, node.Kind)
 	l.options(node, spec, m, what)
+	l.oneSubtask(node, spec, m, what)
 	node.Format = node.Options.String("format", node.Format)
 	node.Path = node.Options.String("path", "")
 	l.kafkaSink(node, what)

@@ -39,6 +39,7 @@ func (l *loader) source(node *Node, m map[string]entry, what string) {
 	l.errorPolicy(node, m, what)
 	spec, _ := connectors.Lookup(connectors.RoleSource, node.Kind)
 	l.options(node, spec, m, what)
+	l.oneSubtask(node, spec, m, what)
 	node.Format = node.Options.String("format", node.Format)
 	node.Path = node.Options.String("path", "")
 	node.Follow = node.Options.Bool("follow", false)
