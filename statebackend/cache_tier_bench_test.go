@@ -36,28 +36,28 @@ func BenchmarkCacheTiers(b *testing.B) {
 		}
 		return c
 	}
-	b.Run("hot hit", func(b *testing.B) {
-		c := newCache(b)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := range b.N {
-			j := tierBenchKeys - 1 - i%(hotCapacity/2) // the last keys written are in the decoded tier
-			if _, ok, err := c.Get(uint16(j%128), keys[j]); err != nil || !ok {
-				b.Fatalf("Get: %v, %v", ok, err)
+	hits := []struct {
+		name string
+		key  func(i int) int // the i-th read's key index
+	}{
+		// The last keys written are in the decoded tier.
+		{"hot hit", func(i int) int { return tierBenchKeys - 1 - i%(hotCapacity/2) }},
+		// In key order: always the one read longest ago.
+		{"second-tier hit", func(i int) int { return i % tierBenchKeys }},
+	}
+	for _, h := range hits {
+		b.Run(h.name, func(b *testing.B) {
+			c := newCache(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				j := h.key(i)
+				if _, ok, err := c.Get(uint16(j%128), keys[j]); err != nil || !ok {
+					b.Fatalf("Get: %v, %v", ok, err)
+				}
 			}
-		}
-	})
-	b.Run("second-tier hit", func(b *testing.B) {
-		c := newCache(b)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := range b.N {
-			j := i % tierBenchKeys // in key order: always the one read longest ago
-			if _, ok, err := c.Get(uint16(j%128), keys[j]); err != nil || !ok {
-				b.Fatalf("Get: %v, %v", ok, err)
-			}
-		}
-	})
+		})
+	}
 	b.Run("miss", func(b *testing.B) {
 		c := newCache(b)
 		b.ReportAllocs()
