@@ -98,6 +98,8 @@ type kafkaSink struct {
 	n       int64       // records produced into the open transaction
 	snapN   int64       // n when a snapshot last took the open transaction; -1: none did
 	held    []*kgo.Record
+	// published: the producer has published the topic's partitions (awaitTopicPublished)
+	published bool
 }
 
 func newKafkaSink(cfg SinkConfig) (*kafkaSink, error) {
@@ -319,12 +321,37 @@ func (s *kafkaSink) Committed() (Offsets, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := s.awaitTopicPublished(ctx); err != nil {
+		return nil, err
+	}
 	pid, epoch, err := s.cl.ProducerID(ctx)
 	if err != nil {
 		return nil, Retryable(fmt.Errorf("sink %q: producer id of %s: %w", s.cfg.UID, s.txnID, err))
 	}
 	s.snapN = s.n
 	return Offsets{s.txnID + "/producer_id": pid, s.txnID + "/epoch": int64(epoch), s.txnID + "/records": s.n}, nil
+}
+
+// awaitTopicPublished waits until the producer has published the partitions of the sink's
+// topic. A new client sends its first records of a topic from the metadata update that
+// loads the topic, a moment before that update publishes the partitions; a commit in
+// between finds no partition in the transaction, and franz-go then aborts the transaction
+// instead of committing it, with no error. Committed calls this before it hands out a
+// transaction, so the commit of a snapshot always sees the partitions.
+func (s *kafkaSink) awaitTopicPublished(ctx context.Context) error {
+	for !s.published {
+		leader, _, err := s.cl.PartitionLeader(s.topic, 0)
+		if leader >= 0 || err != nil { // err: published, with the partition's load error
+			s.published = true
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return Retryable(fmt.Errorf("sink %q: the partitions of topic %s are not loaded: %w", s.cfg.UID, s.topic, ctx.Err()))
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // SnapshotComplete commits the open transaction when o (the part this sink gave a snapshot
