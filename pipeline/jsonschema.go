@@ -99,7 +99,7 @@ func itemSchema(common []string, kinds map[string]kindSpec, connRole connectors.
 		"required":    []string{"uid", "kind"},
 		"properties": map[string]any{
 			"uid":  itemKeySchemas["uid"],
-			"kind": map[string]any{"enum": names},
+			"kind": orEnv(map[string]any{"enum": names}),
 		},
 		"allOf": cases,
 	}
@@ -191,7 +191,8 @@ func described(s map[string]any, doc string) map[string]any {
 var (
 	intSchema       = orEnv(map[string]any{"type": "integer", "minimum": 1})
 	stringSchema    = map[string]any{"type": "string"}
-	uidListSchema   = map[string]any{"type": "array", "items": map[string]any{"type": "string", "pattern": `^[A-Za-z0-9._-]+$`}}
+	uidSchema       = map[string]any{"type": "string", "pattern": `^[A-Za-z0-9._-]+$|\$\{`}
+	uidListSchema   = map[string]any{"type": "array", "items": uidSchema}
 	selectorSchema  = map[string]any{"type": []string{"string", "integer"}, "description": "a field path (room, user.id, 0) or a JavaScript function"}
 	stateDeclSchema = map[string]any{"anyOf": []any{ref("type"), map[string]any{
 		"type": "object", "required": []string{"type"}, "additionalProperties": false,
@@ -228,7 +229,7 @@ var topKeySchemas = map[string]any{
 // itemKeySchemas holds the schema of every key of sources, operators and sinks that is not a
 // connector option (a test checks that no kind takes a key without one).
 var itemKeySchemas = map[string]any{
-	"uid":              map[string]any{"type": "string", "pattern": `^[A-Za-z0-9._-]+$`},
+	"uid":              uidSchema,
 	"kind":             stringSchema,
 	"parallelism":      intSchema,
 	"previous_uids":    described(uidListSchema, "uids this item had before: its state is taken from the first one a savepoint holds"),

@@ -98,6 +98,8 @@ sinks:
 		{"bad enum", strings.Replace(base, "path: a.jsonl", "path: a.jsonl, format: xml", 1)},
 		{"bad duration", base + "function_timeout: soon\n"},
 		{"missing name", strings.Replace(base, "name: p\n", "", 1)},
+		{"sink without input", strings.Replace(base, ", input: in", "", 1)},
+		{"bad uid", strings.Replace(base, "uid: out", "uid: o/ut", 1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := s.Validate(yamlAsJSON(t, tc.yaml)); err == nil {
@@ -105,8 +107,16 @@ sinks:
 			}
 		})
 	}
-	if err := s.Validate(yamlAsJSON(t, base+"parallelism: ${PAR:-2}\n")); err != nil {
-		t.Errorf("a ${VAR} scalar is refused: %v", err)
+	// Any scalar may be a ${VAR}: uids, kinds and inputs too.
+	for _, env := range []string{
+		base + "parallelism: ${PAR:-2}\n",
+		strings.NewReplacer("uid: in", `uid: "${SRC:-in}"`, "input: in", `input: "${SRC:-in}"`).Replace(base),
+		strings.Replace(base, "kind: stdout", `kind: "${OUT:-stdout}"`, 1),
+		base + "operators:\n  - {uid: j, kind: union, inputs: [in, \"${OTHER}\"], previous_uids: [\"${OLD}\"]}\n",
+	} {
+		if err := s.Validate(yamlAsJSON(t, env)); err != nil {
+			t.Errorf("a ${VAR} scalar is refused: %v\n%s", err, env)
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ var (
 // its options once, in its own file.
 var (
 	sourceKinds = connectorKinds(connectors.RoleSource, "schema")
-	sinkKinds   = connectorKinds(connectors.RoleSink)
+	sinkKinds   = connectorKinds(connectors.RoleSink, "input")
 )
 
 // connectorKinds is the kindSpec of every registered connector kind of a role; extra lists
