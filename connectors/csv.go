@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/pipectl/pipectl/schema"
 )
@@ -75,6 +76,10 @@ func (d *csvDecoder) decode(line []byte) (any, error) {
 		fld := d.t.Fields[c.field]
 		v, err := fld.Type.ParseText(cells[i])
 		if err != nil {
+			var ve *schema.ValueError
+			if errors.As(err, &ve) { // the field's path, as for a JSON record: $.room
+				ve.Path = "$." + fld.Name + strings.TrimPrefix(ve.Path, "$")
+			}
 			return nil, fmt.Errorf("column %q: %w", fld.Name, err)
 		}
 		// Go reads "NaN" and "Inf" as floats, but no output can carry them: a bad record here,

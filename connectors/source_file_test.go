@@ -476,3 +476,16 @@ func TestFileSourceCSVNonFiniteFloat(t *testing.T) {
 		t.Errorf("bad records: %v", ctx.bad)
 	}
 }
+
+// TestFileSourceCSVValuePath: a cell that does not fit its field's type names the field's
+// path, as a JSON record's error does.
+func TestFileSourceCSVValuePath(t *testing.T) {
+	cfg := SourceConfig{Format: "csv", Schema: mustType(t, "{room: int, tags: list<int>?}"), Path: "a.csv"}
+	ctx, _, err := runFile(t, cfg, map[string]string{"a.csv": "room,tags\nthree,\n1,[1]\n"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `column "room": $.room: expected int, got "three"`; len(ctx.bad) != 1 || ctx.bad[0].Err.Error() != want {
+		t.Errorf("bad records: %v, want one: %s", ctx.bad, want)
+	}
+}
