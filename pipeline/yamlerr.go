@@ -18,6 +18,15 @@ var (
 		"did not find expected <document start>", "found incompatible YAML document"}
 )
 
+// YAMLError positions a yaml.v3 syntax error in data the way validate does, for the other
+// YAML files pipectl reads (test files): file:line:col: invalid YAML: problem, with a hint for
+// the known pitfalls.
+func YAMLError(file string, data []byte, err error) Diagnostic {
+	l := &loader{file: file, lines: strings.Split(string(data), "\n")}
+	l.yamlError(err)
+	return l.diags[0]
+}
+
 // yamlError turns a yaml.v3 syntax error into a positioned diagnostic, explaining the
 // pitfalls of docs/pipelines.md, Types with their fix.
 func (l *loader) yamlError(err error) {
@@ -68,7 +77,7 @@ func (l *loader) indentTab(line int) (Pos, bool) {
 // flowStart finds the line, at or above line, where an unclosed one-line {...} or [...] opens.
 func (l *loader) flowStart(line int) int {
 	for i := line; i >= 1 && i > line-20; i-- {
-		if strings.ContainsAny(l.line(i), "{[") {
+		if t := l.line(i); strings.Count(t, "{")+strings.Count(t, "[") > strings.Count(t, "}")+strings.Count(t, "]") {
 			return i
 		}
 	}

@@ -113,10 +113,10 @@ func (b *binder) entries(es []Entry, what string) ([]boundEntry, error) {
 	for _, e := range es {
 		n := b.p.Nodes[e.UID]
 		if n == nil || n.Role != pipeline.RoleOperator {
-			return nil, b.errAt(e.At, "%s: %q is not an operator of the pipeline%s", what, e.UID, b.hint(e.UID, b.p.Operators))
+			return nil, b.errAt(e.UIDAt, "%s: %q is not an operator of the pipeline%s", what, e.UID, b.hint(e.UID, b.p.Operators))
 		}
 		if !n.Keyed() || n.Window != nil {
-			return nil, b.errAt(e.At, "%s: %q (%s) keeps no state per key that a test can set or check", what, e.UID, n.Kind)
+			return nil, b.errAt(e.UIDAt, "%s: %q (%s) keeps no state per key that a test can set or check", what, e.UID, n.Kind)
 		}
 		var d *pipeline.StateDesc
 		var names []string
@@ -127,7 +127,7 @@ func (b *binder) entries(es []Entry, what string) ([]boundEntry, error) {
 			}
 		}
 		if d == nil {
-			return nil, b.errAt(e.At, "%s: %q has no state %q (its states: %s)", what, e.UID, e.State, strings.Join(names, ", "))
+			return nil, b.errAt(e.StateAt, "%s: %q has no state %q (its states: %s)", what, e.UID, e.State, strings.Join(names, ", "))
 		}
 		if e.Key == nil {
 			continue

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -71,7 +70,9 @@ type Step struct {
 type Entry struct {
 	UID, State string
 	Key, Value *yaml.Node
-	At         *yaml.Node // the entry, for messages
+	At         *yaml.Node // the entry, for messages about its key or value
+	UIDAt      *yaml.Node // the uid's key, for messages about the operator
+	StateAt    *yaml.Node // the state's key, for messages about the state
 }
 
 // SinkExpect is the expected output of one sink.
@@ -80,9 +81,6 @@ type SinkExpect struct {
 	At      *yaml.Node // the sink's key
 	Records []*yaml.Node
 }
-
-// yamlLine matches the position of a YAML syntax error: "line 3: did not find …".
-var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // parser reads one test file.
 type parser struct{ file string }
@@ -109,11 +107,7 @@ func Parse(name, dir string, data []byte) (*File, error) {
 	p := &parser{file: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			return nil, &ReadError{fmt.Errorf("%s:%s: invalid YAML: %s", path, m[1], m[2])}
-		}
-		return nil, &ReadError{fmt.Errorf("%s: invalid YAML: %s", path, msg)}
+		return nil, &ReadError{pipeline.YAMLError(path, data, err)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, &ReadError{fmt.Errorf("%s: the file is empty (a test file has `pipeline:` and `tests:`)", path)}
@@ -459,14 +453,15 @@ func (p *parser) entries(n *yaml.Node, what string) ([]Entry, error) {
 			}
 			if len(items) == 0 {
 				// No entry, but uid and state must still exist.
-				out = append(out, Entry{UID: u[0].Value, State: s[0].Value, At: s[0]})
+				out = append(out, Entry{UID: u[0].Value, State: s[0].Value, At: s[0], UIDAt: u[0], StateAt: s[0]})
 			}
 			for _, item := range items {
 				kv, err := p.mapping(item, "an entry of "+where, []string{"key", "value"}, "key", "value")
 				if err != nil {
 					return nil, err
 				}
-				out = append(out, Entry{UID: u[0].Value, State: s[0].Value, Key: deref(kv["key"]), Value: deref(kv["value"]), At: item})
+				out = append(out, Entry{UID: u[0].Value, State: s[0].Value, Key: deref(kv["key"]), Value: deref(kv["value"]), At: item,
+					UIDAt: u[0], StateAt: s[0]})
 			}
 		}
 	}

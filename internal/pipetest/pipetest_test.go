@@ -310,6 +310,11 @@ tests:
       state:
         evaluator:
           acc: []
+  - name: not an operator
+    expect:
+      state:
+        evaluatr:
+          value: [{key: 1, value: [true, 1]}]
 `,
 			wants: []want{
 				{name: "bad input", detail: []string{`x_test.yaml:6:39: input of source "events": $.room: expected int, got "one"`}},
@@ -318,7 +323,8 @@ tests:
 				{name: "bad state value", detail: []string{`x_test.yaml:20:35: value of expect.state of evaluator.value: $: expected (bool, int), got [true]`}},
 				{name: "not a source", detail: []string{`input: "evaluatr" is not a source of the pipeline (it has: events)`}},
 				{name: "not a sink", detail: []string{`expect.output: "evaluator" is not a sink of the pipeline (it has: alarms, rooms)`}},
-				{name: "no such state", detail: []string{`expect.state: "evaluator" has no state "acc" (its states: value)`}},
+				{name: "no such state", detail: []string{`x_test.yaml:33:11: expect.state: "evaluator" has no state "acc" (its states: value)`}},
+				{name: "not an operator", detail: []string{`x_test.yaml:37:9: expect.state: "evaluatr" is not an operator of the pipeline`}},
 			},
 		},
 		{
@@ -361,7 +367,9 @@ tests:
 
 func TestReadErrors(t *testing.T) {
 	cases := []struct{ name, file, want string }{
-		{"bad YAML", "pipeline: [x\ntests: []\n", "x_test.yaml:1: invalid YAML: did not find expected ',' or ']'"},
+		{"bad YAML", "pipeline: [x\ntests: []\n", "x_test.yaml:1:11: invalid YAML: did not find expected ',' or ']'"},
+		{"bad YAML in a test", "pipeline: p.yaml\ntests:\n  - name: a\n    input: {a: [1, 2}\n", "x_test.yaml:4:12: invalid YAML: did not find expected ',' or ']'"},
+		{"bad YAML on line 1", ": : bad\n", "x_test.yaml:1:1: invalid YAML: did not find expected key"},
 		{"unknown top-level key", "pipeline: PIPELINES/alarm.yaml\ntest: []\n", `x_test.yaml:2:1: unknown key "test" in a test file (did you mean "tests"?)`},
 		{"unknown test key", "pipeline: p.yaml\ntests:\n  - name: a\n    expected: {}\n", `x_test.yaml:4:5: unknown key "expected" in a test (did you mean "expect"?)`},
 		{"unknown expect key", "pipeline: p.yaml\ntests:\n  - name: a\n    expect: {outputs: {}}\n", `x_test.yaml:4:14: unknown key "outputs" in expect (did you mean "output"?)`},
