@@ -152,8 +152,22 @@ func TestListAllStatuses(t *testing.T) {
 		t.Errorf("list: %+v, want only the running job %s", jobs, running)
 	}
 	testkit.Golden(t, "testdata/fourcommands/list-all.txt", h.normalise(h.mustRun(0, "list", "--all").stdout))
-	unknown := h.run("cancel", strings.Repeat("0", 32))
-	if unknown.code != 2 || unknown.stdout != "" {
-		t.Errorf("cancel of an unknown job: exit %d stdout %q, want exit 2 and nothing", unknown.code, unknown.stdout)
+	// A job that is not running: the error is the first line of stderr (no progress line).
+	for _, tc := range []struct {
+		id   string
+		code int
+		want string
+	}{
+		{strings.Repeat("0", 32), 2, "no job with id " + strings.Repeat("0", 32)},
+		{stopped, 1, "is not running: it is STOPPED"},
+	} {
+		for _, cmd := range [][]string{{"cancel"}, {"stop"}, {"savepoint"}} {
+			res := h.run(append(cmd, tc.id)...)
+			if first, _, _ := strings.Cut(res.stderr, "\n"); res.code != tc.code || res.stdout != "" ||
+				!strings.HasPrefix(first, "error: ") || !strings.Contains(first, tc.want) {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want exit %d, nothing on stdout, and first \"error: …%s…\"",
+					cmd[0], tc.id, res.code, res.stdout, res.stderr, tc.code, tc.want)
+			}
+		}
 	}
 }

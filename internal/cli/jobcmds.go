@@ -68,6 +68,16 @@ func call(gs *GlobalState, id string, req jobs.Request, timeout time.Duration) (
 	return jobs.Call(ctx, jobs.PathsOf(h, id).Socket, req)
 }
 
+// announcedCall is call with a progress line on stderr, printed once the job is found to be
+// live: for an unknown or finished job the error is the first line.
+func announcedCall(gs *GlobalState, id string, req jobs.Request, timeout time.Duration, announce string) (jobs.Response, error) {
+	if _, _, err := liveJob(gs, id); err != nil {
+		return jobs.Response{}, err
+	}
+	fmt.Fprintln(gs.Stderr, announce)
+	return call(gs, id, req, timeout)
+}
+
 // waitExited waits until a job's process has exited.
 func waitExited(gs *GlobalState, id string) (jobs.Info, error) {
 	h, err := home(gs)
@@ -115,8 +125,8 @@ func savepointCommand(gs *GlobalState) *cli.Command {
 					return err
 				}
 			}
-			fmt.Fprintf(gs.Stderr, "Triggering savepoint for job %s\n", c.Args().First())
-			resp, err := call(gs, c.Args().First(), jobs.Request{Op: jobs.OpSavepoint, Dir: dir}, savepointTimeout)
+			id := c.Args().First()
+			resp, err := announcedCall(gs, id, jobs.Request{Op: jobs.OpSavepoint, Dir: dir}, savepointTimeout, "Triggering savepoint for job "+id)
 			if err != nil {
 				return fmt.Errorf("savepoint failed: %w", err)
 			}
@@ -197,8 +207,7 @@ func requestStop(gs *GlobalState, id string, req jobs.Request) (string, stopData
 			return "", data, err
 		}
 	}
-	fmt.Fprintf(gs.Stderr, "Stopping job %s with a savepoint\n", id)
-	resp, err := call(gs, id, req, savepointTimeout)
+	resp, err := announcedCall(gs, id, req, savepointTimeout, "Stopping job "+id+" with a savepoint")
 	if err != nil {
 		return "", data, fmt.Errorf("stop failed: %w", err)
 	}
