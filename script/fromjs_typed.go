@@ -76,7 +76,10 @@ func (r *Runtime) fromJSAs(v goja.Value, t *schema.Type) (any, error) {
 			return r.objectAs(obj, t)
 		}
 	default: // bytes, map, any
-		return t.Convert((&exporter{r: r}).value(v))
+		if x, err := t.Convert((&exporter{r: r}).value(v)); err == nil {
+			return x, nil
+		}
+		// the slow path converts the whole value again, so the error's path starts at its root
 	}
 	return nil, errSlow
 }

@@ -100,6 +100,10 @@ func TestFromJSAsErrorsAreConverts(t *testing.T) {
 		{`() => new Date(0)`, "{a: int?}", `$: expected {a: int?}, got a Date (return its getTime() or toISOString())`},
 		{`() => "%%"`, "bytes", `$: expected bytes, got "%%" (not base64)`},
 		{`() => ({"x": 1})`, "map<int, int>", `$["x"]: expected int, got "x" (an int map key must be a decimal integer)`},
+		// bytes, maps and any inside a record or list: the path starts at the root
+		{`() => ({b: "not base64!"})`, "{b: bytes}", `$.b: expected bytes, got "not base64!" (not base64)`},
+		{`() => ({m: {a: 1}})`, "{m: map<int, int>}", `$.m["a"]: expected int, got "a" (an int map key must be a decimal integer)`},
+		{`() => [{}, {a: "x"}]`, "list<map<string, int>>", `$[1]["a"]: expected int, got "x"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.code+" as "+tc.typ, func(t *testing.T) {
