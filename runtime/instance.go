@@ -41,6 +41,7 @@ type instance struct {
 	wake *wakeup
 	// counters for metrics and the status line
 	recordsIn, recordsOut atomic.Int64
+	lateDropped           atomic.Int64 // late records a window without late_output dropped
 	lastWatermark         atomic.Int64 // the event time this instance has reached (0: none)
 	blocked               *blockTimer  // the time its goroutine waited on full inboxes
 	// out is the element emit hands downstream: outputs use it before push returns (an

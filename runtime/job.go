@@ -120,7 +120,6 @@ type Job struct {
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
 	drops       drops        // records skipped or dead-lettered, per uid
-	lateDropped atomic.Int64 // late records of windows without late_output
 
 	done     chan struct{}
 	failOnce sync.Once
@@ -419,6 +418,9 @@ type OperatorCount struct {
 	// ConnectorErrors counts the errors of an external system (a Kafka broker) its connector
 	// retried; nil for connectors that do not retry any.
 	ConnectorErrors *int64 `json:"connector_errors,omitempty"`
+	// LateDropped counts the records a window without late_output dropped because they came
+	// later than its allowed lateness; nil for other operators.
+	LateDropped *int64 `json:"late_dropped,omitempty"`
 }
 
 // Status returns the job's status and counters.
@@ -438,10 +440,16 @@ func (j *Job) Status() Status {
 	for _, n := range j.p.Order {
 		c := OperatorCount{UID: n.UID, Backpressure: pressure[n.UID], States: sizes[n.UID]}
 		ins := j.instancesOf(n.UID)
+		if n.Window != nil && n.LateOutput == "" {
+			c.LateDropped = new(int64)
+		}
 		for _, in := range ins {
 			c.In += in.recordsIn.Load()
 			c.Out += in.recordsOut.Load()
 			c.ConnectorErrors = addErrors(c.ConnectorErrors, in)
+			if c.LateDropped != nil {
+				*c.LateDropped += in.lateDropped.Load()
+			}
 		}
 		c.WatermarkMs = lowestWatermark(ins)
 		st.Records = append(st.Records, c)

@@ -264,7 +264,10 @@ func (o *windowOp) lateRecord(in *instance, e *element) error {
 	if o.late != nil {
 		return o.late.send(e)
 	}
-	in.job.lateDropped.Add(1)
+	if in.lateDropped.Add(1) == 1 {
+		in.job.Logf("window %q dropped a late record (event time %d, watermark %d): records later than allowed_lateness are counted in late_dropped (/job) and pipectl_late_records_dropped_total; late_output keeps them",
+			in.node.UID, e.ts, o.wm)
+	}
 	return nil
 }
 

@@ -57,6 +57,3 @@ func (s *sideOutput) flush() error {
 	}
 	return nil
 }
-
-// LateDropped is the number of late records that windows without late_output dropped.
-func (j *Job) LateDropped() int64 { return j.lateDropped.Load() }

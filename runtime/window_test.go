@@ -233,3 +233,33 @@ func TestWindows(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowLateDroppedCounted checks that the records a window without late_output drops are
+// counted per uid in the job's status (late_dropped in /job), and only for such windows.
+func TestWindowLateDroppedCounted(t *testing.T) {
+	window := func(uid, late string) string {
+		return `
+  - uid: ` + uid + `
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 10s}` + late + `
+    fn: '(key, w, es) => [{room: key, n: es.length}]'
+    output: {room: string, n: int}`
+	}
+	src := eventsPipeline(outOfOrder, "5s", window("dropping", "")+window("keeping", "\n    late_output: late"), "dropping", "keeping", "late")
+	hj := startRun(t, t.TempDir(), src, jobSpec{})
+	if err := hj.wait(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*int64{}
+	for _, c := range hj.job.Status().Records {
+		got[c.UID] = c.LateDropped
+	}
+	if d := got["dropping"]; d == nil || *d != 1 {
+		t.Errorf("late_dropped of the window without late_output: %v, want 1 (the record at t=4000)", d)
+	}
+	if got["keeping"] != nil || got["events"] != nil {
+		t.Errorf("late_dropped of the window with late_output %v, of the source %v: want none", got["keeping"], got["events"])
+	}
+}

@@ -30,6 +30,8 @@ var (
 		"Restarts of the job after a failure (restart: in the pipeline file).", nil, nil)
 	descConnectorErrors = prometheus.NewDesc("pipectl_connector_errors_total",
 		"Errors of an external system (a Kafka broker) that a source or sink retried.", []string{"uid"}, nil)
+	descLateDropped = prometheus.NewDesc("pipectl_late_records_dropped_total",
+		"Records a window without late_output dropped for coming later than its allowed lateness.", []string{"uid"}, nil)
 	descJobInfo = prometheus.NewDesc("pipectl_job_info",
 		"Always 1; labels identify the job.", []string{"id", "name"}, nil)
 )
@@ -41,7 +43,7 @@ type jobCollector struct{ src Source }
 func (c jobCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecordsIn, descRecordsOut, descSkipped,
 		descStateEntries, descLastCheckpoint, descLastSavepoint, descWatermarkLag, descRestarts, descJobInfo,
-		descBackpressure, descStateBytes, descConnectorErrors} {
+		descBackpressure, descStateBytes, descConnectorErrors, descLateDropped} {
 		ch <- d
 	}
 }
@@ -58,6 +60,9 @@ func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descRecordsIn, prometheus.CounterValue, float64(op.In), op.UID)
 		ch <- prometheus.MustNewConstMetric(descRecordsOut, prometheus.CounterValue, float64(op.Out), op.UID)
 		ch <- prometheus.MustNewConstMetric(descBackpressure, prometheus.GaugeValue, op.Backpressure, op.UID)
+		if op.LateDropped != nil {
+			ch <- prometheus.MustNewConstMetric(descLateDropped, prometheus.CounterValue, float64(*op.LateDropped), op.UID)
+		}
 		if op.ConnectorErrors != nil {
 			ch <- prometheus.MustNewConstMetric(descConnectorErrors, prometheus.CounterValue, float64(*op.ConnectorErrors), op.UID)
 		}
