@@ -119,7 +119,7 @@ type Job struct {
 	deadMu      sync.Mutex
 	deadLetters map[string]*connectors.DeadLetter
 	skipped     atomic.Int64
-	drops       drops        // records skipped or dead-lettered, per uid
+	drops       drops // records skipped or dead-lettered, per uid
 
 	done     chan struct{}
 	failOnce sync.Once
