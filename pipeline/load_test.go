@@ -311,6 +311,9 @@ func TestParamTypes(t *testing.T) {
 		{"tolerance", "abc", nil, `param "tolerance": "abc" is not a number, the type of its value in the pipeline's params`},
 		{"on", "yes please", nil, `param "on": "yes please" is not a boolean (true or false), the type of its value in the pipeline's params`},
 		{"ids", "3", nil, `param "ids": "3" is not a list, the type of its value in the pipeline's params`},
+		{"tolerance", "9007199254740991", int64(9007199254740991), ""},
+		{"tolerance", "9007199254740993", nil, `param "tolerance": "9007199254740993" is not a number within ±(2^53-1) (JavaScript would round it), the type of its value in the pipeline's params`},
+		{"region", "9007199254740993", "9007199254740993", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {

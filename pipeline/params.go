@@ -2,7 +2,11 @@ package pipeline
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
+
+	"github.com/pipectl/pipectl/schema"
 
 	"gopkg.in/yaml.v3"
 )
@@ -78,6 +82,9 @@ func typedParam(name string, declared any, text string) (any, error) {
 		if _, ok := v.(int64); !ok {
 			if _, ok := v.(float64); !ok {
 				want = "a number"
+				if integerRE.MatchString(strings.TrimSpace(text)) { // an integer ParamValue refused
+					want = "a number within ±(2^53-1) (JavaScript would round it)"
+				}
 			}
 		}
 	case bool:
@@ -99,6 +106,9 @@ func typedParam(name string, declared any, text string) (any, error) {
 	return v, nil
 }
 
+// integerRE matches the text of an integer.
+var integerRE = regexp.MustCompile(`^[-+]?[0-9]+$`)
+
 // ParamValue reads a --param value as YAML (`5000` is a number, `true` a bool, `[1, 2]` a
 // list); text that is not valid YAML stays a string.
 func ParamValue(text string) any {
@@ -112,16 +122,26 @@ func ParamValue(text string) any {
 	return text
 }
 
+// safeInt refuses an integer that JavaScript numbers cannot hold exactly.
+func safeInt(i int64) (any, error) {
+	if i < -schema.MaxSafeInt || i > schema.MaxSafeInt {
+		return nil, fmt.Errorf("integer %d is beyond ±(2^53-1), which JavaScript would round: write it as a string", i)
+	}
+	return i, nil
+}
+
 // canonical converts a value decoded from YAML into the JSON-like canonical form: int64,
 // float64, string, bool, nil, []any and map[string]any.
 func canonical(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, bool, string, float64, int64:
+	case nil, bool, string, float64:
 		return x, nil
+	case int64:
+		return safeInt(x)
 	case int:
-		return int64(x), nil
+		return safeInt(int64(x))
 	case uint64:
-		return nil, fmt.Errorf("integer %d is too large", x)
+		return nil, fmt.Errorf("integer %d is beyond ±(2^53-1), which JavaScript would round: write it as a string", x)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
