@@ -5,6 +5,7 @@ import (
 
 	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/schema"
+	"github.com/pipectl/pipectl/script"
 )
 
 // Pos is a 1-based line and column in the pipeline file.
@@ -15,6 +16,9 @@ type Pos struct{ Line, Col int }
 type Code struct {
 	Text string
 	Pos  Pos
+	// Spots is the file position of each byte of Text when Text is not the file's text as
+	// written (a quoted scalar with escapes or over several lines); nil otherwise.
+	Spots []script.Spot
 	// Field names the field for messages: "alarm-evaluator.fn", "script".
 	Field string
 	// Index is the function's index in Pipeline.Funcs and in the program of

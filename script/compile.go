@@ -130,10 +130,32 @@ func (pc *piece) covers(line int) bool {
 // filePos maps a goja position of the piece to the file: the first line is padded exactly,
 // later lines are shifted by the block scalar's indentation.
 func (pc *piece) filePos(line, col int) (int, int) {
+	if pc.src.Spots != nil {
+		return pc.spot(line, col)
+	}
 	if line <= pc.src.Line {
 		return line, col + pc.shift
 	}
 	return line, col + pc.src.Col - 1
+}
+
+// spot maps a goja position of the piece to the file through Spots: the position of the
+// byte of Code it names (the nearest one past either end).
+func (pc *piece) spot(line, col int) (int, int) {
+	first := max(pc.src.Line, 1)
+	off := 0 // the offset in Code of the position's line
+	for l := first; l < line; l++ {
+		i := strings.IndexByte(pc.src.Code[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	if line <= first {
+		col += pc.shift - max(pc.src.Col, 1) + 1 // the first line is padded to the file's column
+	}
+	s := pc.src.Spots[min(max(off+col-1, 0), len(pc.src.Spots)-1)]
+	return s.Line, s.Col
 }
 
 // syntaxError converts the parser's error. Only the first error of a piece is kept: goja's

@@ -24,7 +24,13 @@ type Source struct {
 	File string // the pipeline file
 	Line int    // 1-based line of Code's first character in File
 	Col  int    // 1-based column of Code's first character
+	// Spots, when Code is not the file's text as written (a quoted YAML scalar with escapes or
+	// over several lines), is the file position of each byte of Code.
+	Spots []Spot
 }
+
+// Spot is a position in the file: 1-based line and column.
+type Spot struct{ Line, Col int }
 
 // Error is a JavaScript error (syntax error, exception, timeout) at a position of the
 // pipeline file. Error() reads `file:line:col: name: message`.
