@@ -197,10 +197,13 @@ func appendAny(t *Type, dst []byte, v any, depth int) ([]byte, error) {
 	return appendAny(t, dst, cv, depth)
 }
 
-// appendFloat formats f as encoding/json does.
+// appendFloat formats f as encoding/json does, with negative zero as 0 (as JSON.stringify).
 func appendFloat(t *Type, dst []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return dst, valueErr(t, f, "no JSON form")
+	}
+	if f == 0 {
+		return append(dst, '0'), nil
 	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {

@@ -99,6 +99,7 @@ func TestAppendJSON(t *testing.T) {
 		{"{z: int, a: string, m: bool?}", map[string]any{"a": "x", "z": int64(1), "m": nil}, `{"z":1,"a":"x","m":null}`},
 		{"(bool, float)", []any{true, 1e21}, `[true,1e+21]`},
 		{"list<float>", []any{1.0, 0.5, 1e-7, 123456789.0, -0.000001}, `[1,0.5,1e-7,123456789,-0.000001]`},
+		{"list<float>", []any{math.Copysign(0, -1), 0.0}, `[0,0]`}, // negative zero as JSON.stringify writes it
 		{"bytes", []byte("hi"), `"aGk="`},
 		{"map<int, int>", map[string]any{"10": int64(1), "9": int64(2), "-1": int64(3)}, `{"-1":3,"9":2,"10":1}`},
 		{"map<string, int>", map[string]any{"b": int64(1), "a": int64(2)}, `{"a":2,"b":1}`},
