@@ -141,7 +141,7 @@ var (
 		switch {
 		case n.WindowReduce != nil:
 			return n.InTypes[0], n.Keys["reduce"]
-		case n.Accumulator != nil:
+		case n.Accumulator != nil && !n.AggregatesAtFire():
 			return n.Accumulator, n.Keys["aggregate"]
 		}
 		return listOf(n.InTypes[0]), n.Keys["window"]

@@ -215,3 +215,10 @@ func (n *Node) KeyType() *schema.Type {
 	}
 	return n.KeyBy[0].Type
 }
+
+// AggregatesAtFire reports whether a window's aggregate keeps the window's records and folds
+// them when it fires, instead of a running accumulator: event-time session windows, whose
+// sessions an out-of-order record can join, and two accumulators cannot be combined.
+func (n *Node) AggregatesAtFire() bool {
+	return n.Accumulator != nil && n.Window != nil && n.Window.SessionGap > 0 && !n.Window.ProcessingTime
+}

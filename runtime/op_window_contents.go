@@ -19,8 +19,12 @@ func newWindowContents(in *instance, fn func(*pipeline.Code) *script.Func) windo
 	case n.WindowReduce != nil:
 		return &reduceContents{s: s, fn: fn(n.WindowReduce), typ: n.InTypes[0]}
 	case n.Accumulator != nil:
-		return &aggregateContents{s: s, init: fn(n.Init), fn: fn(n.Fn), result: fn(n.Result),
+		agg := &aggregateContents{s: s, init: fn(n.Init), fn: fn(n.Fn), result: fn(n.Result),
 			acc: n.Accumulator, out: n.OutType}
+		if n.AggregatesAtFire() {
+			return &foldContents{agg: agg}
+		}
+		return agg
 	}
 	return &listContents{s: s, fn: fn(n.Fn), out: n.OutType}
 }
@@ -176,11 +180,16 @@ func (c *aggregateContents) add(in *instance, _ int, kg uint16, ck []byte, e *el
 			return false, err
 		}
 	}
-	acc, err := in.callConvert(c.fn, c.acc, "accumulator", in.rt.ToJSTyped(cur, c.acc), in.inputJS(e))
+	acc, err := c.step(in, cur, e.value)
 	if err != nil {
 		return ok, err
 	}
 	return ok, c.s.cache.Put(kg, ck, acc)
+}
+
+// step is fn(acc, v).
+func (c *aggregateContents) step(in *instance, acc, v any) (any, error) {
+	return in.callConvert(c.fn, c.acc, "accumulator", in.rt.ToJSTyped(acc, c.acc), in.rt.ToJSTyped(v, in.node.InTypes[0]))
 }
 
 func (c *aggregateContents) fire(in *instance, _ any, _ window, kg uint16, ck []byte, ts int64) (bool, error) {
@@ -188,44 +197,61 @@ func (c *aggregateContents) fire(in *instance, _ any, _ window, kg uint16, ck []
 	if err != nil || !ok {
 		return false, err
 	}
-	out := acc
+	return true, c.emitResult(in, acc, ts)
+}
+
+// emitResult emits result(acc), or acc without result.
+func (c *aggregateContents) emitResult(in *instance, acc any, ts int64) error {
 	if c.result != nil {
-		if out, err = in.callConvert(c.result, c.out, "result", in.rt.ToJSTyped(acc, c.acc)); err != nil {
-			return true, err
+		var err error
+		if acc, err = in.callConvert(c.result, c.out, "result", in.rt.ToJSTyped(acc, c.acc)); err != nil {
+			return err
 		}
 	}
-	return true, in.emit(out, ts)
+	return in.emit(acc, ts)
 }
 
 func (c *aggregateContents) clear(kg uint16, ck []byte) error { return c.s.cache.Delete(kg, ck) }
 
-// merge moves one session's accumulator into the merged window. Two accumulators cannot be
-// combined (aggregate has no merge function), so a record that bridges two sessions fails.
-func (c *aggregateContents) merge(in *instance, kg uint16, dst []byte, srcs [][]byte) error {
-	var acc any
-	found := 0
-	for _, src := range append([][]byte{dst}, srcs...) {
-		v, ok, err := c.s.cache.Get(kg, src)
-		if err != nil {
-			return err
-		}
-		if ok {
-			acc = v
-			found++
-		}
-	}
-	if found > 1 {
-		return in.userErr(fmt.Errorf("a record joins two sessions, and aggregate accumulators cannot be merged: use reduce or a window function for session windows with out-of-order input"))
-	}
-	for _, src := range srcs {
-		if err := c.s.cache.Delete(kg, src); err != nil {
-			return err
-		}
-	}
-	if found == 0 {
-		return nil
-	}
-	return c.s.cache.Put(kg, dst, acc)
+// merge is never called: only session windows merge, and their aggregate is a foldContents.
+func (c *aggregateContents) merge(in *instance, _ uint16, _ []byte, _ [][]byte) error {
+	return fmt.Errorf("operator %q: aggregate accumulators cannot be merged", in.node.UID)
 }
 
 func (c *aggregateContents) states() []*keyedState { return []*keyedState{c.s} }
+
+// foldContents is the aggregate of an event-time session window: it keeps the session's
+// records and folds them (init, then fn over each, then result) when the window fires. An
+// out-of-order record can join two sessions, and two accumulators cannot be combined (an
+// aggregate has no merge function), so the records are what is merged.
+type foldContents struct{ agg *aggregateContents }
+
+func (c *foldContents) add(_ *instance, _ int, kg uint16, ck []byte, e *element) (bool, error) {
+	return appendTo(c.agg.s, kg, ck, e.value)
+}
+
+func (c *foldContents) fire(in *instance, _ any, _ window, kg uint16, ck []byte, ts int64) (bool, error) {
+	cur, ok, err := c.agg.s.cache.Get(kg, ck)
+	if err != nil || !ok {
+		return false, err
+	}
+	acc, err := in.callConvert(c.agg.init, c.agg.acc, "init result")
+	for _, v := range cur.([]any) {
+		if err != nil {
+			return true, err
+		}
+		acc, err = c.agg.step(in, acc, v)
+	}
+	if err != nil {
+		return true, err
+	}
+	return true, c.agg.emitResult(in, acc, ts)
+}
+
+func (c *foldContents) clear(kg uint16, ck []byte) error { return c.agg.s.cache.Delete(kg, ck) }
+
+func (c *foldContents) merge(_ *instance, kg uint16, dst []byte, srcs [][]byte) error {
+	return concatInto(c.agg.s, kg, dst, srcs)
+}
+
+func (c *foldContents) states() []*keyedState { return []*keyedState{c.agg.s} }

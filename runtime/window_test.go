@@ -166,6 +166,26 @@ func TestWindows(t *testing.T) {
 			`{"room":"b","start":1000,"end":7000,"n":2,"vs":[4,6]}`,
 		},
 	}, {
+		name: "an aggregate over sessions folds the records of sessions an out-of-order record joined",
+		events: `[
+    {room: "a", time: 1000, v: 1}, {room: "a", time: 9000, v: 2}, {room: "a", time: 5000, v: 3},
+    {room: "b", time: 1000, v: 4}, {room: "b", time: 3000, v: 6}, {room: "a", time: 30000, v: 5},
+  ]`, ooo: "10s",
+		operators: `
+  - uid: sessions
+    kind: window
+    input: events
+    key_by: room
+    window: {session: {gap: 4s}}
+    aggregate:
+      init: () => [0, ""]
+      fn: (acc, e) => [acc[0] + e.v, acc[1] + e.v]
+      result: 'acc => ({sum: acc[0], vs: acc[1]})'
+      accumulator: "(int, string)"
+    output: {sum: int, vs: string}`,
+		outputs: []string{"sessions"},
+		want: []string{`{"sum":6,"vs":"123"}`, `{"sum":5,"vs":"5"}`, `{"sum":10,"vs":"46"}`},
+	}, {
 		name:   "aggregate with result",
 		events: outOfOrder, ooo: "5s",
 		operators: `
