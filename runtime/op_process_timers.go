@@ -59,7 +59,8 @@ func (o *processOp) initTimers(in *instance) error {
 }
 
 // fireTimer calls on_timer for one timer; outputs carry the timer's time as event time
-// (event-time timers) or the current watermark (processing-time timers).
+// (event-time timers) or the current watermark (processing-time timers). A throw is under
+// on_error, with the key and the timer's time as the failed record.
 func (o *processOp) fireTimer(in *instance, d timerDomain, tm timer) error {
 	ts := tm.t
 	if d == processingTimer {
@@ -70,7 +71,8 @@ func (o *processOp) fireTimer(in *instance, d timerDomain, tm timer) error {
 		return err
 	}
 	if _, err := o.timers.onTimer.Call(in.rt.VM().ToValue(tm.t), o.ctx); err != nil {
-		return in.userErr(err)
+		t := tm.t
+		return in.fireFailed(in.userErr(err), firing{Key: tm.val, Timer: &t})
 	}
 	return nil
 }

@@ -1,0 +1,208 @@
+package runtime
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/pipectl/pipectl/statebackend"
+)
+
+// timerPipeline is a process that counts the records of each room and, 5s after each one,
+// emits and clears the count from on_timer (the given function).
+func timerPipeline(onTimer string) string {
+	return `name: timer-policy
+parallelism: 2
+state_backend: memory
+script: |
+  const events = [{room: "a", time: 1000}, {room: "b", time: 2000}, {room: "a", time: 3000}, {room: "a", time: 20000}, {room: "b", time: 40000}]
+sources:
+  - uid: events
+    kind: generator
+    count: 5
+    fn: i => events[i]
+    schema: {room: string, time: int}
+    timestamp: e => e.time
+operators:
+  - uid: p
+    kind: process
+    input: events
+    key_by: room
+    states:
+      n: int
+    output: {room: string, fired: int, n: int}
+    fn: |
+      (e, ctx) => {
+        ctx.state.n.set((ctx.state.n.get() || 0) + 1)
+        ctx.timers.at(e.time + 5000)
+      }
+    on_timer: |
+      ` + onTimer + `
+sinks:
+  - {uid: out, kind: stdout, input: p}
+`
+}
+
+// firingOps are operators whose function throws once when a window or a timer fires: the
+// output the rest of the job writes under skip and dead_letter, and the record of the one
+// dead letter.
+var firingOps = []struct {
+	name, uid, msg string // msg: the error after its position
+	src            func(policy string) string
+	out            []string
+	record         string
+}{{
+	name: "window", uid: "w", msg: "w.fn: Error: no b",
+	src: func(policy string) string {
+		return eventsPipeline(outOfOrder, "5s", `  - uid: w
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 10s}
+    fn: |
+      (key, w, es) => { if (key === "b" && w.start === 10000) throw new Error("no " + key); return [{room: key, start: w.start, end: w.end, n: es.length, vs: es.map(e => e.v)}] }
+    output: {room: string, start: int, end: int, n: int, vs: list<int>}`+policy, "w")
+	},
+	out: []string{
+		`{"room":"a","start":0,"end":10000,"n":3,"vs":[1,2,5]}`,
+		`{"room":"a","start":10000,"end":20000,"n":1,"vs":[4]}`,
+		`{"room":"a","start":20000,"end":30000,"n":1,"vs":[8]}`,
+		`{"room":"b","start":0,"end":10000,"n":1,"vs":[3]}`,
+	},
+	record: `{"key":"b","window":{"start":10000,"end":20000}}`,
+}, {
+	name: "window aggregate result", uid: "w", msg: "w.aggregate.result: Error: no 15",
+	src: func(policy string) string {
+		return eventsPipeline(outOfOrder, "5s", `  - uid: w
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 10s}
+    aggregate:
+      init: () => 0
+      fn: (acc, e) => acc + e.v
+      accumulator: int
+      result: |
+        acc => { if (acc === 15) throw new Error("no " + acc); return acc }
+    output: int`+policy, "w")
+	},
+	out:    []string{"3", "4", "8", "8"},
+	record: `{"key":"b","window":{"start":10000,"end":20000}}`,
+}, {
+	name: "window_all", uid: "w", msg: "w.fn: Error: no 10000",
+	src: func(policy string) string {
+		return eventsPipeline(outOfOrder, "5s", `  - uid: w
+    kind: window_all
+    input: events
+    window: {tumbling: 10s}
+    fn: |
+      (key, w, es) => { if (w.start === 10000) throw new Error("no " + w.start); return [{start: w.start, n: es.length}] }
+    output: {start: int, n: int}`+policy, "w")
+	},
+	out:    []string{`{"start":0,"n":4}`, `{"start":20000,"n":1}`},
+	record: `{"window":{"start":10000,"end":20000}}`,
+}, {
+	name: "window_join", uid: "j", msg: "j.fn: Error: no pair",
+	src: func(policy string) string {
+		return joinPipeline(`  - uid: j
+    kind: window_join
+    inputs: [motions, readings]
+    key_by: [room, "r => Number(r.id.slice(1))"]
+    key_type: int
+    window: {tumbling: 10s}
+    fn: |
+      (m, r) => { if (m.time === 4000 && r.time === 500) throw new Error("no pair"); return {room: m.room, motion: m.time, reading: r.time, temp: r.temp} }
+    output: {room: int, motion: int, reading: int, temp: int}` + policy)
+	},
+	out: []string{
+		`{"room":1,"motion":1000,"reading":500,"temp":20}`,
+		`{"room":1,"motion":1000,"reading":8000,"temp":21}`,
+		`{"room":1,"motion":4000,"reading":8000,"temp":21}`,
+		`{"room":2,"motion":2000,"reading":3000,"temp":18}`,
+	},
+	record: `{"key":1,"window":{"start":0,"end":10000},"left":{"room":1,"time":4000},"right":{"id":"r1","temp":20,"time":500}}`,
+}, {
+	name: "co_group", uid: "j", msg: "j.fn: Error: no 2",
+	src: func(policy string) string {
+		return joinPipeline(`  - uid: j
+    kind: co_group
+    inputs: [motions, readings]
+    key_by: [room, "r => Number(r.id.slice(1))"]
+    key_type: int
+    window: {tumbling: 10s}
+    fn: |
+      (k, ms, rs) => { if (k === 2) throw new Error("no " + k); return [{room: k, motions: ms.length, readings: rs.length}] }
+    output: {room: int, motions: int, readings: int}` + policy)
+	},
+	out: []string{
+		`{"room":1,"motions":0,"readings":1}`,
+		`{"room":1,"motions":1,"readings":0}`,
+		`{"room":1,"motions":2,"readings":2}`,
+		`{"room":3,"motions":1,"readings":0}`,
+		`{"room":4,"motions":0,"readings":1}`,
+	},
+	record: `{"key":2,"window":{"start":0,"end":10000}}`,
+}, {
+	name: "process on_timer", uid: "p", msg: "p.on_timer: Error: no 6000",
+	src: func(policy string) string {
+		return timerPipeline(`(t, ctx) => { if (t === 6000) throw new Error("no " + t); ctx.emit({room: ctx.key, fired: t, n: ctx.state.n.get() || 0}); ctx.state.n.clear() }` + policy)
+	},
+	// a's count is not cleared by the timer that threw: the next one emits it.
+	out: []string{
+		`{"room":"a","fired":25000,"n":0}`,
+		`{"room":"a","fired":8000,"n":3}`,
+		`{"room":"b","fired":45000,"n":1}`,
+		`{"room":"b","fired":7000,"n":1}`,
+	},
+	record: `{"key":"a","timer":6000}`,
+}}
+
+// TestOnErrorWhenFiring: on_error applies to the functions that run when a window or a timer
+// fires: fail ends the job naming the operator; skip and dead_letter drop that call's output,
+// count it, and go on with every other window, pair and timer.
+func TestOnErrorWhenFiring(t *testing.T) {
+	for _, op := range firingOps {
+		for _, policy := range []string{"fail", "skip", "dead_letter"} {
+			t.Run(op.name+"/"+policy, func(t *testing.T) {
+				h := newHarness(t, statebackend.KindMemory)
+				keys := "\n    on_error: " + policy
+				if policy == "dead_letter" {
+					keys += "\n    dead_letter: bad/dl.jsonl"
+				}
+				hj, err := h.newJob(op.src(keys), jobSpec{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = hj.start().wait()
+				if policy == "fail" {
+					wantErrContaining(t, err, `operator "`+op.uid+`": `, op.msg)
+					return
+				}
+				if err != nil {
+					t.Fatalf("run: %v", err)
+				}
+				diffLines(t, sorted(hj.lines()), op.out)
+				dead := h.fileLines("bad/dl.jsonl")
+				var skipped, wantSkipped int64 = hj.job.skipped.Load(), 0
+				if policy == "skip" {
+					wantSkipped = 1
+					if dead != nil {
+						t.Errorf("skip wrote dead letters: %q", dead)
+					}
+				} else {
+					if len(dead) != 1 {
+						t.Fatalf("dead letters %q, want 1", dead)
+					}
+					want := `^\{"uid":"` + op.uid + `","error":"operator \\"` + op.uid + `\\": ` +
+						regexp.QuoteMeta(h.path("pipeline.yaml")) + `:\d+:\d+: ` + regexp.QuoteMeta(op.msg) +
+						`","record":` + regexp.QuoteMeta(op.record) + `\}$`
+					if !regexp.MustCompile(want).MatchString(dead[0]) {
+						t.Errorf("dead letter\n  %s\ndoes not match\n  %s", dead[0], want)
+					}
+				}
+				if skipped != wantSkipped {
+					t.Errorf("skipped %d records, want %d", skipped, wantSkipped)
+				}
+			})
+		}
+	}
+}
