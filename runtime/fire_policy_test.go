@@ -70,6 +70,44 @@ var firingOps = []struct {
 	},
 	record: `{"key":"b","window":{"start":10000,"end":20000}}`,
 }, {
+	name: "window fired again by a late record", uid: "w", msg: "w.fn: Error: no 4",
+	src: func(policy string) string {
+		return eventsPipeline(outOfOrder, "5s", `  - uid: w
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 10s}
+    allowed_lateness: 2s
+    fn: |
+      (key, w, es) => { if (es.length === 4) throw new Error("no " + es.length); return [{room: key, start: w.start, n: es.length}] }
+    output: {room: string, start: int, n: int}`+policy, "w")
+	},
+	out: []string{
+		`{"room":"a","start":0,"n":3}`,
+		`{"room":"a","start":10000,"n":1}`,
+		`{"room":"a","start":20000,"n":1}`,
+		`{"room":"b","start":0,"n":1}`,
+		`{"room":"b","start":10000,"n":2}`,
+	},
+	record: `{"key":"a","window":{"start":0,"end":10000}}`,
+}, {
+	name: "session window", uid: "w", msg: "w.fn: Error: no a",
+	src: func(policy string) string {
+		return eventsPipeline(`[
+    {room: "a", time: 1000, v: 1}, {room: "a", time: 9000, v: 2}, {room: "a", time: 5000, v: 3},
+    {room: "b", time: 1000, v: 4}, {room: "b", time: 3000, v: 6}, {room: "a", time: 30000, v: 5},
+  ]`, "10s", `  - uid: w
+    kind: window
+    input: events
+    key_by: room
+    window: {session: {gap: 4s}}
+    fn: |
+      (key, w, es) => { if (key === "a" && w.start === 1000) throw new Error("no " + key); return [{room: key, start: w.start, n: es.length}] }
+    output: {room: string, start: int, n: int}`+policy, "w")
+	},
+	out:    []string{`{"room":"a","start":30000,"n":1}`, `{"room":"b","start":1000,"n":2}`},
+	record: `{"key":"a","window":{"start":1000,"end":13000}}`,
+}, {
 	name: "window aggregate result", uid: "w", msg: "w.aggregate.result: Error: no 15",
 	src: func(policy string) string {
 		return eventsPipeline(outOfOrder, "5s", `  - uid: w
