@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/pipectl/pipectl/statebackend"
@@ -242,5 +243,47 @@ func TestOnErrorWhenFiring(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEmitFailureDownstreamIsNotSkipped: a failure of the node a process's ctx.emit feeds is
+// that node's, and ends the job, from fn or on_timer, even under the process's on_error: skip
+// and when the function catches it.
+func TestEmitFailureDownstreamIsNotSkipped(t *testing.T) {
+	for _, c := range []struct{ name, fn, onTimer, want string }{{
+		name:    "fn",
+		fn:      `(e, ctx) => { ctx.timers.at(e.time); if (e.room === "b") ctx.emit({room: "x", fired: 0, n: 0}) }`,
+		onTimer: `(t, ctx) => {}`,
+		want:    `m.fn: Error: down x (record {"fired":0,"n":0,"room":"x"})`,
+	}, {
+		name:    "on_timer",
+		fn:      `(e, ctx) => ctx.timers.at(e.time)`,
+		onTimer: `(t, ctx) => ctx.emit({room: ctx.key, fired: t, n: 0})`,
+		want:    `m.fn: Error: down b (record {"fired":2000,"n":0,"room":"b"})`,
+	}, {
+		name:    "on_timer that catches",
+		fn:      `(e, ctx) => ctx.timers.at(e.time)`,
+		onTimer: `(t, ctx) => { try { ctx.emit({room: ctx.key, fired: t, n: 0}) } catch (e) {} }`,
+		want:    `m.fn: Error: down b (record {"fired":2000,"n":0,"room":"b"})`,
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(timerPipeline(c.onTimer+`
+    on_error: skip
+  - uid: m
+    kind: map
+    input: p
+    fn: |
+      e => { if (e.room !== "a") throw new Error("down " + e.room); return e }
+    output: {room: string, fired: int, n: int}`), "input: p}", "input: m}", 1)
+			src = strings.Replace(src, `(e, ctx) => {
+        ctx.state.n.set((ctx.state.n.get() || 0) + 1)
+        ctx.timers.at(e.time + 5000)
+      }`, c.fn, 1)
+			_, err := newHarness(t, statebackend.KindMemory).run(src, jobSpec{})
+			wantErrContaining(t, err, `operator "m": `, c.want)
+			if err != nil && strings.Contains(err.Error(), `operator "p"`) {
+				t.Errorf("error %q names p", err)
+			}
+		})
 	}
 }

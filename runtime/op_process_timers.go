@@ -70,9 +70,9 @@ func (o *processOp) fireTimer(in *instance, d timerDomain, tm timer) error {
 	if err := o.ctx.Set("key", in.rt.ToJS(tm.val)); err != nil {
 		return err
 	}
-	if _, err := o.timers.onTimer.Call(in.rt.VM().ToValue(tm.t), o.ctx); err != nil {
+	if err := o.call(in, o.timers.onTimer, in.rt.VM().ToValue(tm.t)); err != nil {
 		t := tm.t
-		return in.fireFailed(in.userErr(err), firing{Key: tm.val, Timer: &t})
+		return in.fireFailed(err, firing{Key: tm.val, Timer: &t})
 	}
 	return nil
 }
