@@ -71,6 +71,21 @@ var firingOps = []struct {
 	},
 	record: `{"key":"b","window":{"start":10000,"end":20000}}`,
 }, {
+	name: "window fn that times out", uid: "w", msg: "w.fn: timed out after 50ms",
+	src: func(policy string) string {
+		return eventsPipeline(outOfOrder, "5s", `  - uid: w
+    kind: window
+    input: events
+    key_by: room
+    window: {tumbling: 10s}
+    function_timeout: 50ms
+    fn: |
+      (key, w, es) => { while (key === "b" && w.start === 10000) {} return [{room: key, start: w.start, end: w.end, n: es.length, vs: es.map(e => e.v)}] }
+    output: {room: string, start: int, end: int, n: int, vs: list<int>}`+policy, "w")
+	},
+	out:    outOfOrderCounts[:4],
+	record: `{"key":"b","window":{"start":10000,"end":20000}}`,
+}, {
 	name: "window fired again by a late record", uid: "w", msg: "w.fn: Error: no 4",
 	src: func(policy string) string {
 		return eventsPipeline(outOfOrder, "5s", `  - uid: w
