@@ -61,17 +61,7 @@ const maxRecordInMessage = 200
 // recordContext says which record failed, for a message: its key (when the node is keyed),
 // the record as JSON, cut at maxRecordInMessage bytes, and where it was read (when known).
 func recordContext(e *element, where string) string {
-	rec := "?"
-	if b, err := json.Marshal(e.value); err == nil {
-		rec = string(b)
-	}
-	if len(rec) > maxRecordInMessage {
-		cut := maxRecordInMessage
-		for cut > 0 && !utf8.RuneStart(rec[cut]) {
-			cut--
-		}
-		rec = rec[:cut] + "…"
-	}
+	rec := cutJSON(e.value)
 	if where != "" {
 		rec += ", read at " + where
 	}
@@ -83,4 +73,20 @@ func recordContext(e *element, where string) string {
 		key = []byte(fmt.Sprint(e.key))
 	}
 	return fmt.Sprintf("key %s, record %s", key, rec)
+}
+
+// cutJSON is v as JSON ("?" when it has none), cut at maxRecordInMessage bytes.
+func cutJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "?"
+	}
+	if len(b) <= maxRecordInMessage {
+		return string(b)
+	}
+	cut := maxRecordInMessage
+	for cut > 0 && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return string(b[:cut]) + "…"
 }

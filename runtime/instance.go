@@ -35,8 +35,6 @@ type instance struct {
 	states  []*keyedState
 	source  connectors.Source // sources only
 	sink    connectors.Sink   // sinks only
-	// deadLetter receives records whose function failed, with on_error: dead_letter.
-	deadLetter func(uid, msg string, e *element) error
 	// wake wakes the subtask's loop for processing-time timers (nil in a source's goroutine).
 	wake *wakeup
 	// counters for metrics and the status line
@@ -93,14 +91,25 @@ func (in *instance) pushInput(i int, e *element) error {
 		// A downstream node's user error: its own policy already had its say.
 		return errors.New(err.Error())
 	}
+	where := in.job.recordContext(e)
+	if dropped, err := in.dropFailed(ue, e.value, where); dropped {
+		return err
+	}
+	return fmt.Errorf("%s (%s)", err, where)
+}
+
+// dropFailed applies on_error skip or dead_letter to ue, a failure of this node's own code on
+// record (where says which, for messages): skip counts and logs it, dead_letter writes record
+// to the node's dead-letter file; dropped is false under on_error: fail.
+func (in *instance) dropFailed(ue *userError, record any, where string) (dropped bool, err error) {
 	switch in.node.OnError {
 	case "skip":
-		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", err, in.job.recordContext(e)))
-		return nil
+		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", ue, where))
+		return true, nil
 	case "dead_letter":
-		return in.deadLetter(in.node.UID, ue.err.Error(), e)
+		return true, in.job.writeDeadLetter(in.node.UID, ue.err.Error(), record, "", 0, nil, where)
 	}
-	return fmt.Errorf("%s (%s)", err, in.job.recordContext(e))
+	return false, nil
 }
 
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }

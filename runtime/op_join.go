@@ -34,8 +34,8 @@ func (b *joinBody) add(_ *instance, input int, kg uint16, ck []byte, e *element)
 }
 
 // fire calls fn(l, r) for each pair of the window (window_join, left records in the outer
-// loop), or fn(key, ls, rs) once (co_group).
-func (b *joinBody) fire(in *instance, key any, _ window, kg uint16, ck []byte, ts int64) (bool, error) {
+// loop), or fn(key, ls, rs) once (co_group). on_error applies to each pair on its own.
+func (b *joinBody) fire(in *instance, key any, w window, kg uint16, ck []byte, ts int64) (bool, error) {
 	var lists [2][]any
 	found := false
 	for i, s := range b.sides {
@@ -66,10 +66,15 @@ func (b *joinBody) fire(in *instance, key any, _ window, kg uint16, ck []byte, t
 	}
 	for _, l := range lists[0] {
 		lv := rt.ToJSTyped(l, in.node.InTypes[0])
-		for _, r := range rights {
+		for j, r := range rights {
 			v, err := in.callConvert(b.fn, b.out, "result", lv, r)
 			if err != nil {
-				return true, err
+				f := windowFiring(key, w)
+				f.Left, f.Right = l, lists[1][j]
+				if err := in.fireFailed(err, f); err != nil {
+					return true, err
+				}
+				continue
 			}
 			if err := in.emit(v, ts); err != nil {
 				return true, err

@@ -20,6 +20,9 @@ type processOp struct {
 	ctx    *goja.Object
 	cur    *element
 	timers *processTimers
+	// emitErr is a failure downstream of ctx.emit during the current call: that node's, not
+	// this operator's, so on_error does not apply to it.
+	emitErr error
 }
 
 func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
@@ -55,6 +58,7 @@ func newProcessOp(in *instance, fn *script.Func) (*processOp, error) {
 			panic(vm.NewTypeError("ctx.emit: %v", err))
 		}
 		if err := in.emit(out, o.cur.ts); err != nil {
+			o.emitErr = err
 			panic(vm.NewGoError(err))
 		}
 	})
@@ -66,7 +70,19 @@ func (o *processOp) process(in *instance, _ int, e *element) error {
 	if err := o.ctx.Set("key", in.rt.ToJSTyped(e.key, in.node.KeyType())); err != nil {
 		return err
 	}
-	if _, err := o.fn.Call(in.inputJS(e), o.ctx); err != nil {
+	return o.call(in, o.fn, in.inputJS(e))
+}
+
+// call calls fn(arg, ctx): a throw or a timeout is the operator's user error, but a failure
+// downstream of ctx.emit is returned as it is, even when the function caught it.
+func (o *processOp) call(in *instance, fn *script.Func, arg goja.Value) error {
+	o.emitErr = nil
+	_, err := fn.Call(arg, o.ctx)
+	if downstream := o.emitErr; downstream != nil {
+		o.emitErr = nil
+		return downstream
+	}
+	if err != nil {
 		return in.userErr(err)
 	}
 	return nil

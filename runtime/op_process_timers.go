@@ -59,7 +59,8 @@ func (o *processOp) initTimers(in *instance) error {
 }
 
 // fireTimer calls on_timer for one timer; outputs carry the timer's time as event time
-// (event-time timers) or the current watermark (processing-time timers).
+// (event-time timers) or the current watermark (processing-time timers). A throw is under
+// on_error, with the key and the timer's time as the failed record.
 func (o *processOp) fireTimer(in *instance, d timerDomain, tm timer) error {
 	ts := tm.t
 	if d == processingTimer {
@@ -69,8 +70,9 @@ func (o *processOp) fireTimer(in *instance, d timerDomain, tm timer) error {
 	if err := o.ctx.Set("key", in.rt.ToJS(tm.val)); err != nil {
 		return err
 	}
-	if _, err := o.timers.onTimer.Call(in.rt.VM().ToValue(tm.t), o.ctx); err != nil {
-		return in.userErr(err)
+	if err := o.call(in, o.timers.onTimer, in.rt.VM().ToValue(tm.t)); err != nil {
+		t := tm.t
+		return in.fireFailed(err, firing{Key: tm.val, Timer: &t})
 	}
 	return nil
 }

@@ -193,7 +193,7 @@ func (o *windowOp) afterAdd(in *instance, e *element, w window, existed bool) er
 		}
 	}
 	if w.maxTs() <= o.wm {
-		_, err := o.body.fire(in, e.key, w, e.kg, o.ck, w.maxTs())
+		_, err := o.fire(in, e.key, w, e.kg, o.ck)
 		return err
 	}
 	if existed {
@@ -309,7 +309,7 @@ func (o *windowOp) onTimer(in *instance, tm timer) error {
 			ck := nsKey(nil, []byte(tm.key), w)
 			drop := false
 			if w.maxTs() == tm.t {
-				if _, err := o.body.fire(in, key, w, tm.kg, ck, w.maxTs()); err != nil {
+				if _, err := o.fire(in, key, w, tm.kg, ck); err != nil {
 					return err
 				}
 				drop = purge
@@ -333,7 +333,7 @@ func (o *windowOp) onTimer(in *instance, tm timer) error {
 	}
 	w := o.assign.endingAt(tm.t)
 	ck := nsKey(nil, []byte(tm.key), w)
-	found, err := o.body.fire(in, key, w, tm.kg, ck, w.maxTs())
+	found, err := o.fire(in, key, w, tm.kg, ck)
 	if err != nil {
 		return err
 	}
@@ -344,6 +344,17 @@ func (o *windowOp) onTimer(in *instance, tm timer) error {
 		return o.body.clear(tm.kg, nsKey(ck, []byte(tm.key), o.assign.endingAt(tm.t-o.lateness)))
 	}
 	return nil
+}
+
+// fire fires key's window w (state key ck) at its last instant. A failure of the window's
+// function is under on_error: with skip or dead_letter the window emits nothing more and is
+// cleared as if it had fired.
+func (o *windowOp) fire(in *instance, key any, w window, kg uint16, ck []byte) (found bool, err error) {
+	found, err = o.body.fire(in, key, w, kg, ck, w.maxTs())
+	if err != nil {
+		err = in.fireFailed(err, windowFiring(key, w))
+	}
+	return found, err
 }
 
 func (o *windowOp) finish(*instance) error { return nil }

@@ -192,9 +192,6 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 // processing-time timers (nil in a source's goroutine).
 func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
 	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
-	in.deadLetter = func(uid, msg string, e *element) error {
-		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, j.recordContext(e))
-	}
 	fn := func(c *pipeline.Code) *script.Func {
 		if c == nil {
 			return nil
