@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -53,15 +54,20 @@ func (f firing) String() string {
 }
 
 // fireFailed applies the node's on_error to err, a failure of the function that ran for f:
-// skip and dead_letter drop that call's output and go on (nil). Under fail, and for a failure
-// that is not this node's own, err is returned as it is.
+// skip and dead_letter drop that call's output and go on (nil); under fail, err is returned
+// naming the firing (key and window, or timer), as a record's failure names the record. A
+// failure that is not this node's own is returned as it is.
 func (in *instance) fireFailed(err error, f firing) error {
 	var ue *userError
 	if !errors.As(err, &ue) || ue != err {
 		return err
 	}
-	if dropped, derr := in.dropFailed(ue, f, f.String()); dropped {
+	where := f.String()
+	if dropped, derr := in.dropFailed(ue, f, where); dropped {
 		return derr
 	}
-	return err
+	if where == "" {
+		return err
+	}
+	return fmt.Errorf("%s (%s)", err, where)
 }

@@ -229,6 +229,9 @@ func TestOnErrorWhenFiring(t *testing.T) {
 				err = hj.start().wait()
 				if policy == "fail" {
 					wantErrContaining(t, err, `operator "`+op.uid+`": `, op.msg)
+					if m := regexp.MustCompile(`\((key [^)]*, )?(window \{|timer )[^()]*\)$`); err != nil && !m.MatchString(err.Error()) {
+						t.Errorf("failure %q does not end naming the firing: (key …, window …) or (key …, timer …)", err)
+					}
 					return
 				}
 				if err != nil {
