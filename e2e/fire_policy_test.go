@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,11 +77,11 @@ func TestOnErrorWhenFiring(t *testing.T) {
 				"j": `operator "j": ` + at("Error('pair')", 44) + `: j.fn: Error: pair`,
 			}
 			if policy == "fail" {
-				// The first of the three to fire ends the job, with its message unchanged.
+				// The first of the three to fire ends the job, naming its key and window or timer.
 				res := h.mustRun(1, "run", "fire.yaml", "--state-dir", "sd")
 				named := false
 				for _, msg := range errs {
-					named = named || strings.Contains(res.stderr, "failed: "+msg+"\n")
+					named = named || regexp.MustCompile(regexp.QuoteMeta("failed: "+msg+" (key ")+`[^\n]*(window|timer)[^\n]*\)\n`).MatchString(res.stderr)
 				}
 				if !named {
 					t.Errorf("stderr does not end the job with one of %q:\n%s", errs, res.stderr)

@@ -184,7 +184,7 @@ func TestWindows(t *testing.T) {
       accumulator: "(int, string)"
     output: {sum: int, vs: string}`,
 		outputs: []string{"sessions"},
-		want: []string{`{"sum":6,"vs":"123"}`, `{"sum":5,"vs":"5"}`, `{"sum":10,"vs":"46"}`},
+		want:    []string{`{"sum":6,"vs":"123"}`, `{"sum":5,"vs":"5"}`, `{"sum":10,"vs":"46"}`},
 	}, {
 		name:   "aggregate with result",
 		events: outOfOrder, ooo: "5s",
