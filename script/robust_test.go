@@ -93,14 +93,11 @@ func TestHostileFunctionsFailCleanly(t *testing.T) {
 func TestMemoryHogIsStopped(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
 	r := newRuntime(t, nil, nil, fn(`() => { const a = []; for (let i = 0; ; i++) a.push("x".repeat(100000) + i) }`))
-	start := time.Now()
+	// Stopped for memory, not by the minute's timeout (e.Timeout): no timing is asserted.
 	_, err := r.Func(0, time.Minute).Call()
 	var e *Error
 	if !errors.As(err, &e) || e.Timeout || !strings.Contains(e.Msg, "grew beyond the memory budget (128 MiB)") {
 		t.Fatalf("got %v, want the call stopped for memory", err)
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("stopped after %v", d)
 	}
 }
 
