@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/pipectl/pipectl/schema"
 )
 
 // Records that on_error took out of the stream (skipped or dead-lettered) are logged one by
@@ -59,12 +61,10 @@ func (j *Job) logSummary() {
 const maxRecordInMessage = 200
 
 // recordContext says which record failed, for a message: its key (when the node is keyed),
-// the record as JSON, cut at maxRecordInMessage bytes, and where it was read (when known).
-func recordContext(e *element, where string) string {
-	rec := "?"
-	if b, err := json.Marshal(e.value); err == nil {
-		rec = string(b)
-	}
+// the record as JSON (fields in the declared order of its type t), cut at
+// maxRecordInMessage bytes, and where it was read (when known).
+func recordContext(e *element, t *schema.Type, where string) string {
+	rec := string(recordJSON(t, e.value))
 	if len(rec) > maxRecordInMessage {
 		cut := maxRecordInMessage
 		for cut > 0 && !utf8.RuneStart(rec[cut]) {

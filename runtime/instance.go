@@ -35,8 +35,6 @@ type instance struct {
 	states  []*keyedState
 	source  connectors.Source // sources only
 	sink    connectors.Sink   // sinks only
-	// deadLetter receives records whose function failed, with on_error: dead_letter.
-	deadLetter func(uid, msg string, e *element) error
 	// wake wakes the subtask's loop for processing-time timers (nil in a source's goroutine).
 	wake *wakeup
 	// counters for metrics and the status line
@@ -92,14 +90,7 @@ func (in *instance) pushInput(i int, e *element) error {
 		// A downstream node's user error: its own policy already had its say.
 		return errors.New(err.Error())
 	}
-	switch in.node.OnError {
-	case "skip":
-		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", err, in.job.recordContext(e)))
-		return nil
-	case "dead_letter":
-		return in.deadLetter(in.node.UID, ue.err.Error(), e)
-	}
-	return fmt.Errorf("%s (%s)", err, in.job.recordContext(e))
+	return in.job.onUserError(in.node, inType(in.node, i), e, ue.err)
 }
 
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }

@@ -168,7 +168,7 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 		return nil, fmt.Errorf("internal: %q is not an input of %q", stream, c.UID)
 	}
 	x := &exchange{
-		job: j, targets: cg.inboxes, from: offset + from.subtask, input: input,
+		job: j, consumer: c, inType: inType(c, input), targets: cg.inboxes, from: offset + from.subtask, input: input,
 		fixed: from.subtask % cg.parallelism, maxPar: j.maxPar,
 		buffers: make([][]element, cg.parallelism), blocked: from.blocked,
 	}
@@ -192,9 +192,6 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 // processing-time timers (nil in a source's goroutine).
 func (j *Job) newInstance(n *pipeline.Node, i int, rt *script.Runtime, wake *wakeup) (*instance, error) {
 	in := &instance{job: j, node: n, subtask: i, rt: rt, wake: wake}
-	in.deadLetter = func(uid, msg string, e *element) error {
-		return j.writeDeadLetter(uid, msg, e.value, "", 0, nil, j.recordContext(e))
-	}
 	fn := func(c *pipeline.Code) *script.Func {
 		if c == nil {
 			return nil

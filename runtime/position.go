@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/pipectl/pipectl/connectors"
+	"github.com/pipectl/pipectl/schema"
 )
 
 // recordPos is where a record was read. It travels by value in every element, through chained
@@ -67,7 +68,7 @@ func (s *sourceTask) At(p connectors.Position) {
 	s.inst.pos = recordPos{src: s.posIndex, part: p.Partition, off: p.Offset}
 }
 
-// recordContext is recordContext of e with its input position.
-func (j *Job) recordContext(e *element) string {
-	return recordContext(e, j.inputs.where(e.pos))
+// recordContext is recordContext of e, a record of type t, with its input position.
+func (j *Job) recordContext(e *element, t *schema.Type) string {
+	return recordContext(e, t, j.inputs.where(e.pos))
 }

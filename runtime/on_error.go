@@ -1,0 +1,49 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pipectl/pipectl/pipeline"
+	"github.com/pipectl/pipectl/schema"
+)
+
+// onUserError applies the on_error policy of node n to err, a failure of n's own user code
+// or data on record e of type t (a function threw or timed out, a result or a key does not
+// fit its type): nil when the record is skipped or dead-lettered, else the error that fails
+// the job, naming the record. The error is a plain one, so that an upstream node that the
+// failure reaches does not apply its own policy to it.
+func (j *Job) onUserError(n *pipeline.Node, t *schema.Type, e *element, err error) error {
+	switch n.OnError {
+	case "skip":
+		j.countSkipped(n.UID, fmt.Errorf("%w (%s)", err, j.recordContext(e, t)))
+		return nil
+	case "dead_letter":
+		return j.writeDeadLetter(n.UID, err.Error(), recordJSON(t, e.value), "", 0, nil, j.recordContext(e, t))
+	}
+	return fmt.Errorf("%s (%s)", err, j.recordContext(e, t))
+}
+
+// recordJSON is a record as JSON, its fields in the declared order of its type t as the
+// sinks write them; a value that does not fit t (or a nil t) is encoded as encoding/json
+// does.
+func recordJSON(t *schema.Type, v any) json.RawMessage {
+	if t != nil {
+		if b, err := t.AppendJSON(nil, v); err == nil {
+			return b
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(fmt.Sprint(v)) // a string always encodes
+	}
+	return b
+}
+
+// inType is the type of the node's logical input i (nil when unknown).
+func inType(n *pipeline.Node, i int) *schema.Type {
+	if i < 0 || i >= len(n.InTypes) {
+		return nil
+	}
+	return n.InTypes[i]
+}
