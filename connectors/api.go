@@ -72,6 +72,10 @@ type Position struct {
 	Topic     string
 	Partition int32
 	Offset    int64
+	// Raw is the record as read (a file's line, a Kafka record's value), for the dead letter
+	// of a record the runtime finds bad after decoding (its timestamp function fails). It is
+	// valid until the record's Emit returns.
+	Raw []byte
 }
 
 // LineAt returns the 1-based number of the line that starts at byte offset off of a file.

@@ -46,7 +46,7 @@ func (f *fileState) consume(ctx SourceContext, sc *lineScanner, form format, fin
 				break
 			}
 			if pc != nil {
-				pc.At(Position{File: f.path, Offset: start})
+				pc.At(Position{File: f.path, Offset: start, Raw: line})
 			}
 			if err := ctx.Emit(rec); err != nil {
 				return f.atLine(err)

@@ -20,10 +20,11 @@ type sourceTask struct {
 	stopping atomic.Bool   // a graceful stop (SIGTERM, cancel of a bounded wait) was asked
 	deadline flushDeadline // batches leave within buffer_timeout while the source emits
 
-	// the input of the last At, and its index in the job's inputs
+	// the input of the last At, its index in the job's inputs, and the record as read
 	posName  string
 	posKafka bool
 	posIndex int32
+	posRaw   []byte
 }
 
 // Emit implements connectors.SourceContext.
