@@ -1,13 +1,10 @@
 package runtime
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/pipectl/pipectl/schema"
 )
 
 // Records that on_error took out of the stream (skipped or dead-lettered) are logged one by
@@ -61,10 +58,10 @@ func (j *Job) logSummary() {
 const maxRecordInMessage = 200
 
 // recordContext says which record failed, for a message: its key (when the node is keyed),
-// the record as JSON (fields in the declared order of its type t), cut at
-// maxRecordInMessage bytes, and where it was read (when known).
-func recordContext(e *element, t *schema.Type, where string) string {
-	rec := string(recordJSON(t, e.value))
+// the record as JSON, cut at maxRecordInMessage bytes, and where it was read (when known);
+// record fields in the declared order of their types t.
+func recordContext(e *element, t recordTypes, where string) string {
+	rec := string(recordJSON(t.value, e.value))
 	if len(rec) > maxRecordInMessage {
 		cut := maxRecordInMessage
 		for cut > 0 && !utf8.RuneStart(rec[cut]) {
@@ -78,9 +75,5 @@ func recordContext(e *element, t *schema.Type, where string) string {
 	if e.keyBytes == nil {
 		return "record " + rec
 	}
-	key, err := json.Marshal(e.key)
-	if err != nil {
-		key = []byte(fmt.Sprint(e.key))
-	}
-	return fmt.Sprintf("key %s, record %s", key, rec)
+	return fmt.Sprintf("key %s, record %s", recordJSON(t.key, e.key), rec)
 }

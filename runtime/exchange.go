@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"github.com/pipectl/pipectl/pipeline"
-	"github.com/pipectl/pipectl/schema"
 )
 
 // output is where a node instance sends what it produces: a chained instance (same
@@ -55,7 +54,7 @@ const inboxCapacity = 16
 type exchange struct {
 	job      *Job
 	consumer *pipeline.Node
-	inType   *schema.Type // the type of the records sent
+	types    recordTypes // of the records sent, for messages
 	targets  []*inbox
 	from     int // this producer's sender index at every target
 	input    int // logical input index at the consumer
@@ -89,7 +88,7 @@ func (x *exchange) push(e *element) error {
 // computed here, on the sending side, so the consumer's on_error applies to it.
 func (x *exchange) keyFailed(e *element, err error) error {
 	c := x.consumer
-	return x.job.onUserError(c, x.inType, e, named(c.Role, c.UID, err))
+	return x.job.onUserError(c, x.types, e, named(c.Role, c.UID, err))
 }
 
 // send delivers target t's batch.

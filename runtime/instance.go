@@ -90,7 +90,7 @@ func (in *instance) pushInput(i int, e *element) error {
 		// A downstream node's user error: its own policy already had its say.
 		return errors.New(err.Error())
 	}
-	return in.job.onUserError(in.node, inType(in.node, i), e, ue.err)
+	return in.job.onUserError(in.node, inputTypes(in.node, i), e, ue.err)
 }
 
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }

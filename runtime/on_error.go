@@ -9,17 +9,17 @@ import (
 )
 
 // onUserError applies the on_error policy of node n to err, a failure of n's own user code
-// or data on record e of type t (a function threw or timed out, a result or a key does not
+// or data on record e of types t (a function threw or timed out, a result or a key does not
 // fit its type): nil when the record is skipped or dead-lettered, else the error that fails
 // the job, naming the record. The error is a plain one, so that an upstream node that the
 // failure reaches does not apply its own policy to it.
-func (j *Job) onUserError(n *pipeline.Node, t *schema.Type, e *element, err error) error {
+func (j *Job) onUserError(n *pipeline.Node, t recordTypes, e *element, err error) error {
 	switch n.OnError {
 	case "skip":
 		j.countSkipped(n.UID, fmt.Errorf("%w (%s)", err, j.recordContext(e, t)))
 		return nil
 	case "dead_letter":
-		return j.writeDeadLetter(n.UID, err.Error(), recordJSON(t, e.value), "", 0, nil, j.recordContext(e, t))
+		return j.writeDeadLetter(n.UID, err.Error(), recordJSON(t.value, e.value), "", 0, nil, j.recordContext(e, t))
 	}
 	return fmt.Errorf("%s (%s)", err, j.recordContext(e, t))
 }
@@ -40,10 +40,21 @@ func recordJSON(t *schema.Type, v any) json.RawMessage {
 	return b
 }
 
-// inType is the type of the node's logical input i (nil when unknown).
-func inType(n *pipeline.Node, i int) *schema.Type {
-	if i < 0 || i >= len(n.InTypes) {
-		return nil
+// recordTypes are the types of the records of one input of a node and of their key, for
+// showing them; nil when unknown (or unkeyed).
+type recordTypes struct{ value, key *schema.Type }
+
+// inputTypes returns the types of node n's logical input i.
+func inputTypes(n *pipeline.Node, i int) recordTypes {
+	var t recordTypes
+	if i >= 0 && i < len(n.InTypes) {
+		t.value = n.InTypes[i]
 	}
-	return n.InTypes[i]
+	switch {
+	case i >= 0 && i < len(n.KeyBy):
+		t.key = n.KeyBy[i].Type
+	case len(n.KeyBy) > 0:
+		t.key = n.KeyBy[0].Type
+	}
+	return t
 }

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/pipectl/pipectl/connectors"
-	"github.com/pipectl/pipectl/schema"
 )
 
 // recordPos is where a record was read. It travels by value in every element, through chained
@@ -90,7 +89,7 @@ func (s *sourceTask) badAfterDecode(v any, err error) error {
 	return s.Bad(b)
 }
 
-// recordContext is recordContext of e, a record of type t, with its input position.
-func (j *Job) recordContext(e *element, t *schema.Type) string {
+// recordContext is recordContext of e, a record of types t, with its input position.
+func (j *Job) recordContext(e *element, t recordTypes) string {
 	return recordContext(e, t, j.inputs.where(e.pos))
 }
