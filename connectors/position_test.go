@@ -47,7 +47,7 @@ func TestFileSourceGivesPositions(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, raw := int64(len(line)), []byte(strings.TrimSuffix(line, "\n"))
-	want := []Position{{File: path, Raw: raw}, {File: path, Offset: n + 1, Raw: raw}, {File: path, Offset: 2*n + 1, Raw: raw}}
+	want := []Position{{File: path, Line: 1, Raw: raw}, {File: path, Offset: n + 1, Line: 3, Raw: raw}, {File: path, Offset: 2*n + 1, Line: 4, Raw: raw}}
 	if !reflect.DeepEqual(ctx.got, want) {
 		t.Fatalf("positions %+v, want %+v", ctx.got, want)
 	}

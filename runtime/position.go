@@ -65,7 +65,7 @@ func (s *sourceTask) At(p connectors.Position) {
 		s.posIndex, s.posName, s.posKafka = s.job.inputs.index(name, kafka), name, kafka
 	}
 	s.inst.pos = recordPos{src: s.posIndex, part: p.Partition, off: p.Offset}
-	s.posRaw = p.Raw
+	s.posLine, s.posRaw = p.Line, p.Raw
 }
 
 // badAfterDecode reports a record that the source decoded but the runtime finds bad (its
@@ -82,8 +82,12 @@ func (s *sourceTask) badAfterDecode(v any, err error) error {
 		if s.posKafka {
 			b.Kafka = &connectors.KafkaPosition{Topic: s.posName, Partition: p.part, Offset: p.off}
 		} else {
-			b.File, b.Offset = s.posName, p.off
-			b.Line, _ = connectors.LineAt(s.posName, p.off) // unknown (0): the dead letter omits it
+			b.File, b.Offset, b.Line = s.posName, p.off, s.posLine
+			if b.Line == 0 {
+				if line, err := connectors.LineAt(s.posName, p.off); err == nil {
+					b.Line = line
+				} // else unknown: the dead letter omits it
+			}
 		}
 	}
 	return s.Bad(b)
