@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -170,5 +171,29 @@ func TestOnErrorRecords(t *testing.T) {
 				t.Errorf("stderr:\n%s\nwant a match of:\n%s", res.stderr, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestOnErrorTimestampFromStdin: standard input has no file to count lines in again, so the
+// line of a bad timestamp's dead letter is the one the source counted.
+func TestOnErrorTimestampFromStdin(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	src := strings.Replace(onErrorFile, "POLICY", "on_error: dead_letter\n    dead_letter: dl.jsonl", 1)
+	h.write("p.yaml", strings.Replace(src, "kind: file\n    path: in.jsonl", "kind: stdin", 1))
+	cmd := h.command(context.Background(), "run", "p.yaml")
+	cmd.Stdin = strings.NewReader(onErrorInput)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pipectl run: %v\n%s", err, out)
+	}
+	dead := nonEmptyLines(h.read("dl.jsonl"))
+	want := []string{`"record":"{\"time\": 2000,  \"v\": 3}","file":"<stdin>","line":2}`, `"file":"<stdin>","line":3}`}
+	if len(dead) != len(want) {
+		t.Fatalf("dead letters:\n%s\nwant %d lines", strings.Join(dead, "\n"), len(want))
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(dead[i], w) {
+			t.Errorf("dead letter %d:\n%s\nwant it to end with:\n%s", i+1, dead[i], w)
+		}
 	}
 }
