@@ -72,6 +72,13 @@ type Position struct {
 	Topic     string
 	Partition int32
 	Offset    int64
+	// Line is the 1-based number of a file's line when the source knows it without counting
+	// (0: unknown, see LineAt).
+	Line int64
+	// Raw is the record as read (a file's line, a Kafka record's value), for the dead letter
+	// of a record the runtime finds bad after decoding (its timestamp function fails). It is
+	// valid until the record's Emit returns.
+	Raw []byte
 }
 
 // LineAt returns the 1-based number of the line that starts at byte offset off of a file.

@@ -46,7 +46,7 @@ func (f *fileState) consume(ctx SourceContext, sc *lineScanner, form format, fin
 				break
 			}
 			if pc != nil {
-				pc.At(Position{File: f.path, Offset: start})
+				pc.At(Position{File: f.path, Offset: start, Line: f.knownLine(), Raw: line})
 			}
 			if err := ctx.Emit(rec); err != nil {
 				return f.atLine(err)
@@ -86,6 +86,15 @@ func (f *fileState) bad(ctx SourceContext, derr error, line []byte, start int64)
 		return fmt.Errorf("%s:%d (byte offset %d): %w", f.path, n, start, err)
 	}
 	return nil
+}
+
+// knownLine returns the 1-based number of the line at f's offset when it is known without
+// counting (0 after a restore at an offset, until lineNumber has counted).
+func (f *fileState) knownLine() int64 {
+	if f.lineFrom > 0 {
+		return 0
+	}
+	return f.line + 1
 }
 
 // lineNumber returns the 1-based number of the line at f's offset, counting the lines before

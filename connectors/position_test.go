@@ -1,8 +1,10 @@
 package connectors
 
 import (
+	"bytes"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -15,7 +17,11 @@ type positionCtx struct {
 	got []Position // the position in force at each Emit
 }
 
-func (c *positionCtx) At(p Position) { c.at = append(c.at, p) }
+// At keeps p with a copy of its raw record, which is valid only until the record's Emit returns.
+func (c *positionCtx) At(p Position) {
+	p.Raw = bytes.Clone(p.Raw)
+	c.at = append(c.at, p)
+}
 
 func (c *positionCtx) Emit(rec any) error {
 	if n := len(c.at); n > 0 {
@@ -25,7 +31,8 @@ func (c *positionCtx) Emit(rec any) error {
 }
 
 // A file source gives the runtime the byte offset of each record's line, blank lines and
-// all, so a failure behind a keyed exchange can name the line.
+// all, so a failure behind a keyed exchange can name the line, and the line as read, for the
+// dead letter of a record whose timestamp fails.
 func TestFileSourceGivesPositions(t *testing.T) {
 	dir := t.TempDir()
 	line := `{"type":"motion","room":1,"time":1}` + "\n"
@@ -39,8 +46,8 @@ func TestFileSourceGivesPositions(t *testing.T) {
 	if err := src.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	n := int64(len(line))
-	want := []Position{{File: path}, {File: path, Offset: n + 1}, {File: path, Offset: 2*n + 1}}
+	n, raw := int64(len(line)), []byte(strings.TrimSuffix(line, "\n"))
+	want := []Position{{File: path, Line: 1, Raw: raw}, {File: path, Offset: n + 1, Line: 3, Raw: raw}, {File: path, Offset: 2*n + 1, Line: 4, Raw: raw}}
 	if !reflect.DeepEqual(ctx.got, want) {
 		t.Fatalf("positions %+v, want %+v", ctx.got, want)
 	}
@@ -55,10 +62,10 @@ func TestFileSourceGivesPositions(t *testing.T) {
 func TestKafkaEmitGivesPosition(t *testing.T) {
 	ctx := &positionCtx{}
 	tp := topicPartition{topic: "events", partition: 3}
-	if err := newKafkaEmitter(ctx).emit("rec", tp, tp.String(), &kgo.Record{Offset: 41}); err != nil {
+	if err := newKafkaEmitter(ctx).emit("rec", tp, tp.String(), &kgo.Record{Offset: 41, Value: []byte(`{"v":1}`)}); err != nil {
 		t.Fatal(err)
 	}
-	want := []Position{{Topic: "events", Partition: 3, Offset: 41}}
+	want := []Position{{Topic: "events", Partition: 3, Offset: 41, Raw: []byte(`{"v":1}`)}}
 	if !reflect.DeepEqual(ctx.got, want) {
 		t.Fatalf("positions %+v, want %+v", ctx.got, want)
 	}

@@ -731,7 +731,7 @@ func newKafkaEmitter(ctx SourceContext) kafkaEmitter {
 // SplitContext when the runtime offers it (per-partition watermarks).
 func (e kafkaEmitter) emit(rec any, tp topicPartition, split string, r *kgo.Record) error {
 	if e.pos != nil {
-		e.pos.At(Position{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset})
+		e.pos.At(Position{Topic: tp.topic, Partition: tp.partition, Offset: r.Offset, Raw: r.Value})
 	}
 	if e.split != nil {
 		return e.split.EmitFrom(rec, split, r.Timestamp.UnixMilli())

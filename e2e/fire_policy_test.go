@@ -97,7 +97,7 @@ func TestOnErrorWhenFiring(t *testing.T) {
 			records := map[string]string{
 				"w": `{"key":1,"window":{"start":0,"end":10000}}`,
 				"p": `{"key":1,"timer":3000}`,
-				"j": `{"key":1,"window":{"start":0,"end":10000},"left":{"a":"y","id":1,"t":1000},"right":{"b":10,"rid":1,"t":1500}}`,
+				"j": `{"key":1,"window":{"start":0,"end":10000},"left":{"id":1,"a":"y","t":1000},"right":{"rid":1,"b":10,"t":1500}}`,
 			}
 			dead := map[string]string{}
 			for uid, msg := range errs {

@@ -59,20 +59,17 @@ func (j *Job) logSummary() {
 const maxRecordInMessage = 200
 
 // recordContext says which record failed, for a message: its key (when the node is keyed),
-// the record as JSON, cut at maxRecordInMessage bytes, and where it was read (when known).
-func recordContext(e *element, where string) string {
-	rec := cutJSON(e.value)
+// the record as JSON, cut at maxRecordInMessage bytes, and where it was read (when known);
+// record fields in the declared order of their types t.
+func recordContext(e *element, t recordTypes, where string) string {
+	rec := cutText(string(recordJSON(t.value, e.value)))
 	if where != "" {
 		rec += ", read at " + where
 	}
 	if e.keyBytes == nil {
 		return "record " + rec
 	}
-	key, err := json.Marshal(e.key)
-	if err != nil {
-		key = []byte(fmt.Sprint(e.key))
-	}
-	return fmt.Sprintf("key %s, record %s", key, rec)
+	return fmt.Sprintf("key %s, record %s", recordJSON(t.key, e.key), rec)
 }
 
 // cutJSON is v as JSON ("?" when it has none), cut at maxRecordInMessage bytes.
@@ -81,12 +78,17 @@ func cutJSON(v any) string {
 	if err != nil {
 		return "?"
 	}
-	if len(b) <= maxRecordInMessage {
-		return string(b)
+	return cutText(string(b))
+}
+
+// cutText cuts s at maxRecordInMessage bytes (at a rune's start), marking the cut with "…".
+func cutText(s string) string {
+	if len(s) <= maxRecordInMessage {
+		return s
 	}
 	cut := maxRecordInMessage
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return string(b[:cut]) + "…"
+	return s[:cut] + "…"
 }

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/schema"
 	"github.com/pipectl/pipectl/script"
 )
@@ -117,7 +116,7 @@ func (s *sourceTask) emitTimed(v any) error {
 	t := s.time
 	ts, err := t.timestamp(v)
 	if err != nil {
-		return s.Bad(connectors.BadRecord{Err: fmt.Errorf("source %q: %w", t.uid, err), Record: recordText(s.inst, v)})
+		return s.badAfterDecode(v, err)
 	}
 	return s.emitAt(v, ts)
 }

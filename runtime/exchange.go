@@ -1,6 +1,10 @@
 package runtime
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/pipectl/pipectl/pipeline"
+)
 
 // output is where a node instance sends what it produces: a chained instance (same
 // goroutine) or an exchange to the subtasks of a downstream node.
@@ -48,23 +52,25 @@ const inboxCapacity = 16
 // by key group for keyed consumers, else to subtask (producer index mod consumer
 // parallelism), which keeps each parallel path in order.
 type exchange struct {
-	job     *Job
-	targets []*inbox
-	from    int // this producer's sender index at every target
-	input   int // logical input index at the consumer
-	fixed   int // target of an unkeyed exchange
-	keys    *keySelector
-	maxPar  int
-	buffers [][]element
-	keyBuf  keyArena    // the key bytes of the records sent
-	blocked *blockTimer // the producer's goroutine's wait time
+	job      *Job
+	consumer *pipeline.Node
+	types    recordTypes // of the records sent, for messages
+	targets  []*inbox
+	from     int // this producer's sender index at every target
+	input    int // logical input index at the consumer
+	fixed    int // target of an unkeyed exchange
+	keys     *keySelector
+	maxPar   int
+	buffers  [][]element
+	keyBuf   keyArena    // the key bytes of the records sent
+	blocked  *blockTimer // the producer's goroutine's wait time
 }
 
 func (x *exchange) push(e *element) error {
 	t := x.fixed
 	if x.keys != nil {
 		if err := x.keys.assign(e, &x.keyBuf); err != nil {
-			return err
+			return x.keyFailed(e, err)
 		}
 		e.kg = keyGroupOf(e.keyBytes, x.maxPar)
 		t = subtaskOf(e.kg, len(x.targets), x.maxPar)
@@ -75,6 +81,14 @@ func (x *exchange) push(e *element) error {
 		return x.send(t)
 	}
 	return nil
+}
+
+// keyFailed handles a record whose key could not be computed (a JS key_by threw or timed
+// out, the key does not fit key_type): it is the consumer's failure, though the key is
+// computed here, on the sending side, so the consumer's on_error applies to it.
+func (x *exchange) keyFailed(e *element, err error) error {
+	c := x.consumer
+	return x.job.onUserError(c, x.types, e, named(c.Role, c.UID, err))
 }
 
 // send delivers target t's batch.

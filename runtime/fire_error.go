@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/pipectl/pipectl/pipeline"
 )
 
 // A function that runs when a window or a timer fires (a window function or aggregate's
@@ -62,12 +64,27 @@ func (in *instance) fireFailed(err error, f firing) error {
 	if !errors.As(err, &ue) || ue != err {
 		return err
 	}
+	f = f.typed(in.node)
 	where := f.String()
-	if dropped, derr := in.dropFailed(ue, f, where); dropped {
+	if dropped, derr := in.job.dropFailed(in.node, ue.err, f, where); dropped {
 		return derr
 	}
 	if where == "" {
 		return err
 	}
 	return fmt.Errorf("%s (%s)", err, where)
+}
+
+// typed renders f's key and records as their types lay them out (fields in declared order).
+func (f firing) typed(n *pipeline.Node) firing {
+	if f.Key != nil {
+		f.Key = recordJSON(n.KeyType(), f.Key)
+	}
+	if f.Left != nil {
+		f.Left = recordJSON(inputTypes(n, 0).value, f.Left)
+	}
+	if f.Right != nil {
+		f.Right = recordJSON(inputTypes(n, 1).value, f.Right)
+	}
+	return f
 }

@@ -173,7 +173,7 @@ var firingOps = []struct {
 		`{"room":1,"motion":4000,"reading":8000,"temp":21}`,
 		`{"room":2,"motion":2000,"reading":3000,"temp":18}`,
 	},
-	record: `{"key":1,"window":{"start":0,"end":10000},"left":{"room":1,"time":4000},"right":{"id":"r1","temp":20,"time":500}}`,
+	record: `{"key":1,"window":{"start":0,"end":10000},"left":{"room":1,"time":4000},"right":{"id":"r1","time":500,"temp":20}}`,
 }, {
 	name: "co_group", uid: "j", msg: "j.fn: Error: no 2",
 	src: func(policy string) string {
@@ -272,17 +272,17 @@ func TestEmitFailureDownstreamIsNotSkipped(t *testing.T) {
 		name:    "fn",
 		fn:      `(e, ctx) => { ctx.timers.at(e.time); if (e.room === "b") ctx.emit({room: "x", fired: 0, n: 0}) }`,
 		onTimer: `(t, ctx) => {}`,
-		want:    `m.fn: Error: down x (record {"fired":0,"n":0,"room":"x"})`,
+		want:    `m.fn: Error: down x (record {"room":"x","fired":0,"n":0})`,
 	}, {
 		name:    "on_timer",
 		fn:      `(e, ctx) => ctx.timers.at(e.time)`,
 		onTimer: `(t, ctx) => ctx.emit({room: ctx.key, fired: t, n: 0})`,
-		want:    `m.fn: Error: down b (record {"fired":2000,"n":0,"room":"b"})`,
+		want:    `m.fn: Error: down b (record {"room":"b","fired":2000,"n":0})`,
 	}, {
 		name:    "on_timer that catches",
 		fn:      `(e, ctx) => ctx.timers.at(e.time)`,
 		onTimer: `(t, ctx) => { try { ctx.emit({room: ctx.key, fired: t, n: 0}) } catch (e) {} }`,
-		want:    `m.fn: Error: down b (record {"fired":2000,"n":0,"room":"b"})`,
+		want:    `m.fn: Error: down b (record {"room":"b","fired":2000,"n":0})`,
 	}} {
 		t.Run(c.name, func(t *testing.T) {
 			src := strings.Replace(timerPipeline(c.onTimer+`

@@ -91,25 +91,7 @@ func (in *instance) pushInput(i int, e *element) error {
 		// A downstream node's user error: its own policy already had its say.
 		return errors.New(err.Error())
 	}
-	where := in.job.recordContext(e)
-	if dropped, err := in.dropFailed(ue, e.value, where); dropped {
-		return err
-	}
-	return fmt.Errorf("%s (%s)", err, where)
-}
-
-// dropFailed applies on_error skip or dead_letter to ue, a failure of this node's own code on
-// record (where says which, for messages): skip counts and logs it, dead_letter writes record
-// to the node's dead-letter file; dropped is false under on_error: fail.
-func (in *instance) dropFailed(ue *userError, record any, where string) (dropped bool, err error) {
-	switch in.node.OnError {
-	case "skip":
-		in.job.countSkipped(in.node.UID, fmt.Errorf("%w (%s)", ue, where))
-		return true, nil
-	case "dead_letter":
-		return true, in.job.writeDeadLetter(in.node.UID, ue.err.Error(), record, "", 0, nil, where)
-	}
-	return false, nil
+	return in.job.onUserError(in.node, inputTypes(in.node, i), e, ue.err)
 }
 
 func (in *instance) push(e *element) error { return in.pushInput(0, e) }

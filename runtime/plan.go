@@ -168,7 +168,7 @@ func (j *Job) newExchange(from *instance, stream string, c *pipeline.Node, cg *g
 		return nil, fmt.Errorf("internal: %q is not an input of %q", stream, c.UID)
 	}
 	x := &exchange{
-		job: j, targets: cg.inboxes, from: offset + from.subtask, input: input,
+		job: j, consumer: c, types: inputTypes(c, input), targets: cg.inboxes, from: offset + from.subtask, input: input,
 		fixed: from.subtask % cg.parallelism, maxPar: j.maxPar,
 		buffers: make([][]element, cg.parallelism), blocked: from.blocked,
 	}

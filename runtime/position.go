@@ -65,9 +65,35 @@ func (s *sourceTask) At(p connectors.Position) {
 		s.posIndex, s.posName, s.posKafka = s.job.inputs.index(name, kafka), name, kafka
 	}
 	s.inst.pos = recordPos{src: s.posIndex, part: p.Partition, off: p.Offset}
+	s.posLine, s.posRaw = p.Line, p.Raw
 }
 
-// recordContext is recordContext of e with its input position.
-func (j *Job) recordContext(e *element) string {
-	return recordContext(e, j.inputs.where(e.pos))
+// badAfterDecode reports a record that the source decoded but the runtime finds bad (its
+// timestamp function failed) under the source's on_error, as the connector reports a record
+// it cannot decode: with the record as read and where it was read, when the connector said
+// (At); else with the record re-encoded. As for a decode error, the message does not name the
+// source: the dead letter's uid does, and so does the job's error.
+func (s *sourceTask) badAfterDecode(v any, err error) error {
+	b := connectors.BadRecord{Err: err, Record: recordText(s.inst, v)}
+	if p := s.inst.pos; p.src != 0 {
+		if s.posRaw != nil {
+			b.Record = string(s.posRaw)
+		}
+		if s.posKafka {
+			b.Kafka = &connectors.KafkaPosition{Topic: s.posName, Partition: p.part, Offset: p.off}
+		} else {
+			b.File, b.Offset, b.Line = s.posName, p.off, s.posLine
+			if b.Line == 0 {
+				if line, err := connectors.LineAt(s.posName, p.off); err == nil {
+					b.Line = line
+				} // else unknown: the dead letter omits it
+			}
+		}
+	}
+	return s.Bad(b)
+}
+
+// recordContext is recordContext of e, a record of types t, with its input position.
+func (j *Job) recordContext(e *element, t recordTypes) string {
+	return recordContext(e, t, j.inputs.where(e.pos))
 }

@@ -39,7 +39,7 @@ sinks:
   - {uid: sink, kind: stdout, input: count}
 `, par, kv)
 			_, err := h.run(src, jobSpec{})
-			wantErrContaining(t, err, `"count"`, "boom w", `key "b"`, `record {"k":"b","tag":"w","v":3}`,
+			wantErrContaining(t, err, `"count"`, "boom w", `key "b"`, `record {"k":"b","v":3,"tag":"w"}`,
 				"read at "+h.path("in/events.jsonl")+":5")
 		})
 	}

@@ -20,10 +20,13 @@ type sourceTask struct {
 	stopping atomic.Bool   // a graceful stop (SIGTERM, cancel of a bounded wait) was asked
 	deadline flushDeadline // batches leave within buffer_timeout while the source emits
 
-	// the input of the last At, and its index in the job's inputs
+	// the input of the last At, its index in the job's inputs, and the record's line number
+	// (0: unknown) and bytes as read
 	posName  string
 	posKafka bool
 	posIndex int32
+	posLine  int64
+	posRaw   []byte
 }
 
 // Emit implements connectors.SourceContext.

@@ -1,10 +1,7 @@
 package runtime
 
 import (
-	"fmt"
 	"math"
-
-	"github.com/pipectl/pipectl/connectors"
 )
 
 // splitTime is the event time of one split of a source subtask.
@@ -65,7 +62,7 @@ func (s *sourceTask) EmitFrom(v any, split string, ts int64) error {
 	if !s.inst.node.ConnectorTime {
 		var err error
 		if ts, err = t.timestamp(v); err != nil {
-			return s.Bad(connectors.BadRecord{Err: fmt.Errorf("source %q: %w", t.uid, err), Record: recordText(s.inst, v)})
+			return s.badAfterDecode(v, err)
 		}
 	}
 	if t.splits == nil {
