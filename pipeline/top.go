@@ -42,8 +42,11 @@ func (l *loader) top(root *yaml.Node, overrides map[string]string) error {
 	}
 	l.require(m, posOf(root), "the pipeline", "name", "sources", "sinks")
 	if e, ok := m["name"]; ok {
-		if p.Name = l.str(e.val, "name"); p.Name != "" && !nameRE.MatchString(p.Name) {
+		switch p.Name = l.str(e.val, "name"); {
+		case p.Name != "" && !nameRE.MatchString(p.Name):
 			l.errorf(posOf(e.val), CodeValue, "name %q may only hold a-z, 0-9, '-', '_' and '.'", p.Name)
+		case p.Name == "." || p.Name == "..":
+			l.errorf(posOf(e.val), CodeValue, "name %q cannot name the pipeline's state directory (state/<name>): use letters or digits", p.Name)
 		}
 	}
 	if e, ok := m["max_parallelism"]; ok {
