@@ -66,6 +66,23 @@ func TestFromSavepointEmptyOrMissing(t *testing.T) {
 	}
 }
 
+// TestCheckpointIntervalFlag: --checkpoint-interval takes what a pipeline file's
+// checkpoint.interval takes; anything else is a usage error naming the flag.
+func TestCheckpointIntervalFlag(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("p.yaml", checkpointPipeline)
+	for bad, want := range map[string]string{
+		"-1s": `error: --checkpoint-interval must be positive, got "-1s"`,
+		"0s":  `error: --checkpoint-interval must be positive, got "0s"`,
+		"abc": `error: --checkpoint-interval: "abc" is not a duration`,
+	} {
+		if res := h.mustRun(2, "run", "p.yaml", "--checkpoint-interval="+bad); !strings.HasPrefix(res.stderr, want) || res.stdout != "" {
+			t.Errorf("--checkpoint-interval=%s: stdout %q stderr %q, want %q first", bad, res.stdout, res.stderr, want)
+		}
+	}
+}
+
 // TestFileSinkOwnedByOneJob: a second job writing the same file sink path (another pipeline
 // name, its own state directory) is refused, naming the job that holds it, and the first
 // job's output is left alone; once that job is gone the path is free again.

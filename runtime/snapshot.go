@@ -335,7 +335,8 @@ func (b *barrier) partsOf(uid string, parallelism int) []*snapshotPart {
 
 // sourceOffsets merges the offsets of the subtasks of one source or sink. File sources
 // report disjoint files; a parallel generator's subtasks each have their own next index,
-// kept as "next/<subtask>" (restoreOffsetsFor reads them back).
+// kept as "next/<subtask>" (restoreOffsetsFor reads them back), and "next" is the lowest of
+// them: every index below it has been generated, as with one subtask.
 func sourceOffsets(n *pipeline.Node, parts []*snapshotPart) map[string]int64 {
 	var out map[string]int64
 	for i, p := range parts {
@@ -344,6 +345,9 @@ func sourceOffsets(n *pipeline.Node, parts []*snapshotPart) map[string]int64 {
 				out = map[string]int64{}
 			}
 			if n.Kind == "generator" && len(parts) > 1 {
+				if low, ok := out[k]; !ok || v < low {
+					out[k] = v
+				}
 				k = fmt.Sprintf("%s/%d", k, i)
 			}
 			out[k] = v
@@ -370,10 +374,10 @@ func restoreOffsetsFor(n *pipeline.Node, subtask int, off map[string]int64) map[
 	if v, ok := off[fmt.Sprintf("next/%d", subtask)]; ok && n.Parallelism > 1 && saved == n.Parallelism {
 		return map[string]int64{"next": v}
 	}
-	if _, ok := off["next"]; ok {
-		return off
+	if v, ok := off["next"]; ok {
+		return map[string]int64{"next": v}
 	}
-	lowest := int64(-1)
+	lowest := int64(-1) // a savepoint written before "next" was kept beside next/<i>
 	for k, v := range off {
 		if strings.HasPrefix(k, "next/") && (lowest < 0 || v < lowest) {
 			lowest = v

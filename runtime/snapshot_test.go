@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipectl/pipectl/connectors"
 	"github.com/pipectl/pipectl/internal/testkit"
 	"github.com/pipectl/pipectl/pipeline"
 	"github.com/pipectl/pipectl/savepoints"
@@ -366,6 +367,25 @@ func TestStopLeavesStateToItsSavepoint(t *testing.T) {
 // TestRestoreOffsetsForGenerator: a parallel generator resumes each subtask at its own next
 // index when the parallelism is the one of the snapshot, and every subtask at the lowest one
 // when it changed (its subtasks share the indices out differently then).
+// TestSourceOffsetsGenerator: a parallel generator's snapshot keeps each subtask's next index
+// and, as "next", the lowest: every index below it has been generated.
+func TestSourceOffsetsGenerator(t *testing.T) {
+	parts := func(nexts ...int64) []*snapshotPart {
+		var out []*snapshotPart
+		for _, n := range nexts {
+			out = append(out, &snapshotPart{offsets: connectors.Offsets{"next": n}})
+		}
+		return out
+	}
+	gen := &pipeline.Node{Kind: "generator"}
+	if got, want := sourceOffsets(gen, parts(120, 97, 101)), map[string]int64{"next": 97, "next/0": 120, "next/1": 97, "next/2": 101}; !maps.Equal(got, want) {
+		t.Errorf("three subtasks: %v, want %v", got, want)
+	}
+	if got, want := sourceOffsets(gen, parts(42)), map[string]int64{"next": 42}; !maps.Equal(got, want) {
+		t.Errorf("one subtask: %v, want %v", got, want)
+	}
+}
+
 func TestRestoreOffsetsForGenerator(t *testing.T) {
 	gen := func(par int) *pipeline.Node { return &pipeline.Node{Kind: "generator", Parallelism: par} }
 	two := map[string]int64{"next/0": 120, "next/1": 97}
@@ -382,6 +402,9 @@ func TestRestoreOffsetsForGenerator(t *testing.T) {
 		{"2 to 3, subtask 2", gen(3), 2, two, map[string]int64{"next": 97}},
 		{"2 to 1", gen(1), 0, two, map[string]int64{"next": 97}},
 		{"1 to 2", gen(2), 1, map[string]int64{"next": 50}, map[string]int64{"next": 50}},
+		// savepoints now keep "next", the lowest, beside next/<i>
+		{"2 to 3 with next", gen(3), 1, map[string]int64{"next": 97, "next/0": 120, "next/1": 97}, map[string]int64{"next": 97}},
+		{"same parallelism with next", gen(2), 0, map[string]int64{"next": 97, "next/0": 120, "next/1": 97}, map[string]int64{"next": 120}},
 		{"not a generator", &pipeline.Node{Kind: "file", Parallelism: 2}, 1, map[string]int64{"/a": 3}, map[string]int64{"/a": 3}},
 	}
 	for _, tt := range tests {

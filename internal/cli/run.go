@@ -51,7 +51,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "final-savepoint", Usage: "write a savepoint when the job finishes or is stopped by a signal"},
 		&cli.StringFlag{Name: "state-dir", Usage: "the job's state directory (default $PIPECTL_HOME/state/<name>)"},
 		&cli.BoolFlag{Name: "fresh", Usage: "discard checkpoints in the state directory and start empty"},
-		&cli.DurationFlag{Name: "checkpoint-interval", Usage: "take periodic checkpoints"},
+		&cli.StringFlag{Name: "checkpoint-interval", Usage: "take periodic checkpoints, e.g. 10s (overrides checkpoint: in the pipeline file)"},
 		&cli.StringFlag{Name: "memory", Usage: "the job's memory budget, e.g. 256MiB (overrides memory: in the pipeline file)"},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics and /job on this address"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
@@ -67,11 +67,21 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 		allowNonRestored: c.Bool("allow-non-restored-state"), params: c.StringSlice("param"),
 		savepointDir: c.String("savepoint-dir"), finalSavepoint: c.Bool("final-savepoint"),
 		stateDir: c.String("state-dir"), fresh: c.Bool("fresh"),
-		checkpointInterval: c.Duration("checkpoint-interval"), metricsAddr: c.String("metrics-addr"),
+		metricsAddr: c.String("metrics-addr"),
 		logFormat: c.String("log-format"), resolveAs: c.String("resolve-as"),
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, usagef("--log-format must be text or json, not %q", o.logFormat)
+	}
+	if s := c.String("checkpoint-interval"); s != "" {
+		d, err := pipeline.ParseDuration(s)
+		switch {
+		case err != nil:
+			return o, usagef("--checkpoint-interval: %v", err)
+		case d <= 0:
+			return o, usagef("--checkpoint-interval must be positive, got %q", s)
+		}
+		o.checkpointInterval = d
 	}
 	if s := c.String("memory"); s != "" {
 		var err error
