@@ -171,3 +171,24 @@ func TestListAllStatuses(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpOnStdout: the help a user asks for is the command's output (stdout, exit 0), so
+// `pipectl run --help | grep -- --from-savepoint` works; pipectl with no command is a usage
+// error whose hint, the help, goes to stderr.
+func TestHelpOnStdout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"run", "-h"}, {"stop", "--help"}, {"check-compat", "--help"}} {
+		res := h.mustRun(0, args...)
+		if !strings.Contains(res.stdout, "USAGE:") || res.stderr != "" {
+			t.Errorf("pipectl %q: stdout %q, stderr %q; want the help on stdout alone", args, res.stdout, res.stderr)
+		}
+	}
+	if res := h.mustRun(0, "run", "--help"); !strings.Contains(res.stdout, "--from-savepoint") || !strings.Contains(res.stdout, "--final-savepoint") {
+		t.Errorf("run --help does not list its flags:\n%s", res.stdout)
+	}
+	res := h.mustRun(2)
+	if res.stdout != "" || !strings.Contains(res.stderr, "USAGE:") || !strings.HasSuffix(res.stderr, "error: no command given\n") {
+		t.Errorf("pipectl alone: stdout %q, stderr %q; want the help and the error on stderr", res.stdout, res.stderr)
+	}
+}

@@ -118,7 +118,7 @@ func newApp(gs *GlobalState) *cli.App {
 	app := &cli.App{
 		Name:                      "pipectl",
 		Usage:                     "run stateful stream pipelines, with savepoints and compatibility checks",
-		Writer:                    gs.Stderr,
+		Writer:                    gs.Stdout, // the help a user asks for (--help) is the command's output
 		ErrWriter:                 gs.Stderr,
 		HideHelpCommand:           true,
 		DisableSliceFlagSeparator: true,
@@ -150,7 +150,9 @@ func newApp(gs *GlobalState) *cli.App {
 		if c.Args().Len() > 0 {
 			return usagef("unknown command %q (pipectl --help lists the commands)", c.Args().First())
 		}
-		return cli.ShowAppHelp(c)
+		// No command: the help goes to stderr, as a usage error's hint.
+		cli.HelpPrinter(gs.Stderr, cli.AppHelpTemplate, c.App)
+		return usagef("no command given")
 	}
 	return app
 }
