@@ -64,6 +64,19 @@ sinks:
 		t.Errorf("failed run: want the error as an ERROR record:\n%s", bad.stderr)
 	}
 
+	// A job that fails as it starts: run -d quotes its error, not its started line.
+	badD := h.mustRun(1, "run", "-d", "bad.yaml", "--log-format", "json")
+	if rs := records("failed run -d", badD.stderr); len(rs) == 0 || rs[0].Level != "ERROR" || !strings.Contains(rs[0].Msg, "missing.jsonl") {
+		t.Errorf("failed run -d: want the first record to be the error naming missing.jsonl:\n%s", badD.stderr)
+	}
+
+	// A validation warning is a WARN record.
+	h.write("nomatch.yaml", strings.Replace(strings.Replace(h.read("bad.yaml"), "missing.jsonl", "nomatch/*.jsonl", 1), "logs-bad", "logs-nomatch", 1))
+	warned := h.mustRun(0, "run", "nomatch.yaml", "--log-format", "json")
+	if rs := records("warned run", warned.stderr); !has(rs, "WARN", h.path("nomatch.yaml")+":") && !has(rs, "WARN", "nomatch.yaml:") {
+		t.Errorf("run with a glob that matches nothing: want its warning as a WARN record:\n%s", warned.stderr)
+	}
+
 	id := h.detach("run", "-d", "ok.yaml", "--log-format", "json")
 	h.waitEnded(id)
 	if rs := records("job.log", h.jobFile(id, "job.log")); !has(rs, "INFO", "Job "+id) {

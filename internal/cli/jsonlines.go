@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -43,6 +44,9 @@ func (j *jsonLines) Write(p []byte) (int, error) {
 	}
 }
 
+// positionedWarning matches a validation warning: `p.yaml:12:5: warning: …`.
+var positionedWarning = regexp.MustCompile(`^\S+:\d+:\d+: warning: `)
+
 // writeLine writes one complete line (with its newline).
 func (j *jsonLines) writeLine(line []byte) error {
 	if bytes.HasPrefix(line, []byte("{")) {
@@ -54,7 +58,7 @@ func (j *jsonLines) writeLine(line []byte) error {
 	switch {
 	case strings.HasPrefix(msg, "error: "):
 		level = slog.LevelError
-	case strings.HasPrefix(msg, "warning: "):
+	case strings.HasPrefix(msg, "warning: "), positionedWarning.MatchString(msg):
 		level = slog.LevelWarn
 	}
 	j.log.Log(context.Background(), level, msg)

@@ -163,7 +163,7 @@ func checkRestorable(gs *GlobalState, sp *savepoints.Savepoint, p *pipeline.Pipe
 		rep.RelativeTo(wd)
 	}
 	rep.WriteText(gs.Stderr)
-	return &exitError{code: 1, err: fmt.Errorf("the savepoint %s cannot be restored into %s: see the report above", sp.Path, p.Name)}
+	return &exitError{code: 1, err: fmt.Errorf("the savepoint %s cannot be restored into %s: the compatibility report on stderr says why", sp.Path, p.Name)}
 }
 
 // home returns PIPECTL_HOME.

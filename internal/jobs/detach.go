@@ -3,6 +3,7 @@ package jobs
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -173,6 +174,9 @@ func logTail(path, fallback string) string {
 		b = b[i+1:] // drop the partial first line
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i, l := range lines {
+		lines[i] = logMessage(l)
+	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		if l := strings.ToLower(lines[i]); strings.HasPrefix(l, "error:") {
 			lines = lines[i:]
@@ -184,4 +188,14 @@ func logTail(path, fallback string) string {
 		return tail
 	}
 	return fallback
+}
+
+// logMessage is what a log line says: the msg of a JSON record (--log-format json), else the
+// line itself.
+func logMessage(line string) string {
+	var r struct{ Msg *string }
+	if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &r) == nil && r.Msg != nil {
+		return *r.Msg
+	}
+	return line
 }
