@@ -21,6 +21,9 @@ func (s *Savepoint) Dump(w io.Writer, uid, state string) error {
 		return err
 	}
 	if state == "" {
+		if len(op.States) == 0 {
+			return fmt.Errorf("%w: uid %q keeps no state in this savepoint: nothing to dump (inspect shows its offsets)", ErrUnknownState, uid)
+		}
 		if len(op.States) != 1 {
 			return fmt.Errorf("%w: uid %q has %d states, name one with --state (states: %s)",
 				ErrUnknownState, uid, len(op.States), quotedList(op.stateNames()))

@@ -93,7 +93,7 @@ func TestDumpErrors(t *testing.T) {
 		{"nope", "", `the savepoint has no uid "nope" (uids: "alarm-evaluator", "events", "out", "per-room", "ticks")`},
 		{"alarm-evaluator", "nope", `uid "alarm-evaluator" has no state "nope" (states: "alarm", "history", "seen")`},
 		{"alarm-evaluator", "", `uid "alarm-evaluator" has 3 states, name one with --state (states: "alarm", "history", "seen")`},
-		{"events", "", `uid "events" has 0 states`},
+		{"events", "", `uid "events" keeps no state in this savepoint: nothing to dump`},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer

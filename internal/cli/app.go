@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -97,6 +99,20 @@ func exitCode(err error) int {
 
 // errUnreadableSavepoint marks a savepoint path that cannot be read.
 var errUnreadableSavepoint = errors.New("cannot read savepoint")
+
+// unreadableSavepoint is the errUnreadableSavepoint of path, saying the cause once: a
+// file-system error on path itself keeps only what went wrong ("no such file or
+// directory"), one on a file in it names that file.
+func unreadableSavepoint(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if filepath.Clean(pe.Path) == filepath.Clean(path) || filepath.Base(path) == savepoints.MetadataFile && filepath.Dir(path) == pe.Path {
+			return fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, pe.Err)
+		}
+		return fmt.Errorf("%w %s: %s: %v", errUnreadableSavepoint, path, pe.Path, pe.Err)
+	}
+	return fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
+}
 
 // Main runs the command line and returns the exit code.
 func Main(gs *GlobalState) int {

@@ -110,7 +110,7 @@ func savepointCommand(gs *GlobalState) *cli.Command {
 					if errors.Is(err, savepoints.ErrInvalid) {
 						return err
 					}
-					return fmt.Errorf("%w %s: %v", errUnreadableSavepoint, p, err)
+					return unreadableSavepoint(p, err)
 				}
 				fmt.Fprintf(gs.Stderr, "Savepoint %s disposed\n", p)
 				return nil

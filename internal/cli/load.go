@@ -108,7 +108,7 @@ func openSavepoint(gs *GlobalState, path string) (*savepoints.Savepoint, error) 
 		if errors.Is(err, savepoints.ErrInvalid) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
+		return nil, unreadableSavepoint(path, err)
 	}
 	return sp, nil
 }

@@ -89,11 +89,11 @@ func rollBack(gs *GlobalState, old jobs.Info, sp string, exited <-chan error, ca
 func savepointMetadata(path string) (*savepoints.Metadata, error) {
 	data, err := os.ReadFile(filepath.Join(path, savepoints.MetadataFile))
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
+		return nil, unreadableSavepoint(path, err)
 	}
 	var m savepoints.Metadata
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%w %s: %v", errUnreadableSavepoint, path, err)
+		return nil, unreadableSavepoint(path, err)
 	}
 	return &m, nil
 }

@@ -66,8 +66,7 @@ func readRunOptions(c *cli.Context) (runOptions, error) {
 		detach: c.Bool("d"), fromSavepoint: c.String("from-savepoint"),
 		allowNonRestored: c.Bool("allow-non-restored-state"), params: c.StringSlice("param"),
 		savepointDir: c.String("savepoint-dir"), finalSavepoint: c.Bool("final-savepoint"),
-		stateDir: c.String("state-dir"), fresh: c.Bool("fresh"),
-		metricsAddr: c.String("metrics-addr"),
+		stateDir: c.String("state-dir"), fresh: c.Bool("fresh"), metricsAddr: c.String("metrics-addr"),
 		logFormat: c.String("log-format"), resolveAs: c.String("resolve-as"),
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
