@@ -83,6 +83,30 @@ func TestCheckpointIntervalFlag(t *testing.T) {
 	}
 }
 
+// TestDirectoriesThatAreFiles: a state or savepoint directory that is a file fails the run
+// before the job starts, saying which directory, and leaves the file alone.
+func TestDirectoriesThatAreFiles(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.write("p.yaml", checkpointPipeline)
+	h.write("afile", "mine\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--state-dir", "afile"}, "error: state directory " + h.path("afile") + ": "},
+		{[]string{"--savepoint-dir", "afile", "--final-savepoint"}, "error: savepoint directory " + h.path("afile") + " is not a directory"},
+	} {
+		res := h.mustRun(1, append([]string{"run", "p.yaml"}, tc.args...)...)
+		if !strings.HasPrefix(res.stderr, tc.want) || res.stdout != "" {
+			t.Errorf("run %q: stdout %q stderr %q, want %q first", tc.args, res.stdout, res.stderr, tc.want)
+		}
+		if got := h.read("afile"); got != "mine\n" {
+			t.Errorf("run %q changed the file to %q", tc.args, got)
+		}
+	}
+}
+
 // TestFileSinkOwnedByOneJob: a second job writing the same file sink path (another pipeline
 // name, its own state directory) is refused, naming the job that holds it, and the first
 // job's output is left alone; once that job is gone the path is free again.

@@ -77,7 +77,7 @@ func prepareRun(gs *GlobalState, p *pipeline.Pipeline, o runOptions, previous st
 		return nil, err
 	}
 	if err := os.MkdirAll(l.stateDir, 0o700); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("state directory %s: %w", l.stateDir, err)
 	}
 	if l.minFree, err = minFreeDisk(gs); err != nil {
 		return nil, err
@@ -104,6 +104,11 @@ func prepareRun(gs *GlobalState, p *pipeline.Pipeline, o runOptions, previous st
 	if l.spDir, err = savepointDir(gs, h, p, o.savepointDir); err != nil {
 		l.abort()
 		return nil, err
+	}
+	// A savepoint directory that cannot be one fails now, not at the job's first savepoint.
+	if fi, err := os.Stat(l.spDir); err == nil && !fi.IsDir() {
+		l.abort()
+		return nil, fmt.Errorf("savepoint directory %s is not a directory", l.spDir)
 	}
 	l.budget = memoryBudget(gs, p, o.memory)
 	l.releaseHeap = func() {}
