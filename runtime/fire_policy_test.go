@@ -8,41 +8,6 @@ import (
 	"github.com/pipectl/pipectl/statebackend"
 )
 
-// timerPipeline is a process that counts the records of each room and, 5s after each one,
-// emits and clears the count from on_timer (the given function).
-func timerPipeline(onTimer string) string {
-	return `name: timer-policy
-parallelism: 2
-state_backend: memory
-script: |
-  const events = [{room: "a", time: 1000}, {room: "b", time: 2000}, {room: "a", time: 3000}, {room: "a", time: 20000}, {room: "b", time: 40000}]
-sources:
-  - uid: events
-    kind: generator
-    count: 5
-    fn: i => events[i]
-    schema: {room: string, time: int}
-    timestamp: e => e.time
-operators:
-  - uid: p
-    kind: process
-    input: events
-    key_by: room
-    states:
-      n: int
-    output: {room: string, fired: int, n: int}
-    fn: |
-      (e, ctx) => {
-        ctx.state.n.set((ctx.state.n.get() || 0) + 1)
-        ctx.timers.at(e.time + 5000)
-      }
-    on_timer: |
-      ` + onTimer + `
-sinks:
-  - {uid: out, kind: stdout, input: p}
-`
-}
-
 // firingOps are operators whose function throws once when a window or a timer fires: the
 // output the rest of the job writes under skip and dead_letter, and the record of the one
 // dead letter.

@@ -12,8 +12,10 @@ import (
 	"github.com/pipectl/pipectl/internal/testkit"
 )
 
-func TestProcessEventTimers(t *testing.T) {
-	src := `name: timers
+// timerPipeline is a process that counts the records of each room and, 5s after each one,
+// emits and clears the count from on_timer (the given function).
+func timerPipeline(onTimer string) string {
+	return `name: timer-policy
 parallelism: 2
 state_backend: memory
 script: |
@@ -39,13 +41,18 @@ operators:
         ctx.timers.at(e.time + 5000)
       }
     on_timer: |
-      (t, ctx) => {
-        ctx.emit({room: ctx.key, fired: t, n: ctx.state.n.get() || 0})
-        ctx.state.n.clear()
-      }
+      ` + onTimer + `
 sinks:
   - {uid: out, kind: stdout, input: p}
 `
+}
+
+// TestProcessEventTimers: a process's event-time timers fire as the watermark passes them.
+func TestProcessEventTimers(t *testing.T) {
+	src := timerPipeline(`(t, ctx) => {
+        ctx.emit({room: ctx.key, fired: t, n: ctx.state.n.get() || 0})
+        ctx.state.n.clear()
+      }`)
 	got := runLines(t, src)
 	want := []string{
 		// a's 20000 moves the watermark to 19999: a's timers at 6000 and 8000 and b's at 7000

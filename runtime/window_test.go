@@ -51,6 +51,13 @@ const outOfOrder = `[
     {room: "a", time: 4000, v: 7}, {room: "a", time: 24000, v: 8}, {room: "b", time: 15000, v: 9},
   ]`
 
+// sessionEvents are the input of the session window tests: a's record at 5000 comes after
+// 9000 and joins the sessions of 1000 and 9000 (gap 4s).
+const sessionEvents = `[
+    {room: "a", time: 1000, v: 1}, {room: "a", time: 9000, v: 2}, {room: "a", time: 5000, v: 3},
+    {room: "b", time: 1000, v: 4}, {room: "b", time: 3000, v: 6}, {room: "a", time: 30000, v: 5},
+  ]`
+
 func TestWindows(t *testing.T) {
 	count := `(key, w, es) => [{room: key, start: w.start, end: w.end, n: es.length, vs: es.map(e => e.v)}]`
 	countOut := `{room: string, start: int, end: int, n: int, vs: list<int>}`
@@ -145,11 +152,8 @@ func TestWindows(t *testing.T) {
 			`{"room":"b","time":2000,"v":3}`,
 		},
 	}, {
-		name: "session windows merge out-of-order records",
-		events: `[
-    {room: "a", time: 1000, v: 1}, {room: "a", time: 9000, v: 2}, {room: "a", time: 5000, v: 3},
-    {room: "b", time: 1000, v: 4}, {room: "b", time: 3000, v: 6}, {room: "a", time: 30000, v: 5},
-  ]`, ooo: "10s",
+		name:   "session windows merge out-of-order records",
+		events: sessionEvents, ooo: "10s",
 		operators: `
   - uid: sessions
     kind: window
@@ -166,11 +170,8 @@ func TestWindows(t *testing.T) {
 			`{"room":"b","start":1000,"end":7000,"n":2,"vs":[4,6]}`,
 		},
 	}, {
-		name: "an aggregate over sessions folds the records of sessions an out-of-order record joined",
-		events: `[
-    {room: "a", time: 1000, v: 1}, {room: "a", time: 9000, v: 2}, {room: "a", time: 5000, v: 3},
-    {room: "b", time: 1000, v: 4}, {room: "b", time: 3000, v: 6}, {room: "a", time: 30000, v: 5},
-  ]`, ooo: "10s",
+		name:   "an aggregate over sessions folds the records of sessions an out-of-order record joined",
+		events: sessionEvents, ooo: "10s",
 		operators: `
   - uid: sessions
     kind: window
