@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,6 +27,10 @@ func TestPitStopRollbackKeepsTheJobsEnvironment(t *testing.T) {
 	h.write("new.yaml", strings.NewReplacer("${SOURCE:-events.jsonl}", "missing-new.jsonl", "${SINK:-out.jsonl}", "new-out.jsonl").Replace(string(raw)))
 	id := h.detach("run", "-d", "old.yaml")
 	testkit.Eventually(t, 20*time.Second, "the old job's output", func() bool { return len(nonEmptyLines(h.read("real-out.jsonl"))) == 50 })
+
+	if fi, err := os.Stat(filepath.Join(h.jobDir(id), "env.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the job folder's env.json: %v, %v; want mode 0600", fi, err)
+	}
 
 	res := h.must(1, h.run("upgrade", "new.yaml", "--job", id, "-d"))
 	m := regexp.MustCompile(`the old pipeline was restarted from \S+ as job ([0-9a-f]{32})`).FindStringSubmatch(res.stderr)

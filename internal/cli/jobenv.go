@@ -2,6 +2,7 @@ package cli
 
 import (
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -41,4 +42,24 @@ func withEnv(gs *GlobalState, env jobs.Env) *GlobalState {
 		return out
 	}
 	return &sub
+}
+
+// copyEnv is the environment to load the pipeline file at path in: a job's pipeline copy
+// (jobs/<id>/pipeline.yaml) is loaded as the job loaded it, with its recorded variables; any
+// other file in gs's environment.
+func copyEnv(gs *GlobalState, path string) (*GlobalState, error) {
+	h := mustHome(gs)
+	abs, err := absPath(gs, path)
+	if h == "" || err != nil {
+		return gs, nil
+	}
+	id := filepath.Base(filepath.Dir(abs))
+	if !jobs.ValidID(id) || abs != jobs.PathsOf(h, id).Pipeline {
+		return gs, nil
+	}
+	env, _, err := jobs.ReadEnv(h, id)
+	if err != nil {
+		return nil, err
+	}
+	return withEnv(gs, env), nil
 }
