@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -115,5 +116,24 @@ func TestQuotedEnvWhereANumberIsExpected(t *testing.T) {
 	}
 	if _, err := load(t, "parallelism: \"${PAR:-three}\"", nil); err == nil || !strings.Contains(err.Error(), "parallelism must be an integer") {
 		t.Errorf("a quoted non-number: %v", err)
+	}
+}
+
+// TestEnvRecordsTheVariablesRead: a loaded pipeline names every variable its ${…} references
+// read, with the value it had, or nil when it was unset and a default applied.
+func TestEnvRecordsTheVariablesRead(t *testing.T) {
+	p, err := load(t, "parallelism: ${PAR}\nparams: {region: \"${REGION:-eu}\", zone: \"${ZONE:-a}\"}", map[string]string{"PAR": "2", "REGION": "us", "OTHER": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for name, v := range p.Env {
+		got[name] = "<unset>"
+		if v != nil {
+			got[name] = *v
+		}
+	}
+	if want := map[string]string{"PAR": "2", "REGION": "us", "ZONE": "<unset>"}; !maps.Equal(got, want) {
+		t.Errorf("Env %v, want %v", got, want)
 	}
 }

@@ -40,8 +40,7 @@ func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
 		return nil, &ReadError{Path: file, Err: err}
 	}
 	l := &loader{
-		file:      file,
-		lookupEnv: opts.LookupEnv,
+		file: file,
 		p: &Pipeline{
 			File:     abs,
 			Dir:      filepath.Dir(abs),
@@ -53,8 +52,20 @@ func Parse(file string, data []byte, opts LoadOptions) (*Pipeline, error) {
 	l.aux, l.split, l.quotedEnv = map[*Node]*aux{}, map[*yaml.Node]bool{}, map[*yaml.Node]bool{}
 	l.unresolved = map[*yaml.Node]bool{}
 	l.lines = strings.Split(string(data), "\n")
-	if l.lookupEnv == nil {
-		l.lookupEnv = os.LookupEnv
+	lookupEnv := opts.LookupEnv
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	l.lookupEnv = func(name string) (string, bool) {
+		v, ok := lookupEnv(name)
+		if l.p.Env == nil {
+			l.p.Env = map[string]*string{}
+		}
+		l.p.Env[name] = nil
+		if ok {
+			l.p.Env[name] = &v
+		}
+		return v, ok
 	}
 	if err := l.load(opts.Params); err != nil {
 		return nil, err

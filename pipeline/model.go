@@ -44,6 +44,9 @@ type Pipeline struct {
 	File string // absolute path of the pipeline file
 	Dir  string // its directory: relative paths resolve against it
 	Raw  []byte // the file's bytes as read
+	// Env holds the environment variables the file's ${…} references read, with the values
+	// they had (nil: unset, so a default applied): with Raw, what the pipeline was loaded from.
+	Env map[string]*string
 
 	Name           string
 	Parallelism    int // resolved default (number of CPUs when absent)

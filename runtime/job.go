@@ -72,7 +72,7 @@ type Config struct {
 	// benchmarks compare the two).
 	EagerRestore bool
 	// FinalSavepointDir, when set, makes the job write a savepoint there when it finishes or
-	// is stopped by Stop (--final-savepoint).
+	// is stopped by Stop (--final-savepoint); a job that StopWithSavepoint ended writes none.
 	FinalSavepointDir string
 	// CheckpointDir and CheckpointInterval enable periodic checkpoints (docs/operations.md, Checkpoints and recovery).
 	CheckpointDir      string
@@ -282,7 +282,8 @@ func (j *Job) runOnce(ctx context.Context) error {
 			j.fail(err)
 		}
 	}
-	if j.err == nil && j.cfg.FinalSavepointDir != "" {
+	// A job stopped with a savepoint (stop, a pit stop) has its final savepoint already.
+	if j.err == nil && j.cfg.FinalSavepointDir != "" && j.StopSavepoint() == "" {
 		if err := j.finalSavepoint(); err != nil {
 			j.fail(err)
 		}

@@ -305,18 +305,17 @@ func completeSnapshots(t *testing.T, dir string) int {
 	return n
 }
 
-// TestStopLeavesStateToItsSavepoint checks what a job stopped with a savepoint writes back to
-// its backend when its instances finish: nothing when nothing reads the backend afterwards
-// (the savepoint holds the state and the next job starts from it), everything when a final
-// savepoint is still to be written from it.
+// TestStopLeavesStateToItsSavepoint checks that a job stopped with a savepoint writes nothing
+// back to its backend when its instances finish (the savepoint holds the state and the next
+// job starts from it), and that with a final savepoint configured the stop's savepoint is the
+// final one: no second savepoint is written after it.
 func TestStopLeavesStateToItsSavepoint(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
 		finalSavepoint bool
-		wantWritten    bool
 	}{
-		{"no final savepoint", false, false},
-		{"final savepoint", true, true},
+		{"no final savepoint", false},
+		{"final savepoint", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, statebackend.KindBadger)
@@ -357,8 +356,14 @@ func TestStopLeavesStateToItsSavepoint(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatal("the stop savepoint holds no state")
 			}
-			if written := maps.Equal(got, want); written != tc.wantWritten {
-				t.Errorf("the backend holds the savepoint's state: %v, want %v (backend %d entries, savepoint %d)", written, tc.wantWritten, len(got), len(want))
+			if maps.Equal(got, want) {
+				t.Errorf("the backend holds the savepoint's state (%d entries): it was written back", len(got))
+			}
+			if fs := hj.job.FinalSavepoint(); fs != nil {
+				t.Errorf("a final savepoint %s after the stop's", fs.Path)
+			}
+			if left, _ := os.ReadDir(h.path("final")); len(left) != 0 {
+				t.Errorf("the final savepoint directory holds %d entries after a stop, want none", len(left))
 			}
 		})
 	}

@@ -99,7 +99,11 @@ func oldSide(gs *GlobalState, spPath, against, jobID string) (*savepoints.Metada
 		}
 		return sp.Meta, sp, nil
 	case against != "":
-		old, err := loadPipeline(gs, against, nil)
+		egs, err := copyEnv(gs, against)
+		if err != nil {
+			return nil, nil, err
+		}
+		old, err := loadPipeline(egs, against, nil)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -291,6 +291,10 @@ func (l *launch) run(sp *savepoints.Savepoint, onRunning func(started time.Time)
 		return err
 	}
 	defer srv.Close()
+	// Before job.json: whoever finds the job finds the environment its pipeline copy needs.
+	if err := jobs.WriteEnv(h, id, p.Env); err != nil {
+		return err
+	}
 	jb, err := jobs.Create(h, jobs.Info{
 		ID: id, Name: p.Name, Pipeline: p.File, PID: os.Getpid(), Status: jobs.StatusRunning,
 		Started: time.Now(), StateDir: l.stateDir,

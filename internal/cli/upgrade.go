@@ -118,7 +118,8 @@ func runArgs(o runOptions) []string {
 }
 
 // restartOld restarts the old job's pipeline copy from the savepoint after a failed
-// upgrade and returns the upgrade's error.
+// upgrade and returns the upgrade's error. The copy is resolved in the environment the old
+// job's pipeline was (its ${…} read the same values), not in this command's.
 func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
 	h := mustHome(gs)
 	copyPath := jobs.PathsOf(h, old.ID).Pipeline
@@ -126,7 +127,11 @@ func restartOld(gs *GlobalState, old jobs.Info, sp string, cause error) error {
 	if old.StateDir != "" {
 		args = append(args, "--state-dir", old.StateDir)
 	}
-	id, err := detach(gs, args, true)
+	env, _, err := jobs.ReadEnv(h, old.ID)
+	if err != nil {
+		return fmt.Errorf("the new pipeline failed to start (%v), and the old job's environment cannot be read (%v); restart it with: pipectl run -d --from-savepoint %s %s", cause, err, sp, old.Pipeline)
+	}
+	id, err := detach(withEnv(gs, env), args, true)
 	if err != nil {
 		return fmt.Errorf("the new pipeline failed to start (%v), and restarting the old one failed too (%v); restart it with: pipectl run -d --from-savepoint %s %s", cause, err, sp, old.Pipeline)
 	}

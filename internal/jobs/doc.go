@@ -6,6 +6,7 @@
 //	└── jobs/<id>/            mode 0700, one per job, id = 32 lowercase hex
 //	    ├── job.json          Info, rewritten atomically (temp file + rename)
 //	    ├── pipeline.yaml     the pipeline the job runs, params applied
+//	    ├── env.json          (0600) the variables its ${…} read, and their values
 //	    ├── lock              flock(LOCK_EX) held by the job process for its life
 //	    ├── control.sock      unix socket (0600) serving control Requests
 //	    ├── job.log           log of a detached job (its stderr)

@@ -12,6 +12,7 @@ import (
 const (
 	FileInfo     = "job.json"
 	FilePipeline = "pipeline.yaml"
+	FileEnv      = "env.json"
 	FileLock     = "lock"
 	FileSocket   = "control.sock"
 	FileLog      = "job.log"
@@ -20,7 +21,7 @@ const (
 
 // Paths are the absolute paths of one job's files (see the package doc).
 type Paths struct {
-	Dir, Info, Pipeline, Lock, Socket, Log, Stdout string
+	Dir, Info, Pipeline, Env, Lock, Socket, Log, Stdout string
 }
 
 // PathsOf returns the paths of job id under home. It does not check that id
@@ -31,6 +32,7 @@ func PathsOf(home, id string) Paths {
 		Dir:      dir,
 		Info:     filepath.Join(dir, FileInfo),
 		Pipeline: filepath.Join(dir, FilePipeline),
+		Env:      filepath.Join(dir, FileEnv),
 		Lock:     filepath.Join(dir, FileLock),
 		Socket:   filepath.Join(dir, FileSocket),
 		Log:      filepath.Join(dir, FileLog),
