@@ -11,26 +11,10 @@ import (
 	"github.com/pipectl/pipectl/internal/testkit"
 )
 
-// endlessKeyed is an unbounded, paced job with keyed state: it runs until it is stopped.
-const endlessKeyed = `name: endless
-sources:
-  - uid: numbers
-    kind: generator
-    rate: 200
-    schema: {id: int, k: int}
-    fn: "i => ({id: i, k: i % 5})"
-operators:
-  - uid: sums
-    kind: sum
-    input: numbers
-    key_by: k
-    field: id
-sinks:
-  - uid: out
-    kind: file
-    path: out.jsonl
-    input: sums
-`
+// endlessKeyed is checkpointPipeline without its count and its checkpoints: an unbounded,
+// paced job with keyed state that runs until it is stopped.
+var endlessKeyed = strings.NewReplacer("name: checkpointed", "name: endless",
+	"checkpoint: {interval: 150ms}\n", "", "    count: 3000\n", "").Replace(checkpointPipeline)
 
 // TestStopWritesNoSecondFinalSavepoint: a job run with --final-savepoint and ended by `stop`
 // or by a pit stop was savepointed by the command that ended it. That savepoint is its final
